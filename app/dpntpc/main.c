@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dpntpc: talk to a running dpntpd over its control socket, as chronyc or
+ * ntpq talk to theirs. With a command on the command line it runs that
+ * one command; without, it opens a prompt.
+ *
+ * Exit status: 0 when the command succeeded, 1 when dpntpd refused it,
+ * 2 when dpntpd could not be reached.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "dpn_ctl_proto.h"
+
+static int
+run_command(const char *path, const char *cmd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[65536], *out = NULL, *last;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "dpntpc: socket path too long: %s\n", path);
+		return 2;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "dpntpc: cannot connect to %s: %s (is dpntpd running?)\n",
+			path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 2;
+	}
+	if (send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0 ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+		fprintf(stderr, "dpntpc: send: %s\n", strerror(errno));
+		close(fd);
+		return 2;
+	}
+	shutdown(fd, SHUT_WR);
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		if (len + (size_t)n + 1 > cap) {
+			char *p;
+
+			cap = (len + (size_t)n + 1) * 2;
+			p = realloc(out, cap);
+			if (p == NULL) {
+				free(out);
+				close(fd);
+				fprintf(stderr, "dpntpc: out of memory\n");
+				return 2;
+			}
+			out = p;
+		}
+		memcpy(out + len, buf, (size_t)n);
+		len += (size_t)n;
+	}
+	close(fd);
+	if (out == NULL || len == 0 || out[len - 1] != '\n') {
+		fprintf(stderr, "dpntpc: incomplete reply from dpntpd\n");
+		free(out);
+		return 2;
+	}
+	out[len - 1] = '\0';
+	/* The last line is the status. */
+	last = strrchr(out, '\n');
+	last = last == NULL ? out : last + 1;
+	if (strcmp(last, DPN_CTL_STATUS_OK) == 0) {
+		rc = 0;
+	} else if (strncmp(last, DPN_CTL_STATUS_ERR,
+			   strlen(DPN_CTL_STATUS_ERR)) == 0) {
+		fprintf(stderr, "dpntpc: %s\n",
+			last + strlen(DPN_CTL_STATUS_ERR));
+		rc = 1;
+	} else {
+		fprintf(stderr, "dpntpc: malformed reply from dpntpd\n");
+		rc = 2;
+	}
+	*last = '\0';
+	fputs(out, stdout);
+	free(out);
+	return rc;
+}
+
+static void
+usage(void)
+{
+	printf("Usage: dpntpc [-s SOCKET] [COMMAND...]\n"
+	       "  -s, --socket PATH  dpntpd's control socket (default %s)\n"
+	       "Without a command, dpntpc reads commands at a prompt.\n"
+	       "'dpntpc help' lists the commands.\n", DPN_CTL_DEFAULT_SOCKET);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DPN_CTL_DEFAULT_SOCKET;
+	char line[DPN_CTL_MAX_LINE + 2];
+	int opt, i, rc = 0;
+
+	while ((opt = getopt_long(argc, argv, "+s:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			path = optarg;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		size_t len = 0;
+
+		line[0] = '\0';
+		for (i = optind; i < argc; i++) {
+			size_t l = strlen(argv[i]);
+
+			if (len + l + 2 > sizeof(line)) {
+				fprintf(stderr, "dpntpc: command longer than %d bytes\n",
+					DPN_CTL_MAX_LINE);
+				return 1;
+			}
+			if (len > 0)
+				line[len++] = ' ';
+			memcpy(line + len, argv[i], l + 1);
+			len += l;
+		}
+		return run_command(path, line);
+	}
+
+	for (;;) {
+		size_t len;
+
+		if (isatty(STDIN_FILENO)) {
+			fputs("dpntpc> ", stdout);
+			fflush(stdout);
+		}
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			break;
+		len = strlen(line);
+		while (len > 0 && (line[len - 1] == '\n' ||
+				   line[len - 1] == ' '))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		if (strcmp(line, "quit") == 0 || strcmp(line, "exit") == 0)
+			break;
+		rc = run_command(path, line);
+		if (rc == 2)
+			break;
+	}
+	return rc;
+}

@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ntp.conf-style configuration parser.
+ *
+ * Every line is parsed straight into the caller's struct dpn_conf; the
+ * first problem stops the parse with "name:line: message". The caller is
+ * expected to parse into a scratch struct and only adopt it on success,
+ * which is what makes a failed reload harmless.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "dpn_conf.h"
+
+/* Longest line accepted, not counting the line terminator. */
+#define CONF_LINE_MAX 1023
+/* More words than any directive can use; bounds the on-stack word list. */
+#define CONF_MAX_WORDS 32
+
+#define CONF_PORT_MAX 1023
+#define CONF_VLAN_MIN 1
+#define CONF_VLAN_MAX 4094
+#define CONF_STRATUM_MIN 1
+#define CONF_STRATUM_MAX 15
+#define CONF_STRATUM_DEFAULT 1
+#define CONF_PRECISION_MIN -30
+#define CONF_PRECISION_MAX 0
+#define CONF_REFID_DEFAULT "LOCL"
+
+struct conf_parser {
+	struct dpn_conf *conf;
+	const char *name;	/* file path or caller-given name */
+	unsigned int line;	/* 1-based number of the line being parsed */
+	char *err;
+	size_t errlen;
+};
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Report a problem on the current line; always returns -1. */
+static int
+parse_err(struct conf_parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+parse_err(struct conf_parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p->err == NULL || p->errlen == 0)
+		return -1;
+	n = snprintf(p->err, p->errlen, "%s:%u: ", p->name, p->line);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * Parse a whole word as a decimal integer. strtol() alone would accept
+ * leading blanks, a '+' sign and trailing junk, none of which belong in
+ * a config file; "12abc", "", "-" and "+3" are all rejected here.
+ * @return 0, -1 if the word is not a number, -2 if it does not fit a long.
+ */
+static int
+parse_long(const char *word, long *val)
+{
+	const char *digits = word[0] == '-' ? word + 1 : word;
+	char *end;
+
+	if (*digits < '0' || *digits > '9')
+		return -1;
+	errno = 0;
+	*val = strtol(word, &end, 10);
+	if (*end != '\0')
+		return -1;
+	if (errno == ERANGE)
+		return -2;
+	return 0;
+}
+
+/*
+ * Parse a number in [min, max] for option @p what of @p directive,
+ * reporting "not a number" and "out of range" separately because they
+ * are different mistakes.
+ */
+static int
+parse_ranged(struct conf_parser *p, const char *directive, const char *what,
+	     const char *word, long min, long max, long *val)
+{
+	int ret = parse_long(word, val);
+
+	if (ret == -1)
+		return parse_err(p, "%s: %s '%s' is not a number",
+				 directive, what, word);
+	if (ret < 0 || *val < min || *val > max)
+		return parse_err(p, "%s: %s must be %ld..%ld, got '%s'",
+				 directive, what, min, max, word);
+	return 0;
+}
+
+static const char *
+family_name(int family)
+{
+	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+/* What makes @p l unfit as a local address, or NULL if it is fine. */
+static const char *
+not_unicast(const struct dpn_conf_listen *l)
+{
+	if (l->family == AF_INET) {
+		uint32_t a = ntohl(l->addr.v4.s_addr);
+
+		if (a == INADDR_ANY)
+			return "unspecified";
+		if (IN_MULTICAST(a))
+			return "multicast";
+	} else {
+		if (IN6_IS_ADDR_UNSPECIFIED(&l->addr.v6))
+			return "unspecified";
+		if (IN6_IS_ADDR_MULTICAST(&l->addr.v6))
+			return "multicast";
+	}
+	return NULL;
+}
+
+/* Parse "ADDR/PREFIX" into @p l; @p word is modified. */
+static int
+parse_address(struct conf_parser *p, char *word, struct dpn_conf_listen *l)
+{
+	char text[INET6_ADDRSTRLEN];
+	char *slash = strchr(word, '/');
+	const char *kind;
+	long max, prefix;
+
+	if (slash == NULL)
+		return parse_err(p,
+				 "listen: address '%s' has no prefix length (expected ADDR/PREFIX)",
+				 word);
+	*slash = '\0';
+
+	/* Only IPv6 text contains ':', so it decides the family. */
+	l->family = strchr(word, ':') != NULL ? AF_INET6 : AF_INET;
+	if (inet_pton(l->family, word, &l->addr) != 1)
+		return parse_err(p, "listen: invalid %s address '%s'",
+				 family_name(l->family), word);
+
+	max = l->family == AF_INET6 ? 128 : 32;
+	if (parse_long(slash + 1, &prefix) != 0 || prefix < 0 ||
+	    prefix > max)
+		return parse_err(p,
+				 "listen: invalid prefix length '%s' for %s (must be 0..%ld)",
+				 slash + 1, family_name(l->family), max);
+	l->prefix_len = prefix;
+
+	/*
+	 * The address is the one replies are sent from and ARP/ND is
+	 * answered for, so it has to be a unicast address.
+	 */
+	kind = not_unicast(l);
+	if (kind != NULL) {
+		inet_ntop(l->family, &l->addr, text, sizeof(text));
+		return parse_err(p,
+				 "listen: address %s is %s; give the unicast address to answer on",
+				 text, kind);
+	}
+	return 0;
+}
+
+static bool
+same_address(const struct dpn_conf_listen *a, const struct dpn_conf_listen *b)
+{
+	if (a->family != b->family || a->vlan != b->vlan)
+		return false;
+	if (a->family == AF_INET)
+		return a->addr.v4.s_addr == b->addr.v4.s_addr;
+	return memcmp(&a->addr.v6, &b->addr.v6, sizeof(a->addr.v6)) == 0;
+}
+
+/*
+ * Two lines answering for one address would make the owner of incoming
+ * packets ambiguous, so the second one is refused, naming the first.
+ */
+static int
+check_duplicate(struct conf_parser *p, const struct dpn_conf_listen *l)
+{
+	const struct dpn_conf *conf = p->conf;
+	char text[INET6_ADDRSTRLEN];
+	unsigned int i;
+
+	for (i = 0; i < conf->nb_listen; i++) {
+		const struct dpn_conf_listen *o = &conf->listen[i];
+
+		if (!same_address(o, l))
+			continue;
+		inet_ntop(l->family, &l->addr, text, sizeof(text));
+		if (l->vlan != 0)
+			return parse_err(p,
+					 "listen: address %s on vlan %u already listed on line %u",
+					 text, l->vlan, o->line);
+		return parse_err(p,
+				 "listen: address %s already listed on line %u",
+				 text, o->line);
+	}
+	return 0;
+}
+
+/* listen port P address ADDR/PREFIX [vlan N] */
+static int
+parse_listen(struct conf_parser *p, char **words, int nb_words)
+{
+	struct dpn_conf *conf = p->conf;
+	struct dpn_conf_listen l;
+	bool have_port = false, have_addr = false, have_vlan = false;
+	long val;
+	int i;
+
+	if (conf->nb_listen >= DPN_CONF_MAX_LISTEN)
+		return parse_err(p,
+				 "listen: too many listen lines (at most %d)",
+				 DPN_CONF_MAX_LISTEN);
+
+	memset(&l, 0, sizeof(l));
+	l.line = p->line;
+
+	for (i = 1; i < nb_words; i += 2) {
+		const char *key = words[i];
+		char *value = i + 1 < nb_words ? words[i + 1] : NULL;
+		bool *seen;
+
+		if (strcmp(key, "port") == 0)
+			seen = &have_port;
+		else if (strcmp(key, "address") == 0)
+			seen = &have_addr;
+		else if (strcmp(key, "vlan") == 0)
+			seen = &have_vlan;
+		else
+			return parse_err(p, "listen: unexpected word '%s'",
+					 key);
+
+		if (*seen)
+			return parse_err(p, "listen: '%s' given more than once",
+					 key);
+		*seen = true;
+		if (value == NULL)
+			return parse_err(p, "listen: missing value after '%s'",
+					 key);
+
+		if (seen == &have_port) {
+			if (parse_ranged(p, "listen", "port", value, 0,
+					 CONF_PORT_MAX, &val) < 0)
+				return -1;
+			l.port = val;
+		} else if (seen == &have_addr) {
+			if (parse_address(p, value, &l) < 0)
+				return -1;
+		} else {
+			if (parse_ranged(p, "listen", "vlan", value,
+					 CONF_VLAN_MIN, CONF_VLAN_MAX,
+					 &val) < 0)
+				return -1;
+			l.vlan = val;
+		}
+	}
+
+	if (!have_port)
+		return parse_err(p, "listen: missing 'port P'");
+	if (!have_addr)
+		return parse_err(p, "listen: missing 'address ADDR/PREFIX'");
+	if (check_duplicate(p, &l) < 0)
+		return -1;
+
+	conf->listen[conf->nb_listen++] = l;
+	return 0;
+}
+
+/* A refid goes on the wire as 4 ASCII bytes; blanks cannot be written. */
+static bool
+valid_refid(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 1 || n > 4)
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return false;
+	return true;
+}
+
+/* refclock system [stratum N] [refid ID] [precision N] */
+static int
+parse_refclock_system(struct conf_parser *p, char **words, int nb_words)
+{
+	struct dpn_conf_refclock_system *rc = &p->conf->refclock_system;
+	bool have_stratum = false, have_refid = false, have_prec = false;
+	long val;
+	int i;
+
+	if (rc->enabled)
+		return parse_err(p,
+				 "refclock system: already configured on line %u",
+				 rc->line);
+	rc->enabled = true;
+	rc->line = p->line;
+
+	for (i = 2; i < nb_words; i += 2) {
+		const char *key = words[i];
+		const char *value = i + 1 < nb_words ? words[i + 1] : NULL;
+		bool *seen;
+
+		if (strcmp(key, "stratum") == 0)
+			seen = &have_stratum;
+		else if (strcmp(key, "refid") == 0)
+			seen = &have_refid;
+		else if (strcmp(key, "precision") == 0)
+			seen = &have_prec;
+		else
+			return parse_err(p,
+					 "refclock system: unexpected word '%s'",
+					 key);
+
+		if (*seen)
+			return parse_err(p,
+					 "refclock system: '%s' given more than once",
+					 key);
+		*seen = true;
+		if (value == NULL)
+			return parse_err(p,
+					 "refclock system: missing value after '%s'",
+					 key);
+
+		if (seen == &have_stratum) {
+			if (parse_ranged(p, "refclock system", "stratum",
+					 value, CONF_STRATUM_MIN,
+					 CONF_STRATUM_MAX, &val) < 0)
+				return -1;
+			rc->stratum = val;
+		} else if (seen == &have_refid) {
+			if (!valid_refid(value))
+				return parse_err(p,
+						 "refclock system: refid must be 1 to 4 printable ASCII characters, got '%s'",
+						 value);
+			memset(rc->refid, 0, sizeof(rc->refid));
+			memcpy(rc->refid, value, strlen(value));
+		} else {
+			if (parse_ranged(p, "refclock system", "precision",
+					 value, CONF_PRECISION_MIN,
+					 CONF_PRECISION_MAX, &val) < 0)
+				return -1;
+			rc->precision = val;
+		}
+	}
+	return 0;
+}
+
+static int
+parse_refclock(struct conf_parser *p, char **words, int nb_words)
+{
+	if (nb_words < 2)
+		return parse_err(p,
+				 "refclock: missing type (expected 'system')");
+	if (strcmp(words[1], "system") == 0)
+		return parse_refclock_system(p, words, nb_words);
+	return parse_err(p,
+			 "unsupported refclock type '%s' (only 'system' is supported)",
+			 words[1]);
+}
+
+static const struct {
+	const char *name;
+	int (*parse)(struct conf_parser *p, char **words, int nb_words);
+} directives[] = {
+	{ "listen", parse_listen },
+	{ "refclock", parse_refclock },
+};
+
+/* Parse one line, already stripped of its terminator; @p line is modified. */
+static int
+parse_line(struct conf_parser *p, char *line)
+{
+	char *words[CONF_MAX_WORDS];
+	char *comment, *s;
+	int nb_words = 0;
+	size_t i;
+
+	comment = strchr(line, '#');
+	if (comment != NULL)
+		*comment = '\0';
+
+	for (s = line; ; ) {
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			break;
+		if (nb_words == CONF_MAX_WORDS)
+			return parse_err(p,
+					 "too many words on one line (at most %d)",
+					 CONF_MAX_WORDS);
+		words[nb_words++] = s;
+		s += strcspn(s, " \t");
+		if (*s != '\0')
+			*s++ = '\0';
+	}
+	if (nb_words == 0)
+		return 0;
+
+	for (i = 0; i < sizeof(directives) / sizeof(directives[0]); i++)
+		if (strcmp(words[0], directives[i].name) == 0)
+			return directives[i].parse(p, words, nb_words);
+	return parse_err(p, "unknown directive '%s'", words[0]);
+}
+
+/*
+ * Drop the line terminator ("\n" or "\r\n") from @p line of @p len bytes
+ * and check what remains is a proper line.
+ */
+static int
+prepare_line(struct conf_parser *p, char *line, size_t len)
+{
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len > CONF_LINE_MAX)
+		return parse_err(p, "line is longer than %d characters",
+				 CONF_LINE_MAX);
+	/* A NUL would silently cut the line short; say so instead. */
+	if (memchr(line, '\0', len) != NULL)
+		return parse_err(p, "line contains a NUL byte");
+	line[len] = '\0';
+	return 0;
+}
+
+void
+dpn_conf_init(struct dpn_conf *conf)
+{
+	struct dpn_conf_refclock_system *rc = &conf->refclock_system;
+
+	memset(conf, 0, sizeof(*conf));
+	/* Defaults are kept even while disabled: enabling only flips a flag. */
+	rc->stratum = CONF_STRATUM_DEFAULT;
+	memcpy(rc->refid, CONF_REFID_DEFAULT, sizeof(CONF_REFID_DEFAULT));
+	rc->precision = 0;
+}
+
+int
+dpn_conf_parse_string(struct dpn_conf *conf, const char *name,
+		      const char *text, char *err, size_t errlen)
+{
+	struct conf_parser p = {
+		.conf = conf, .name = name, .err = err, .errlen = errlen,
+	};
+	char buf[CONF_LINE_MAX + 3];	/* line, "\r\n", NUL */
+	const char *s = text;
+
+	dpn_conf_init(conf);
+	while (*s != '\0') {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - s) + 1 : strlen(s);
+
+		p.line++;
+		/*
+		 * Lines too long for the buffer are too long for the
+		 * grammar too; only copy what prepare_line() can judge.
+		 */
+		if (len > sizeof(buf) - 1)
+			return parse_err(&p,
+					 "line is longer than %d characters",
+					 CONF_LINE_MAX);
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		if (prepare_line(&p, buf, len) < 0 || parse_line(&p, buf) < 0)
+			return -1;
+		s += len;
+	}
+	return 0;
+}
+
+int
+dpn_conf_parse_file(struct dpn_conf *conf, const char *path,
+		    char *err, size_t errlen)
+{
+	struct conf_parser p = {
+		.conf = conf, .name = path, .err = err, .errlen = errlen,
+	};
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int ret = 0;
+	FILE *f;
+
+	dpn_conf_init(conf);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		p.line++;
+		if (prepare_line(&p, line, len) < 0 ||
+		    parse_line(&p, line) < 0) {
+			ret = -1;
+			break;
+		}
+	}
+	/* getline() also fails at EOF; only a real error is worth a word. */
+	if (ret == 0 && ferror(f)) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		ret = -1;
+	}
+
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/* snprintf() onto the end of what is already in @p buf. */
+static void
+append(char *buf, size_t len, int *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+append(char *buf, size_t len, int *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off < 0)
+		return;
+	va_start(ap, fmt);
+	if ((size_t)*off < len)
+		n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	else
+		n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	*off = n < 0 ? n : *off + n;
+}
+
+int
+dpn_conf_format(const struct dpn_conf *conf, char *buf, size_t len)
+{
+	const struct dpn_conf_refclock_system *rc = &conf->refclock_system;
+	char text[INET6_ADDRSTRLEN];
+	unsigned int i;
+	int off = 0;
+
+	if (buf != NULL && len > 0)
+		buf[0] = '\0';
+	else
+		len = 0;
+
+	for (i = 0; i < conf->nb_listen; i++) {
+		const struct dpn_conf_listen *l = &conf->listen[i];
+
+		inet_ntop(l->family, &l->addr, text, sizeof(text));
+		append(buf, len, &off, "listen port %u address %s/%u",
+		       l->port, text, l->prefix_len);
+		if (l->vlan != 0)
+			append(buf, len, &off, " vlan %u", l->vlan);
+		append(buf, len, &off, "\n");
+	}
+
+	if (rc->enabled) {
+		append(buf, len, &off, "refclock system stratum %u refid %.4s",
+		       rc->stratum, rc->refid);
+		if (rc->precision != 0)
+			append(buf, len, &off, " precision %d", rc->precision);
+		append(buf, len, &off, "\n");
+	}
+	return off;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPN_CONF_H
+#define DPN_CONF_H
+
+/**
+ * @file
+ * The ntp.conf-style configuration file: parsing and validation.
+ *
+ * DPDK-free. A file is parsed into a struct dpn_conf; any malformed or
+ * unknown line fails the whole parse with "file:line: what is wrong" in
+ * the caller's error buffer, so a reload can keep the old configuration.
+ *
+ * Grammar: one directive per line, words separated by blanks, '#' starts
+ * a comment. Directives known so far:
+ *
+ *   listen port P address ADDR/PREFIX [vlan N]
+ *   refclock system [stratum N] [refid ID] [precision N]
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define DPN_CONF_MAX_LISTEN 64
+#define DPN_CONF_ERRLEN 512
+
+/** An address served on a port (optionally on one 802.1Q VLAN). */
+struct dpn_conf_listen {
+	uint16_t port;		/**< DPDK port index (0 = first ethdev) */
+	int family;		/**< AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+	uint8_t prefix_len;	/**< on-link prefix length */
+	uint16_t vlan;		/**< 0 = untagged, else 1..4094 */
+	unsigned int line;	/**< line it came from, for messages */
+};
+
+/** `refclock system`: follow the host's CLOCK_REALTIME. */
+struct dpn_conf_refclock_system {
+	bool enabled;
+	uint8_t stratum;	/**< stratum served, 1..15, default 1 */
+	char refid[5];		/**< 1-4 ASCII chars, NUL padded; default "LOCL" */
+	int8_t precision;	/**< log2 seconds; 0 = measure at start */
+	unsigned int line;
+};
+
+struct dpn_conf {
+	unsigned int nb_listen;
+	struct dpn_conf_listen listen[DPN_CONF_MAX_LISTEN];
+	struct dpn_conf_refclock_system refclock_system;
+};
+
+/** Fill @p conf with defaults (nothing listening, no reference). */
+void dpn_conf_init(struct dpn_conf *conf);
+
+/**
+ * Parse the file at @p path into @p conf (which is initialised first).
+ * @return 0, or -1 with "path:line: message" (or "path: strerror") in err.
+ */
+int dpn_conf_parse_file(struct dpn_conf *conf, const char *path,
+			char *err, size_t errlen);
+
+/**
+ * Parse configuration text held in memory; @p name is used in messages.
+ * Same contract as dpn_conf_parse_file().
+ */
+int dpn_conf_parse_string(struct dpn_conf *conf, const char *name,
+			  const char *text, char *err, size_t errlen);
+
+/**
+ * Write @p conf back as configuration text (what `show config` prints).
+ * @return number of characters that would have been written (snprintf).
+ */
+int dpn_conf_format(const struct dpn_conf *conf, char *buf, size_t len);
+
+#endif /* DPN_CONF_H */

@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The command table. As in testpmd, each command is a result struct of
+ * tokens, a *_parsed callback that only dispatches, and an instance in
+ * the table; the work is in the dpn_ctl_* functions that print to a FILE.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmdline.h>
+#include <cmdline_parse.h>
+#include <cmdline_parse_num.h>
+#include <cmdline_parse_string.h>
+#include <cmdline_socket.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include "dpn_ctl.h"
+
+static struct dpn_ctl_ctx *ctl;
+
+/* Where the running command prints, and what `quit` means for it. */
+static __thread FILE *ctl_out;
+static __thread bool ctl_prompt;
+static __thread bool ctl_quit_seen;
+
+void
+dpn_ctl_init(struct dpn_ctl_ctx *ctx)
+{
+	ctl = ctx;
+}
+
+/*
+ * The work.
+ */
+
+static bool
+port_valid(FILE *f, int port)
+{
+	if (port >= 0 && (unsigned int)port < ctl->dp->nb_ports)
+		return true;
+	fprintf(f, "error: no port %d (ports 0..%u are in use)\n", port,
+		ctl->dp->nb_ports - 1);
+	return false;
+}
+
+int
+dpn_ctl_show_port_stats(FILE *f, int port)
+{
+	unsigned int i;
+
+	if (port >= 0 && !port_valid(f, port))
+		return -EINVAL;
+	for (i = 0; i < ctl->dp->nb_ports; i++) {
+		const struct dpn_port *p = &ctl->dp->ports[i];
+		struct rte_eth_stats st;
+
+		if (port >= 0 && (unsigned int)port != i)
+			continue;
+		if (rte_eth_stats_get(p->port_id, &st) != 0)
+			memset(&st, 0, sizeof(st));
+		fprintf(f, "port %u (%s)\n", p->port_id, p->name);
+		fprintf(f, "  rx_packets  %" PRIu64 "\n", st.ipackets);
+		fprintf(f, "  rx_bytes    %" PRIu64 "\n", st.ibytes);
+		fprintf(f, "  rx_missed   %" PRIu64 "\n", st.imissed);
+		fprintf(f, "  rx_errors   %" PRIu64 "\n", st.ierrors);
+		fprintf(f, "  rx_nombuf   %" PRIu64 "\n", st.rx_nombuf);
+		fprintf(f, "  tx_packets  %" PRIu64 "\n", st.opackets);
+		fprintf(f, "  tx_bytes    %" PRIu64 "\n", st.obytes);
+		fprintf(f, "  tx_errors   %" PRIu64 "\n", st.oerrors);
+	}
+	return 0;
+}
+
+static void
+print_addrs(FILE *f, const struct dpn_addrs *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+	unsigned int i;
+
+	for (i = 0; i < a->nb_v4; i++) {
+		inet_ntop(AF_INET, &a->v4[i], buf, sizeof(buf));
+		fprintf(f, "  address     %s", buf);
+		if (a->v4_vlan[i] != 0)
+			fprintf(f, " vlan %u", a->v4_vlan[i]);
+		fputc('\n', f);
+	}
+	for (i = 0; i < a->nb_v6; i++) {
+		inet_ntop(AF_INET6, a->v6[i], buf, sizeof(buf));
+		fprintf(f, "  address     %s", buf);
+		if (a->v6_vlan[i] != 0)
+			fprintf(f, " vlan %u", a->v6_vlan[i]);
+		fputc('\n', f);
+	}
+}
+
+int
+dpn_ctl_show_port_info(FILE *f, int port)
+{
+	unsigned int i;
+
+	if (port >= 0 && !port_valid(f, port))
+		return -EINVAL;
+	for (i = 0; i < ctl->dp->nb_ports; i++) {
+		const struct dpn_port *p = &ctl->dp->ports[i];
+		struct rte_eth_dev_info info;
+		struct rte_eth_link link;
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+		if (port >= 0 && (unsigned int)port != i)
+			continue;
+		memset(&info, 0, sizeof(info));
+		rte_eth_dev_info_get(p->port_id, &info);
+		memset(&link, 0, sizeof(link));
+		rte_eth_link_get_nowait(p->port_id, &link);
+		rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+		fprintf(f, "port %u (%s)\n", p->port_id, p->name);
+		fprintf(f, "  driver      %s\n",
+			info.driver_name ? info.driver_name : "?");
+		fprintf(f, "  mac         %s\n", mac);
+		fprintf(f, "  link        %s, %u Mbps\n",
+			link.link_status ? "up" : "down", link.link_speed);
+		fprintf(f, "  numa_node   %d\n", p->socket_id);
+		fprintf(f, "  queues      %u RX/TX pairs\n", p->nb_queues);
+		fprintf(f, "  rss         %s\n", p->rss_hf ? "ip" : "off");
+		fprintf(f, "  tx_cksum    %s\n",
+			p->tx_cksum_offload ? "nic" : "software");
+		fprintf(f, "  rx_cksum    %s\n",
+			p->rx_cksum_offload ? "nic" : "software");
+		fprintf(f, "  rx_tstamp   %s\n", p->rx_timestamp ? "nic" : "tsc");
+		print_addrs(f, &p->addrs);
+	}
+	return 0;
+}
+
+void
+dpn_ctl_show_stats(FILE *f)
+{
+	struct dpn_dataplane *dp = ctl->dp;
+	struct dpn_stats total, w_sum;
+	unsigned int i, j;
+
+	memset(&w_sum, 0, sizeof(w_sum));
+	for (i = 0; i < dp->nb_workers; i++)
+		for (j = 0; j < DPN_STAT_MAX; j++)
+			w_sum.c[j] += __atomic_load_n(
+				&dp->workers[i]->stats.c[j], __ATOMIC_RELAXED);
+	for (j = 0; j < DPN_STAT_MAX; j++)
+		total.c[j] = w_sum.c[j] + dp->mgmt_stats.c[j];
+
+	fprintf(f, "%-24s %14s", "counter", "total");
+	for (i = 0; i < dp->nb_workers; i++)
+		fprintf(f, " %11s%-3u", "lcore", dp->workers[i]->lcore_id);
+	fprintf(f, " %14s\n", "mgmt");
+	for (j = 0; j < DPN_STAT_MAX; j++) {
+		fprintf(f, "%-24s %14" PRIu64, dpn_stats_name(j), total.c[j]);
+		for (i = 0; i < dp->nb_workers; i++)
+			fprintf(f, " %14" PRIu64,
+				__atomic_load_n(&dp->workers[i]->stats.c[j],
+						__ATOMIC_RELAXED));
+		fprintf(f, " %14" PRIu64 "\n", dp->mgmt_stats.c[j]);
+	}
+	fprintf(f, "%-24s %14s", "busy_percent", "");
+	for (i = 0; i < dp->nb_workers; i++) {
+		const struct dpn_worker *w = dp->workers[i];
+		uint64_t tot = w->total_cycles;
+
+		fprintf(f, " %14.1f",
+			tot ? 100.0 * (double)w->busy_cycles / (double)tot : 0.0);
+	}
+	fprintf(f, " %14s\n", "");
+}
+
+void
+dpn_ctl_show_config(FILE *f)
+{
+	char buf[8192];
+
+	dpn_conf_format(ctl->conf, buf, sizeof(buf));
+	fprintf(f, "# %s\n%s", ctl->config_path ? ctl->config_path :
+		"(built-in)", buf);
+}
+
+void
+dpn_ctl_show_sysinfo(FILE *f)
+{
+	struct dpn_clock_snapshot s;
+	const struct dpn_refclock_system *rs = ctl->refclock;
+	const struct dpn_ntp_sysinfo *si = &s.sysinfo;
+	uint32_t refid;
+	char id[5];
+	int i;
+
+	dpn_clock_read(ctl->dp->clock, &s);
+	refid = __builtin_bswap32(si->refid);
+	for (i = 0; i < 4; i++) {
+		char c = (char)(refid >> (24 - 8 * i));
+
+		id[i] = (c >= 0x20 && c < 0x7f) ? c : '\0';
+	}
+	id[4] = '\0';
+	fprintf(f, "synchronized    %s\n", s.synced ? "yes" : "no");
+	fprintf(f, "reference       %s\n",
+		rs->conf.enabled ? "system" : "none");
+	fprintf(f, "leap            %u\n", si->leap);
+	fprintf(f, "stratum         %u\n", si->stratum);
+	fprintf(f, "refid           %s\n", id);
+	fprintf(f, "precision       %d\n", si->precision);
+	fprintf(f, "root_delay_ns   %" PRId64 "\n",
+		dpn_ntp_short_to_ns(__builtin_bswap32(si->root_delay)));
+	fprintf(f, "root_disp_ns    %" PRId64 "\n",
+		dpn_ntp_short_to_ns(__builtin_bswap32(si->root_disp)));
+	fprintf(f, "offset_ns       %" PRId64 "\n", rs->tracker.last_offset_ns);
+	fprintf(f, "jitter_ns       %.0f\n", rs->tracker.jitter_ns);
+	fprintf(f, "frequency_ppm   %.3f\n",
+		(rs->tracker.ns_per_tick / rs->tracker.nominal_ns_per_tick -
+		 1.0) * 1e6);
+	fprintf(f, "samples         %" PRIu64 "\n", rs->samples);
+	fprintf(f, "steps           %" PRIu64 "\n", rs->tracker.steps);
+	fprintf(f, "generation      %" PRIu64 "\n", s.generation);
+}
+
+/*
+ * The command table.
+ */
+
+struct cmd_port_all {
+	cmdline_fixed_string_t show;
+	cmdline_fixed_string_t port;
+	cmdline_fixed_string_t what;
+	cmdline_fixed_string_t all;
+};
+
+struct cmd_port_n {
+	cmdline_fixed_string_t show;
+	cmdline_fixed_string_t port;
+	cmdline_fixed_string_t what;
+	uint16_t id;
+};
+
+static void
+port_cmd(const char *what, int port)
+{
+	if (strcmp(what, "stats") == 0)
+		dpn_ctl_show_port_stats(ctl_out, port);
+	else
+		dpn_ctl_show_port_info(ctl_out, port);
+}
+
+static void
+cmd_port_all_parsed(void *res, struct cmdline *cl, void *data)
+{
+	port_cmd(((struct cmd_port_all *)res)->what, -1);
+}
+
+static void
+cmd_port_n_parsed(void *res, struct cmdline *cl, void *data)
+{
+	const struct cmd_port_n *r = res;
+
+	port_cmd(r->what, r->id);
+}
+
+static cmdline_parse_token_string_t tok_pa_show =
+	TOKEN_STRING_INITIALIZER(struct cmd_port_all, show, "show");
+static cmdline_parse_token_string_t tok_pa_port =
+	TOKEN_STRING_INITIALIZER(struct cmd_port_all, port, "port");
+static cmdline_parse_token_string_t tok_pa_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_port_all, what, "stats#info");
+static cmdline_parse_token_string_t tok_pa_all =
+	TOKEN_STRING_INITIALIZER(struct cmd_port_all, all, "all");
+
+static cmdline_parse_inst_t cmd_port_all = {
+	.f = cmd_port_all_parsed,
+	.help_str = "show port stats|info all: counters or setup of every port",
+	.tokens = { (void *)&tok_pa_show, (void *)&tok_pa_port, (void *)&tok_pa_what, (void *)&tok_pa_all,
+		    NULL },
+};
+
+static cmdline_parse_token_string_t tok_pn_show =
+	TOKEN_STRING_INITIALIZER(struct cmd_port_n, show, "show");
+static cmdline_parse_token_string_t tok_pn_port =
+	TOKEN_STRING_INITIALIZER(struct cmd_port_n, port, "port");
+static cmdline_parse_token_string_t tok_pn_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_port_n, what, "stats#info");
+static cmdline_parse_token_num_t tok_pn_id =
+	TOKEN_NUM_INITIALIZER(struct cmd_port_n, id, RTE_UINT16);
+
+static cmdline_parse_inst_t cmd_port_n = {
+	.f = cmd_port_n_parsed,
+	.help_str = "show port stats|info <port>: counters or setup of one port",
+	.tokens = { (void *)&tok_pn_show, (void *)&tok_pn_port, (void *)&tok_pn_what, (void *)&tok_pn_id,
+		    NULL },
+};
+
+struct cmd_show {
+	cmdline_fixed_string_t show;
+	cmdline_fixed_string_t what;
+};
+
+static void
+cmd_show_parsed(void *res, struct cmdline *cl, void *data)
+{
+	const char *what = ((struct cmd_show *)res)->what;
+
+	if (strcmp(what, "stats") == 0)
+		dpn_ctl_show_stats(ctl_out);
+	else if (strcmp(what, "config") == 0)
+		dpn_ctl_show_config(ctl_out);
+	else
+		dpn_ctl_show_sysinfo(ctl_out);
+}
+
+static cmdline_parse_token_string_t tok_s_show =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, show, "show");
+static cmdline_parse_token_string_t tok_s_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, what, "stats#config#sysinfo");
+
+static cmdline_parse_inst_t cmd_show = {
+	.f = cmd_show_parsed,
+	.help_str = "show stats|config|sysinfo: request counters per lcore, "
+		"the configuration in use, the served clock",
+	.tokens = { (void *)&tok_s_show, (void *)&tok_s_what, NULL },
+};
+
+struct cmd_word {
+	cmdline_fixed_string_t word;
+};
+
+static void
+cmd_help_parsed(void *res, struct cmdline *cl, void *data)
+{
+	dpn_ctl_help(ctl_out);
+}
+
+static cmdline_parse_token_string_t tok_help =
+	TOKEN_STRING_INITIALIZER(struct cmd_word, word, "help");
+
+static cmdline_parse_inst_t cmd_help = {
+	.f = cmd_help_parsed,
+	.help_str = "help: this list",
+	.tokens = { (void *)&tok_help, NULL },
+};
+
+static void
+cmd_quit_parsed(void *res, struct cmdline *cl, void *data)
+{
+	ctl_quit_seen = true;
+	if (ctl_prompt) {
+		ctl->dp->quit = true;
+		cmdline_quit(cl);
+	}
+}
+
+static cmdline_parse_token_string_t tok_quit =
+	TOKEN_STRING_INITIALIZER(struct cmd_word, word, "quit");
+
+static cmdline_parse_inst_t cmd_quit = {
+	.f = cmd_quit_parsed,
+	.help_str = "quit: stop dpntpd (on the prompt) or end the session",
+	.tokens = { (void *)&tok_quit, NULL },
+};
+
+static cmdline_parse_ctx_t main_ctx[] = {
+	&cmd_port_all,
+	&cmd_port_n,
+	&cmd_show,
+	&cmd_help,
+	&cmd_quit,
+	NULL,
+};
+
+void
+dpn_ctl_help(FILE *f)
+{
+	unsigned int i;
+
+	fprintf(f, "Commands:\n");
+	for (i = 0; main_ctx[i] != NULL; i++)
+		fprintf(f, "  %s\n", main_ctx[i]->help_str);
+}
+
+int
+dpn_ctl_run_line(const char *line, int out_fd, char *err, size_t errlen)
+{
+	char buf[DPN_CTL_MAX_LINE + 2];
+	struct cmdline *cl;
+	size_t len = strlen(line);
+	int fd, ret;
+
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (len > DPN_CTL_MAX_LINE) {
+		snprintf(err, errlen, "command longer than %d bytes",
+			 DPN_CTL_MAX_LINE);
+		return -1;
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	buf[len + 1] = '\0';
+
+	fd = dup(out_fd);
+	ctl_out = fd < 0 ? NULL : fdopen(fd, "w");
+	if (ctl_out == NULL) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ctl_prompt = false;
+	cl = cmdline_new(main_ctx, "", -1, -1);
+	if (cl == NULL) {
+		fclose(ctl_out);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ret = cmdline_parse(cl, buf);
+	cmdline_free(cl);
+	fclose(ctl_out);
+	ctl_out = NULL;
+
+	/* cmdline_parse() returns the length parsed on success. */
+	if (ret >= 0)
+		return 0;
+	switch (ret) {
+	case CMDLINE_PARSE_AMBIGUOUS:
+		snprintf(err, errlen, "ambiguous command");
+		break;
+	case CMDLINE_PARSE_BAD_ARGS:
+		snprintf(err, errlen, "bad arguments (try 'help')");
+		break;
+	default:
+		snprintf(err, errlen, "unknown command (try 'help')");
+		break;
+	}
+	return -1;
+}
+
+void
+dpn_ctl_interact(void)
+{
+	struct cmdline *cl;
+
+	cl = cmdline_stdin_new(main_ctx, "dpntp> ");
+	if (cl == NULL)
+		return;
+	ctl_out = stdout;
+	ctl_prompt = true;
+	cmdline_interact(cl);
+	cmdline_stdin_exit(cl);
+	fflush(stdout);
+	ctl_out = NULL;
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control socket: a unix stream socket served by one control thread
+ * (never a worker lcore). One command per connection, see dpn_ctl.h.
+ * Each connection has a receive timeout so a stuck client cannot hold
+ * the thread, and lines over the limit get an error, not a truncation.
+ */
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_lcore.h>
+
+#include "dpn_ctl.h"
+
+#define RECV_TIMEOUT_S 5
+
+static int listen_fd = -1;
+static pthread_t sock_thread;
+static volatile bool sock_stop;
+static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+static void
+write_all(int fd, const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return;
+		}
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Read one line; -1 on timeout, EOF before anything, or oversize. */
+static int
+read_line(int fd, char *buf, size_t size, char *err, size_t errlen)
+{
+	size_t len = 0;
+
+	while (len < size - 1) {
+		ssize_t n = recv(fd, buf + len, size - 1 - len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf, '\n', len) != NULL)
+			break;
+	}
+	buf[len] = '\0';
+	if (memchr(buf, '\n', len) != NULL) {
+		*strchr(buf, '\n') = '\0';
+		return 0;
+	}
+	if (len >= size - 1) {
+		snprintf(err, errlen, "command longer than %d bytes",
+			 DPN_CTL_MAX_LINE);
+		return -1;
+	}
+	if (len == 0) {
+		snprintf(err, errlen, "no command received");
+		return -1;
+	}
+	return 0;	/* last line without a newline */
+}
+
+static void
+serve_one(int fd)
+{
+	char line[DPN_CTL_MAX_LINE + 2];
+	char err[256];
+	struct timeval tv = { .tv_sec = RECV_TIMEOUT_S };
+	int ret;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	ret = read_line(fd, line, sizeof(line), err, sizeof(err));
+	if (ret == 0)
+		ret = dpn_ctl_run_line(line, fd, err, sizeof(err));
+	if (ret == 0) {
+		write_all(fd, DPN_CTL_STATUS_OK "\n",
+			  strlen(DPN_CTL_STATUS_OK) + 1);
+	} else {
+		write_all(fd, DPN_CTL_STATUS_ERR, strlen(DPN_CTL_STATUS_ERR));
+		write_all(fd, err, strlen(err));
+		write_all(fd, "\n", 1);
+	}
+}
+
+static void *
+sock_main(void *arg)
+{
+	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+
+	RTE_SET_USED(arg);
+	while (!sock_stop) {
+		int fd;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		fd = accept(listen_fd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		serve_one(fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+int
+dpn_ctl_sock_start(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "control socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (listen_fd < 0)
+		goto fail;
+	/* A stale socket from a crashed run would block the bind. */
+	unlink(path);
+	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(path, 0660) != 0 || listen(listen_fd, 16) != 0)
+		goto fail;
+	strcpy(sock_path, path);
+	sock_stop = false;
+	ret = rte_ctrl_thread_create(&sock_thread, "dpntp-ctl", NULL,
+				     sock_main, NULL);
+	if (ret != 0) {
+		errno = ret;
+		goto fail;
+	}
+	return 0;
+fail:
+	ret = -errno;
+	snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+	if (listen_fd >= 0)
+		close(listen_fd);
+	listen_fd = -1;
+	return ret;
+}
+
+void
+dpn_ctl_sock_stop(void)
+{
+	if (listen_fd < 0)
+		return;
+	sock_stop = true;
+	pthread_join(sock_thread, NULL);
+	close(listen_fd);
+	listen_fd = -1;
+	unlink(sock_path);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPN_CTL_H
+#define DPN_CTL_H
+
+/**
+ * @file
+ * Control: the testpmd-style command table (DPDK cmdline) shared by the
+ * interactive prompt and the unix control socket that dpntpc talks to.
+ * The socket's protocol is in dpn_ctl_proto.h.
+ */
+
+#include <stdio.h>
+
+#include "dpn_conf.h"
+#include "dpn_ctl_proto.h"
+#include "dpn_dataplane.h"
+#include "dpn_refclock.h"
+
+
+/** What the commands look at. Owned by the daemon. */
+struct dpn_ctl_ctx {
+	struct dpn_dataplane *dp;
+	const struct dpn_conf *conf;
+	const char *config_path;
+	struct dpn_refclock_system *refclock;
+};
+
+/** Bind the command table to the daemon's state. */
+void dpn_ctl_init(struct dpn_ctl_ctx *ctx);
+
+/*
+ * The work behind each command, printing to @p f. The cmdline callbacks
+ * only dispatch to these.
+ */
+int dpn_ctl_show_port_stats(FILE *f, int port);	/* port < 0: all */
+int dpn_ctl_show_port_info(FILE *f, int port);
+void dpn_ctl_show_stats(FILE *f);
+void dpn_ctl_show_config(FILE *f);
+void dpn_ctl_show_sysinfo(FILE *f);
+void dpn_ctl_help(FILE *f);
+
+/**
+ * Run one command line, output to @p out_fd. @p interactive selects what
+ * `quit` means: stop the daemon (prompt) or end the session (socket).
+ * @return 0, or -1 with a message in @p err.
+ */
+int dpn_ctl_run_line(const char *line, int out_fd, char *err, size_t errlen);
+
+/** The interactive prompt on stdin/stdout; returns on `quit` or EOF. */
+void dpn_ctl_interact(void);
+
+/** Listen on @p path (mode 0660) in a control thread. */
+int dpn_ctl_sock_start(const char *path, char *err, size_t errlen);
+
+/** Stop the control thread and remove the socket file. */
+void dpn_ctl_sock_stop(void);
+
+#endif /* DPN_CTL_H */

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPN_DATAPLANE_H
+#define DPN_DATAPLANE_H
+
+/**
+ * @file
+ * The DPDK data plane: ports and their queues, the worker lcores that
+ * answer NTP from them, and the slow path (ARP, NDP, ICMP echo) run by
+ * the management lcore.
+ *
+ * A worker owns one RX/TX queue pair on every port and touches nothing
+ * shared but the clock snapshot (read through a seqlock) and two
+ * single-producer single-consumer rings to and from the management lcore.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dpn_clock.h"
+#include "dpn_conf.h"
+#include "dpn_stats.h"
+
+#define DPN_MAX_PORTS DPN_CLOCK_MAX_PORTS
+#define DPN_MAX_ADDRS 16	/* per family and port */
+#define DPN_BURST 32
+#define DPN_RING_SIZE 1024
+
+/** Addresses a port answers for (each on one VLAN, 0 = untagged). */
+struct dpn_addrs {
+	unsigned int nb_v4;
+	uint32_t v4[DPN_MAX_ADDRS];	/**< network order */
+	uint16_t v4_vlan[DPN_MAX_ADDRS];
+	unsigned int nb_v6;
+	uint8_t v6[DPN_MAX_ADDRS][16];
+	uint16_t v6_vlan[DPN_MAX_ADDRS];
+};
+
+static inline bool
+dpn_addrs_has_v4(const struct dpn_addrs *a, uint32_t addr, uint16_t vlan)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->nb_v4; i++)
+		if (a->v4[i] == addr && a->v4_vlan[i] == vlan)
+			return true;
+	return false;
+}
+
+static inline bool
+dpn_addrs_has_v6(const struct dpn_addrs *a, const uint8_t *addr,
+		 uint16_t vlan)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->nb_v6; i++)
+		if (memcmp(a->v6[i], addr, 16) == 0 && a->v6_vlan[i] == vlan)
+			return true;
+	return false;
+}
+
+/** A port as the data plane uses it. */
+struct dpn_port {
+	uint16_t port_id;
+	int socket_id;
+	uint16_t nb_queues;
+	struct rte_ether_addr mac;
+	bool tx_cksum_offload;		/**< IPv4 + UDP + (IPv6) UDP by NIC */
+	bool rx_cksum_offload;		/**< NIC flags checksums */
+	bool rx_timestamp;		/**< NIC stamps received packets */
+	uint64_t rss_hf;		/**< hash functions in use, 0 = none */
+	struct dpn_addrs addrs;
+	struct rte_mempool *pool;
+	char name[RTE_ETH_NAME_MAX_LEN];
+};
+
+/** One queue pair of one port, as seen by the worker that owns it. */
+struct dpn_rxq {
+	const struct dpn_port *port;
+	uint16_t port_id;
+	uint16_t queue_id;
+	struct rte_ring *to_mgmt;	/**< slow path, worker -> management */
+	struct rte_ring *from_mgmt;	/**< its answers, management -> worker */
+};
+
+/** A worker lcore's private state. */
+struct dpn_worker {
+	struct dpn_stats stats;		/**< written by this worker only */
+	unsigned int lcore_id;
+	unsigned int index;		/**< queue index on every port */
+	unsigned int nb_rxq;
+	struct dpn_rxq rxq[DPN_MAX_PORTS];
+	const struct dpn_clock *clock;
+	int ts_dynfield_offset;		/**< -1 without NIC timestamps */
+	uint64_t ts_dynflag;
+	uint64_t busy_cycles;		/**< cycles spent on non-empty polls */
+	uint64_t total_cycles;
+	volatile bool *quit;
+} __rte_cache_aligned;
+
+/** Everything the data plane is made of. */
+struct dpn_dataplane {
+	unsigned int nb_ports;
+	struct dpn_port ports[DPN_MAX_PORTS];
+	unsigned int nb_workers;
+	struct dpn_worker *workers[RTE_MAX_LCORE];
+	struct dpn_clock *clock;
+	struct dpn_stats mgmt_stats;	/**< written by the management lcore */
+	volatile bool quit;
+};
+
+/*
+ * Setup (port.c, placement.c).
+ */
+
+/**
+ * Configure and start every port named by @p conf's listen lines with
+ * @p nb_workers queue pairs each, create the rings and the workers (on
+ * the lcores in @p lcores), and the clock. Messages go to the DPDK log.
+ * @return 0 or a negative errno, with a message in @p err.
+ */
+int dpn_dataplane_init(struct dpn_dataplane *dp, const struct dpn_conf *conf,
+		       const unsigned int *lcores, unsigned int nb_workers,
+		       char *err, size_t errlen);
+
+/** Stop and close the ports, free rings and workers. */
+void dpn_dataplane_fini(struct dpn_dataplane *dp);
+
+/**
+ * Choose @p nb worker lcores among the EAL's worker lcores, preferring
+ * cores on @p socket_id (found with hwloc), and log the placement.
+ * @return number chosen (less than @p nb if there are not enough).
+ */
+unsigned int dpn_placement_pick(int socket_id, unsigned int nb,
+				unsigned int *lcores);
+
+/** Log where @p lcore sits relative to @p port_socket; warn if remote. */
+void dpn_placement_check(unsigned int lcore, int port_socket,
+			 const char *port_name);
+
+/*
+ * The worker (worker.c).
+ */
+
+/**
+ * Handle one received burst: answer NTP in place, pass slow-path
+ * packets to the management lcore, free the rest. The replies are moved
+ * to the front of @p pkts; their transmit timestamps are not set yet
+ * (dpn_worker_stamp_tx). @p rx_tsc is the TSC read when the burst
+ * arrived (T2 unless the NIC stamped the packet).
+ * @return number of replies at the front of @p pkts.
+ */
+uint16_t dpn_worker_handle_burst(struct dpn_worker *w,
+				 const struct dpn_rxq *q,
+				 struct rte_mbuf **pkts, uint16_t nb,
+				 uint64_t rx_tsc,
+				 const struct dpn_clock_snapshot *snap);
+
+/** Set T3 in @p nb replies (read from the TSC now) and their UDP
+ * checksums. Called as late as possible before rte_eth_tx_burst().
+ */
+void dpn_worker_stamp_tx(struct dpn_worker *w, const struct dpn_rxq *q,
+			 struct rte_mbuf **pkts, uint16_t nb,
+			 const struct dpn_clock_snapshot *snap);
+
+/** The worker lcore's main loop (rte_eal_remote_launch argument: the
+ * struct dpn_worker). Returns when *quit becomes true.
+ */
+int dpn_worker_main(void *arg);
+
+/*
+ * The slow path (slowpath.c), run by the management lcore.
+ */
+
+/** Answer what the workers passed up (ARP, NDP, ICMP echo).
+ * @return number of packets handled. */
+unsigned int dpn_slowpath_poll(struct dpn_dataplane *dp);
+
+#endif /* DPN_DATAPLANE_H */

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port and queue setup: one RX/TX queue pair per worker on every port,
+ * RSS on the IP addresses so a client always reaches the same worker,
+ * checksum offloads and RX timestamps where the PMD has them, mempools
+ * and rings on the port's NUMA node.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_mempool.h>
+
+#include "dpn_dataplane.h"
+#include "dp_log.h"
+
+#define NB_RXD 1024
+#define NB_TXD 1024
+#define MBUF_CACHE 256
+
+RTE_LOG_REGISTER_DEFAULT(dpn_dp_logtype, INFO);
+
+static int
+port_socket(uint16_t port_id)
+{
+	int s = rte_eth_dev_socket_id(port_id);
+
+	/* Virtual devices have no node: use the main lcore's. */
+	return s < 0 ? (int)rte_socket_id() : s;
+}
+
+/* Collect the addresses the config binds to @p port_index. */
+static int
+port_collect_addrs(struct dpn_port *p, const struct dpn_conf *conf,
+		   unsigned int port_index, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	for (i = 0; i < conf->nb_listen; i++) {
+		const struct dpn_conf_listen *l = &conf->listen[i];
+		struct dpn_addrs *a = &p->addrs;
+
+		if (l->port != port_index)
+			continue;
+		if (l->family == AF_INET) {
+			if (a->nb_v4 == DPN_MAX_ADDRS)
+				goto full;
+			a->v4[a->nb_v4] = l->addr.v4.s_addr;
+			a->v4_vlan[a->nb_v4++] = l->vlan;
+		} else {
+			if (a->nb_v6 == DPN_MAX_ADDRS)
+				goto full;
+			memcpy(a->v6[a->nb_v6], &l->addr.v6, 16);
+			a->v6_vlan[a->nb_v6++] = l->vlan;
+		}
+	}
+	return 0;
+full:
+	snprintf(err, errlen, "port %u: more than %u addresses per family",
+		 port_index, DPN_MAX_ADDRS);
+	return -E2BIG;
+}
+
+static int
+port_setup(struct dpn_port *p, uint16_t nb_queues, unsigned int nb_mbufs,
+	   char *err, size_t errlen)
+{
+	struct rte_eth_conf pconf;
+	struct rte_eth_dev_info info;
+	struct rte_eth_txconf txconf;
+	uint16_t nb_rxd = NB_RXD, nb_txd = NB_TXD, q;
+	uint64_t want;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	int ret;
+
+	ret = rte_eth_dev_info_get(p->port_id, &info);
+	if (ret != 0)
+		goto fail;
+	rte_eth_dev_get_name_by_port(p->port_id, p->name);
+	if (nb_queues > info.max_rx_queues || nb_queues > info.max_tx_queues) {
+		snprintf(err, errlen,
+			 "port %u (%s): %u workers need %u queue pairs, the port has %u RX and %u TX",
+			 p->port_id, p->name, nb_queues, nb_queues,
+			 info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+
+	memset(&pconf, 0, sizeof(pconf));
+	p->rss_hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
+	if (nb_queues > 1 && p->rss_hf != 0) {
+		/* Addresses only, no ports: one client, one worker. */
+		pconf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		pconf.rx_adv_conf.rss_conf.rss_hf = p->rss_hf;
+	} else {
+		p->rss_hf = 0;
+	}
+
+	want = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	p->rx_cksum_offload = (info.rx_offload_capa & want) == want;
+	if (p->rx_cksum_offload)
+		pconf.rxmode.offloads |= want;
+	p->rx_timestamp = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+	if (p->rx_timestamp)
+		pconf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+
+	want = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	p->tx_cksum_offload = (info.tx_offload_capa & want) == want;
+	if (p->tx_cksum_offload)
+		pconf.txmode.offloads |= want;
+	/* Replies inherit a stripped VLAN tag; insert it again on TX. */
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT)
+		pconf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+
+	ret = rte_eth_dev_configure(p->port_id, nb_queues, nb_queues, &pconf);
+	if (ret != 0)
+		goto fail;
+	ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
+	if (ret != 0)
+		goto fail;
+
+	snprintf(name, sizeof(name), "dpn_pool_%u", p->port_id);
+	p->pool = rte_pktmbuf_pool_create(name, nb_mbufs, MBUF_CACHE, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE,
+					  p->socket_id);
+	if (p->pool == NULL) {
+		ret = -rte_errno;
+		goto fail;
+	}
+	txconf = info.default_txconf;
+	txconf.offloads = pconf.txmode.offloads;
+	for (q = 0; q < nb_queues; q++) {
+		ret = rte_eth_rx_queue_setup(p->port_id, q, nb_rxd,
+					     p->socket_id, NULL, p->pool);
+		if (ret != 0)
+			goto fail;
+		ret = rte_eth_tx_queue_setup(p->port_id, q, nb_txd,
+					     p->socket_id, &txconf);
+		if (ret != 0)
+			goto fail;
+	}
+	ret = rte_eth_macaddr_get(p->port_id, &p->mac);
+	if (ret != 0)
+		goto fail;
+	ret = rte_eth_dev_start(p->port_id);
+	if (ret != 0)
+		goto fail;
+	/* NDP solicitations go to multicast addresses. */
+	if (rte_eth_allmulticast_enable(p->port_id) != 0)
+		rte_eth_promiscuous_enable(p->port_id);
+	p->nb_queues = nb_queues;
+	return 0;
+fail:
+	snprintf(err, errlen, "port %u (%s): setup failed: %s", p->port_id,
+		 p->name, rte_strerror(-ret));
+	return ret < 0 ? ret : -EIO;
+}
+
+static void
+port_log(const struct dpn_port *p)
+{
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+	DP_LOG(INFO, "port %u (%s): mac %s, socket %d, %u queue pairs, "
+	       "RSS %s, TX checksums %s, RX checksums %s, RX timestamps %s, "
+	       "%u IPv4 and %u IPv6 addresses",
+	       p->port_id, p->name, mac, p->socket_id, p->nb_queues,
+	       p->rss_hf ? "on" : "off",
+	       p->tx_cksum_offload ? "by NIC" : "in software",
+	       p->rx_cksum_offload ? "by NIC" : "in software",
+	       p->rx_timestamp ? "by NIC" : "from TSC",
+	       p->addrs.nb_v4, p->addrs.nb_v6);
+}
+
+static int
+rings_create(struct dpn_dataplane *dp, struct dpn_worker *w, unsigned int pi,
+	     char *err, size_t errlen)
+{
+	struct dpn_rxq *q = &w->rxq[pi];
+	char name[RTE_RING_NAMESIZE];
+
+	snprintf(name, sizeof(name), "dpn_up_%u_%u", pi, w->index);
+	q->to_mgmt = rte_ring_create(name, DPN_RING_SIZE,
+				     dp->ports[pi].socket_id,
+				     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "dpn_down_%u_%u", pi, w->index);
+	q->from_mgmt = rte_ring_create(name, DPN_RING_SIZE,
+				       dp->ports[pi].socket_id,
+				       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (q->to_mgmt == NULL || q->from_mgmt == NULL) {
+		snprintf(err, errlen, "cannot create rings: %s",
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+workers_create(struct dpn_dataplane *dp, const unsigned int *lcores,
+	       unsigned int nb_workers, char *err, size_t errlen)
+{
+	int ts_off = -1, ret;
+	uint64_t ts_flag = 0;
+	unsigned int i, pi;
+
+	for (pi = 0; pi < dp->nb_ports; pi++)
+		if (dp->ports[pi].rx_timestamp) {
+			ret = rte_mbuf_dyn_rx_timestamp_register(&ts_off,
+								 &ts_flag);
+			if (ret != 0)
+				ts_off = -1;
+			break;
+		}
+
+	for (i = 0; i < nb_workers; i++) {
+		struct dpn_worker *w;
+
+		w = rte_zmalloc_socket("dpn_worker", sizeof(*w),
+				       RTE_CACHE_LINE_SIZE,
+				       rte_lcore_to_socket_id(lcores[i]));
+		if (w == NULL) {
+			snprintf(err, errlen, "out of memory for workers");
+			return -ENOMEM;
+		}
+		dp->workers[i] = w;
+		dp->nb_workers = i + 1;
+		w->lcore_id = lcores[i];
+		w->index = i;
+		w->clock = dp->clock;
+		w->quit = &dp->quit;
+		w->ts_dynfield_offset = ts_off;
+		w->ts_dynflag = ts_flag;
+		w->nb_rxq = dp->nb_ports;
+		for (pi = 0; pi < dp->nb_ports; pi++) {
+			w->rxq[pi].port = &dp->ports[pi];
+			w->rxq[pi].port_id = dp->ports[pi].port_id;
+			w->rxq[pi].queue_id = i;
+			ret = rings_create(dp, w, pi, err, errlen);
+			if (ret != 0)
+				return ret;
+			dpn_placement_check(lcores[i], dp->ports[pi].socket_id,
+					    dp->ports[pi].name);
+		}
+	}
+	return 0;
+}
+
+int
+dpn_dataplane_init(struct dpn_dataplane *dp, const struct dpn_conf *conf,
+		   const unsigned int *lcores, unsigned int nb_workers,
+		   char *err, size_t errlen)
+{
+	unsigned int i, nb_ports = 0;
+	uint16_t avail = rte_eth_dev_count_avail();
+	/* Enough mbufs for full RX and TX rings, rings and caches. */
+	unsigned int nb_mbufs = nb_workers * (NB_RXD + NB_TXD +
+		2 * DPN_RING_SIZE + MBUF_CACHE) + 4096;
+	int ret;
+
+	memset(dp, 0, sizeof(*dp));
+	for (i = 0; i < conf->nb_listen; i++)
+		nb_ports = RTE_MAX(nb_ports, conf->listen[i].port + 1u);
+	if (nb_ports == 0) {
+		snprintf(err, errlen,
+			 "nothing to serve: the configuration has no 'listen' line");
+		return -EINVAL;
+	}
+	if (nb_ports > avail || nb_ports > DPN_MAX_PORTS) {
+		snprintf(err, errlen,
+			 "configuration uses port %u but DPDK found %u port(s); check the EAL arguments (-a, --vdev)",
+			 nb_ports - 1, avail);
+		return -ENODEV;
+	}
+
+	dp->clock = rte_zmalloc("dpn_clock", sizeof(*dp->clock),
+				RTE_CACHE_LINE_SIZE);
+	if (dp->clock == NULL) {
+		snprintf(err, errlen, "out of memory for the clock");
+		return -ENOMEM;
+	}
+	dpn_clock_init(dp->clock);
+
+	dp->nb_ports = nb_ports;
+	for (i = 0; i < nb_ports; i++) {
+		struct dpn_port *p = &dp->ports[i];
+
+		p->port_id = (uint16_t)i;
+		p->socket_id = port_socket(p->port_id);
+		ret = port_collect_addrs(p, conf, i, err, errlen);
+		if (ret == 0)
+			ret = port_setup(p, nb_workers, nb_mbufs, err, errlen);
+		if (ret != 0)
+			return ret;
+		port_log(p);
+	}
+	return workers_create(dp, lcores, nb_workers, err, errlen);
+}
+
+void
+dpn_dataplane_fini(struct dpn_dataplane *dp)
+{
+	unsigned int i, pi;
+
+	for (i = 0; i < dp->nb_ports; i++) {
+		if (dp->ports[i].nb_queues == 0)
+			continue;
+		rte_eth_dev_stop(dp->ports[i].port_id);
+		rte_eth_dev_close(dp->ports[i].port_id);
+	}
+	for (i = 0; i < dp->nb_workers; i++) {
+		struct dpn_worker *w = dp->workers[i];
+
+		for (pi = 0; pi < w->nb_rxq; pi++) {
+			rte_ring_free(w->rxq[pi].to_mgmt);
+			rte_ring_free(w->rxq[pi].from_mgmt);
+		}
+		rte_free(w);
+		dp->workers[i] = NULL;
+	}
+	for (i = 0; i < dp->nb_ports; i++)
+		rte_mempool_free(dp->ports[i].pool);
+	rte_free(dp->clock);
+	dp->clock = NULL;
+	dp->nb_workers = 0;
+	dp->nb_ports = 0;
+}

@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker: rx_burst -> classify -> answer NTP in place -> tx_burst.
+ *
+ * Per packet there are no locks, no syscalls, no allocation and no
+ * logging: every outcome is a counter in the worker's own dpn_stats.
+ * The benchmark in perf/ calls dpn_worker_handle_burst() and
+ * dpn_worker_stamp_tx() directly, so it measures this very code.
+ */
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "dpn_dataplane.h"
+#include "dpn_ntp.h"
+
+#define PREFETCH_OFFSET 4
+#define REPLY_TTL 64
+#define NTP_UDP_LEN (sizeof(struct rte_udp_hdr) + DPN_NTP_HDR_LEN)
+
+enum action {
+	ACT_DROP,
+	ACT_REPLY,
+	ACT_SLOW,
+};
+
+/* Checksum state the NIC reported, if it looked. */
+static inline bool
+l3_cksum_bad(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+{
+	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD || f == RTE_MBUF_F_RX_IP_CKSUM_NONE)
+		return false;
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return true;
+	return rte_raw_cksum(ip, sizeof(*ip)) != 0xffff;
+}
+
+static inline bool
+l4_cksum_bad(const struct rte_mbuf *m, const void *ip, bool v6,
+	     const struct rte_udp_hdr *udp)
+{
+	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+
+	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD || f == RTE_MBUF_F_RX_L4_CKSUM_NONE)
+		return false;
+	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return true;
+	if (v6)
+		return rte_ipv6_udptcp_cksum_verify(ip, udp) != 0;
+	/* IPv4 allows "no checksum". */
+	if (udp->dgram_cksum == 0)
+		return false;
+	return rte_ipv4_udptcp_cksum_verify(ip, udp) != 0;
+}
+
+/*
+ * Answer the NTP request in @p udp in place. @p l3_len is the IP header
+ * length; the caller has checked the UDP header and the addresses.
+ */
+static inline enum action
+ntp_answer(struct dpn_worker *w, struct rte_mbuf *m, struct rte_udp_hdr *udp,
+	   unsigned int udp_len, uint64_t t2, const struct dpn_ntp_sysinfo *si)
+{
+	struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp + 1);
+	unsigned int plen = udp_len - sizeof(*udp);
+	enum dpn_ntp_verdict v = dpn_ntp_classify(ntp, plen);
+	uint16_t port;
+
+	if (unlikely(v != DPN_NTP_V_OK)) {
+		w->stats.c[DPN_STAT_DROP_NTP_SHORT + v - 1]++;
+		return ACT_DROP;
+	}
+	w->stats.c[dpn_ntp_mode_of(ntp) == DPN_NTP_MODE_CLIENT ?
+		   DPN_STAT_NTP_SERVER_REPLIES :
+		   DPN_STAT_NTP_SYMMETRIC_REPLIES]++;
+	/* Extension fields or a MAC: a plain reply, never a longer one. */
+	if (unlikely(plen != DPN_NTP_HDR_LEN))
+		w->stats.c[DPN_STAT_NTP_TRUNCATED]++;
+
+	dpn_ntp_build_reply(ntp, si, t2);
+	port = udp->src_port;
+	udp->src_port = udp->dst_port;
+	udp->dst_port = port;
+	udp->dgram_len = rte_cpu_to_be_16(NTP_UDP_LEN);
+	udp->dgram_cksum = 0;
+	m->l4_len = sizeof(*udp);
+	return ACT_REPLY;
+}
+
+static inline enum action
+handle_ipv4(struct dpn_worker *w, const struct dpn_port *port,
+	    struct rte_mbuf *m, unsigned int l2, uint16_t vlan, uint64_t t2,
+	    const struct dpn_ntp_sysinfo *si)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+		struct rte_ipv4_hdr *, l2);
+	struct rte_udp_hdr *udp;
+	unsigned int tot_len, udp_len;
+	uint32_t a;
+
+	if (unlikely(m->data_len < l2 + sizeof(*ip) + sizeof(*udp) &&
+		     m->data_len < l2 + sizeof(*ip)))
+		goto bad_header;
+	/* Options are legal but unused by NTP clients: not answered. */
+	if (unlikely(ip->version_ihl != RTE_IPV4_VHL_DEF))
+		goto bad_header;
+	tot_len = rte_be_to_cpu_16(ip->total_length);
+	if (unlikely(tot_len < sizeof(*ip) || l2 + tot_len > m->data_len))
+		goto bad_header;
+	if (unlikely(l3_cksum_bad(m, ip))) {
+		w->stats.c[DPN_STAT_DROP_IPV4_CHECKSUM]++;
+		return ACT_DROP;
+	}
+	if (unlikely(ip->fragment_offset &
+		     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
+				      RTE_IPV4_HDR_OFFSET_MASK))) {
+		w->stats.c[DPN_STAT_DROP_IP_FRAGMENT]++;
+		return ACT_DROP;
+	}
+	if (unlikely(!dpn_addrs_has_v4(&port->addrs, ip->dst_addr, vlan))) {
+		w->stats.c[DPN_STAT_DROP_NOT_LOCAL]++;
+		return ACT_DROP;
+	}
+	if (ip->next_proto_id != IPPROTO_UDP) {
+		if (ip->next_proto_id == IPPROTO_ICMP)
+			return ACT_SLOW;
+		w->stats.c[DPN_STAT_DROP_PROTO]++;
+		return ACT_DROP;
+	}
+	if (unlikely(tot_len < sizeof(*ip) + sizeof(*udp)))
+		goto bad_udp_len;
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp_len = rte_be_to_cpu_16(udp->dgram_len);
+	if (unlikely(udp_len != tot_len - sizeof(*ip)))
+		goto bad_udp_len;
+	if (unlikely(udp->dst_port != rte_cpu_to_be_16(DPN_NTP_PORT))) {
+		w->stats.c[DPN_STAT_DROP_UDP_PORT]++;
+		return ACT_DROP;
+	}
+	if (unlikely(l4_cksum_bad(m, ip, false, udp))) {
+		w->stats.c[DPN_STAT_DROP_UDP_CHECKSUM]++;
+		return ACT_DROP;
+	}
+	if (ntp_answer(w, m, udp, udp_len, t2, si) != ACT_REPLY)
+		return ACT_DROP;
+
+	a = ip->src_addr;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = a;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + NTP_UDP_LEN);
+	ip->time_to_live = REPLY_TTL;
+	ip->hdr_checksum = 0;
+	m->l3_len = sizeof(*ip);
+	m->ol_flags = RTE_MBUF_F_TX_IPV4;
+	return ACT_REPLY;
+
+bad_header:
+	w->stats.c[DPN_STAT_DROP_IP_HEADER]++;
+	return ACT_DROP;
+bad_udp_len:
+	w->stats.c[DPN_STAT_DROP_UDP_LENGTH]++;
+	return ACT_DROP;
+}
+
+static inline bool
+ipv6_is_multicast(const uint8_t *a)
+{
+	return a[0] == 0xff;
+}
+
+static inline enum action
+handle_ipv6(struct dpn_worker *w, const struct dpn_port *port,
+	    struct rte_mbuf *m, unsigned int l2, uint16_t vlan, uint64_t t2,
+	    const struct dpn_ntp_sysinfo *si)
+{
+	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m,
+		struct rte_ipv6_hdr *, l2);
+	struct rte_udp_hdr *udp;
+	unsigned int pay_len, udp_len;
+	uint8_t a[16];
+
+	if (unlikely(m->data_len < l2 + sizeof(*ip)))
+		goto bad_header;
+	if (unlikely((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6))
+		goto bad_header;
+	pay_len = rte_be_to_cpu_16(ip->payload_len);
+	if (unlikely(l2 + sizeof(*ip) + pay_len > m->data_len))
+		goto bad_header;
+	if (ip->proto == IPPROTO_ICMPV6) {
+		/* NDP goes to solicited-node multicast addresses. */
+		if (ipv6_is_multicast(ip->dst_addr) ||
+		    dpn_addrs_has_v6(&port->addrs, ip->dst_addr, vlan))
+			return ACT_SLOW;
+		w->stats.c[DPN_STAT_DROP_NOT_LOCAL]++;
+		return ACT_DROP;
+	}
+	if (unlikely(ip->proto == IPPROTO_FRAGMENT)) {
+		w->stats.c[DPN_STAT_DROP_IP_FRAGMENT]++;
+		return ACT_DROP;
+	}
+	if (unlikely(!dpn_addrs_has_v6(&port->addrs, ip->dst_addr, vlan))) {
+		w->stats.c[DPN_STAT_DROP_NOT_LOCAL]++;
+		return ACT_DROP;
+	}
+	if (ip->proto != IPPROTO_UDP) {
+		/* Extension headers included: NTP clients do not use them. */
+		w->stats.c[DPN_STAT_DROP_PROTO]++;
+		return ACT_DROP;
+	}
+	if (unlikely(pay_len < sizeof(*udp)))
+		goto bad_udp_len;
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp_len = rte_be_to_cpu_16(udp->dgram_len);
+	if (unlikely(udp_len != pay_len))
+		goto bad_udp_len;
+	if (unlikely(udp->dst_port != rte_cpu_to_be_16(DPN_NTP_PORT))) {
+		w->stats.c[DPN_STAT_DROP_UDP_PORT]++;
+		return ACT_DROP;
+	}
+	/* The UDP checksum is mandatory over IPv6. */
+	if (unlikely(udp->dgram_cksum == 0 || l4_cksum_bad(m, ip, true, udp))) {
+		w->stats.c[DPN_STAT_DROP_UDP_CHECKSUM]++;
+		return ACT_DROP;
+	}
+	if (ntp_answer(w, m, udp, udp_len, t2, si) != ACT_REPLY)
+		return ACT_DROP;
+
+	memcpy(a, ip->src_addr, 16);
+	memcpy(ip->src_addr, ip->dst_addr, 16);
+	memcpy(ip->dst_addr, a, 16);
+	ip->payload_len = rte_cpu_to_be_16(NTP_UDP_LEN);
+	ip->hop_limits = REPLY_TTL;
+	m->l3_len = sizeof(*ip);
+	m->ol_flags = RTE_MBUF_F_TX_IPV6;
+	return ACT_REPLY;
+
+bad_header:
+	w->stats.c[DPN_STAT_DROP_IP_HEADER]++;
+	return ACT_DROP;
+bad_udp_len:
+	w->stats.c[DPN_STAT_DROP_UDP_LENGTH]++;
+	return ACT_DROP;
+}
+
+/* T2 for one packet: the NIC's stamp when there is one, else the burst's. */
+static inline uint64_t
+rx_stamp(const struct dpn_worker *w, const struct dpn_rxq *q,
+	 const struct rte_mbuf *m, uint64_t burst_t2,
+	 const struct dpn_clock_snapshot *snap)
+{
+	uint64_t nic;
+
+	if (likely(w->ts_dynfield_offset < 0 ||
+		   !(m->ol_flags & w->ts_dynflag) ||
+		   snap->nic[q->port_id].mult == 0))
+		return burst_t2;
+	nic = *RTE_MBUF_DYNFIELD(m, w->ts_dynfield_offset, uint64_t *);
+	return dpn_ntp_ts_from_unix_ns(
+		dpn_clock_model_ns(&snap->nic[q->port_id], nic));
+}
+
+static inline enum action
+classify(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
+	 uint64_t burst_t2, const struct dpn_clock_snapshot *snap)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	unsigned int l2 = sizeof(*eth);
+	uint16_t type = eth->ether_type;
+	uint16_t vlan = 0;
+	enum action act;
+
+	if (unlikely(m->data_len < sizeof(*eth) || m->nb_segs != 1))
+		goto drop_l2;
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		vlan = m->vlan_tci & 0xfff;
+	} else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eth + 1);
+
+		if (unlikely(m->data_len < l2 + sizeof(*vh)))
+			goto drop_l2;
+		vlan = rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
+		type = vh->eth_proto;
+		l2 += sizeof(*vh);
+	}
+	m->l2_len = l2;
+
+	if (likely(type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)))
+		act = handle_ipv4(w, q->port, m, l2, vlan,
+				  rx_stamp(w, q, m, burst_t2, snap),
+				  &snap->sysinfo);
+	else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6))
+		act = handle_ipv6(w, q->port, m, l2, vlan,
+				  rx_stamp(w, q, m, burst_t2, snap),
+				  &snap->sysinfo);
+	else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+		return ACT_SLOW;
+	else
+		goto drop_l2;
+
+	if (act == ACT_REPLY) {
+		rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
+		rte_ether_addr_copy(&q->port->mac, &eth->src_addr);
+		m->data_len = m->pkt_len = l2 + m->l3_len + NTP_UDP_LEN;
+		if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)
+			m->ol_flags |= RTE_MBUF_F_TX_VLAN;
+	}
+	return act;
+
+drop_l2:
+	w->stats.c[DPN_STAT_DROP_L2]++;
+	return ACT_DROP;
+}
+
+uint16_t
+dpn_worker_handle_burst(struct dpn_worker *w, const struct dpn_rxq *q,
+			struct rte_mbuf **pkts, uint16_t nb, uint64_t rx_tsc,
+			const struct dpn_clock_snapshot *snap)
+{
+	struct rte_mbuf *slow[DPN_BURST * 2], *drop[DPN_BURST * 2];
+	uint16_t nb_reply = 0, nb_slow = 0, nb_drop = 0;
+	uint64_t t2 = dpn_ntp_ts_from_unix_ns(
+		dpn_clock_model_ns(&snap->tsc, rx_tsc));
+	unsigned int i, done = 0;
+
+	w->stats.c[DPN_STAT_RX_PACKETS] += nb;
+	/* Bursts larger than the scratch arrays are handled in slices. */
+	while (done < nb) {
+		unsigned int n = RTE_MIN(nb - done, (unsigned int)DPN_BURST * 2);
+
+		for (i = 0; i < PREFETCH_OFFSET && i < n; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[done + i], void *));
+		for (i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[done + i];
+
+			if (i + PREFETCH_OFFSET < n)
+				rte_prefetch0(rte_pktmbuf_mtod(
+					pkts[done + i + PREFETCH_OFFSET],
+					void *));
+			switch (classify(w, q, m, t2, snap)) {
+			case ACT_REPLY:
+				pkts[nb_reply++] = m;
+				break;
+			case ACT_SLOW:
+				slow[nb_slow++] = m;
+				break;
+			default:
+				drop[nb_drop++] = m;
+				break;
+			}
+		}
+		done += n;
+		if (nb_slow != 0) {
+			unsigned int sent = rte_ring_sp_enqueue_burst(
+				q->to_mgmt, (void **)slow, nb_slow, NULL);
+
+			w->stats.c[DPN_STAT_SLOW_QUEUED] += sent;
+			w->stats.c[DPN_STAT_SLOW_RING_FULL] += nb_slow - sent;
+			if (sent < nb_slow)
+				rte_pktmbuf_free_bulk(slow + sent,
+						      nb_slow - sent);
+			nb_slow = 0;
+		}
+		if (nb_drop != 0) {
+			rte_pktmbuf_free_bulk(drop, nb_drop);
+			nb_drop = 0;
+		}
+	}
+	return nb_reply;
+}
+
+/* Fold a 32-bit one's complement sum to 16 bits. */
+static inline uint16_t
+cksum_fold(uint32_t s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+void
+dpn_worker_stamp_tx(struct dpn_worker *w, const struct dpn_rxq *q,
+		    struct rte_mbuf **pkts, uint16_t nb,
+		    const struct dpn_clock_snapshot *snap)
+{
+	bool hw = q->port->tx_cksum_offload;
+	uint64_t t3;
+	uint16_t i;
+
+	RTE_SET_USED(w);
+	/*
+	 * Everything but the transmit timestamp is summed first, so the
+	 * time between reading T3 and handing the burst to the NIC is only
+	 * the stores and a few additions per packet.
+	 */
+	for (i = 0; i < nb; i++) {
+		struct rte_mbuf *m = pkts[i];
+		void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
+		struct rte_udp_hdr *udp = RTE_PTR_ADD(l3, m->l3_len);
+		bool v4 = m->ol_flags & RTE_MBUF_F_TX_IPV4;
+
+		if (hw) {
+			m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM |
+				(v4 ? RTE_MBUF_F_TX_IP_CKSUM : 0);
+			udp->dgram_cksum = v4 ?
+				rte_ipv4_phdr_cksum(l3, m->ol_flags) :
+				rte_ipv6_phdr_cksum(l3, m->ol_flags);
+			continue;
+		}
+		if (v4)
+			((struct rte_ipv4_hdr *)l3)->hdr_checksum =
+				rte_ipv4_cksum(l3);
+		/* Partial sum, not complemented, xmt still zero. */
+		udp->dgram_cksum = v4 ?
+			cksum_fold((uint32_t)rte_ipv4_phdr_cksum(l3, 0) +
+				   rte_raw_cksum(udp, NTP_UDP_LEN)) :
+			cksum_fold((uint32_t)rte_ipv6_phdr_cksum(l3, 0) +
+				   rte_raw_cksum(udp, NTP_UDP_LEN));
+	}
+
+	t3 = dpn_ntp_ts_from_unix_ns(dpn_clock_model_ns(&snap->tsc,
+							 rte_rdtsc()));
+	for (i = 0; i < nb; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct rte_udp_hdr *udp = rte_pktmbuf_mtod_offset(m,
+			struct rte_udp_hdr *, m->l2_len + m->l3_len);
+		struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp + 1);
+		uint64_t x;
+		uint32_t s;
+		uint16_t c;
+
+		dpn_ntp_stamp_xmt(ntp, t3);
+		if (hw)
+			continue;
+		/*
+		 * Add the transmit timestamp's 16-bit words, loaded the way
+		 * rte_raw_cksum() loads them: as they sit in the packet.
+		 */
+		x = __builtin_bswap64(t3);
+		s = udp->dgram_cksum;
+		s += (uint32_t)(x & 0xffff) + (uint32_t)((x >> 16) & 0xffff) +
+			(uint32_t)((x >> 32) & 0xffff) + (uint32_t)(x >> 48);
+		c = (uint16_t)~cksum_fold(s);
+		udp->dgram_cksum = c == 0 ? 0xffff : c;
+	}
+}
+
+int
+dpn_worker_main(void *arg)
+{
+	struct dpn_worker *w = arg;
+	struct dpn_clock_snapshot snap;
+	struct rte_mbuf *pkts[DPN_BURST * 2];
+	unsigned int qi;
+
+	while (!*w->quit) {
+		for (qi = 0; qi < w->nb_rxq; qi++) {
+			const struct dpn_rxq *q = &w->rxq[qi];
+			uint64_t start = rte_rdtsc();
+			uint16_t nb_rx, nb_tx, nb_slow, sent;
+
+			nb_rx = rte_eth_rx_burst(q->port_id, q->queue_id,
+						 pkts, DPN_BURST);
+			nb_slow = rte_ring_count(q->from_mgmt) == 0 ? 0 : 1;
+			if (unlikely(nb_rx == 0 && nb_slow == 0)) {
+				w->total_cycles += rte_rdtsc() - start;
+				continue;
+			}
+			dpn_clock_read(w->clock, &snap);
+			nb_tx = dpn_worker_handle_burst(w, q, pkts, nb_rx,
+							start, &snap);
+			nb_slow = 0;
+			if (unlikely(!rte_ring_empty(q->from_mgmt)))
+				nb_slow = rte_ring_sc_dequeue_burst(
+					q->from_mgmt, (void **)pkts + nb_tx,
+					DPN_BURST * 2 - nb_tx, NULL);
+			dpn_worker_stamp_tx(w, q, pkts, nb_tx, &snap);
+			nb_tx += nb_slow;
+			sent = nb_tx == 0 ? 0 :
+				rte_eth_tx_burst(q->port_id, q->queue_id,
+						 pkts, nb_tx);
+			w->stats.c[DPN_STAT_TX_PACKETS] += sent;
+			if (unlikely(sent < nb_tx)) {
+				w->stats.c[DPN_STAT_TX_FAILED] += nb_tx - sent;
+				rte_pktmbuf_free_bulk(pkts + sent,
+						      nb_tx - sent);
+			}
+			uint64_t now = rte_rdtsc();
+
+			w->busy_cycles += now - start;
+			w->total_cycles += now - start;
+		}
+	}
+	return 0;
+}

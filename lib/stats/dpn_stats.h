@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPN_STATS_H
+#define DPN_STATS_H
+
+/**
+ * @file
+ * Named counters. One X-macro lists every counter once (id, name, help);
+ * the CLI, the control socket and, later, /metrics and telemetry all read
+ * names and help texts from here.
+ *
+ * Each lcore owns one struct dpn_stats and is its only writer; readers
+ * sum them on demand (dpn_stats_sum). Plain 64-bit stores are atomic on
+ * the CPUs DPDK supports, so a reader sees a recent value, never a torn
+ * one. DPDK-free.
+ */
+
+#include <stdint.h>
+
+/*
+ * The DROP_NTP_* block follows enum dpn_ntp_verdict (lib/ntp) in order,
+ * so a verdict maps to its counter by addition.
+ */
+#define DPN_STATS_COUNTERS(X) \
+	X(RX_PACKETS, rx_packets, "packets received from the port") \
+	X(TX_PACKETS, tx_packets, "packets sent to the port") \
+	X(TX_FAILED, tx_failed, "packets the port refused to send") \
+	X(NTP_SERVER_REPLIES, ntp_server_replies, \
+	  "mode 4 replies to client (mode 3) requests") \
+	X(NTP_SYMMETRIC_REPLIES, ntp_symmetric_replies, \
+	  "mode 2 replies to symmetric active (mode 1) requests") \
+	X(NTP_TRUNCATED, ntp_truncated, \
+	  "requests with extension fields or a MAC given a 48-byte reply") \
+	X(DROP_NTP_SHORT, drop_ntp_short, "NTP payload shorter than 48 bytes") \
+	X(DROP_NTP_VERSION, drop_ntp_version, "NTP version 0 or above 4") \
+	X(DROP_NTP_MODE0, drop_ntp_mode0, "NTP mode 0 (reserved)") \
+	X(DROP_NTP_MODE2, drop_ntp_mode2, "NTP mode 2 (symmetric passive)") \
+	X(DROP_NTP_MODE4, drop_ntp_mode4, "NTP mode 4 (server)") \
+	X(DROP_NTP_MODE5, drop_ntp_mode5, "NTP mode 5 (broadcast)") \
+	X(DROP_NTP_MODE6, drop_ntp_mode6, "NTP mode 6 (control)") \
+	X(DROP_NTP_MODE7, drop_ntp_mode7, "NTP mode 7 (private)") \
+	X(DROP_NTP_ZERO_XMT, drop_ntp_zero_xmt, \
+	  "NTP request with a zero transmit timestamp") \
+	X(DROP_IP_FRAGMENT, drop_ip_fragment, "IPv4 or IPv6 fragments") \
+	X(DROP_IPV4_CHECKSUM, drop_ipv4_checksum, "bad IPv4 header checksum") \
+	X(DROP_IP_HEADER, drop_ip_header, \
+	  "malformed IP header (length, version, options, extension headers)") \
+	X(DROP_UDP_LENGTH, drop_udp_length, \
+	  "UDP length inconsistent with the IP length") \
+	X(DROP_UDP_CHECKSUM, drop_udp_checksum, "bad UDP checksum") \
+	X(DROP_UDP_PORT, drop_udp_port, "UDP to a port other than 123") \
+	X(DROP_NOT_LOCAL, drop_not_local, \
+	  "IP packets for an address (or VLAN) the port does not serve") \
+	X(DROP_PROTO, drop_proto, "IP protocols other than UDP and ICMP") \
+	X(DROP_L2, drop_l2, "frames that are not IPv4, IPv6 or ARP, or runts") \
+	X(SLOW_QUEUED, slow_queued, \
+	  "ARP, NDP and ICMP packets passed to the management lcore") \
+	X(SLOW_RING_FULL, slow_ring_full, \
+	  "slow-path packets dropped because the ring was full") \
+	X(ARP_REPLIES, arp_replies, "ARP replies sent") \
+	X(NDP_ADVERTS, ndp_adverts, "IPv6 neighbour advertisements sent") \
+	X(ICMP_ECHO_REPLIES, icmp_echo_replies, \
+	  "ICMP and ICMPv6 echo replies sent") \
+	X(SLOW_IGNORED, slow_ignored, \
+	  "ARP/NDP/ICMP packets that needed no answer")
+
+enum dpn_stats_id {
+#define DPN_STATS_ENUM(id, name, help) DPN_STAT_##id,
+	DPN_STATS_COUNTERS(DPN_STATS_ENUM)
+#undef DPN_STATS_ENUM
+	DPN_STAT_MAX
+};
+
+/** One lcore's counters, alone on its cache lines. */
+struct dpn_stats {
+	uint64_t c[DPN_STAT_MAX];
+} __attribute__((aligned(64)));
+
+/** Counter name as shown to users ("rx_packets"). */
+const char *dpn_stats_name(enum dpn_stats_id id);
+
+/** One-line description of a counter. */
+const char *dpn_stats_help(enum dpn_stats_id id);
+
+/** Look a counter up by name; -1 if there is none. */
+int dpn_stats_lookup(const char *name);
+
+/** out = sum of @p n per-lcore blocks. */
+void dpn_stats_sum(const struct dpn_stats *blocks, unsigned int n,
+		   struct dpn_stats *out);
+
+#endif /* DPN_STATS_H */
