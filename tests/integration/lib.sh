@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Shared harness for the integration tests: network namespaces joined by
+# a veth pair, dpntpd on the server end through net_af_packet, real
+# clients in the client namespace. Addresses come from 198.18.0.0/15 and
+# 2001:db8::/32 only. Everything a test creates is removed on exit, also
+# on failure; every wait is bounded.
+#
+# Use:  . "$(dirname "$0")/lib.sh"; dpn_setup; dpn_start; ...; dpn_pass
+
+set -u
+
+DPN_ROOT=${DPN_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+DPN_BUILD=${DPN_BUILD:-$DPN_ROOT/build}
+DPNTPD=$DPN_BUILD/app/dpntpd/dpntpd
+DPNTPC=$DPN_BUILD/app/dpntpc/dpntpc
+PY=/usr/bin/python3
+
+DPN_TAG=${DPN_TAG:-$$}
+NS_SRV=dpnt-s-$DPN_TAG
+NS_CLI=dpnt-c-$DPN_TAG
+VETH_SRV=dps$DPN_TAG
+VETH_CLI=dpc$DPN_TAG
+SRV4=198.18.0.1
+CLI4=198.18.0.2
+SRV6=2001:db8::1
+CLI6=2001:db8::2
+DPN_TMP=$(mktemp -d /tmp/dpnt.XXXXXX)
+SOCK=$DPN_TMP/dpntpd.sock
+CONF=$DPN_TMP/dpntpd.conf
+LOG=$DPN_TMP/dpntpd.log
+DPN_PID=
+DPN_TEST=$(basename "$0")
+DPN_FAILS=0
+DPN_CHECKS=0
+
+dpn_log() { echo "[$DPN_TEST] $*"; }
+
+dpn_cleanup() {
+	local i
+	if [ -n "$DPN_PID" ] && kill -0 "$DPN_PID" 2>/dev/null; then
+		kill -TERM "$DPN_PID" 2>/dev/null
+		for i in $(seq 50); do
+			kill -0 "$DPN_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$DPN_PID" 2>/dev/null
+	fi
+	ip netns del "$NS_SRV" 2>/dev/null
+	ip netns del "$NS_CLI" 2>/dev/null
+	rm -rf "$DPN_TMP" "/var/run/dpdk/dpnt$DPN_TAG"
+}
+trap dpn_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Two namespaces and a veth between them; the client end is addressed,
+# the server end is not (dpntpd owns it). Real checksums from the client.
+dpn_setup() {
+	ip netns add "$NS_SRV" && ip netns add "$NS_CLI" || return 1
+	ip link add "$VETH_SRV" type veth peer name "$VETH_CLI" || return 1
+	ip link set "$VETH_SRV" netns "$NS_SRV"
+	ip link set "$VETH_CLI" netns "$NS_CLI"
+	ip -n "$NS_SRV" link set lo up
+	ip -n "$NS_CLI" link set lo up
+	ip -n "$NS_SRV" link set "$VETH_SRV" up
+	ip -n "$NS_CLI" link set "$VETH_CLI" up
+	ip netns exec "$NS_SRV" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip -n "$NS_CLI" addr add "$CLI4/24" dev "$VETH_CLI"
+	ip -n "$NS_CLI" addr add "$CLI6/64" dev "$VETH_CLI" nodad
+	ip netns exec "$NS_CLI" ethtool -K "$VETH_CLI" tx off >/dev/null
+	ip netns exec "$NS_SRV" ethtool -K "$VETH_SRV" tx off >/dev/null
+}
+
+# Write the default test configuration (tests may write their own).
+dpn_default_conf() {
+	cat > "$CONF" <<CONF
+# integration test configuration
+listen port 0 address $SRV4/24
+listen port 0 address $SRV6/64
+refclock system stratum 1 refid GPS
+CONF
+}
+
+# Start dpntpd in the server namespace and wait until it answers on its
+# control socket (at most 30 s).
+dpn_start() {
+	local i
+	[ -f "$CONF" ] || dpn_default_conf
+	ip netns exec "$NS_SRV" "$DPNTPD" --no-huge -m 256 \
+		--file-prefix "dpnt$DPN_TAG" -l 0,1 --no-pci \
+		--vdev "net_af_packet0,iface=$VETH_SRV" "$@" -- \
+		--config "$CONF" --control-socket "$SOCK" >"$LOG" 2>&1 &
+	DPN_PID=$!
+	for i in $(seq 300); do
+		if "$DPNTPC" -s "$SOCK" show sysinfo >/dev/null 2>&1; then
+			return 0
+		fi
+		kill -0 "$DPN_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	dpn_log "dpntpd did not come up; its log:"
+	cat "$LOG"
+	return 1
+}
+
+dpn_cli() { ip netns exec "$NS_CLI" "$@"; }
+
+dpnc() { "$DPNTPC" -s "$SOCK" "$@"; }
+
+# Total of one counter from `show stats`.
+dpn_counter() {
+	dpnc show stats | awk -v n="$1" '$1 == n { print $2; found=1 }
+		END { if (!found) print "missing" }'
+}
+
+dpn_check() {
+	# dpn_check "what" command...: the command must succeed.
+	local what=$1
+	shift
+	DPN_CHECKS=$((DPN_CHECKS + 1))
+	if "$@"; then
+		dpn_log "ok: $what"
+	else
+		dpn_log "FAIL: $what"
+		DPN_FAILS=$((DPN_FAILS + 1))
+	fi
+}
+
+dpn_alive() { kill -0 "$DPN_PID" 2>/dev/null; }
+
+# |x| < limit, for offsets printed by clients (seconds).
+dpn_abs_lt() { awk -v x="$1" -v l="$2" 'BEGIN { if (x < 0) x = -x; exit !(x < l) }'; }
+
+dpn_pass() {
+	if [ "$DPN_FAILS" -ne 0 ]; then
+		dpn_log "$DPN_FAILS of $DPN_CHECKS checks failed; dpntpd log:"
+		cat "$LOG"
+		exit 1
+	fi
+	dpn_log "all $DPN_CHECKS checks passed"
+	exit 0
+}
