@@ -216,7 +216,10 @@ manage(struct dpn_refclock_system *rs)
 	while (!dataplane.quit) {
 		unsigned int work = 0;
 
-		work += dpn_refclock_system_poll(rs, dataplane.clock);
+		if (dpn_refclock_system_poll(rs, dataplane.clock) != 0) {
+			dpn_nic_clock_poll(&dataplane);
+			work++;
+		}
 		work += dpn_slowpath_poll(&dataplane);
 		if (hup_seen) {
 			hup_seen = 0;

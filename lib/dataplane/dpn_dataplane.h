@@ -64,6 +64,14 @@ dpn_addrs_has_v6(const struct dpn_addrs *a, const uint8_t *addr,
 	return false;
 }
 
+/** Calibration of a port's clock against the server clock. */
+struct dpn_nic_clock {
+	unsigned int nb_samples;
+	uint64_t first_nic;
+	int64_t first_utc;
+	struct dpn_clock_tracker tracker;	/**< NIC ticks -> UTC */
+};
+
 /** A port as the data plane uses it. */
 struct dpn_port {
 	uint16_t port_id;
@@ -77,6 +85,7 @@ struct dpn_port {
 	struct dpn_addrs addrs;
 	struct rte_mempool *pool;
 	char name[RTE_ETH_NAME_MAX_LEN];
+	struct dpn_nic_clock nic_clock;	/**< management lcore only */
 };
 
 /** One queue pair of one port, as seen by the worker that owns it. */
@@ -172,6 +181,17 @@ void dpn_worker_stamp_tx(struct dpn_worker *w, const struct dpn_rxq *q,
  * struct dpn_worker). Returns when *quit becomes true.
  */
 int dpn_worker_main(void *arg);
+
+/*
+ * NIC clocks (nicclock.c), run by the management lcore.
+ */
+
+/**
+ * Read the clock of every port that stamps received packets and publish
+ * its NIC -> UTC model in the snapshot. Call after each update of the
+ * TSC model. @return number of ports polled.
+ */
+unsigned int dpn_nic_clock_poll(struct dpn_dataplane *dp);
 
 /*
  * The slow path (slowpath.c), run by the management lcore.

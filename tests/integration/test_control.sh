@@ -92,4 +92,19 @@ sigterm() {
 	! kill -0 "$DPN_PID" 2>/dev/null && wait "$DPN_PID" && [ ! -e "$SOCK" ]
 }
 dpn_check "SIGTERM: clean exit 0, socket removed" sigterm
+
+interactive() {
+	# The prompt reads commands from stdin; quit stops the daemon.
+	local out
+	out=$(printf 'show stats\nshow sysinfo\nquit\n' | timeout 30 \
+		ip netns exec "$NS_SRV" "$DPNTPD" --no-huge -m 256 \
+		--file-prefix "dpnt$DPN_TAG" -l 0,1 --no-pci \
+		--vdev "net_af_packet0,iface=$VETH_SRV" -- \
+		--config "$CONF" --control-socket none -i 2>&1)
+	local rc=$?
+	echo "$out" | grep -E '^(rx_packets|stratum)'
+	[ "$rc" -eq 0 ] && echo "$out" | grep -q '^rx_packets' &&
+		echo "$out" | grep -q '^stratum *1'
+}
+dpn_check "-i: commands on stdin answered, quit stops dpntpd" interactive
 dpn_pass
