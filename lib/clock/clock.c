@@ -92,6 +92,21 @@ dpn_clock_tracker_sample(struct dpn_clock_tracker *t, uint64_t cnt,
 		goto record;
 	}
 
+	/*
+	 * Did the reference jump? Compare it with its own extrapolation, not
+	 * with the model: the model is being slewed and the two differ.
+	 */
+	if (t->nb_samples >= DPN_CLOCK_JUMP_MIN_SAMPLES) {
+		int64_t innov = ref_ns - t->last_sample_ns -
+			(int64_t)((double)(int64_t)(cnt - t->last_cnt) *
+				  t->ns_per_tick);
+
+		if (innov > DPN_CLOCK_JUMP_NS || innov < -DPN_CLOCK_JUMP_NS) {
+			t->nb_samples = 0;
+			t->jumps++;
+		}
+	}
+
 	model_ns = dpn_clock_model_ns(&t->model, cnt);
 	offset = ref_ns - model_ns;
 	if (offset > DPN_CLOCK_STEP_NS || offset < -DPN_CLOCK_STEP_NS) {
@@ -124,6 +139,7 @@ record:
 	tracker_update_freq(t);
 	t->last_offset_ns = offset;
 	t->last_sample_ns = ref_ns;
+	t->last_cnt = cnt;
 	return offset;
 }
 

@@ -107,6 +107,14 @@ dpn_clock_read(const struct dpn_clock *c, struct dpn_clock_snapshot *out)
  * in a VM often to within 0.1 %), so this only rejects nonsense.
  */
 #define DPN_CLOCK_MAX_FREQ_ERROR 0.01
+/*
+ * A reference reading this far from where the frequency estimate says it
+ * should be is a jump of the reference (its own step or slew), not a
+ * frequency: the frequency window restarts after it, and the offset is
+ * slewed out as any other.
+ */
+#define DPN_CLOCK_JUMP_NS 50000LL
+#define DPN_CLOCK_JUMP_MIN_SAMPLES 4
 
 struct dpn_clock_tracker {
 	double nominal_ns_per_tick;	/**< from the counter's nominal rate */
@@ -118,6 +126,8 @@ struct dpn_clock_tracker {
 	int64_t hist_ns[DPN_CLOCK_FREQ_WINDOW];
 	int64_t last_offset_ns;		/**< reference - model at last sample */
 	int64_t last_sample_ns;		/**< reference time of last sample */
+	uint64_t last_cnt;		/**< counter at the last sample */
+	uint64_t jumps;			/**< reference jumps seen */
 	double jitter_ns;		/**< RMS of recent offsets */
 	uint64_t steps;			/**< how many times it stepped */
 };

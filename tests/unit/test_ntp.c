@@ -67,12 +67,11 @@ sysinfo_gps(struct dpn_ntp_sysinfo *si)
 #define GOLDEN_T2 0xe9dcad408a3e0000ULL
 #define GOLDEN_T3 0xe9dcad408a3e1000ULL
 
-/* The reply fields from byte 1 on that sysinfo_gps() and the golden T2
- * and T3 produce, given poll 6 and the transmit timestamp of
- * ntpdate_v4 below.
+/* The reply to ntpdate_v4 below from the server of sysinfo_gps(),
+ * received at GOLDEN_T2 and sent at GOLDEN_T3.
  */
 static const uint8_t golden_reply_ntpdate[DPN_NTP_HDR_LEN] = {
-	0x24, 0x01, 0x06, 0xec,			/* LI 0 VN 4 mode 4, st 1 */
+	0x24, 0x01, 0x06, 0xec,		/* LI 0 VN 4 mode 4, st 1 */
 	0x00, 0x00, 0x00, 0x00,			/* root delay */
 	0x00, 0x00, 0x00, 0x42,			/* root disp: 1 ms, up */
 	0x47, 0x50, 0x53, 0x00,			/* "GPS" */
@@ -292,8 +291,9 @@ test_reply_golden_ntpdate(void **state)
 	sysinfo_gps(&si);
 	memcpy(pkt, ntpdate_v4, sizeof(pkt));
 	dpn_ntp_build_reply((struct dpn_ntp_hdr *)pkt, &si, GOLDEN_T2);
-	/* Before the stamp, the transmit timestamp is not the request's. */
 	assert_bytes(pkt, golden_reply_ntpdate, 40);
+	/* Until stamped, the transmit field does not still hold T1. */
+	assert_true(memcmp(pkt + 40, ntpdate_v4 + 40, 8) != 0);
 	dpn_ntp_stamp_xmt((struct dpn_ntp_hdr *)pkt, GOLDEN_T3);
 	assert_bytes(pkt, golden_reply_ntpdate, sizeof(pkt));
 	/* What the client checks: mode 4, its own T1 echoed back. */
@@ -306,7 +306,7 @@ static void
 test_reply_golden_chrony(void **state)
 {
 	static const uint8_t want[DPN_NTP_HDR_LEN] = {
-		0x24, 0x01, 0x0a, 0xec,			/* poll 10 echoed */
+		0x24, 0x01, 0x0a, 0xec,		/* poll 10 echoed */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x42,
 		0x47, 0x50, 0x53, 0x00,
