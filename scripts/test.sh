@@ -26,6 +26,21 @@ if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
 fi
 [ "$rc" -ne 0 ] && failures="$failures unit"
 
+echo "== unit tests under ASan and UBSan"
+if [ ! -f build-asan/build.ninja ]; then
+	meson setup build-asan -Dsanitize=true -Db_lundef=false >/dev/null
+fi
+if ninja -C build-asan >/dev/null &&
+   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+   meson test -C build-asan --suite unit --print-errorlogs >/dev/null; then
+	echo "sanitized unit tests: ok"
+	passed=$((passed + 1))
+else
+	meson test -C build-asan --suite unit --print-errorlogs 2>&1 | tail -30
+	failed=$((failed + 1))
+	failures="$failures sanitized-unit"
+fi
+
 echo "== integration tests"
 for t in tests/integration/test_*.sh; do
 	echo "-- $t"

@@ -28,6 +28,8 @@ static struct dpn_ctl_ctx *ctl;
 static __thread FILE *ctl_out;
 static __thread bool ctl_prompt;
 static __thread bool ctl_quit_seen;
+/* Set by a command that fails after parsing (e.g. no such port). */
+static __thread char ctl_error[128];
 
 void
 dpn_ctl_init(struct dpn_ctl_ctx *ctx)
@@ -42,10 +44,12 @@ dpn_ctl_init(struct dpn_ctl_ctx *ctx)
 static bool
 port_valid(FILE *f, int port)
 {
+	RTE_SET_USED(f);
 	if (port >= 0 && (unsigned int)port < ctl->dp->nb_ports)
 		return true;
-	fprintf(f, "error: no port %d (ports 0..%u are in use)\n", port,
-		ctl->dp->nb_ports - 1);
+	snprintf(ctl_error, sizeof(ctl_error),
+		 "no port %d (ports 0..%u are in use)", port,
+		 ctl->dp->nb_ports - 1);
 	return false;
 }
 
@@ -250,6 +254,11 @@ port_cmd(const char *what, int port)
 		dpn_ctl_show_port_stats(ctl_out, port);
 	else
 		dpn_ctl_show_port_info(ctl_out, port);
+	/* The socket reports errors in its status line, the prompt here. */
+	if (ctl_prompt && ctl_error[0] != '\0') {
+		fprintf(ctl_out, "error: %s\n", ctl_error);
+		ctl_error[0] = '\0';
+	}
 }
 
 static void
@@ -413,6 +422,7 @@ dpn_ctl_run_line(const char *line, int out_fd, char *err, size_t errlen)
 		return -1;
 	}
 	ctl_prompt = false;
+	ctl_error[0] = '\0';
 	cl = cmdline_new(main_ctx, "", -1, -1);
 	if (cl == NULL) {
 		fclose(ctl_out);
@@ -425,6 +435,10 @@ dpn_ctl_run_line(const char *line, int out_fd, char *err, size_t errlen)
 	ctl_out = NULL;
 
 	/* cmdline_parse() returns the length parsed on success. */
+	if (ret >= 0 && ctl_error[0] != '\0') {
+		snprintf(err, errlen, "%s", ctl_error);
+		return -1;
+	}
 	if (ret >= 0)
 		return 0;
 	switch (ret) {

@@ -212,7 +212,11 @@ handle_ipv6(struct dpn_worker *w, const struct dpn_port *port,
 		return ACT_DROP;
 	}
 	if (ip->proto != IPPROTO_UDP) {
-		/* Extension headers included: NTP clients do not use them. */
+		/* NTP clients send no extension headers; not answered. */
+		if (ip->proto == IPPROTO_HOPOPTS ||
+		    ip->proto == IPPROTO_ROUTING ||
+		    ip->proto == IPPROTO_DSTOPTS)
+			goto bad_header;
 		w->stats.c[DPN_STAT_DROP_PROTO]++;
 		return ACT_DROP;
 	}
@@ -276,11 +280,12 @@ classify(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 	unsigned int l2 = sizeof(*eth);
 	uint16_t type = eth->ether_type;
 	uint16_t vlan = 0;
+	bool stripped = m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED;
 	enum action act;
 
 	if (unlikely(m->data_len < sizeof(*eth) || m->nb_segs != 1))
 		goto drop_l2;
-	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+	if (stripped) {
 		vlan = m->vlan_tci & 0xfff;
 	} else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
 		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eth + 1);
@@ -310,7 +315,8 @@ classify(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 		rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
 		rte_ether_addr_copy(&q->port->mac, &eth->src_addr);
 		m->data_len = m->pkt_len = l2 + m->l3_len + NTP_UDP_LEN;
-		if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)
+		/* The NIC took the tag off; it puts it back (vlan_tci). */
+		if (stripped)
 			m->ol_flags |= RTE_MBUF_F_TX_VLAN;
 	}
 	return act;

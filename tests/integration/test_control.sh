@@ -43,12 +43,13 @@ unknown_cmd() {
 }
 dpn_check "unknown command: exit 1 and a clear error" unknown_cmd
 bad_args() {
-	local out
+	local out rc
 	out=$(dpnc show port stats 99 2>&1)
+	rc=$?
 	echo "  $out"
-	echo "$out" | grep -q "no port 99"
+	[ "$rc" -eq 1 ] && echo "$out" | grep -q "no port 99"
 }
-dpn_check "show port stats 99: no such port" bad_args
+dpn_check "show port stats 99: exit 1, no such port" bad_args
 oversize() {
 	local out rc
 	out=$(dpnc "show $(head -c 5000 /dev/zero | tr '\0' x)" 2>&1)
