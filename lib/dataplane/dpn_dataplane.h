@@ -35,6 +35,7 @@
 struct dpn_addrs {
 	unsigned int nb_v4;
 	uint32_t v4[DPN_MAX_ADDRS];	/**< network order */
+	uint32_t v4_bcast[DPN_MAX_ADDRS]; /**< its subnet's broadcast */
 	uint16_t v4_vlan[DPN_MAX_ADDRS];
 	unsigned int nb_v6;
 	uint8_t v6[DPN_MAX_ADDRS][16];

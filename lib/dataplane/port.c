@@ -53,6 +53,10 @@ port_collect_addrs(struct dpn_port *p, const struct dpn_conf *conf,
 			if (a->nb_v4 == DPN_MAX_ADDRS)
 				goto full;
 			a->v4[a->nb_v4] = l->addr.v4.s_addr;
+			/* /31 and /32 have no broadcast address. */
+			a->v4_bcast[a->nb_v4] = l->prefix_len >= 31 ?
+				UINT32_MAX : (l->addr.v4.s_addr |
+				rte_cpu_to_be_32(UINT32_MAX >> l->prefix_len));
 			a->v4_vlan[a->nb_v4++] = l->vlan;
 		} else {
 			if (a->nb_v6 == DPN_MAX_ADDRS)

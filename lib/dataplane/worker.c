@@ -63,6 +63,40 @@ l4_cksum_bad(const struct rte_mbuf *m, const void *ip, bool v6,
 }
 
 /*
+ * Sources a reply must never go to: answering them would reflect traffic
+ * to a whole subnet or to ourselves (RFC 1122 3.2.1.3, RFC 4291 2.7).
+ */
+static inline bool
+v4_src_bad(const struct dpn_addrs *a, uint32_t src)
+{
+	uint32_t h = rte_be_to_cpu_32(src);
+	unsigned int i;
+
+	/* 0/8, 127/8, 224/4 multicast and 240/4 with 255.255.255.255. */
+	if ((h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) >= 0xe)
+		return true;
+	for (i = 0; i < a->nb_v4; i++)
+		if (src == a->v4[i] || src == a->v4_bcast[i])
+			return true;
+	return false;
+}
+
+static inline bool
+v6_src_bad(const struct dpn_addrs *a, const uint8_t *src)
+{
+	static const uint8_t zero[15];
+	unsigned int i;
+
+	/* Multicast, :: and ::1. */
+	if (src[0] == 0xff || (memcmp(src, zero, 15) == 0 && src[15] <= 1))
+		return true;
+	for (i = 0; i < a->nb_v6; i++)
+		if (memcmp(src, a->v6[i], 16) == 0)
+			return true;
+	return false;
+}
+
+/*
  * Answer the NTP request in @p udp in place. @p l3_len is the IP header
  * length; the caller has checked the UDP header and the addresses.
  */
@@ -144,6 +178,11 @@ handle_ipv4(struct dpn_worker *w, const struct dpn_port *port,
 		goto bad_udp_len;
 	if (unlikely(udp->dst_port != rte_cpu_to_be_16(DPN_NTP_PORT))) {
 		w->stats.c[DPN_STAT_DROP_UDP_PORT]++;
+		return ACT_DROP;
+	}
+	if (unlikely(udp->src_port == 0 ||
+		     v4_src_bad(&port->addrs, ip->src_addr))) {
+		w->stats.c[DPN_STAT_DROP_BAD_SOURCE]++;
 		return ACT_DROP;
 	}
 	if (unlikely(l4_cksum_bad(m, ip, false, udp))) {
@@ -230,6 +269,11 @@ handle_ipv6(struct dpn_worker *w, const struct dpn_port *port,
 		w->stats.c[DPN_STAT_DROP_UDP_PORT]++;
 		return ACT_DROP;
 	}
+	if (unlikely(udp->src_port == 0 ||
+		     v6_src_bad(&port->addrs, ip->src_addr))) {
+		w->stats.c[DPN_STAT_DROP_BAD_SOURCE]++;
+		return ACT_DROP;
+	}
 	/* The UDP checksum is mandatory over IPv6. */
 	if (unlikely(udp->dgram_cksum == 0 || l4_cksum_bad(m, ip, true, udp))) {
 		w->stats.c[DPN_STAT_DROP_UDP_CHECKSUM]++;
@@ -297,6 +341,21 @@ classify(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 		l2 += sizeof(*vh);
 	}
 	m->l2_len = l2;
+
+	/*
+	 * With af_packet or a promiscuous port we also see frames for other
+	 * hosts: only unicast to us (and multicast, for NDP) is ours. A
+	 * group source address would turn a reply into a broadcast.
+	 */
+	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &q->port->mac) &&
+		     !rte_is_multicast_ether_addr(&eth->dst_addr))) {
+		w->stats.c[DPN_STAT_DROP_NOT_LOCAL]++;
+		return ACT_DROP;
+	}
+	if (unlikely(rte_is_multicast_ether_addr(&eth->src_addr))) {
+		w->stats.c[DPN_STAT_DROP_BAD_SOURCE]++;
+		return ACT_DROP;
+	}
 
 	if (likely(type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)))
 		act = handle_ipv4(w, q->port, m, l2, vlan,

@@ -49,7 +49,10 @@
 	X(DROP_UDP_CHECKSUM, drop_udp_checksum, "bad UDP checksum") \
 	X(DROP_UDP_PORT, drop_udp_port, "UDP to a port other than 123") \
 	X(DROP_NOT_LOCAL, drop_not_local, \
-	  "IP packets for an address (or VLAN) the port does not serve") \
+	  "IP packets for an address, VLAN or MAC the port does not serve") \
+	X(DROP_BAD_SOURCE, drop_bad_source, \
+	  "requests from a source that must not be answered (multicast, " \
+	  "broadcast, loopback, unspecified, our own address, port 0)") \
 	X(DROP_PROTO, drop_proto, "IP protocols other than UDP and ICMP") \
 	X(DROP_L2, drop_l2, "frames that are not IPv4, IPv6 or ARP, or runts") \
 	X(SLOW_QUEUED, slow_queued, \
