@@ -45,8 +45,10 @@ dpn_check "ping6 answered" dpn_cli ping -6 -c 3 -i 0.2 -W 2 $SRV6
 
 mac=$(dpnc show port info 0 | awk '$1 == "mac" { print tolower($2) }')
 neigh_ok() {
-	dpn_cli ip neigh show "$1" dev "$VETH_CLI" | tee /dev/stderr |
-		grep -q "lladdr $mac"
+	local out
+	out=$(dpn_cli ip neigh show "$1" dev "$VETH_CLI")
+	echo "  $out"
+	echo "$out" | grep -q "lladdr $mac"
 }
 dpn_check "ARP resolves $SRV4 to the port's MAC $mac" neigh_ok $SRV4
 dpn_check "NDP resolves $SRV6 to the port's MAC $mac" neigh_ok $SRV6
