@@ -43,38 +43,42 @@ write_all(int fd, const char *s, size_t len)
 	}
 }
 
-/* Read one line; -1 on timeout, EOF before anything, or oversize. */
+/*
+ * Read one command line. -1 with a message on timeout, hang-up before
+ * anything arrived, a line over the limit, or bytes that are not text.
+ */
 static int
 read_line(int fd, char *buf, size_t size, char *err, size_t errlen)
 {
 	size_t len = 0;
+	char *nl = NULL;
 
-	while (len < size - 1) {
+	while (len < size - 1 && nl == NULL) {
 		ssize_t n = recv(fd, buf + len, size - 1 - len, 0);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
+		nl = memchr(buf + len, '\n', (size_t)n);
 		len += (size_t)n;
-		if (memchr(buf, '\n', len) != NULL)
-			break;
 	}
-	buf[len] = '\0';
-	if (memchr(buf, '\n', len) != NULL) {
-		*strchr(buf, '\n') = '\0';
-		return 0;
-	}
-	if (len >= size - 1) {
+	if (nl != NULL)
+		len = (size_t)(nl - buf);
+	else if (len >= size - 1) {
 		snprintf(err, errlen, "command longer than %d bytes",
 			 DPN_CTL_MAX_LINE);
 		return -1;
-	}
-	if (len == 0) {
+	} else if (len == 0) {
 		snprintf(err, errlen, "no command received");
 		return -1;
 	}
-	return 0;	/* last line without a newline */
+	buf[len] = '\0';	/* a last line may come without '\n' */
+	if (memchr(buf, '\0', len) != NULL) {
+		snprintf(err, errlen, "command contains a NUL byte");
+		return -1;
+	}
+	return 0;
 }
 
 static void

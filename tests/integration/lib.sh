@@ -127,6 +127,38 @@ dpn_check() {
 
 dpn_alive() { kill -0 "$DPN_PID" 2>/dev/null; }
 
+# ntpdig from the client namespace gets stratum 1 time from ADDR.
+dpn_ntpdig_s1() {
+	local out
+	out=$(dpn_cli timeout 10 ntpdig -t 2 "$1" 2>&1) || { echo "$out"; return 1; }
+	echo "  $out"
+	echo "$out" | grep -q " s1 "
+}
+
+# The MAC the client namespace resolved for ADDR on DEV.
+dpn_neigh_mac() {
+	dpn_cli ip neigh show "$1" dev "$2" |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }'
+}
+
+# Run crafted.py in the client namespace with ARGS; each of its RESULT
+# lines becomes a check, and it must report exactly N of them.
+dpn_crafted() {
+	local n=$1 out=$DPN_TMP/crafted.out rc
+	shift
+	dpn_cli timeout 60 $PY "$DPN_ROOT/tests/integration/crafted.py" \
+		--dpntpc "$DPNTPC" --sock "$SOCK" "$@" >"$out" 2>&1
+	rc=$?
+	sed 's/^/  /' "$out"
+	while read -r tag st what; do
+		[ "$tag" = RESULT ] || continue
+		dpn_check "$what" test "$st" = ok
+	done <"$out"
+	dpn_check "crafted.py ran every case (exit $rc)" test $rc -eq 0
+	dpn_check "crafted.py reported all $n cases" \
+		test "$(grep -c '^RESULT ' "$out")" -eq "$n"
+}
+
 # |x| < limit, for offsets printed by clients (seconds).
 dpn_abs_lt() { awk -v x="$1" -v l="$2" 'BEGIN { if (x < 0) x = -x; exit !(x < l) }'; }
 

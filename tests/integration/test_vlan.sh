@@ -17,31 +17,13 @@ echo "listen port 0 address $SRV5/24 vlan 5" >>"$CONF"
 dpn_start || exit 1
 
 dpn_check "ping answered" dpn_cli ping -c 1 -W 2 $SRV4
-mac=$(dpn_cli ip neigh show $SRV4 dev "$VETH_CLI" |
-	awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }')
+mac=$(dpn_neigh_mac $SRV4 "$VETH_CLI")
 dpn_check "server MAC resolved ($mac)" test -n "$mac"
 
-out=$DPN_TMP/crafted.out
-dpn_cli timeout 60 $PY "$(dirname "$0")/crafted.py" --iface "$VETH_CLI" \
+dpn_crafted 8 --iface "$VETH_CLI" \
 	--srv-mac "${mac:-00:00:00:00:00:00}" --srv4 $SRV4 --cli4 $CLI4 \
-	--srv6 $SRV6 --cli6 $CLI6 --dpntpc "$DPNTPC" --sock "$SOCK" \
-	--vlan 5 --vlan-srv4 $SRV5 --vlan-cli4 $CLI5 >"$out" 2>&1
-rc=$?
-sed 's/^/  /' "$out"
-while read -r tag st what; do
-	[ "$tag" = RESULT ] || continue
-	dpn_check "$what" test "$st" = ok
-done <"$out"
-dpn_check "crafted.py --vlan ran every case (exit $rc)" test $rc -eq 0
-dpn_check "crafted.py --vlan reported all its cases" \
-	test "$(grep -c '^RESULT ' "$out")" -eq 8
-
-ntpdig_ok() {
-	local out
-	out=$(dpn_cli timeout 10 ntpdig -t 2 "$1" 2>&1) || { echo "$out"; return 1; }
-	echo "  $out"
-	echo "$out" | grep -q " s1 "
-}
+	--srv6 $SRV6 --cli6 $CLI6 \
+	--vlan 5 --vlan-srv4 $SRV5 --vlan-cli4 $CLI5
 
 # A real client on a VLAN interface, where the kernel has 802.1Q.
 if dpn_cli ip link add link "$VETH_CLI" name "$VLAN_CLI" type vlan id 5 \
@@ -51,10 +33,10 @@ if dpn_cli ip link add link "$VETH_CLI" name "$VLAN_CLI" type vlan id 5 \
 	dpn_cli ip addr add "$CLI5/24" dev "$VLAN_CLI"
 	dpn_cli ip link set "$VLAN_CLI" up
 	dpn_check "ntpdig over a VLAN 5 interface gets the time" \
-		ntpdig_ok $SRV5
+		dpn_ntpdig_s1 $SRV5
 else
 	dpn_log "no 802.1Q in this kernel: ntpdig over a VLAN interface skipped"
 fi
-dpn_check "ntpdig untagged still gets the time" ntpdig_ok $SRV4
+dpn_check "ntpdig untagged still gets the time" dpn_ntpdig_s1 $SRV4
 dpn_check "dpntpd still running" dpn_alive
 dpn_pass
