@@ -3,9 +3,12 @@
  * dpntp-bench: the pipeline benchmark. Runs the workers' per-packet code
  * (dpn_worker_handle_burst + dpn_worker_stamp_tx, the very functions the
  * worker loop calls) on one core over bursts of mbufs from a real
- * mempool, without I/O, and reports ns/request and Mpps.
+ * mempool, without I/O, and reports ns/request and Mpps: the basic path,
+ * then with 100,000 restrict prefixes per family (rte_lpm/rte_lpm6), then
+ * with those and every client through the rate limiter, 1,000,000
+ * distinct clients.
  *
- *   dpntp-bench --no-huge -m 256 -l 0 -- [--json] [--runs N] [--packets N]
+ *   dpntp-bench --no-huge -m 2048 -l 0 -- [--json] [--runs N] [--packets N]
  */
 
 #include <getopt.h>
@@ -32,24 +35,153 @@
 #define MAX_BURST 64
 #define MAX_RUNS 31
 
+#define NB_PREFIXES 100000
+#define NB_CLIENTS_RL 1000000
+#define NB_CLIENTS 65536
+/* Simulated time runs this much faster than the TSC, so that a client
+ * seen again after a million others is seconds later, as it would be. */
+#define TIME_WARP 100.0
+
 struct bench_case {
 	const char *name;
 	bool v6;
 	unsigned int burst;
+	bool acl;		/* 100,000 prefixes per family */
+	bool limited;		/* every client through the rate limiter */
 };
 
 static const struct bench_case cases[] = {
-	{ "basic-ipv4", false, 8 },
-	{ "basic-ipv4", false, 32 },
-	{ "basic-ipv4", false, 64 },
-	{ "basic-ipv6", true, 8 },
-	{ "basic-ipv6", true, 32 },
-	{ "basic-ipv6", true, 64 },
+	{ "basic-ipv4", false, 8, false, false },
+	{ "basic-ipv4", false, 32, false, false },
+	{ "basic-ipv4", false, 64, false, false },
+	{ "basic-ipv6", true, 8, false, false },
+	{ "basic-ipv6", true, 32, false, false },
+	{ "basic-ipv6", true, 64, false, false },
+	{ "acl-ipv4", false, 32, true, false },
+	{ "acl-ipv6", true, 32, true, false },
+	{ "acl+rl-ipv4", false, 8, true, true },
+	{ "acl+rl-ipv4", false, 32, true, true },
+	{ "acl+rl-ipv4", false, 64, true, true },
+	{ "acl+rl-ipv6", true, 8, true, true },
+	{ "acl+rl-ipv6", true, 32, true, true },
+	{ "acl+rl-ipv6", true, 64, true, true },
 };
 
 static struct dpn_port port;
 static struct dpn_worker *worker;
 static struct dpn_clock clock_pub;
+static struct dpn_acl_table *acl_now;
+static int acl_now_kind = -1;	/* acl * 2 + limited */
+static uint32_t *client4;
+static uint8_t (*client6)[16];
+
+static uint64_t
+rnd(void)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
+/*
+ * The rule set of a case: nothing, or 100,000 random IPv4 prefixes
+ * (lengths 16 to 32) and as many IPv6 ones (32 to 48, the sizes
+ * registries allocate), plus defaults; with @p limited every rule
+ * rate-limits. One table exists at a time: an rte_lpm6 with 100,000
+ * distinct random prefixes needs a few hundred MiB of tbl8s.
+ */
+static int
+use_tables(bool acl, bool limited)
+{
+	struct dpn_acl_ruleset rs;
+	struct dpn_rl_params rl;
+	struct dpn_acl_rule r;
+	uint32_t extra = limited ? DPN_ACL_F(LIMITED) | DPN_ACL_F(KOD) : 0;
+	char err[256];
+	unsigned int i, b;
+
+	if (acl_now_kind == acl * 2 + limited)
+		return 0;
+	dpn_acl_table_free(acl_now);
+	acl_now = NULL;
+	dpn_rl_params_default(&rl);
+	rl.average_log2 = 0;
+	rl.minimum_s = 0;
+	dpn_acl_ruleset_init(&rs);
+	for (i = 0; acl && i < NB_PREFIXES; i++) {
+		uint64_t x = rnd(), y = rnd();
+		unsigned int len = 16 + (unsigned int)(x % 17);
+
+		memset(&r, 0, sizeof(r));
+		r.family = AF_INET;
+		r.prefix_len = (uint8_t)len;
+		memcpy(r.addr, &y, 4);
+		for (b = len; b < 32; b++)
+			r.addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+		r.flags = DPN_ACL_F(NOMODIFY) | DPN_ACL_F(NOTRAP) | extra;
+		if (dpn_acl_ruleset_add(&rs, &r) != 0)
+			return -1;
+		memset(&r, 0, sizeof(r));
+		r.family = AF_INET6;
+		len = 32 + (unsigned int)(y % 17);
+		r.prefix_len = (uint8_t)len;
+		x = rnd();
+		memcpy(r.addr, &x, 8);
+		r.addr[0] = (uint8_t)(0x20 | (r.addr[0] & 0x1f));
+		for (b = len; b < 128; b++)
+			r.addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+		r.flags = DPN_ACL_F(NOMODIFY) | DPN_ACL_F(NOTRAP) | extra;
+		if (dpn_acl_ruleset_add(&rs, &r) != 0)
+			return -1;
+	}
+	/* Defaults, so clients outside the prefixes are limited too. The
+	 * basic cases have no rule at all, as a server without restrict. */
+	if (!acl && !limited)
+		goto build;
+	memset(&r, 0, sizeof(r));
+	r.is_default = true;
+	r.flags = DPN_ACL_F(NOQUERY) | extra;
+	r.family = AF_INET;
+	dpn_acl_ruleset_add(&rs, &r);
+	r.family = AF_INET6;
+	dpn_acl_ruleset_add(&rs, &r);
+build:
+	acl_now = dpn_acl_table_create(&rs, &rl, 1, rte_socket_id(), err,
+				       sizeof(err));
+	dpn_acl_ruleset_free(&rs);
+	if (acl_now == NULL) {
+		fprintf(stderr, "dpntp-bench: %s\n", err);
+		return -1;
+	}
+	acl_now_kind = acl * 2 + limited;
+	return 0;
+}
+
+static int
+make_clients(void)
+{
+	unsigned int i;
+
+	client4 = malloc(sizeof(*client4) * NB_CLIENTS_RL);
+	client6 = malloc(sizeof(*client6) * NB_CLIENTS_RL);
+	if (client4 == NULL || client6 == NULL)
+		return -1;
+	for (i = 0; i < NB_CLIENTS_RL; i++) {
+		uint64_t x = rnd(), y = rnd();
+
+		/* Unicast sources only (1.0.0.0 - 223.255.255.255). */
+		client4[i] = htonl(0x01000000u + (uint32_t)(x % 0xdf000000u));
+		if ((ntohl(client4[i]) >> 24) == 127)	/* loopback */
+			client4[i] ^= htonl(0x01000000u);
+		memcpy(client6[i], &x, 8);
+		memcpy(client6[i] + 8, &y, 8);
+		client6[i][0] = (uint8_t)(0x20 | (client6[i][0] & 0x1f));
+	}
+	return 0;
+}
 
 /* A valid client request, as a NIC would hand it over. */
 static unsigned int
@@ -123,7 +255,7 @@ setup(void)
 					    rte_socket_id());
 	worker = rte_zmalloc("bench_worker", sizeof(*worker),
 			     RTE_CACHE_LINE_SIZE);
-	if (port.pool == NULL || worker == NULL)
+	if (port.pool == NULL || worker == NULL || make_clients() != 0)
 		return -1;
 	worker->nb_rxq = 1;
 	worker->rxq[0].port = &port;
@@ -133,11 +265,24 @@ setup(void)
 		rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	worker->ts_dynfield_offset = -1;
 	worker->clock = &clock_pub;
+	worker->acl = &acl_now;
+	{
+		struct dpn_rl_params p;
+		size_t sz = dpn_rl_memsize(NB_CLIENTS_RL);
+		void *mem = rte_zmalloc("bench_clients", sz, 128);
+
+		dpn_rl_params_default(&p);
+		if (mem == NULL ||
+		    dpn_rl_init(&worker->rl, mem, NB_CLIENTS_RL, &p) != 0)
+			return -1;
+		printf("# client table: %u clients in %.1f MiB\n",
+		       NB_CLIENTS_RL, (double)sz / (1 << 20));
+	}
 
 	dpn_clock_init(&clock_pub);
 	memset(&snap, 0, sizeof(snap));
 	dpn_clock_model_set(&snap.tsc, rte_rdtsc(), 1795000000000000000LL,
-			    1e9 / (double)rte_get_tsc_hz());
+			    TIME_WARP * 1e9 / (double)rte_get_tsc_hz());
 	snap.synced = true;
 	dpn_ntp_sysinfo_set(&snap.sysinfo, true, 0, 1, -24, 0, 1000,
 			    dpn_ntp_refid_from_str("LOCL"), 1795000000000000000LL);
@@ -153,6 +298,32 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Give a request another client's source address (not timed). */
+static void
+set_client(uint8_t *d, bool v6, unsigned int i)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
+	struct rte_udp_hdr *udp;
+
+	if (v6) {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+
+		memcpy(ip->src_addr, client6[i], 16);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		udp->dgram_cksum = 0;
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+	} else {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+
+		ip->src_addr = client4[i];
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		udp->dgram_cksum = 0;
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	}
+}
+
 /* One run: ns per request over @p nb_packets, timing only the worker code. */
 static double
 run_once(const struct bench_case *c, struct rte_mbuf **m,
@@ -161,7 +332,10 @@ run_once(const struct bench_case *c, struct rte_mbuf **m,
 	struct rte_mbuf *burst[MAX_BURST];
 	struct dpn_clock_snapshot snap;
 	uint64_t cycles = 0, done = 0;
-	unsigned int i, k = 0;
+	unsigned int i, k = 0, nb_clients = c->limited ? NB_CLIENTS_RL :
+		NB_CLIENTS;
+	static unsigned int cl;
+	uint16_t nb_kod;
 
 	while (done < nb_packets) {
 		uint64_t t0;
@@ -170,17 +344,20 @@ run_once(const struct bench_case *c, struct rte_mbuf **m,
 		/* Restore the requests (not timed), as fresh RX would. */
 		for (i = 0; i < c->burst; i++) {
 			struct rte_mbuf *x = m[i];
+			uint8_t *d = rte_pktmbuf_mtod(x, uint8_t *);
 
-			memcpy(rte_pktmbuf_mtod(x, void *), tmpl[k], len);
-			k = (k + 1) & 255;
+			memcpy(d, tmpl[k & 255], len);
 			x->data_len = x->pkt_len = len;
 			x->ol_flags = 0;
+			if (c->acl)
+				set_client(d, c->v6, cl++ % nb_clients);
+			k++;
 			burst[i] = x;
 		}
 		t0 = rte_rdtsc_precise();
 		dpn_clock_read(&clock_pub, &snap);
 		nb = dpn_worker_handle_burst(worker, &worker->rxq[0], burst,
-					     c->burst, t0, &snap);
+					     c->burst, t0, &snap, &nb_kod);
 		dpn_worker_stamp_tx(worker, &worker->rxq[0], burst, nb, &snap);
 		cycles += rte_rdtsc_precise() - t0;
 		if (nb != c->burst) {
@@ -256,6 +433,8 @@ main(int argc, char **argv)
 
 		for (i = 0; i < 256; i++)
 			len = make_request(tmpl[i], c->v6, i);
+		if (use_tables(c->acl, c->limited) != 0)
+			return 1;
 		run_once(c, m, tmpl, len, nb_packets / 10);	/* warm up */
 		for (r = 0; r < runs; r++)
 			ns[r] = run_once(c, m, tmpl, len, nb_packets);

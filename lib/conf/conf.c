@@ -31,6 +31,12 @@
 #define CONF_PRECISION_MIN -30
 #define CONF_PRECISION_MAX 0
 #define CONF_REFID_DEFAULT "LOCL"
+/* More than one host name can sensibly resolve to. */
+#define CONF_RESTRICT_PER_LINE 64
+#define CONF_RESTRICT_MAX 1000000
+#define CONF_DISCARD_AVERAGE_MAX 10
+#define CONF_DISCARD_MINIMUM_MAX 60
+#define CONF_DISCARD_MONITOR_MAX 100000
 
 struct conf_parser {
 	struct dpn_conf *conf;
@@ -38,6 +44,7 @@ struct conf_parser {
 	unsigned int line;	/* 1-based number of the line being parsed */
 	char *err;
 	size_t errlen;
+	unsigned int clientlimit_line;	/* 0 until a clientlimit line */
 };
 
 static void
@@ -390,12 +397,166 @@ parse_refclock(struct conf_parser *p, char **words, int nb_words)
 			 words[1]);
 }
 
+/*
+ * restrict ...: the rules are appended as they come and merged once the
+ * whole file is read (finish_restrict()). Merging each rule on arrival
+ * would scan the set every time, which is quadratic for the large block
+ * lists this is meant to hold.
+ */
+static int
+parse_restrict(struct conf_parser *p, char **words, int nb_words)
+{
+	struct dpn_acl_ruleset *rs = &p->conf->acl;
+	struct dpn_acl_rule rules[CONF_RESTRICT_PER_LINE];
+	char msg[DPN_CONF_ERRLEN];
+	int n, i;
+
+	msg[0] = '\0';
+	n = dpn_acl_parse(words + 1, nb_words - 1, rules,
+			  CONF_RESTRICT_PER_LINE, msg, sizeof(msg));
+	if (n < 0)
+		return parse_err(p, "restrict: %s", msg);
+	/* Counted before merging, so repeated lines count too. */
+	if (rs->nb + (unsigned int)n > CONF_RESTRICT_MAX)
+		return parse_err(p, "restrict: too many rules (at most %d)",
+				 CONF_RESTRICT_MAX);
+	if (rs->nb + (unsigned int)n > rs->cap) {
+		unsigned int cap = rs->cap == 0 ? 64 : rs->cap * 2;
+		struct dpn_acl_rule *r;
+
+		if (cap < rs->nb + (unsigned int)n)
+			cap = rs->nb + n;
+		r = realloc(rs->rules, (size_t)cap * sizeof(*r));
+		if (r == NULL)
+			return parse_err(p, "restrict: out of memory");
+		rs->rules = r;
+		rs->cap = cap;
+	}
+	for (i = 0; i < n; i++) {
+		rules[i].line = p->line;
+		rs->rules[rs->nb++] = rules[i];
+	}
+	return 0;
+}
+
+/*
+ * Sort the rules into match order, which puts rules with the same key
+ * (dpn_acl_ruleset_add()'s: address, prefix, family, default, ntpport)
+ * next to each other, then merge those as dpn_acl_ruleset_add() would:
+ * flags ORed, the first line kept.
+ */
+static void
+finish_restrict(struct dpn_acl_ruleset *rs)
+{
+	const uint32_t ntpport = DPN_ACL_F(NTPPORT);
+	unsigned int i, n = 0;
+
+	dpn_acl_ruleset_sort(rs);
+	for (i = 0; i < rs->nb; i++) {
+		const struct dpn_acl_rule *r = &rs->rules[i];
+		struct dpn_acl_rule *last = n > 0 ? &rs->rules[n - 1] : NULL;
+
+		if (last != NULL && dpn_acl_same_key(last, r) &&
+		    ((last->flags ^ r->flags) & ntpport) == 0) {
+			last->flags |= r->flags;
+			if (r->line < last->line)
+				last->line = r->line;
+			continue;
+		}
+		rs->rules[n++] = *r;
+	}
+	rs->nb = n;
+}
+
+/* discard [average A] [minimum M] [monitor N] */
+static int
+parse_discard(struct conf_parser *p, char **words, int nb_words)
+{
+	struct dpn_conf *conf = p->conf;
+	bool have_avg = false, have_min = false, have_mon = false;
+	long val;
+	int i;
+
+	if (conf->discard_line != 0)
+		return parse_err(p, "discard: already configured on line %u",
+				 conf->discard_line);
+	if (nb_words < 2)
+		return parse_err(p,
+				 "discard: needs at least one of 'average', 'minimum', 'monitor'");
+
+	for (i = 1; i < nb_words; i += 2) {
+		const char *key = words[i];
+		const char *value = i + 1 < nb_words ? words[i + 1] : NULL;
+		bool *seen;
+		long max;
+
+		if (strcmp(key, "average") == 0) {
+			seen = &have_avg;
+			max = CONF_DISCARD_AVERAGE_MAX;
+		} else if (strcmp(key, "minimum") == 0) {
+			seen = &have_min;
+			max = CONF_DISCARD_MINIMUM_MAX;
+		} else if (strcmp(key, "monitor") == 0) {
+			seen = &have_mon;
+			max = CONF_DISCARD_MONITOR_MAX;
+		} else {
+			return parse_err(p, "discard: unexpected word '%s'",
+					 key);
+		}
+		if (*seen)
+			return parse_err(p,
+					 "discard: '%s' given more than once",
+					 key);
+		*seen = true;
+		if (value == NULL)
+			return parse_err(p,
+					 "discard: missing value after '%s'",
+					 key);
+		if (parse_ranged(p, "discard", key, value, 0, max, &val) < 0)
+			return -1;
+		if (seen == &have_avg)
+			conf->discard.average_log2 = val;
+		else if (seen == &have_min)
+			conf->discard.minimum_s = val;
+		else
+			conf->discard.monitor = val;
+	}
+	conf->discard_line = p->line;
+	return 0;
+}
+
+/* clientlimit N */
+static int
+parse_clientlimit(struct conf_parser *p, char **words, int nb_words)
+{
+	long val;
+
+	if (p->clientlimit_line != 0)
+		return parse_err(p,
+				 "clientlimit: already configured on line %u",
+				 p->clientlimit_line);
+	if (nb_words < 2)
+		return parse_err(p, "clientlimit: missing value");
+	if (nb_words > 2)
+		return parse_err(p, "clientlimit: unexpected word '%s'",
+				 words[2]);
+	if (parse_ranged(p, "clientlimit", "value", words[1], 1,
+			 DPN_CONF_CLIENTLIMIT_MAX, &val) < 0)
+		return -1;
+	p->conf->clientlimit = val;
+	p->clientlimit_line = p->line;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*parse)(struct conf_parser *p, char **words, int nb_words);
 } directives[] = {
 	{ "listen", parse_listen },
 	{ "refclock", parse_refclock },
+	{ "restrict", parse_restrict },
+	{ "discard", parse_discard },
+	{ "clientlimit", parse_clientlimit },
 };
 
 /* Parse one line, already stripped of its terminator; @p line is modified. */
@@ -464,6 +625,30 @@ dpn_conf_init(struct dpn_conf *conf)
 	rc->stratum = CONF_STRATUM_DEFAULT;
 	memcpy(rc->refid, CONF_REFID_DEFAULT, sizeof(CONF_REFID_DEFAULT));
 	rc->precision = 0;
+	dpn_acl_ruleset_init(&conf->acl);
+	dpn_rl_params_default(&conf->discard);
+	conf->discard_line = 0;
+	conf->clientlimit = DPN_CONF_CLIENTLIMIT_DEFAULT;
+}
+
+void
+dpn_conf_free(struct dpn_conf *conf)
+{
+	dpn_acl_ruleset_free(&conf->acl);
+}
+
+/*
+ * End of a parse: merge the restrict rules on success; on failure free
+ * what was allocated so that nothing outlives the error.
+ */
+static int
+finish_parse(struct dpn_conf *conf, int ret)
+{
+	if (ret < 0)
+		dpn_conf_free(conf);
+	else
+		finish_restrict(&conf->acl);
+	return ret;
 }
 
 int
@@ -487,16 +672,16 @@ dpn_conf_parse_string(struct dpn_conf *conf, const char *name,
 		 * grammar too; only copy what prepare_line() can judge.
 		 */
 		if (len > sizeof(buf) - 1)
-			return parse_err(&p,
-					 "line is longer than %d characters",
-					 CONF_LINE_MAX);
+			return finish_parse(conf, parse_err(&p,
+					"line is longer than %d characters",
+					CONF_LINE_MAX));
 		memcpy(buf, s, len);
 		buf[len] = '\0';
 		if (prepare_line(&p, buf, len) < 0 || parse_line(&p, buf) < 0)
-			return -1;
+			return finish_parse(conf, -1);
 		s += len;
 	}
-	return 0;
+	return finish_parse(conf, 0);
 }
 
 int
@@ -535,7 +720,7 @@ dpn_conf_parse_file(struct dpn_conf *conf, const char *path,
 
 	free(line);
 	fclose(f);
-	return ret;
+	return finish_parse(conf, ret);
 }
 
 /* snprintf() onto the end of what is already in @p buf. */
@@ -591,5 +776,30 @@ dpn_conf_format(const struct dpn_conf *conf, char *buf, size_t len)
 			append(buf, len, &off, " precision %d", rc->precision);
 		append(buf, len, &off, "\n");
 	}
+
+	for (i = 0; i < conf->acl.nb; i++) {
+		char *at;
+		int n;
+
+		if (off < 0)
+			return off;
+		at = (size_t)off < len ? buf + off : NULL;
+
+		/* Straight into the buffer: there may be a million rules. */
+		n = dpn_acl_format(&conf->acl.rules[i], at,
+				   at != NULL ? len - off : 0);
+		if (n < 0)
+			return n;
+		off += n;
+		append(buf, len, &off, "\n");
+	}
+
+	if (conf->discard_line != 0)
+		append(buf, len, &off,
+		       "discard average %d minimum %u monitor %u\n",
+		       conf->discard.average_log2, conf->discard.minimum_s,
+		       conf->discard.monitor);
+	if (conf->clientlimit != DPN_CONF_CLIENTLIMIT_DEFAULT)
+		append(buf, len, &off, "clientlimit %u\n", conf->clientlimit);
 	return off;
 }

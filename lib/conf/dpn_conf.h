@@ -15,14 +15,22 @@
  *
  *   listen port P address ADDR/PREFIX [vlan N]
  *   refclock system [stratum N] [refid ID] [precision N]
+ *   restrict ...                  (see dpn_acl.h; ntpd's syntax)
+ *   discard [average A] [minimum M] [monitor N]   (ntpd's)
+ *   clientlimit N                 (rate-limit slots per worker)
  */
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "dpn_acl.h"
+#include "dpn_ratelimit.h"
+
 #define DPN_CONF_MAX_LISTEN 64
 #define DPN_CONF_ERRLEN 512
+#define DPN_CONF_CLIENTLIMIT_DEFAULT 65536
+#define DPN_CONF_CLIENTLIMIT_MAX (1u << 24)
 
 /** An address served on a port (optionally on one 802.1Q VLAN). */
 struct dpn_conf_listen {
@@ -50,13 +58,24 @@ struct dpn_conf {
 	unsigned int nb_listen;
 	struct dpn_conf_listen listen[DPN_CONF_MAX_LISTEN];
 	struct dpn_conf_refclock_system refclock_system;
+	struct dpn_acl_ruleset acl;	/**< restrict lines, merged */
+	struct dpn_rl_params discard;	/**< ntpd defaults unless set */
+	unsigned int discard_line;	/**< 0 if no discard line */
+	unsigned int clientlimit;	/**< rate-limit slots per worker */
 };
 
-/** Fill @p conf with defaults (nothing listening, no reference). */
+/** Fill @p conf with defaults (nothing listening, no reference, no
+ * restrict rules, ntpd's discard defaults, the default clientlimit). */
 void dpn_conf_init(struct dpn_conf *conf);
 
+/** Free what a parse allocated (the rule set); @p conf can then be
+ * initialised or parsed into again. */
+void dpn_conf_free(struct dpn_conf *conf);
+
 /**
- * Parse the file at @p path into @p conf (which is initialised first).
+ * Parse the file at @p path into @p conf (which is initialised first, so
+ * free a previously parsed conf before parsing into it again). On error
+ * nothing stays allocated.
  * @return 0, or -1 with "path:line: message" (or "path: strerror") in err.
  */
 int dpn_conf_parse_file(struct dpn_conf *conf, const char *path,

@@ -20,10 +20,13 @@
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "dpn_acl.h"
 #include "dpn_clock.h"
 #include "dpn_conf.h"
+#include "dpn_ratelimit.h"
 #include "dpn_stats.h"
 
 #define DPN_MAX_PORTS DPN_CLOCK_MAX_PORTS
@@ -98,6 +101,58 @@ struct dpn_rxq {
 	struct rte_ring *from_mgmt;	/**< its answers, management -> worker */
 };
 
+/*
+ * restrict rules compiled for the workers (acl_table.c).
+ */
+
+#define DPN_ACL_NO_RULE UINT32_MAX
+
+/** What an LPM next hop points to: the rule for port 123 and for others. */
+struct dpn_acl_entry {
+	uint32_t flags_any;
+	uint32_t flags_ntp;	/**< source port 123 (`ntpport` rules) */
+	uint32_t rule_any;	/**< index in rules, or DPN_ACL_NO_RULE */
+	uint32_t rule_ntp;
+};
+
+struct dpn_acl_counters {
+	uint64_t hits;
+	uint64_t drops;
+	uint64_t kods;
+};
+
+/** An immutable compiled rule set, replaced as a whole (RCU). */
+struct dpn_acl_table {
+	bool empty;			/**< no rules: skip every lookup */
+	bool any_limited;		/**< some rule says `limited` */
+	uint32_t generation;
+	struct rte_lpm *lpm;
+	struct rte_lpm6 *lpm6;
+	struct dpn_acl_entry *entries;
+	struct dpn_acl_entry def4, def6;	/**< LPM misses */
+	struct dpn_rl_params discard;
+	struct dpn_acl_ruleset rules;	/**< in match order */
+	unsigned int nb_workers;
+	/** [worker][rule] counters, each worker writes its own row */
+	struct dpn_acl_counters *counters;
+	/** carried over from the table this one replaced */
+	struct dpn_acl_counters *base;
+};
+
+struct dpn_acl_table *dpn_acl_table_create(const struct dpn_acl_ruleset *rs,
+					   const struct dpn_rl_params *discard,
+					   unsigned int nb_workers,
+					   int socket_id, char *err,
+					   size_t errlen);
+void dpn_acl_table_free(struct dpn_acl_table *t);
+/** Sum of a rule's counters over the workers. */
+void dpn_acl_table_rule_counters(const struct dpn_acl_table *t,
+				 unsigned int rule,
+				 struct dpn_acl_counters *out);
+/** Carry the counters of rules that stay from @p ot into @p nt. */
+void dpn_acl_table_inherit(struct dpn_acl_table *nt,
+			   const struct dpn_acl_table *ot);
+
 /** A worker lcore's private state. */
 struct dpn_worker {
 	struct dpn_stats stats;		/**< written by this worker only */
@@ -111,6 +166,10 @@ struct dpn_worker {
 	uint64_t busy_cycles;		/**< cycles spent on non-empty polls */
 	uint64_t total_cycles;
 	volatile bool *quit;
+	struct dpn_acl_table *const *acl;	/**< the published rule set */
+	uint32_t acl_generation;	/**< whose discard params rl has */
+	struct dpn_rl_table rl;		/**< this worker's clients */
+	struct rte_rcu_qsbr *qsbr;
 } __rte_cache_aligned;
 
 /** Everything the data plane is made of. */
@@ -122,6 +181,8 @@ struct dpn_dataplane {
 	struct dpn_clock *clock;
 	struct dpn_stats mgmt_stats;	/**< written by the management lcore */
 	volatile bool quit;
+	struct dpn_acl_table *acl;	/**< published with RCU */
+	struct rte_rcu_qsbr *qsbr;	/**< one thread id per worker */
 };
 
 /*
@@ -153,15 +214,28 @@ unsigned int dpn_placement_pick(int socket_id, unsigned int nb,
 void dpn_placement_check(unsigned int lcore, int port_socket,
 			 const char *port_name);
 
+/**
+ * Replace the rule set and the discard parameters: build the new tables
+ * off the workers, publish them, wait until every worker has passed a
+ * quiescent state, carry the counters over and free the old tables.
+ * Not for the worker lcores; one caller at a time.
+ * @return 0, or a negative errno with a message (the old rules stay).
+ */
+int dpn_dataplane_set_acl(struct dpn_dataplane *dp,
+			  const struct dpn_acl_ruleset *rs,
+			  const struct dpn_rl_params *discard,
+			  char *err, size_t errlen);
+
 /*
  * The worker (worker.c).
  */
 
 /**
- * Handle one received burst: answer NTP in place, pass slow-path
- * packets to the management lcore, free the rest. The replies are moved
- * to the front of @p pkts; their transmit timestamps are not set yet
- * (dpn_worker_stamp_tx). @p rx_tsc is the TSC read when the burst
+ * Handle one received burst: apply the restrict rules and the rate
+ * limit, answer NTP in place, pass slow-path packets to the management
+ * lcore, free the rest. The replies are moved to the front of @p pkts;
+ * their transmit timestamps are not set yet (dpn_worker_stamp_tx). The
+ * @p *nb_kod KoD packets that follow them are complete. @p rx_tsc is the TSC read when the burst
  * arrived (T2 unless the NIC stamped the packet).
  * @return number of replies at the front of @p pkts.
  */
@@ -169,7 +243,8 @@ uint16_t dpn_worker_handle_burst(struct dpn_worker *w,
 				 const struct dpn_rxq *q,
 				 struct rte_mbuf **pkts, uint16_t nb,
 				 uint64_t rx_tsc,
-				 const struct dpn_clock_snapshot *snap);
+				 const struct dpn_clock_snapshot *snap,
+				 uint16_t *nb_kod);
 
 /** Set T3 in @p nb replies (read from the TSC now) and their UDP
  * checksums. Called as late as possible before rte_eth_tx_burst().

@@ -206,9 +206,29 @@ rings_create(struct dpn_dataplane *dp, struct dpn_worker *w, unsigned int pi,
 	return 0;
 }
 
+/* The worker's rate-limit table, on its own node, sized once. */
 static int
-workers_create(struct dpn_dataplane *dp, const unsigned int *lcores,
-	       unsigned int nb_workers, char *err, size_t errlen)
+rl_create(struct dpn_worker *w, const struct dpn_conf *conf, int socket,
+	  char *err, size_t errlen)
+{
+	size_t size = dpn_rl_memsize(conf->clientlimit);
+	void *mem = rte_zmalloc_socket("dpn_clients", size, 128, socket);
+
+	if (mem == NULL || dpn_rl_init(&w->rl, mem, conf->clientlimit,
+				       &conf->discard) != 0) {
+		rte_free(mem);
+		snprintf(err, errlen,
+			 "cannot allocate %zu bytes for %u clients (clientlimit)",
+			 size, conf->clientlimit);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+workers_create(struct dpn_dataplane *dp, const struct dpn_conf *conf,
+	       const unsigned int *lcores, unsigned int nb_workers,
+	       char *err, size_t errlen)
 {
 	int ts_off = -1, ret;
 	uint64_t ts_flag = 0;
@@ -235,6 +255,12 @@ workers_create(struct dpn_dataplane *dp, const unsigned int *lcores,
 		}
 		dp->workers[i] = w;
 		dp->nb_workers = i + 1;
+		ret = rl_create(w, conf, rte_lcore_to_socket_id(lcores[i]), err,
+				errlen);
+		if (ret != 0)
+			return ret;
+		w->acl = (struct dpn_acl_table *const *)&dp->acl;
+		w->qsbr = dp->qsbr;
 		w->lcore_id = lcores[i];
 		w->index = i;
 		w->clock = dp->clock;
@@ -304,7 +330,47 @@ dpn_dataplane_init(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 			return ret;
 		port_log(p);
 	}
-	return workers_create(dp, lcores, nb_workers, err, errlen);
+	dp->qsbr = rte_zmalloc("dpn_qsbr", rte_rcu_qsbr_get_memsize(nb_workers),
+			       RTE_CACHE_LINE_SIZE);
+	if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, nb_workers) != 0) {
+		snprintf(err, errlen, "cannot set up RCU for %u workers",
+			 nb_workers);
+		return -ENOMEM;
+	}
+	ret = workers_create(dp, conf, lcores, nb_workers, err, errlen);
+	if (ret != 0)
+		return ret;
+	dp->acl = dpn_acl_table_create(&conf->acl, &conf->discard, nb_workers,
+				       dp->ports[0].socket_id, err, errlen);
+	if (dp->acl == NULL)
+		return -ENOMEM;
+	DP_LOG(INFO, "restrict: %u rules; discard average %d minimum %u; %u client slots per worker",
+	       dp->acl->rules.nb, conf->discard.average_log2,
+	       conf->discard.minimum_s, conf->clientlimit);
+	return 0;
+}
+
+int
+dpn_dataplane_set_acl(struct dpn_dataplane *dp,
+		      const struct dpn_acl_ruleset *rs,
+		      const struct dpn_rl_params *discard, char *err,
+		      size_t errlen)
+{
+	struct dpn_acl_table *nt, *ot = dp->acl;
+
+	nt = dpn_acl_table_create(rs, discard, dp->nb_workers,
+				  dp->ports[0].socket_id, err, errlen);
+	if (nt == NULL)
+		return -ENOMEM;
+	__atomic_store_n(&dp->acl, nt, __ATOMIC_RELEASE);
+	/* Every worker that could still read the old tables is done. */
+	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+	if (ot != NULL) {
+		dpn_acl_table_inherit(nt, ot);
+		dpn_acl_table_free(ot);
+	}
+	DP_LOG(INFO, "restrict: %u rules in use", nt->rules.nb);
+	return 0;
 }
 
 void
@@ -325,6 +391,7 @@ dpn_dataplane_fini(struct dpn_dataplane *dp)
 			rte_ring_free(w->rxq[pi].to_mgmt);
 			rte_ring_free(w->rxq[pi].from_mgmt);
 		}
+		rte_free(w->rl.buckets);
 		rte_free(w);
 		dp->workers[i] = NULL;
 	}
@@ -332,6 +399,10 @@ dpn_dataplane_fini(struct dpn_dataplane *dp)
 		rte_mempool_free(dp->ports[i].pool);
 	rte_free(dp->clock);
 	dp->clock = NULL;
+	dpn_acl_table_free(dp->acl);
+	dp->acl = NULL;
+	rte_free(dp->qsbr);
+	dp->qsbr = NULL;
 	dp->nb_workers = 0;
 	dp->nb_ports = 0;
 }

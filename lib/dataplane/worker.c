@@ -12,6 +12,8 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
+#include <rte_lpm.h>
+#include <rte_lpm6.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
@@ -27,7 +29,7 @@
 
 enum action {
 	ACT_DROP,
-	ACT_REPLY,
+	ACT_NTP,	/* a valid request: restrict and rate limit next */
 	ACT_SLOW,
 };
 
@@ -97,50 +99,31 @@ v6_src_bad(const struct dpn_addrs *a, const uint8_t *src)
 }
 
 /*
- * Answer the NTP request in @p udp in place. @p l3_len is the IP header
- * length; the caller has checked the UDP header and the addresses.
+ * Is the NTP payload behind @p udp a request we may answer? Drops are
+ * counted here; what the reply will be is decided per burst.
  */
 static inline enum action
-ntp_answer(struct dpn_worker *w, struct rte_mbuf *m, struct rte_udp_hdr *udp,
-	   unsigned int udp_len, uint64_t t2, const struct dpn_ntp_sysinfo *si)
+ntp_accept(struct dpn_worker *w, const struct rte_udp_hdr *udp,
+	   unsigned int udp_len)
 {
-	struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp + 1);
-	unsigned int plen = udp_len - sizeof(*udp);
-	enum dpn_ntp_verdict v = dpn_ntp_classify(ntp, plen);
-	uint16_t port;
+	enum dpn_ntp_verdict v = dpn_ntp_classify(udp + 1,
+						  udp_len - sizeof(*udp));
 
 	if (unlikely(v != DPN_NTP_V_OK)) {
 		w->stats.c[DPN_STAT_DROP_NTP_SHORT + v - 1]++;
 		return ACT_DROP;
 	}
-	w->stats.c[dpn_ntp_mode_of(ntp) == DPN_NTP_MODE_CLIENT ?
-		   DPN_STAT_NTP_SERVER_REPLIES :
-		   DPN_STAT_NTP_SYMMETRIC_REPLIES]++;
-	/* Extension fields or a MAC: a plain reply, never a longer one. */
-	if (unlikely(plen != DPN_NTP_HDR_LEN))
-		w->stats.c[DPN_STAT_NTP_TRUNCATED]++;
-
-	dpn_ntp_build_reply(ntp, si, t2);
-	port = udp->src_port;
-	udp->src_port = udp->dst_port;
-	udp->dst_port = port;
-	udp->dgram_len = rte_cpu_to_be_16(NTP_UDP_LEN);
-	udp->dgram_cksum = 0;
-	m->l4_len = sizeof(*udp);
-	return ACT_REPLY;
+	return ACT_NTP;
 }
 
 static inline enum action
 handle_ipv4(struct dpn_worker *w, const struct dpn_port *port,
-	    struct rte_mbuf *m, unsigned int l2, uint16_t vlan, uint64_t t2,
-	    const struct dpn_ntp_sysinfo *si)
+	    struct rte_mbuf *m, unsigned int l2, uint16_t vlan)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
 		struct rte_ipv4_hdr *, l2);
 	struct rte_udp_hdr *udp;
 	unsigned int tot_len, udp_len;
-	uint32_t a;
-
 	if (unlikely(m->data_len < l2 + sizeof(*ip) + sizeof(*udp) &&
 		     m->data_len < l2 + sizeof(*ip)))
 		goto bad_header;
@@ -189,18 +172,11 @@ handle_ipv4(struct dpn_worker *w, const struct dpn_port *port,
 		w->stats.c[DPN_STAT_DROP_UDP_CHECKSUM]++;
 		return ACT_DROP;
 	}
-	if (ntp_answer(w, m, udp, udp_len, t2, si) != ACT_REPLY)
+	if (ntp_accept(w, udp, udp_len) != ACT_NTP)
 		return ACT_DROP;
-
-	a = ip->src_addr;
-	ip->src_addr = ip->dst_addr;
-	ip->dst_addr = a;
-	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + NTP_UDP_LEN);
-	ip->time_to_live = REPLY_TTL;
-	ip->hdr_checksum = 0;
 	m->l3_len = sizeof(*ip);
 	m->ol_flags = RTE_MBUF_F_TX_IPV4;
-	return ACT_REPLY;
+	return ACT_NTP;
 
 bad_header:
 	w->stats.c[DPN_STAT_DROP_IP_HEADER]++;
@@ -218,14 +194,12 @@ ipv6_is_multicast(const uint8_t *a)
 
 static inline enum action
 handle_ipv6(struct dpn_worker *w, const struct dpn_port *port,
-	    struct rte_mbuf *m, unsigned int l2, uint16_t vlan, uint64_t t2,
-	    const struct dpn_ntp_sysinfo *si)
+	    struct rte_mbuf *m, unsigned int l2, uint16_t vlan)
 {
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m,
 		struct rte_ipv6_hdr *, l2);
 	struct rte_udp_hdr *udp;
 	unsigned int pay_len, udp_len;
-	uint8_t a[16];
 
 	if (unlikely(m->data_len < l2 + sizeof(*ip)))
 		goto bad_header;
@@ -279,17 +253,11 @@ handle_ipv6(struct dpn_worker *w, const struct dpn_port *port,
 		w->stats.c[DPN_STAT_DROP_UDP_CHECKSUM]++;
 		return ACT_DROP;
 	}
-	if (ntp_answer(w, m, udp, udp_len, t2, si) != ACT_REPLY)
+	if (ntp_accept(w, udp, udp_len) != ACT_NTP)
 		return ACT_DROP;
-
-	memcpy(a, ip->src_addr, 16);
-	memcpy(ip->src_addr, ip->dst_addr, 16);
-	memcpy(ip->dst_addr, a, 16);
-	ip->payload_len = rte_cpu_to_be_16(NTP_UDP_LEN);
-	ip->hop_limits = REPLY_TTL;
 	m->l3_len = sizeof(*ip);
 	m->ol_flags = RTE_MBUF_F_TX_IPV6;
-	return ACT_REPLY;
+	return ACT_NTP;
 
 bad_header:
 	w->stats.c[DPN_STAT_DROP_IP_HEADER]++;
@@ -317,8 +285,7 @@ rx_stamp(const struct dpn_worker *w, const struct dpn_rxq *q,
 }
 
 static inline enum action
-classify(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
-	 uint64_t burst_t2, const struct dpn_clock_snapshot *snap)
+classify(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	unsigned int l2 = sizeof(*eth);
@@ -358,26 +325,17 @@ classify(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 	}
 
 	if (likely(type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)))
-		act = handle_ipv4(w, q->port, m, l2, vlan,
-				  rx_stamp(w, q, m, burst_t2, snap),
-				  &snap->sysinfo);
+		act = handle_ipv4(w, q->port, m, l2, vlan);
 	else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6))
-		act = handle_ipv6(w, q->port, m, l2, vlan,
-				  rx_stamp(w, q, m, burst_t2, snap),
-				  &snap->sysinfo);
+		act = handle_ipv6(w, q->port, m, l2, vlan);
 	else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
 		return ACT_SLOW;
 	else
 		goto drop_l2;
 
-	if (act == ACT_REPLY) {
-		rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
-		rte_ether_addr_copy(&q->port->mac, &eth->src_addr);
-		m->data_len = m->pkt_len = l2 + m->l3_len + NTP_UDP_LEN;
-		/* The NIC took the tag off; it puts it back (vlan_tci). */
-		if (stripped)
-			m->ol_flags |= RTE_MBUF_F_TX_VLAN;
-	}
+	/* The NIC took the tag off; it puts it back (vlan_tci). */
+	if (act == ACT_NTP && stripped)
+		m->ol_flags |= RTE_MBUF_F_TX_VLAN;
 	return act;
 
 drop_l2:
@@ -385,22 +343,271 @@ drop_l2:
 	return ACT_DROP;
 }
 
+static inline struct rte_udp_hdr *
+udp_of(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *,
+				       m->l2_len + m->l3_len);
+}
+
+/* Turn an accepted request into its answer's frame: addresses, ports,
+ * lengths. The NTP payload is written by the caller. */
+static inline void
+turn_around(const struct dpn_rxq *q, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	void *l3 = RTE_PTR_ADD(eth, m->l2_len);
+	struct rte_udp_hdr *udp = RTE_PTR_ADD(l3, m->l3_len);
+	uint16_t port = udp->src_port;
+
+	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
+	rte_ether_addr_copy(&q->port->mac, &eth->src_addr);
+	if (m->ol_flags & RTE_MBUF_F_TX_IPV4) {
+		struct rte_ipv4_hdr *ip = l3;
+		uint32_t a = ip->src_addr;
+
+		ip->src_addr = ip->dst_addr;
+		ip->dst_addr = a;
+		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + NTP_UDP_LEN);
+		ip->time_to_live = REPLY_TTL;
+		ip->hdr_checksum = 0;
+	} else {
+		struct rte_ipv6_hdr *ip = l3;
+		uint8_t a[16];
+
+		memcpy(a, ip->src_addr, 16);
+		memcpy(ip->src_addr, ip->dst_addr, 16);
+		memcpy(ip->dst_addr, a, 16);
+		ip->payload_len = rte_cpu_to_be_16(NTP_UDP_LEN);
+		ip->hop_limits = REPLY_TTL;
+	}
+	udp->src_port = udp->dst_port;
+	udp->dst_port = port;
+	udp->dgram_len = rte_cpu_to_be_16(NTP_UDP_LEN);
+	udp->dgram_cksum = 0;
+	m->l4_len = sizeof(*udp);
+	m->data_len = m->pkt_len = m->l2_len + m->l3_len + NTP_UDP_LEN;
+}
+
+static inline void
+answer(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
+       uint64_t t2, const struct dpn_ntp_sysinfo *si)
+{
+	struct rte_udp_hdr *udp = udp_of(m);
+	struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp + 1);
+
+	w->stats.c[dpn_ntp_mode_of(ntp) == DPN_NTP_MODE_CLIENT ?
+		   DPN_STAT_NTP_SERVER_REPLIES :
+		   DPN_STAT_NTP_SYMMETRIC_REPLIES]++;
+	/* Extension fields or a MAC: a plain reply, never a longer one. */
+	if (unlikely(rte_be_to_cpu_16(udp->dgram_len) != NTP_UDP_LEN))
+		w->stats.c[DPN_STAT_NTP_TRUNCATED]++;
+	dpn_ntp_build_reply(ntp, si, t2);
+	turn_around(q, m);
+}
+
+/* A complete KoD RATE: it carries no time, so it needs no T3. */
+static inline void
+answer_kod(const struct dpn_rxq *q, struct rte_mbuf *m, int8_t min_poll)
+{
+	struct rte_udp_hdr *udp = udp_of(m);
+	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
+
+	dpn_ntp_build_kod((struct dpn_ntp_hdr *)(udp + 1),
+			  dpn_ntp_refid_from_str("RATE"), min_poll);
+	turn_around(q, m);
+	if (m->ol_flags & RTE_MBUF_F_TX_IPV4) {
+		((struct rte_ipv4_hdr *)l3)->hdr_checksum = rte_ipv4_cksum(l3);
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(l3, udp);
+	} else {
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(l3, udp);
+	}
+}
+
+/* A request waiting for its restrict and rate-limit verdict. */
+struct pending {
+	struct rte_mbuf *m;
+	uint64_t t2;
+	const struct dpn_acl_entry *e;
+	uint32_t hash;
+	uint8_t key[DPN_RL_KEY_LEN];
+};
+
+/*
+ * Find each pending request's restrict entry with the bulk LPM lookups.
+ * IPv4 and IPv6 requests are looked up in two batches.
+ */
+static inline void
+acl_lookup(const struct dpn_acl_table *acl, struct pending *p, unsigned int n)
+{
+	uint32_t ip4[DPN_BURST * 2], nh4[DPN_BURST * 2];
+	uint8_t ip6[DPN_BURST * 2][16];
+	int32_t nh6[DPN_BURST * 2];
+	uint16_t i4[DPN_BURST * 2], i6[DPN_BURST * 2];
+	unsigned int i, n4 = 0, n6 = 0;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = p[i].m;
+		void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
+
+		if (m->ol_flags & RTE_MBUF_F_TX_IPV4) {
+			ip4[n4] = rte_be_to_cpu_32(
+				((struct rte_ipv4_hdr *)l3)->src_addr);
+			i4[n4++] = i;
+		} else {
+			memcpy(ip6[n6], ((struct rte_ipv6_hdr *)l3)->src_addr,
+			       16);
+			i6[n6++] = i;
+		}
+	}
+	if (n4 != 0) {
+		rte_lpm_lookup_bulk(acl->lpm, ip4, nh4, n4);
+		for (i = 0; i < n4; i++)
+			p[i4[i]].e = (nh4[i] & RTE_LPM_LOOKUP_SUCCESS) ?
+				&acl->entries[nh4[i] & 0xffffff] : &acl->def4;
+	}
+	if (n6 != 0) {
+		rte_lpm6_lookup_bulk_func(acl->lpm6, ip6, nh6, n6);
+		for (i = 0; i < n6; i++)
+			p[i6[i]].e = nh6[i] >= 0 ? &acl->entries[nh6[i]] :
+				&acl->def6;
+	}
+}
+
+static inline void
+rl_key(struct rte_mbuf *m, uint8_t *key)
+{
+	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
+
+	if (m->ol_flags & RTE_MBUF_F_TX_IPV4)
+		dpn_rl_key_v4(key, ((struct rte_ipv4_hdr *)l3)->src_addr);
+	else
+		memcpy(key, ((struct rte_ipv6_hdr *)l3)->src_addr, 16);
+}
+
+/*
+ * The restrict and client tables are large and read at random: start
+ * loading what this request will need now, so that it has arrived by
+ * the time the burst is judged.
+ */
+static inline void
+early_prefetch(struct dpn_worker *w, const struct dpn_acl_table *acl,
+	       struct pending *p)
+{
+	struct rte_mbuf *m = p->m;
+	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
+
+	if (m->ol_flags & RTE_MBUF_F_TX_IPV4)
+		rte_prefetch0(&acl->lpm->tbl24[rte_be_to_cpu_32(
+			((struct rte_ipv4_hdr *)l3)->src_addr) >> 8]);
+	if (!acl->any_limited)
+		return;
+	rl_key(m, p->key);
+	p->hash = dpn_rl_hash(p->key);
+	/* A bucket is two cache lines; the check reads (and writes) both. */
+	rte_prefetch0(dpn_rl_bucket_of(&w->rl, p->hash));
+	rte_prefetch0(RTE_PTR_ADD(dpn_rl_bucket_of(&w->rl, p->hash), 64));
+}
+
+static const uint8_t acl_drop_stat[] = {
+	[DPN_ACL_DROP_IGNORE] = DPN_STAT_ACL_IGNORE,
+	[DPN_ACL_DROP_NOSERVE] = DPN_STAT_ACL_NOSERVE,
+	[DPN_ACL_DROP_NOQUERY] = DPN_STAT_ACL_NOQUERY,
+	[DPN_ACL_DROP_NOPEER] = DPN_STAT_ACL_NOPEER,
+	[DPN_ACL_DROP_NOTRUST] = DPN_STAT_ACL_NOTRUST,
+	[DPN_ACL_DROP_VERSION] = DPN_STAT_ACL_VERSION,
+};
+
+/*
+ * Judge the pending requests against the restrict rules and the rate
+ * limit, answer the ones that pass in place (front of @p out), put KoDs
+ * in @p kod and the rest in @p drop.
+ */
+static inline void
+judge(struct dpn_worker *w, const struct dpn_rxq *q,
+      const struct dpn_acl_table *acl, struct pending *p, unsigned int n,
+      const struct dpn_clock_snapshot *snap, struct rte_mbuf **out,
+      uint16_t *nb_out, struct rte_mbuf **kod, uint16_t *nb_kod,
+      struct rte_mbuf **drop, uint16_t *nb_drop)
+{
+	struct dpn_acl_counters *ctr = acl->counters +
+		(size_t)w->index * (acl->rules.nb + 1);
+	uint32_t now = (uint32_t)((uint64_t)dpn_clock_model_ns(&snap->tsc,
+		rte_rdtsc()) >> DPN_RL_UNIT_SHIFT);
+	unsigned int i;
+
+	acl_lookup(acl, p, n);
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = p[i].m;
+		struct rte_udp_hdr *udp = udp_of(m);
+		const struct dpn_ntp_hdr *ntp = (const void *)(udp + 1);
+		bool port123 = udp->src_port == rte_cpu_to_be_16(DPN_NTP_PORT);
+		uint32_t flags = port123 ? p[i].e->flags_ntp :
+			p[i].e->flags_any;
+		uint32_t rule = port123 ? p[i].e->rule_ntp : p[i].e->rule_any;
+		enum dpn_acl_verdict v;
+		enum dpn_rl_result r = DPN_RL_PASS;
+
+		if (rule != DPN_ACL_NO_RULE)
+			ctr[rule].hits++;
+		v = dpn_acl_decide(flags, dpn_ntp_mode_of(ntp),
+				   dpn_ntp_version_of(ntp));
+		if (unlikely(v != DPN_ACL_SERVE)) {
+			w->stats.c[acl_drop_stat[v]]++;
+			goto drop;
+		}
+		if (flags & DPN_ACL_F(LIMITED))
+			r = dpn_rl_check(&w->rl, p[i].key, p[i].hash, now);
+		if (likely(r == DPN_RL_PASS)) {
+			answer(w, q, m, p[i].t2, &snap->sysinfo);
+			out[(*nb_out)++] = m;
+			continue;
+		}
+		w->stats.c[DPN_STAT_RATE_LIMITED]++;
+		if (r == DPN_RL_LIMITED_KOD && (flags & DPN_ACL_F(KOD))) {
+			answer_kod(q, m, (int8_t)acl->discard.average_log2);
+			w->stats.c[DPN_STAT_KOD_SENT]++;
+			if (rule != DPN_ACL_NO_RULE)
+				ctr[rule].kods++;
+			kod[(*nb_kod)++] = m;
+			continue;
+		}
+drop:
+		if (rule != DPN_ACL_NO_RULE)
+			ctr[rule].drops++;
+		drop[(*nb_drop)++] = m;
+	}
+}
+
 uint16_t
 dpn_worker_handle_burst(struct dpn_worker *w, const struct dpn_rxq *q,
 			struct rte_mbuf **pkts, uint16_t nb, uint64_t rx_tsc,
-			const struct dpn_clock_snapshot *snap)
+			const struct dpn_clock_snapshot *snap, uint16_t *nb_kod)
 {
 	struct rte_mbuf *slow[DPN_BURST * 2], *drop[DPN_BURST * 2];
-	uint16_t nb_reply = 0, nb_slow = 0, nb_drop = 0;
+	struct rte_mbuf *kod[DPN_BURST * 2];
+	struct pending pend[DPN_BURST * 2];
+	const struct dpn_acl_table *acl = w->acl == NULL ? NULL :
+		__atomic_load_n(w->acl, __ATOMIC_ACQUIRE);
+	uint16_t nb_reply = 0, nb_slow = 0, nb_drop = 0, nb_k = 0;
 	uint64_t t2 = dpn_ntp_ts_from_unix_ns(
 		dpn_clock_model_ns(&snap->tsc, rx_tsc));
-	unsigned int i, done = 0;
+	unsigned int i, n_pend, done = 0;
 
+	if (acl != NULL && acl->empty)
+		acl = NULL;
+	/* The discard settings travel with the rules; apply them here so
+	 * that only this lcore ever writes its table. */
+	if (acl != NULL && unlikely(acl->generation != w->acl_generation)) {
+		dpn_rl_set_params(&w->rl, &acl->discard);
+		w->acl_generation = acl->generation;
+	}
 	w->stats.c[DPN_STAT_RX_PACKETS] += nb;
 	/* Bursts larger than the scratch arrays are handled in slices. */
 	while (done < nb) {
 		unsigned int n = RTE_MIN(nb - done, (unsigned int)DPN_BURST * 2);
 
+		n_pend = 0;
 		for (i = 0; i < PREFETCH_OFFSET && i < n; i++)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[done + i], void *));
 		for (i = 0; i < n; i++) {
@@ -410,9 +617,17 @@ dpn_worker_handle_burst(struct dpn_worker *w, const struct dpn_rxq *q,
 				rte_prefetch0(rte_pktmbuf_mtod(
 					pkts[done + i + PREFETCH_OFFSET],
 					void *));
-			switch (classify(w, q, m, t2, snap)) {
-			case ACT_REPLY:
-				pkts[nb_reply++] = m;
+			switch (classify(w, q, m)) {
+			case ACT_NTP:
+				if (acl == NULL) {
+					answer(w, q, m, rx_stamp(w, q, m, t2,
+						snap), &snap->sysinfo);
+					pkts[nb_reply++] = m;
+					break;
+				}
+				pend[n_pend].m = m;
+				pend[n_pend].t2 = rx_stamp(w, q, m, t2, snap);
+				early_prefetch(w, acl, &pend[n_pend++]);
 				break;
 			case ACT_SLOW:
 				slow[nb_slow++] = m;
@@ -423,6 +638,9 @@ dpn_worker_handle_burst(struct dpn_worker *w, const struct dpn_rxq *q,
 			}
 		}
 		done += n;
+		if (n_pend != 0)
+			judge(w, q, acl, pend, n_pend, snap, pkts, &nb_reply,
+			      kod, &nb_k, drop, &nb_drop);
 		if (nb_slow != 0) {
 			unsigned int sent = rte_ring_sp_enqueue_burst(
 				q->to_mgmt, (void **)slow, nb_slow, NULL);
@@ -439,6 +657,10 @@ dpn_worker_handle_burst(struct dpn_worker *w, const struct dpn_rxq *q,
 			nb_drop = 0;
 		}
 	}
+	/* KoDs go right after the replies; they are already complete. */
+	for (i = 0; i < nb_k; i++)
+		pkts[nb_reply + i] = kod[i];
+	*nb_kod = nb_k;
 	return nb_reply;
 }
 
@@ -526,29 +748,32 @@ dpn_worker_main(void *arg)
 	struct rte_mbuf *pkts[DPN_BURST * 2];
 	unsigned int qi;
 
+	if (w->qsbr != NULL) {
+		rte_rcu_qsbr_thread_register(w->qsbr, w->index);
+		rte_rcu_qsbr_thread_online(w->qsbr, w->index);
+	}
 	while (!*w->quit) {
 		for (qi = 0; qi < w->nb_rxq; qi++) {
 			const struct dpn_rxq *q = &w->rxq[qi];
-			uint64_t start = rte_rdtsc();
-			uint16_t nb_rx, nb_tx, nb_slow, sent;
+			uint64_t start = rte_rdtsc(), now;
+			uint16_t nb_rx, nb_reply, nb_kod, nb_tx, sent;
 
 			nb_rx = rte_eth_rx_burst(q->port_id, q->queue_id,
 						 pkts, DPN_BURST);
-			nb_slow = rte_ring_count(q->from_mgmt) == 0 ? 0 : 1;
-			if (unlikely(nb_rx == 0 && nb_slow == 0)) {
+			if (unlikely(nb_rx == 0 && rte_ring_empty(q->from_mgmt))) {
 				w->total_cycles += rte_rdtsc() - start;
 				continue;
 			}
 			dpn_clock_read(w->clock, &snap);
-			nb_tx = dpn_worker_handle_burst(w, q, pkts, nb_rx,
-							start, &snap);
-			nb_slow = 0;
+			nb_reply = dpn_worker_handle_burst(w, q, pkts, nb_rx,
+							   start, &snap,
+							   &nb_kod);
+			nb_tx = nb_reply + nb_kod;
 			if (unlikely(!rte_ring_empty(q->from_mgmt)))
-				nb_slow = rte_ring_sc_dequeue_burst(
+				nb_tx += rte_ring_sc_dequeue_burst(
 					q->from_mgmt, (void **)pkts + nb_tx,
 					DPN_BURST * 2 - nb_tx, NULL);
-			dpn_worker_stamp_tx(w, q, pkts, nb_tx, &snap);
-			nb_tx += nb_slow;
+			dpn_worker_stamp_tx(w, q, pkts, nb_reply, &snap);
 			sent = nb_tx == 0 ? 0 :
 				rte_eth_tx_burst(q->port_id, q->queue_id,
 						 pkts, nb_tx);
@@ -558,11 +783,15 @@ dpn_worker_main(void *arg)
 				rte_pktmbuf_free_bulk(pkts + sent,
 						      nb_tx - sent);
 			}
-			uint64_t now = rte_rdtsc();
-
+			now = rte_rdtsc();
 			w->busy_cycles += now - start;
 			w->total_cycles += now - start;
 		}
+		/* Done with this iteration's rule set (RCU QSBR). */
+		if (w->qsbr != NULL)
+			rte_rcu_qsbr_quiescent(w->qsbr, w->index);
 	}
+	if (w->qsbr != NULL)
+		rte_rcu_qsbr_thread_offline(w->qsbr, w->index);
 	return 0;
 }

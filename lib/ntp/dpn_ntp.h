@@ -232,6 +232,33 @@ dpn_ntp_build_reply(struct dpn_ntp_hdr *pkt,
 	pkt->xmt_ts = 0;
 }
 
+/**
+ * Build a kiss-o'-death reply in place (RFC 5905 7.4): leap 3, stratum
+ * 0, the kiss code in the refid, the mode a reply would have, poll at
+ * least @p min_poll. Like ntpd, the three timestamps all carry the
+ * client's transmit timestamp: the packet says nothing about our time.
+ */
+static inline void
+dpn_ntp_build_kod(struct dpn_ntp_hdr *pkt, uint32_t code_host,
+		  int8_t min_poll)
+{
+	unsigned int mode = dpn_ntp_mode_of(pkt) == DPN_NTP_MODE_CLIENT ?
+		DPN_NTP_MODE_SERVER : DPN_NTP_MODE_SYM_PASSIVE;
+
+	pkt->li_vn_mode = dpn_ntp_li_vn_mode(DPN_NTP_LEAP_ALARM,
+					     dpn_ntp_version_of(pkt), mode);
+	pkt->stratum = 0;
+	if (pkt->poll < min_poll)
+		pkt->poll = min_poll;
+	pkt->precision = 0;
+	pkt->root_delay = 0;
+	pkt->root_disp = 0;
+	pkt->refid = __builtin_bswap32(code_host);
+	pkt->ref_ts = 0;
+	pkt->orig_ts = pkt->xmt_ts;
+	pkt->recv_ts = pkt->xmt_ts;
+}
+
 /** Set the transmit timestamp (T3, host-order NTP format). */
 static inline void
 dpn_ntp_stamp_xmt(struct dpn_ntp_hdr *pkt, uint64_t tx_ts)

@@ -55,6 +55,19 @@
 	  "broadcast, loopback, unspecified, our own address, port 0)") \
 	X(DROP_PROTO, drop_proto, "IP protocols other than UDP and ICMP") \
 	X(DROP_L2, drop_l2, "frames that are not IPv4, IPv6 or ARP, or runts") \
+	X(ACL_IGNORE, acl_ignore, "requests dropped by restrict ignore") \
+	X(ACL_NOSERVE, acl_noserve, "requests dropped by restrict noserve") \
+	X(ACL_NOQUERY, acl_noquery, \
+	  "mode 6/7 requests dropped by restrict noquery") \
+	X(ACL_NOPEER, acl_nopeer, \
+	  "symmetric active requests dropped by restrict nopeer") \
+	X(ACL_NOTRUST, acl_notrust, \
+	  "unauthenticated requests dropped by restrict notrust") \
+	X(ACL_VERSION, acl_version, \
+	  "requests of another version than 4 dropped by restrict version") \
+	X(RATE_LIMITED, rate_limited, \
+	  "requests over the discard limits of a restrict limited rule") \
+	X(KOD_SENT, kod_sent, "KoD RATE packets sent (restrict kod limited)") \
 	X(SLOW_QUEUED, slow_queued, \
 	  "ARP, NDP and ICMP packets passed to the management lcore") \
 	X(SLOW_RING_FULL, slow_ring_full, \

@@ -25,9 +25,19 @@
 static struct dpn_conf conf;
 static char err[DPN_CONF_ERRLEN];
 
+/* Per-test teardown: what the last parse allocated goes with the test. */
+static int
+free_conf(void **state)
+{
+	dpn_conf_free(&conf);
+	return 0;
+}
+
 static void
 parse_ok(const char *text)
 {
+	/* The previous parse's rules would leak otherwise. */
+	dpn_conf_free(&conf);
 	err[0] = '\0';
 	if (dpn_conf_parse_string(&conf, NAME, text, err, sizeof(err)) != 0)
 		fail_msg("unexpected parse error: %s", err);
@@ -42,6 +52,7 @@ parse_fails(const char *text, unsigned int line, const char *phrase)
 {
 	char prefix[64];
 
+	dpn_conf_free(&conf);
 	err[0] = '\0';
 	assert_int_equal(dpn_conf_parse_string(&conf, NAME, text, err,
 					       sizeof(err)), -1);
@@ -90,6 +101,7 @@ write_temp(char *path, const char *data, size_t len)
 static void
 test_init_defaults(void **state)
 {
+	dpn_conf_free(&conf);
 	memset(&conf, 0xa5, sizeof(conf));
 	dpn_conf_init(&conf);
 	assert_int_equal(conf.nb_listen, 0);
@@ -97,6 +109,13 @@ test_init_defaults(void **state)
 	assert_int_equal(conf.refclock_system.stratum, 1);
 	assert_string_equal(conf.refclock_system.refid, "LOCL");
 	assert_int_equal(conf.refclock_system.precision, 0);
+	assert_int_equal(conf.acl.nb, 0);
+	assert_null(conf.acl.rules);
+	assert_int_equal(conf.discard.average_log2, 3);
+	assert_int_equal(conf.discard.minimum_s, 2);
+	assert_int_equal(conf.discard.monitor, 3000);
+	assert_int_equal(conf.discard_line, 0);
+	assert_int_equal(conf.clientlimit, DPN_CONF_CLIENTLIMIT_DEFAULT);
 }
 
 static void
@@ -477,6 +496,367 @@ test_refclock_other_types(void **state)
 	parse_fails("refclock\n", 1, "refclock: missing type");
 }
 
+/* ---- restrict ---- */
+
+static void assert_same_conf(const struct dpn_conf *a,
+			     const struct dpn_conf *b);
+
+/* The configuration dpntp ships with (seed of the feature). */
+static const char seed_conf[] =
+	"restrict default kod limited nomodify notrap nopeer noquery\n"
+	"restrict -6 default kod limited nomodify notrap nopeer noquery\n"
+	"restrict 198.18.0.0 mask 255.255.255.0 nomodify notrap\n"
+	"restrict 127.0.0.1\n"
+	"restrict ::1\n";
+
+static const struct dpn_acl_rule *
+match(const char *addr, uint16_t sport)
+{
+	int family = strchr(addr, ':') != NULL ? AF_INET6 : AF_INET;
+	uint8_t a[16];
+
+	assert_int_equal(inet_pton(family, addr, a), 1);
+	return dpn_acl_match(&conf.acl, family, a, sport);
+}
+
+static void
+test_restrict_seed(void **state)
+{
+	const uint32_t dflt = DPN_ACL_F(KOD) | DPN_ACL_F(LIMITED) |
+		DPN_ACL_F(NOMODIFY) | DPN_ACL_F(NOTRAP) | DPN_ACL_F(NOPEER) |
+		DPN_ACL_F(NOQUERY);
+	const struct dpn_acl_rule *r;
+	char buf[1024];
+
+	parse_ok(seed_conf);
+	/* `default` wrote both defaults; line 2 merged into the IPv6 one. */
+	assert_int_equal(conf.acl.nb, 5);
+
+	r = match("198.18.0.5", 123);
+	assert_non_null(r);
+	assert_int_equal(r->line, 3);
+	assert_int_equal(r->flags, DPN_ACL_F(NOMODIFY) | DPN_ACL_F(NOTRAP));
+	assert_int_equal(dpn_acl_decide(r->flags, 3, 4), DPN_ACL_SERVE);
+
+	r = match("198.19.0.1", 40000);
+	assert_non_null(r);
+	assert_true(r->is_default);
+	assert_int_equal(r->line, 1);
+	assert_int_equal(r->flags, dflt);
+	assert_int_equal(dpn_acl_decide(r->flags, 3, 4), DPN_ACL_SERVE);
+	assert_int_equal(dpn_acl_decide(r->flags, 1, 4), DPN_ACL_DROP_NOPEER);
+	assert_int_equal(dpn_acl_decide(r->flags, 6, 2), DPN_ACL_DROP_NOQUERY);
+
+	r = match("127.0.0.1", 123);
+	assert_non_null(r);
+	assert_int_equal(r->flags, 0);
+	assert_int_equal(r->line, 4);
+
+	r = match("2001:db8::1", 123);
+	assert_non_null(r);
+	assert_true(r->is_default);
+	assert_int_equal(r->family, AF_INET6);
+	/* Both lines set it; the first is the one remembered. */
+	assert_int_equal(r->line, 1);
+	assert_int_equal(r->flags, dflt);
+
+	r = match("::1", 123);
+	assert_non_null(r);
+	assert_int_equal(r->flags, 0);
+	assert_int_equal(r->line, 5);
+
+	dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_string_equal(buf,
+		"restrict 127.0.0.1\n"
+		"restrict 198.18.0.0 mask 255.255.255.0 nomodify notrap\n"
+		"restrict -4 default noquery nomodify notrap nopeer kod "
+		"limited\n"
+		"restrict ::1\n"
+		"restrict -6 default noquery nomodify notrap nopeer kod "
+		"limited\n");
+}
+
+static void
+test_restrict_merge_and_lines(void **state)
+{
+	parse_ok("\n"
+		 "restrict 198.18.0.0/24 nomodify\n"
+		 "restrict -4 default ignore\n"
+		 "restrict 198.18.0.9 mask 255.255.255.0 kod\n"
+		 "restrict 198.18.0.0/24 ntpport noquery\n"
+		 "restrict 198.18.0.0/24 nomodify\n");
+	assert_int_equal(conf.acl.nb, 3);
+	/* Match order: ntpport first at the same prefix, default last. */
+	assert_true(conf.acl.rules[0].flags & DPN_ACL_F(NTPPORT));
+	assert_int_equal(conf.acl.rules[0].line, 5);
+	assert_int_equal(conf.acl.rules[1].flags,
+			 DPN_ACL_F(NOMODIFY) | DPN_ACL_F(KOD));
+	assert_int_equal(conf.acl.rules[1].line, 2);
+	assert_true(conf.acl.rules[2].is_default);
+	assert_int_equal(conf.acl.rules[2].line, 3);
+}
+
+static void
+test_restrict_hostname(void **state)
+{
+	unsigned int i;
+
+	parse_ok("restrict localhost nomodify\n");
+	assert_true(conf.acl.nb >= 1 && conf.acl.nb <= 2);
+	for (i = 0; i < conf.acl.nb; i++) {
+		assert_int_equal(conf.acl.rules[i].line, 1);
+		assert_int_equal(conf.acl.rules[i].flags,
+				 DPN_ACL_F(NOMODIFY));
+	}
+	parse_fails("\nrestrict no-such-host.invalid\n", 2,
+		    "restrict: cannot resolve host name "
+		    "'no-such-host.invalid': ");
+}
+
+static void
+test_restrict_errors(void **state)
+{
+	char expect[128];
+
+	/* The whole message, prefix included. */
+	parse_fails("restrict default\nrestrict 198.18.0.0 mask\n", 2, "");
+	snprintf(expect, sizeof(expect),
+		 NAME ":2: restrict: 'mask' needs a value");
+	assert_string_equal(err, expect);
+
+	parse_fails("restrict\n", 1, "restrict: missing address or 'default'");
+	parse_fails("restrict 198.18.0.0 mask 255.0.255.0\n", 1,
+		    "restrict: mask 255.0.255.0 is not contiguous (only "
+		    "prefix masks are supported)");
+	parse_fails("restrict default foo\n", 1,
+		    "restrict: unknown restrict flag 'foo'");
+	parse_fails("restrict default mask 255.0.0.0\n", 1,
+		    "restrict: 'default' takes no mask");
+	parse_fails("restrict -4 ::1\n", 1,
+		    "restrict: '-4' given with IPv6 address '::1'");
+	parse_fails("restrict 198.18.0.0/33\n", 1,
+		    "restrict: invalid prefix length '33'");
+	/* A bad line after good ones: the good ones are freed too. */
+	parse_fails("restrict default kod\nrestrict ::1\nrestrict ::2 x\n",
+		    3, "restrict: unknown restrict flag 'x'");
+	assert_int_equal(conf.acl.nb, 0);
+	assert_null(conf.acl.rules);
+}
+
+static void
+test_restrict_many_lines(void **state)
+{
+	const unsigned int n = 100000;
+	char *text = malloc((size_t)n * 48 + 64);
+	size_t off = 0;
+	unsigned int i;
+
+	assert_non_null(text);
+	/* Half of them written twice, out of order, so merging has work. */
+	for (i = 0; i < n; i++) {
+		unsigned int j = i < n / 2 ? i : n - 1 - i;
+
+		off += sprintf(text + off, "restrict 10.%u.%u.0/24 kod\n",
+			       j >> 8, j & 0xff);
+	}
+	parse_ok(text);
+	assert_int_equal(conf.acl.nb, n / 2);
+	assert_int_equal(conf.acl.rules[0].prefix_len, 24);
+	assert_int_equal(conf.acl.rules[0].line, 1);
+	assert_int_equal(conf.acl.rules[n / 2 - 1].line, n / 2);
+	/* Sorted by address within the prefix length. */
+	assert_int_equal(conf.acl.rules[n / 2 - 1].addr[1], (n / 2 - 1) >> 8);
+
+	/* And format truncates safely but reports the whole length. */
+	{
+		char small[64];
+		int len = dpn_conf_format(&conf, small, sizeof(small));
+
+		assert_true(len > 100000);
+		assert_int_equal(strlen(small), sizeof(small) - 1);
+		assert_int_equal(dpn_conf_format(&conf, NULL, 0), len);
+	}
+	free(text);
+}
+
+static void
+test_restrict_total_limit(void **state)
+{
+	/* 64 addresses per line is a host name's most; use plain rules. */
+	const unsigned int n = 1000000;
+	char *text = malloc((size_t)n * 40 + 64);
+	size_t off = 0;
+	unsigned int i;
+
+	assert_non_null(text);
+	for (i = 0; i < n; i++)
+		off += sprintf(text + off, "restrict 10.%u.%u.%u\n",
+			       i >> 16, (i >> 8) & 0xff, i & 0xff);
+	parse_ok(text);
+	assert_int_equal(conf.acl.nb, n);
+	sprintf(text + off, "restrict -6 default\n");
+	parse_fails(text, n + 1, "restrict: too many rules (at most 1000000)");
+	free(text);
+}
+
+/* ---- discard ---- */
+
+static void
+test_discard(void **state)
+{
+	parse_ok("discard average 5\n");
+	assert_int_equal(conf.discard.average_log2, 5);
+	assert_int_equal(conf.discard.minimum_s, 2);
+	assert_int_equal(conf.discard.monitor, 3000);
+	assert_int_equal(conf.discard_line, 1);
+
+	parse_ok("\ndiscard monitor 100000 minimum 60 average 10\n");
+	assert_int_equal(conf.discard.average_log2, 10);
+	assert_int_equal(conf.discard.minimum_s, 60);
+	assert_int_equal(conf.discard.monitor, 100000);
+	assert_int_equal(conf.discard_line, 2);
+
+	parse_ok("discard minimum 0 average 0 monitor 0\n");
+	assert_int_equal(conf.discard.average_log2, 0);
+	assert_int_equal(conf.discard.minimum_s, 0);
+	assert_int_equal(conf.discard.monitor, 0);
+
+	/* No discard line: ntpd's defaults. */
+	parse_ok("restrict default limited\n");
+	assert_int_equal(conf.discard_line, 0);
+	assert_int_equal(conf.discard.average_log2, 3);
+	assert_int_equal(conf.discard.minimum_s, 2);
+}
+
+static void
+test_discard_errors(void **state)
+{
+	parse_fails("discard\n", 1,
+		    "discard: needs at least one of 'average', 'minimum', "
+		    "'monitor'");
+	parse_fails("discard average 3\n\ndiscard minimum 1\n", 3,
+		    "discard: already configured on line 1");
+	parse_fails("discard average 3 average 4\n", 1,
+		    "discard: 'average' given more than once");
+	parse_fails("discard minimum\n", 1,
+		    "discard: missing value after 'minimum'");
+	parse_fails("discard maximum 3\n", 1,
+		    "discard: unexpected word 'maximum'");
+	parse_fails("discard average 11\n", 1,
+		    "discard: average must be 0..10, got '11'");
+	parse_fails("discard average -1\n", 1,
+		    "discard: average must be 0..10, got '-1'");
+	parse_fails("discard minimum 61\n", 1,
+		    "discard: minimum must be 0..60, got '61'");
+	parse_fails("discard monitor 100001\n", 1,
+		    "discard: monitor must be 0..100000, got '100001'");
+	parse_fails("discard average 3s\n", 1,
+		    "discard: average '3s' is not a number");
+}
+
+/* ---- clientlimit ---- */
+
+static void
+test_clientlimit(void **state)
+{
+	char text[64];
+
+	parse_ok("clientlimit 1\n");
+	assert_int_equal(conf.clientlimit, 1);
+	snprintf(text, sizeof(text), "clientlimit %u\n",
+		 DPN_CONF_CLIENTLIMIT_MAX);
+	parse_ok(text);
+	assert_int_equal(conf.clientlimit, DPN_CONF_CLIENTLIMIT_MAX);
+
+	snprintf(text, sizeof(text), "clientlimit %u\n",
+		 DPN_CONF_CLIENTLIMIT_MAX + 1);
+	parse_fails(text, 1, "clientlimit: value must be 1..16777216");
+	parse_fails("clientlimit 0\n", 1,
+		    "clientlimit: value must be 1..16777216, got '0'");
+	parse_fails("clientlimit\n", 1, "clientlimit: missing value");
+	parse_fails("clientlimit many\n", 1,
+		    "clientlimit: value 'many' is not a number");
+	parse_fails("clientlimit 5 6\n", 1,
+		    "clientlimit: unexpected word '6'");
+	parse_fails("clientlimit 5\nclientlimit 6\n", 2,
+		    "clientlimit: already configured on line 1");
+}
+
+/* ---- format of the new directives ---- */
+
+static void
+test_format_acl_discard_clientlimit(void **state)
+{
+	static struct dpn_conf orig;
+	char buf[2048];
+	int n;
+
+	parse_ok("clientlimit 1000\n"
+		 "discard minimum 1\n"
+		 "restrict 2001:db8:0::/32 kod\n"
+		 "restrict 198.18.0.0 mask 255.255.255.0 nomodify notrap\n"
+		 "restrict -4 default ntpport ignore\n"
+		 "listen port 0 address 198.18.0.1/24\n");
+	n = dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_string_equal(buf,
+		"listen port 0 address 198.18.0.1/24\n"
+		"restrict 198.18.0.0 mask 255.255.255.0 nomodify notrap\n"
+		"restrict -4 default ignore ntpport\n"
+		"restrict 2001:db8::/32 kod\n"
+		"discard average 3 minimum 1 monitor 3000\n"
+		"clientlimit 1000\n");
+	assert_int_equal(n, strlen(buf));
+
+	orig = conf;
+	dpn_conf_init(&conf);
+	parse_ok(buf);
+	assert_same_conf(&orig, &conf);
+	dpn_conf_free(&orig);
+
+	/* Defaults print nothing. */
+	parse_ok("clientlimit 65536\n");
+	assert_int_equal(dpn_conf_format(&conf, buf, sizeof(buf)), 0);
+}
+
+static void
+test_free_twice_and_reuse(void **state)
+{
+	parse_ok(seed_conf);
+	dpn_conf_free(&conf);
+	assert_null(conf.acl.rules);
+	assert_int_equal(conf.acl.nb, 0);
+	dpn_conf_free(&conf);
+	parse_ok(seed_conf);
+	assert_int_equal(conf.acl.nb, 5);
+}
+
+static void
+test_parse_file_restrict_error_frees(void **state)
+{
+	static const char text[] =
+		"restrict default kod\n"
+		"restrict 198.18.0.0/24\n"
+		"discard average 4\n"
+		"restrict 198.18.0.0 mask\n";
+	char path[64], expect[128];
+	int rc;
+
+	write_temp(path, text, sizeof(text) - 1);
+	rc = dpn_conf_parse_file(&conf, path, err, sizeof(err));
+	unlink(path);
+	assert_int_equal(rc, -1);
+	snprintf(expect, sizeof(expect), "%s:4: restrict: 'mask' needs a value",
+		 path);
+	assert_string_equal(err, expect);
+	assert_null(conf.acl.rules);
+
+	write_temp(path, seed_conf, sizeof(seed_conf) - 1);
+	rc = dpn_conf_parse_file(&conf, path, err, sizeof(err));
+	unlink(path);
+	assert_int_equal(rc, 0);
+	assert_int_equal(conf.acl.nb, 5);
+}
+
 /* ---- files ---- */
 
 static void
@@ -632,6 +1012,21 @@ assert_same_conf(const struct dpn_conf *a, const struct dpn_conf *b)
 	assert_int_equal(ra->stratum, rb->stratum);
 	assert_memory_equal(ra->refid, rb->refid, sizeof(ra->refid));
 	assert_int_equal(ra->precision, rb->precision);
+
+	/* Rules come out in match order both times; lines may differ. */
+	assert_int_equal(a->acl.nb, b->acl.nb);
+	for (i = 0; i < a->acl.nb; i++) {
+		struct dpn_acl_rule x = a->acl.rules[i];
+		struct dpn_acl_rule y = b->acl.rules[i];
+
+		x.line = y.line = 0;
+		assert_memory_equal(&x, &y, sizeof(x));
+	}
+	assert_int_equal(a->discard.average_log2, b->discard.average_log2);
+	assert_int_equal(a->discard.minimum_s, b->discard.minimum_s);
+	assert_int_equal(a->discard.monitor, b->discard.monitor);
+	assert_int_equal(a->discard_line != 0, b->discard_line != 0);
+	assert_int_equal(a->clientlimit, b->clientlimit);
 }
 
 static void
@@ -674,11 +1069,14 @@ test_format_round_trip(void **state)
 		 "listen port 1023 address 2001:db8:1:2:3:4:5:6/128 vlan 4094\n"
 		 "listen port 3 address ::ffff:10.0.0.1/96\n"
 		 "refclock system stratum 15 refid a.:! precision -30\n");
+	/* Swapped out: the next parse into conf must not free these rules. */
 	orig = conf;
+	dpn_conf_init(&conf);
 	n = dpn_conf_format(&orig, buf, sizeof(buf));
 	assert_true(n > 0 && (size_t)n < sizeof(buf));
 	parse_ok(buf);
 	assert_same_conf(&orig, &conf);
+	dpn_conf_free(&orig);
 }
 
 static void
@@ -701,46 +1099,61 @@ test_format_truncation(void **state)
 	assert_int_equal(buf[10], 'Z');
 }
 
+/* Every test frees what it parsed, so valgrind sees no leak. */
+#define TEST(f) cmocka_unit_test_teardown(f, free_conf)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_init_defaults),
-		cmocka_unit_test(test_empty_config),
-		cmocka_unit_test(test_comments_blanks_crlf),
-		cmocka_unit_test(test_line_numbers_count_blank_lines),
-		cmocka_unit_test(test_line_length_limit),
-		cmocka_unit_test(test_unknown_directive),
-		cmocka_unit_test(test_too_many_words),
-		cmocka_unit_test(test_listen_ipv4),
-		cmocka_unit_test(test_listen_ipv6),
-		cmocka_unit_test(test_listen_vlan_and_bounds),
-		cmocka_unit_test(test_listen_any_keyword_order),
-		cmocka_unit_test(test_listen_same_address_other_vlan_or_family),
-		cmocka_unit_test(test_listen_duplicate),
-		cmocka_unit_test(test_listen_max),
-		cmocka_unit_test(test_listen_missing_parts),
-		cmocka_unit_test(test_listen_bad_words),
-		cmocka_unit_test(test_listen_bad_port),
-		cmocka_unit_test(test_listen_bad_vlan),
-		cmocka_unit_test(test_listen_bad_address),
-		cmocka_unit_test(test_listen_bad_prefix),
-		cmocka_unit_test(test_refclock_system_defaults),
-		cmocka_unit_test(test_refclock_system_options),
-		cmocka_unit_test(test_refclock_system_bad_values),
-		cmocka_unit_test(test_refclock_system_bad_words),
-		cmocka_unit_test(test_refclock_other_types),
-		cmocka_unit_test(test_parse_file),
-		cmocka_unit_test(test_parse_file_error_names_path),
-		cmocka_unit_test(test_parse_file_long_line),
-		cmocka_unit_test(test_parse_file_nul_byte),
-		cmocka_unit_test(test_parse_file_missing),
-		cmocka_unit_test(test_parse_file_directory),
-		cmocka_unit_test(test_parse_file_empty),
-		cmocka_unit_test(test_small_or_missing_error_buffer),
-		cmocka_unit_test(test_format_canonical),
-		cmocka_unit_test(test_format_round_trip),
-		cmocka_unit_test(test_format_truncation),
+		TEST(test_init_defaults),
+		TEST(test_empty_config),
+		TEST(test_comments_blanks_crlf),
+		TEST(test_line_numbers_count_blank_lines),
+		TEST(test_line_length_limit),
+		TEST(test_unknown_directive),
+		TEST(test_too_many_words),
+		TEST(test_listen_ipv4),
+		TEST(test_listen_ipv6),
+		TEST(test_listen_vlan_and_bounds),
+		TEST(test_listen_any_keyword_order),
+		TEST(test_listen_same_address_other_vlan_or_family),
+		TEST(test_listen_duplicate),
+		TEST(test_listen_max),
+		TEST(test_listen_missing_parts),
+		TEST(test_listen_bad_words),
+		TEST(test_listen_bad_port),
+		TEST(test_listen_bad_vlan),
+		TEST(test_listen_bad_address),
+		TEST(test_listen_bad_prefix),
+		TEST(test_refclock_system_defaults),
+		TEST(test_refclock_system_options),
+		TEST(test_refclock_system_bad_values),
+		TEST(test_refclock_system_bad_words),
+		TEST(test_refclock_other_types),
+		TEST(test_restrict_seed),
+		TEST(test_restrict_merge_and_lines),
+		TEST(test_restrict_hostname),
+		TEST(test_restrict_errors),
+		TEST(test_restrict_many_lines),
+		TEST(test_restrict_total_limit),
+		TEST(test_discard),
+		TEST(test_discard_errors),
+		TEST(test_clientlimit),
+		TEST(test_format_acl_discard_clientlimit),
+		TEST(test_free_twice_and_reuse),
+		TEST(test_parse_file_restrict_error_frees),
+		TEST(test_parse_file),
+		TEST(test_parse_file_error_names_path),
+		TEST(test_parse_file_long_line),
+		TEST(test_parse_file_nul_byte),
+		TEST(test_parse_file_missing),
+		TEST(test_parse_file_directory),
+		TEST(test_parse_file_empty),
+		TEST(test_small_or_missing_error_buffer),
+		TEST(test_format_canonical),
+		TEST(test_format_round_trip),
+		TEST(test_format_truncation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPN_RATELIMIT_H
+#define DPN_RATELIMIT_H
+
+/**
+ * @file
+ * Per-client rate limiting for `restrict ... limited`, as ntpd's
+ * `discard average A minimum M` means it, in a fixed-size table.
+ *
+ * DPDK-free. Each worker owns one table (RSS sends a client to one
+ * worker), sized at start; memory never grows. The table is a hash of
+ * buckets of DPN_RL_BUCKET_SLOTS small slots (one client each); a new
+ * client takes the least recently seen slot of its bucket, so a flood of
+ * spoofed sources can evict entries but never lock a real client out:
+ * an evicted client simply starts again with a clean record
+ * (chrony's clientlog makes the same trade).
+ *
+ * The limiter is ntpd's leaky bucket (ntp_monitor.c): each request adds
+ * the headway 2^average seconds to a per-client score that leaks at one
+ * second per second; a request closer than `minimum` seconds to the
+ * previous one, or one that would push the score past 8 headways,
+ * is limited and starts a penalty (the score jumps past the limit).
+ * Only the first limited request of a penalty may be answered with a
+ * KoD RATE, so KoDs are themselves rate limited.
+ *
+ * Time is passed in: units of DPN_RL_UNIT_NS (2^26 ns, about 1/15 s),
+ * e.g. (uint32_t)(unix_ns >> 26), so workers derive it once per burst.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DPN_RL_UNIT_SHIFT 26
+#define DPN_RL_UNIT_NS (1ULL << DPN_RL_UNIT_SHIFT)
+#define DPN_RL_BUCKET_SLOTS 4
+#define DPN_RL_KEY_LEN 16
+
+/** ntpd's `discard` settings. */
+struct dpn_rl_params {
+	int average_log2;	/**< log2 s, ntpd default 3 (8 s); 0..10 */
+	unsigned int minimum_s;	/**< seconds, ntpd default 2; 0..60 */
+	unsigned int monitor;	/**< accepted for ntpd compatibility */
+};
+
+/** One client (32 bytes). Keys are IPv6 or IPv4-mapped (::ffff:a.b.c.d). */
+struct dpn_rl_slot {
+	uint8_t key[DPN_RL_KEY_LEN];
+	uint32_t last;		/**< time of the last request, in units */
+	int32_t score;		/**< leaky-bucket score, in units */
+	uint32_t hits;		/**< requests seen */
+	uint16_t limited;	/**< requests limited (saturating) */
+	uint8_t in_penalty;	/**< a KoD was already allowed this penalty */
+	uint8_t used;
+};
+
+struct dpn_rl_bucket {
+	struct dpn_rl_slot slot[DPN_RL_BUCKET_SLOTS];
+} __attribute__((aligned(128)));
+
+struct dpn_rl_table {
+	struct dpn_rl_bucket *buckets;
+	uint32_t bucket_mask;
+	int32_t head;		/**< 2^average s, in units */
+	int32_t limit;		/**< 8 headways */
+	int32_t minimum;	/**< minimum spacing, in units */
+	struct dpn_rl_params params;
+};
+
+enum dpn_rl_result {
+	DPN_RL_PASS,		/**< answer normally */
+	DPN_RL_LIMITED,		/**< drop */
+	DPN_RL_LIMITED_KOD,	/**< first of a penalty: KoD RATE if `kod` */
+};
+
+/** Parameter defaults (ntpd's): average 3, minimum 2, monitor 3000. */
+void dpn_rl_params_default(struct dpn_rl_params *p);
+
+/** Bytes of bucket memory for at least @p nb_clients slots. */
+size_t dpn_rl_memsize(unsigned int nb_clients);
+
+/**
+ * Set up @p t over @p mem (dpn_rl_memsize(nb_clients) bytes, 128-byte
+ * aligned, zeroed by the caller). @return 0 or -EINVAL.
+ */
+int dpn_rl_init(struct dpn_rl_table *t, void *mem, unsigned int nb_clients,
+		const struct dpn_rl_params *p);
+
+/**
+ * Change the parameters of a live table (management side; workers see
+ * the change within a burst). Clients keep their scores.
+ * @return 0, or -EINVAL (out of range) leaving the table unchanged.
+ */
+int dpn_rl_set_params(struct dpn_rl_table *t, const struct dpn_rl_params *p);
+
+/** Key for an IPv4 address (network order) or an IPv6 address. */
+static inline void
+dpn_rl_key_v4(uint8_t key[DPN_RL_KEY_LEN], uint32_t addr)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    0xff, 0xff };
+
+	__builtin_memcpy(key, mapped, 12);
+	__builtin_memcpy(key + 12, &addr, 4);
+}
+
+/*
+ * The bucket is the low bits of the result, and a multiply only carries
+ * upwards: without the xor-shifts, an IPv4 key (address in the top 32
+ * bits of the second word) would be bucketed by its first few bits only,
+ * putting a whole /18 into one 4-slot bucket.
+ */
+static inline uint32_t
+dpn_rl_hash(const uint8_t key[DPN_RL_KEY_LEN])
+{
+	uint64_t a, b;
+
+	__builtin_memcpy(&a, key, 8);
+	__builtin_memcpy(&b, key + 8, 8);
+	a ^= b * 0x9e3779b97f4a7c15ULL;
+	a ^= a >> 32;
+	a *= 0xbf58476d1ce4e5b9ULL;
+	a ^= a >> 29;
+	return (uint32_t)(a >> 32);
+}
+
+static inline struct dpn_rl_bucket *
+dpn_rl_bucket_of(const struct dpn_rl_table *t, uint32_t hash)
+{
+	return &t->buckets[hash & t->bucket_mask];
+}
+
+/**
+ * Account one request from @p key at time @p now (units) and say
+ * whether it is within the limits. @p hash is dpn_rl_hash(key), computed
+ * earlier so the bucket could be prefetched across the burst.
+ */
+enum dpn_rl_result dpn_rl_check(struct dpn_rl_table *t,
+				const uint8_t key[DPN_RL_KEY_LEN],
+				uint32_t hash, uint32_t now);
+
+/** A client as `show clients` shows it. */
+struct dpn_rl_client {
+	uint8_t key[DPN_RL_KEY_LEN];
+	uint32_t hits;
+	uint32_t limited;
+	uint32_t last;		/**< units */
+	int32_t score;		/**< units, leaked up to @p now of the query */
+	bool in_penalty;	/**< KoD'd, and a request now would still be
+				 * limited by the score */
+};
+
+/**
+ * The @p n clients of @p t with the most requests, most first, merged
+ * into @p out (which holds @p *nb_out entries already, sorted, at most
+ * n): call once per worker table to get the busiest overall.
+ */
+void dpn_rl_top(const struct dpn_rl_table *t, uint32_t now,
+		struct dpn_rl_client *out, unsigned int *nb_out,
+		unsigned int n);
+
+/** Count of slots in use. */
+unsigned int dpn_rl_count(const struct dpn_rl_table *t);
+
+#endif /* DPN_RATELIMIT_H */
