@@ -25,7 +25,7 @@ fi
 # The main lcore manages, lcore 1 polls; share a core if there is one.
 if [ "$(nproc)" -ge 2 ]; then lcores="0@0,1@1"; else lcores="0@0,1@0"; fi
 
-build/app/dpntpd/dpntpd --no-huge -m 256 --no-pci --file-prefix dpntpd-quickstart \
+build/app/dpntpd/dpntpd --no-huge -m 512 --no-pci --file-prefix dpntpd-quickstart \
 	--lcores "$lcores" --vdev "net_tap0,iface=$tap" -- \
 	--config "$conf" &
 pid=$!

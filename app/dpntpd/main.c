@@ -222,8 +222,16 @@ manage(struct dpn_refclock_system *rs)
 		}
 		work += dpn_slowpath_poll(&dataplane);
 		if (hup_seen) {
+			char err[DPN_CONF_ERRLEN];
+
 			hup_seen = 0;
-			APP_LOG(NOTICE, "SIGHUP: configuration reload is not implemented yet; configuration unchanged");
+			err[0] = '\0';
+			if (dpn_ctl_reload(err, sizeof(err)) != 0)
+				APP_LOG(ERR, "SIGHUP: reload failed, running configuration kept: %s",
+					err);
+			else
+				APP_LOG(NOTICE, "SIGHUP: configuration reloaded%s%s",
+					err[0] ? ": " : "", err);
 		}
 		if (work == 0)
 			rte_delay_us_sleep(IDLE_SLEEP_US);
@@ -304,10 +312,12 @@ main(int argc, char **argv)
 	rte_eal_mp_wait_lcore();
 	dpn_ctl_sock_stop();
 	dpn_dataplane_fini(&dataplane);
+	dpn_conf_free(&conf);
 	rte_eal_cleanup();
 	/* The prompt thread may sit in a read on the terminal. */
 	return 0;
 fail:
+	dpn_conf_free(&conf);
 	rte_eal_cleanup();
 	return 1;
 }

@@ -21,6 +21,7 @@
 #include <rte_lcore.h>
 
 #include "dpn_ctl.h"
+#include "ctl_private.h"
 
 static struct dpn_ctl_ctx *ctl;
 
@@ -29,12 +30,29 @@ static __thread FILE *ctl_out;
 static __thread bool ctl_prompt;
 static __thread bool ctl_quit_seen;
 /* Set by a command that fails after parsing (e.g. no such port). */
-static __thread char ctl_error[128];
+static __thread char ctl_error[DPN_CONF_ERRLEN];
 
 void
 dpn_ctl_init(struct dpn_ctl_ctx *ctx)
 {
 	ctl = ctx;
+}
+
+struct dpn_ctl_ctx *
+dpn_ctl_ctx_get(void)
+{
+	return ctl;
+}
+
+/* Report a failed command: on the socket in the status line, on the
+ * prompt as an error line. */
+static void
+ctl_fail(const char *msg)
+{
+	if (ctl_prompt)
+		fprintf(ctl_out, "error: %s\n", msg);
+	else
+		snprintf(ctl_error, sizeof(ctl_error), "%s", msg);
 }
 
 /*
@@ -341,6 +359,119 @@ struct cmd_word {
 	cmdline_fixed_string_t word;
 };
 
+/* reload */
+
+static void
+cmd_reload_parsed(void *res, struct cmdline *cl, void *data)
+{
+	char err[DPN_CONF_ERRLEN];
+
+	err[0] = '\0';
+	if (dpn_ctl_reload(err, sizeof(err)) != 0)
+		ctl_fail(err);
+	else
+		fprintf(ctl_out, "reloaded %s%s%s\n", ctl->config_path,
+			err[0] ? ": " : "", err);
+}
+
+static cmdline_parse_token_string_t tok_reload =
+	TOKEN_STRING_INITIALIZER(struct cmd_word, word, "reload");
+
+static cmdline_parse_inst_t cmd_reload = {
+	.f = cmd_reload_parsed,
+	.help_str = "reload: re-read the configuration file's restrict and "
+		"discard lines (an error keeps the running rules)",
+	.tokens = { (void *)&tok_reload, NULL },
+};
+
+/* restrict add|del WORDS */
+
+struct cmd_restrict {
+	cmdline_fixed_string_t restrict_;
+	cmdline_fixed_string_t op;
+	cmdline_multi_string_t words;
+};
+
+static void
+cmd_restrict_parsed(void *res, struct cmdline *cl, void *data)
+{
+	const struct cmd_restrict *r = res;
+	char err[DPN_CONF_ERRLEN];
+	bool add = strcmp(r->op, "add") == 0;
+
+	if (dpn_ctl_restrict_change(add, r->words, err, sizeof(err)) != 0)
+		ctl_fail(err);
+	else
+		fprintf(ctl_out, "%s: restrict %s\n",
+			add ? "added" : "deleted", r->words);
+}
+
+static cmdline_parse_token_string_t tok_r_restrict =
+	TOKEN_STRING_INITIALIZER(struct cmd_restrict, restrict_, "restrict");
+static cmdline_parse_token_string_t tok_r_op =
+	TOKEN_STRING_INITIALIZER(struct cmd_restrict, op, "add#del");
+static cmdline_parse_token_string_t tok_r_words =
+	TOKEN_STRING_INITIALIZER(struct cmd_restrict, words, TOKEN_STRING_MULTI);
+
+static cmdline_parse_inst_t cmd_restrict = {
+	.f = cmd_restrict_parsed,
+	.help_str = "restrict add|del ADDRESS [mask MASK] [flags]: change the "
+		"running rules (as a restrict line; del matches address and "
+		"mask)",
+	.tokens = { (void *)&tok_r_restrict, (void *)&tok_r_op,
+		    (void *)&tok_r_words, NULL },
+};
+
+/* show restrict; show clients [N] */
+
+static void
+cmd_show_restrict_parsed(void *res, struct cmdline *cl, void *data)
+{
+	if (strcmp(((struct cmd_show *)res)->what, "restrict") == 0)
+		dpn_ctl_show_restrict(ctl_out);
+	else
+		dpn_ctl_show_clients(ctl_out, 10);
+}
+
+static cmdline_parse_token_string_t tok_sr_show =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, show, "show");
+static cmdline_parse_token_string_t tok_sr_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, what, "restrict#clients");
+
+static cmdline_parse_inst_t cmd_show_restrict = {
+	.f = cmd_show_restrict_parsed,
+	.help_str = "show restrict|clients: rules in match order with hits, "
+		"drops and KoDs; the 10 busiest rate-limited clients",
+	.tokens = { (void *)&tok_sr_show, (void *)&tok_sr_what, NULL },
+};
+
+struct cmd_show_n {
+	cmdline_fixed_string_t show;
+	cmdline_fixed_string_t what;
+	uint32_t n;
+};
+
+static void
+cmd_show_clients_n_parsed(void *res, struct cmdline *cl, void *data)
+{
+	dpn_ctl_show_clients(ctl_out, ((struct cmd_show_n *)res)->n);
+}
+
+static cmdline_parse_token_string_t tok_sc_show =
+	TOKEN_STRING_INITIALIZER(struct cmd_show_n, show, "show");
+static cmdline_parse_token_string_t tok_sc_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_show_n, what, "clients");
+static cmdline_parse_token_num_t tok_sc_n =
+	TOKEN_NUM_INITIALIZER(struct cmd_show_n, n, RTE_UINT32);
+
+static cmdline_parse_inst_t cmd_show_clients_n = {
+	.f = cmd_show_clients_n_parsed,
+	.help_str = "show clients <N>: the N busiest rate-limited clients "
+		"(at most 1000)",
+	.tokens = { (void *)&tok_sc_show, (void *)&tok_sc_what,
+		    (void *)&tok_sc_n, NULL },
+};
+
 static void
 cmd_help_parsed(void *res, struct cmdline *cl, void *data)
 {
@@ -379,6 +510,10 @@ static cmdline_parse_ctx_t main_ctx[] = {
 	&cmd_port_all,
 	&cmd_port_n,
 	&cmd_show,
+	&cmd_show_restrict,
+	&cmd_show_clients_n,
+	&cmd_restrict,
+	&cmd_reload,
 	&cmd_help,
 	&cmd_quit,
 	NULL,

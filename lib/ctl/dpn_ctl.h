@@ -20,7 +20,7 @@
 /** What the commands look at. Owned by the daemon. */
 struct dpn_ctl_ctx {
 	struct dpn_dataplane *dp;
-	const struct dpn_conf *conf;
+	struct dpn_conf *conf;		/**< restrict/discard change on reload */
 	const char *config_path;
 	struct dpn_refclock_system *refclock;
 };
@@ -38,6 +38,21 @@ void dpn_ctl_show_stats(FILE *f);
 void dpn_ctl_show_config(FILE *f);
 void dpn_ctl_show_sysinfo(FILE *f);
 void dpn_ctl_help(FILE *f);
+void dpn_ctl_show_restrict(FILE *f);
+void dpn_ctl_show_clients(FILE *f, unsigned int n);
+
+/**
+ * Re-read the configuration file and apply its restrict, discard lines
+ * to the running workers (other directives need a restart and are only
+ * compared). On any error the running rules stay and @p err says why.
+ * Safe from any control thread or the management lcore.
+ * @return 0 or -1.
+ */
+int dpn_ctl_reload(char *err, size_t errlen);
+
+/** `restrict add WORDS` / `restrict del WORDS`, WORDS as in the file. */
+int dpn_ctl_restrict_change(bool add, const char *words, char *err,
+			    size_t errlen);
 
 /**
  * Run one command line, output to @p out_fd. @p interactive selects what

@@ -291,22 +291,33 @@ dpn_acl_table_create(const struct dpn_acl_ruleset *src,
 			nb6++;
 	}
 
-	snprintf(name, sizeof(name), "dpn_acl4_%u", seq);
-	c4.max_rules = nb4 + 1;
-	c4.number_tbl8s = lpm_tbl8_count(&t->rules);
-	t->lpm = rte_lpm_create(name, socket_id, &c4);
-	snprintf(name, sizeof(name), "dpn_acl6_%u", seq);
-	c6.max_rules = nb6 + 1;
-	c6.number_tbl8s = lpm6_tbl8_count(&t->rules);
-	t->lpm6 = rte_lpm6_create(name, socket_id, &c6);
+	/*
+	 * An LPM costs 64 MiB of tbl24 whatever it holds: a family with
+	 * only a default rule gets none, and its lookups take the default.
+	 */
+	if (nb4 != 0) {
+		snprintf(name, sizeof(name), "dpn_acl4_%u", seq);
+		c4.max_rules = nb4 + 1;
+		c4.number_tbl8s = lpm_tbl8_count(&t->rules);
+		t->lpm = rte_lpm_create(name, socket_id, &c4);
+		if (t->lpm == NULL)
+			goto nomem;
+	}
+	if (nb6 != 0) {
+		snprintf(name, sizeof(name), "dpn_acl6_%u", seq);
+		c6.max_rules = nb6 + 1;
+		c6.number_tbl8s = lpm6_tbl8_count(&t->rules);
+		t->lpm6 = rte_lpm6_create(name, socket_id, &c6);
+		if (t->lpm6 == NULL)
+			goto nomem;
+	}
 	t->counters = rte_zmalloc_socket("dpn_acl_ctr",
 		sizeof(*t->counters) * (t->rules.nb + 1) * nb_workers,
 		RTE_CACHE_LINE_SIZE, socket_id);
 	t->base = rte_zmalloc_socket("dpn_acl_base",
 		sizeof(*t->base) * (t->rules.nb + 1), RTE_CACHE_LINE_SIZE,
 		socket_id);
-	if (t->lpm == NULL || t->lpm6 == NULL || t->counters == NULL ||
-	    t->base == NULL)
+	if (t->counters == NULL || t->base == NULL)
 		goto nomem;
 	ret = build_entries(t, &t->rules);
 	if (ret != 0)

@@ -460,13 +460,19 @@ acl_lookup(const struct dpn_acl_table *acl, struct pending *p, unsigned int n)
 			i6[n6++] = i;
 		}
 	}
-	if (n4 != 0) {
+	if (n4 != 0 && acl->lpm == NULL) {
+		for (i = 0; i < n4; i++)
+			p[i4[i]].e = &acl->def4;
+	} else if (n4 != 0) {
 		rte_lpm_lookup_bulk(acl->lpm, ip4, nh4, n4);
 		for (i = 0; i < n4; i++)
 			p[i4[i]].e = (nh4[i] & RTE_LPM_LOOKUP_SUCCESS) ?
 				&acl->entries[nh4[i] & 0xffffff] : &acl->def4;
 	}
-	if (n6 != 0) {
+	if (n6 != 0 && acl->lpm6 == NULL) {
+		for (i = 0; i < n6; i++)
+			p[i6[i]].e = &acl->def6;
+	} else if (n6 != 0) {
 		rte_lpm6_lookup_bulk_func(acl->lpm6, ip6, nh6, n6);
 		for (i = 0; i < n6; i++)
 			p[i6[i]].e = nh6[i] >= 0 ? &acl->entries[nh6[i]] :
@@ -497,7 +503,7 @@ early_prefetch(struct dpn_worker *w, const struct dpn_acl_table *acl,
 	struct rte_mbuf *m = p->m;
 	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
 
-	if (m->ol_flags & RTE_MBUF_F_TX_IPV4)
+	if ((m->ol_flags & RTE_MBUF_F_TX_IPV4) && acl->lpm != NULL)
 		rte_prefetch0(&acl->lpm->tbl24[rte_be_to_cpu_32(
 			((struct rte_ipv4_hdr *)l3)->src_addr) >> 8]);
 	if (!acl->any_limited)

@@ -85,7 +85,7 @@ CONF
 dpn_start() {
 	local i
 	[ -f "$CONF" ] || dpn_default_conf
-	ip netns exec "$NS_SRV" "$DPNTPD" --no-huge -m 256 \
+	ip netns exec "$NS_SRV" "$DPNTPD" --no-huge -m 512 \
 		--file-prefix "dpnt$DPN_TAG" -l 0,1 --no-pci \
 		--vdev "net_af_packet0,iface=$VETH_SRV" "$@" -- \
 		--config "$CONF" --control-socket "$SOCK" >"$LOG" 2>&1 &

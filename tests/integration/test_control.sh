@@ -113,7 +113,7 @@ interactive() {
 	# The prompt reads commands from stdin; quit stops the daemon.
 	local out
 	out=$(printf 'show stats\nshow sysinfo\nquit\n' | timeout 30 \
-		ip netns exec "$NS_SRV" "$DPNTPD" --no-huge -m 256 \
+		ip netns exec "$NS_SRV" "$DPNTPD" --no-huge -m 512 \
 		--file-prefix "dpnt$DPN_TAG" -l 0,1 --no-pci \
 		--vdev "net_af_packet0,iface=$VETH_SRV" -- \
 		--config "$CONF" --control-socket none -i 2>&1)

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control side of restrict and rate limiting: reload, `restrict
+ * add|del`, `show restrict` and `show clients`. Changes build a new rule
+ * table off the workers and publish it with RCU
+ * (dpn_dataplane_set_acl); one mutex orders the control threads and the
+ * management lcore among themselves, never the workers.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+
+#include "dpn_ctl.h"
+#include "ctl_private.h"
+
+#define MAX_WORDS 64
+#define MAX_RULES_PER_LINE 64
+#define MAX_CLIENTS_SHOWN 1000
+
+static pthread_mutex_t acl_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+int
+dpn_ctl_reload(char *err, size_t errlen)
+{
+	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
+	struct dpn_conf *nc;
+	int ret = -1;
+
+	nc = calloc(1, sizeof(*nc));
+	if (nc == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (dpn_conf_parse_file(nc, ctx->config_path, err, errlen) != 0) {
+		free(nc);
+		return -1;
+	}
+	pthread_mutex_lock(&acl_mutex);
+	if (dpn_dataplane_set_acl(ctx->dp, &nc->acl, &nc->discard, err,
+				  errlen) == 0) {
+		/* The running configuration takes the new rules. */
+		struct dpn_acl_ruleset old = ctx->conf->acl;
+
+		ctx->conf->acl = nc->acl;
+		ctx->conf->discard = nc->discard;
+		ctx->conf->discard_line = nc->discard_line;
+		nc->acl = old;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&acl_mutex);
+	if (ret == 0 && (nc->nb_listen != ctx->conf->nb_listen ||
+			 memcmp(nc->listen, ctx->conf->listen,
+				sizeof(nc->listen[0]) * nc->nb_listen) != 0 ||
+			 memcmp(&nc->refclock_system,
+				&ctx->conf->refclock_system,
+				sizeof(nc->refclock_system)) != 0 ||
+			 nc->clientlimit != ctx->conf->clientlimit))
+		snprintf(err, errlen,
+			 "listen, refclock and clientlimit changes need a restart; restrict and discard applied");
+	dpn_conf_free(nc);
+	free(nc);
+	return ret;
+}
+
+int
+dpn_ctl_restrict_change(bool add, const char *text, char *err, size_t errlen)
+{
+	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
+	struct dpn_acl_rule rules[MAX_RULES_PER_LINE];
+	struct dpn_acl_ruleset rs;
+	char buf[DPN_CTL_MAX_LINE + 1], *words[MAX_WORDS], *save = NULL, *w;
+	int nb = 0, n, i, ret = 0;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (w = strtok_r(buf, " \t", &save); w != NULL;
+	     w = strtok_r(NULL, " \t", &save)) {
+		if (nb == MAX_WORDS) {
+			snprintf(err, errlen, "too many words");
+			return -1;
+		}
+		words[nb++] = w;
+	}
+	n = dpn_acl_parse(words, nb, rules, MAX_RULES_PER_LINE, err, errlen);
+	if (n < 0)
+		return -1;
+
+	pthread_mutex_lock(&acl_mutex);
+	dpn_acl_ruleset_init(&rs);
+	if (dpn_acl_ruleset_copy(&rs, &ctx->conf->acl) != 0) {
+		snprintf(err, errlen, "out of memory");
+		ret = -1;
+	}
+	for (i = 0; ret == 0 && i < n; i++) {
+		rules[i].line = 0;
+		if (add) {
+			ret = dpn_acl_ruleset_add(&rs, &rules[i]);
+			if (ret != 0)
+				snprintf(err, errlen, "out of memory");
+		} else {
+			ret = dpn_acl_ruleset_del(&rs, &rules[i]);
+			if (ret != 0)
+				snprintf(err, errlen,
+					 "no such restrict rule (see 'show restrict')");
+		}
+	}
+	if (ret == 0)
+		dpn_acl_ruleset_sort(&rs);
+	if (ret == 0 && dpn_dataplane_set_acl(ctx->dp, &rs,
+					      &ctx->conf->discard, err,
+					      errlen) != 0)
+		ret = -1;
+	if (ret == 0) {
+		struct dpn_acl_ruleset old = ctx->conf->acl;
+
+		ctx->conf->acl = rs;
+		rs = old;
+	}
+	dpn_acl_ruleset_free(&rs);
+	pthread_mutex_unlock(&acl_mutex);
+	return ret == 0 ? 0 : -1;
+}
+
+void
+dpn_ctl_show_restrict(FILE *f)
+{
+	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
+	const struct dpn_acl_table *t;
+	char line[256];
+	unsigned int i;
+
+	pthread_mutex_lock(&acl_mutex);
+	t = ctx->dp->acl;
+	fprintf(f, "%12s %12s %12s  %s\n", "hits", "drops", "kods", "rule");
+	for (i = 0; i < t->rules.nb; i++) {
+		struct dpn_acl_counters c;
+
+		dpn_acl_table_rule_counters(t, i, &c);
+		dpn_acl_format(&t->rules.rules[i], line, sizeof(line));
+		fprintf(f, "%12" PRIu64 " %12" PRIu64 " %12" PRIu64 "  %s\n",
+			c.hits, c.drops, c.kods, line);
+	}
+	fprintf(f, "# %u rules; discard average %d minimum %u monitor %u\n",
+		t->rules.nb, t->discard.average_log2, t->discard.minimum_s,
+		t->discard.monitor);
+	pthread_mutex_unlock(&acl_mutex);
+}
+
+static void
+key_str(const uint8_t *key, char *buf, size_t len)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    0xff, 0xff };
+
+	if (memcmp(key, mapped, 12) == 0)
+		inet_ntop(AF_INET, key + 12, buf, len);
+	else
+		inet_ntop(AF_INET6, key, buf, len);
+}
+
+void
+dpn_ctl_show_clients(FILE *f, unsigned int n)
+{
+	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
+	struct dpn_dataplane *dp = ctx->dp;
+	struct dpn_clock_snapshot s;
+	struct dpn_rl_client *top;
+	unsigned int i, nb = 0, total = 0;
+	uint32_t now;
+
+	if (n == 0 || n > MAX_CLIENTS_SHOWN)
+		n = n == 0 ? 10 : MAX_CLIENTS_SHOWN;
+	top = calloc(n, sizeof(*top));
+	if (top == NULL)
+		return;
+	dpn_clock_read(dp->clock, &s);
+	now = (uint32_t)((uint64_t)dpn_clock_model_ns(&s.tsc, rte_rdtsc()) >>
+			 DPN_RL_UNIT_SHIFT);
+	/*
+	 * The workers keep writing their tables while we read them: a line
+	 * can be a moment old, never harmful (the tables never move).
+	 */
+	for (i = 0; i < dp->nb_workers; i++) {
+		dpn_rl_top(&dp->workers[i]->rl, now, top, &nb, n);
+		total += dpn_rl_count(&dp->workers[i]->rl);
+	}
+	fprintf(f, "%-40s %10s %10s %9s %8s %s\n", "client", "requests",
+		"limited", "score_s", "last_s", "state");
+	for (i = 0; i < nb; i++) {
+		char addr[INET6_ADDRSTRLEN];
+
+		key_str(top[i].key, addr, sizeof(addr));
+		fprintf(f, "%-40s %10u %10u %9.1f %8.1f %s\n", addr,
+			top[i].hits, top[i].limited,
+			(double)top[i].score * DPN_RL_UNIT_NS / 1e9,
+			(double)(uint32_t)(now - top[i].last) *
+			DPN_RL_UNIT_NS / 1e9,
+			top[i].in_penalty ? "limited" : "ok");
+	}
+	fprintf(f, "# %u clients tracked (only `restrict ... limited` clients are)\n",
+		total);
+	free(top);
+}
