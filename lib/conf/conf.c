@@ -474,7 +474,7 @@ parse_discard(struct conf_parser *p, char **words, int nb_words)
 {
 	struct dpn_conf *conf = p->conf;
 	bool have_avg = false, have_min = false, have_mon = false;
-	long val;
+	long val = 0;
 	int i;
 
 	if (conf->discard_line != 0)
