@@ -17,6 +17,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
+#include <rte_random.h>
 
 #include "dpn_dataplane.h"
 #include "dp_log.h"
@@ -222,6 +223,8 @@ rl_create(struct dpn_worker *w, const struct dpn_conf *conf, int socket,
 			 size, conf->clientlimit);
 		return -ENOMEM;
 	}
+	/* Unpredictable buckets: see dpn_rl_hash(). */
+	w->rl.seed = rte_rand();
 	return 0;
 }
 

@@ -509,7 +509,7 @@ early_prefetch(struct dpn_worker *w, const struct dpn_acl_table *acl,
 	if (!acl->any_limited)
 		return;
 	rl_key(m, p->key);
-	p->hash = dpn_rl_hash(p->key);
+	p->hash = dpn_rl_hash(p->key, w->rl.seed);
 	/* A bucket is two cache lines; the check reads (and writes) both. */
 	rte_prefetch0(dpn_rl_bucket_of(&w->rl, p->hash));
 	rte_prefetch0(RTE_PTR_ADD(dpn_rl_bucket_of(&w->rl, p->hash), 64));

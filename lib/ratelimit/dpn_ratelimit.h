@@ -64,6 +64,7 @@ struct dpn_rl_table {
 	int32_t head;		/**< 2^average s, in units */
 	int32_t limit;		/**< 8 headways */
 	int32_t minimum;	/**< minimum spacing, in units */
+	uint64_t seed;		/**< hash secret; 0 after init, set by owner */
 	struct dpn_rl_params params;
 };
 
@@ -110,17 +111,28 @@ dpn_rl_key_v4(uint8_t key[DPN_RL_KEY_LEN], uint32_t addr)
  * bits of the second word) would be bucketed by its first few bits only,
  * putting a whole /18 into one 4-slot bucket.
  */
+/*
+ * Bucket hash. @p seed is the table's secret (dpn_rl_table.seed, random
+ * per table in the daemon), so that nobody outside can compute which
+ * spoofed sources share a bucket with a given client and evict its
+ * record on purpose. Not a cryptographic MAC: it only has to make
+ * collisions unpredictable at line rate.
+ */
 static inline uint32_t
-dpn_rl_hash(const uint8_t key[DPN_RL_KEY_LEN])
+dpn_rl_hash(const uint8_t key[DPN_RL_KEY_LEN], uint64_t seed)
 {
 	uint64_t a, b;
 
 	__builtin_memcpy(&a, key, 8);
 	__builtin_memcpy(&b, key + 8, 8);
+	a ^= seed;
+	b ^= seed >> 17 | seed << 47;
 	a ^= b * 0x9e3779b97f4a7c15ULL;
 	a ^= a >> 32;
 	a *= 0xbf58476d1ce4e5b9ULL;
 	a ^= a >> 29;
+	a *= 0x94d049bb133111ebULL ^ seed;
+	a ^= a >> 31;
 	return (uint32_t)(a >> 32);
 }
 
@@ -132,7 +144,7 @@ dpn_rl_bucket_of(const struct dpn_rl_table *t, uint32_t hash)
 
 /**
  * Account one request from @p key at time @p now (units) and say
- * whether it is within the limits. @p hash is dpn_rl_hash(key), computed
+ * whether it is within the limits. @p hash is dpn_rl_hash(key, t->seed), computed
  * earlier so the bucket could be prefetched across the burst.
  */
 enum dpn_rl_result dpn_rl_check(struct dpn_rl_table *t,

@@ -58,7 +58,7 @@ key_of(uint8_t key[DPN_RL_KEY_LEN], uint32_t host_order_v4)
 static enum dpn_rl_result
 check(struct rl *r, const uint8_t key[DPN_RL_KEY_LEN], uint64_t ns)
 {
-	return dpn_rl_check(&r->t, key, dpn_rl_hash(key), units(ns));
+	return dpn_rl_check(&r->t, key, dpn_rl_hash(key, 0), units(ns));
 }
 
 static struct dpn_rl_params
@@ -293,7 +293,7 @@ test_key_v4_mapping(void **state)
 	assert_int_equal(inet_pton(AF_INET6, "::ffff:192.0.2.1", &a6), 1);
 	memcpy(v6, &a6, DPN_RL_KEY_LEN);
 	assert_memory_equal(k, v6, DPN_RL_KEY_LEN);
-	assert_int_equal(dpn_rl_hash(k), dpn_rl_hash(v6));
+	assert_int_equal(dpn_rl_hash(k, 0), dpn_rl_hash(v6, 0));
 }
 
 /*
@@ -301,6 +301,38 @@ test_key_v4_mapping(void **state)
  * spread over the buckets; otherwise they evict each other and a busy
  * subnet is never rate limited at all.
  */
+/*
+ * Addresses an attacker found to share one bucket under one secret do
+ * not share one under another: the seed is what keeps a flood from
+ * aiming at a chosen client's bucket.
+ */
+static void
+test_seed_changes_buckets(void **state)
+{
+	uint8_t keys[16][DPN_RL_KEY_LEN];
+	const uint32_t mask = 4095;
+	uint32_t want, i, found = 0, same = 0;
+
+	(void)state;
+	memset(keys, 0, sizeof(keys));
+	dpn_rl_key_v4(keys[0], htonl(0xc6120001));
+	want = dpn_rl_hash(keys[0], 1) & mask;
+	for (i = 2; found < 15 && i < 50000000; i++) {
+		uint8_t k[DPN_RL_KEY_LEN];
+
+		dpn_rl_key_v4(k, htonl(0xc6120000 + i));
+		if ((dpn_rl_hash(k, 1) & mask) == want)
+			memcpy(keys[++found], k, sizeof(k));
+	}
+	assert_int_equal(found, 15);
+	want = dpn_rl_hash(keys[0], 0x5eed5eed12345678ULL) & mask;
+	for (i = 1; i < 16; i++)
+		same += (dpn_rl_hash(keys[i], 0x5eed5eed12345678ULL) & mask) ==
+			want;
+	/* By chance, 15/4096 of one; allow a couple. */
+	assert_true(same <= 2);
+}
+
 static void
 test_neighbours_spread(void **state)
 {
@@ -392,10 +424,10 @@ colliding_keys(const struct dpn_rl_table *t, uint8_t keys[][DPN_RL_KEY_LEN],
 	unsigned int found = 0;
 
 	key_of(keys[0], 0x0a000000);
-	want = dpn_rl_hash(keys[0]) & t->bucket_mask;
+	want = dpn_rl_hash(keys[0], 0) & t->bucket_mask;
 	for (a = 0x0a000001; found + 1 < n; a++) {
 		key_of(keys[found + 1], a);
-		if ((dpn_rl_hash(keys[found + 1]) & t->bucket_mask) == want)
+		if ((dpn_rl_hash(keys[found + 1], 0) & t->bucket_mask) == want)
 			found++;
 		assert_true(a < 0x0b000000);
 	}
@@ -428,12 +460,12 @@ test_lru_eviction(void **state)
 	colliding_keys(&r.t, keys, 6);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(dpn_rl_check(&r.t, keys[i],
-				 dpn_rl_hash(keys[i]), t0 + i), DPN_RL_PASS);
+				 dpn_rl_hash(keys[i], 0), t0 + i), DPN_RL_PASS);
 	/* Key 0 was inserted first but is seen again: key 1 is now the
 	 * least recently seen.
 	 */
-	dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0]), t0 + 10);
-	dpn_rl_check(&r.t, keys[4], dpn_rl_hash(keys[4]), t0 + 11);
+	dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0], 0), t0 + 10);
+	dpn_rl_check(&r.t, keys[4], dpn_rl_hash(keys[4], 0), t0 + 11);
 	dpn_rl_top(&r.t, t0 + 11, top, &nb, 16);
 	assert_int_equal(nb, 4);
 	assert_true(listed(top, nb, keys[0]) >= 0);
@@ -443,7 +475,7 @@ test_lru_eviction(void **state)
 	assert_true(listed(top, nb, keys[4]) >= 0);
 
 	/* Next oldest is key 2. */
-	dpn_rl_check(&r.t, keys[5], dpn_rl_hash(keys[5]), t0 + 12);
+	dpn_rl_check(&r.t, keys[5], dpn_rl_hash(keys[5], 0), t0 + 12);
 	nb = 0;
 	dpn_rl_top(&r.t, t0 + 12, top, &nb, 16);
 	assert_int_equal(listed(top, nb, keys[2]), -1);
@@ -465,12 +497,12 @@ test_evicted_client_starts_clean(void **state)
 	rl_open(&r, 4, &p);
 	colliding_keys(&r.t, keys, 5);
 	for (i = 0; i < 30; i++)
-		dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0]), now++);
-	assert_int_equal(dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0]),
+		dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0], 0), now++);
+	assert_int_equal(dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0], 0),
 				      now++), DPN_RL_LIMITED);
 	for (i = 1; i < 5; i++)
-		dpn_rl_check(&r.t, keys[i], dpn_rl_hash(keys[i]), now++);
-	assert_int_equal(dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0]),
+		dpn_rl_check(&r.t, keys[i], dpn_rl_hash(keys[i], 0), now++);
+	assert_int_equal(dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0], 0),
 				      now++), DPN_RL_PASS);
 	rl_close(&r);
 }
@@ -491,16 +523,16 @@ test_time_wrap(void **state)
 	key_of(k2, 0xc0000208);
 	/* Polite every 16 s straight across the wrap: always answered. */
 	for (i = 0; i < 20; i++, now += 16 * sec)
-		assert_int_equal(dpn_rl_check(&r.t, k, dpn_rl_hash(k), now),
+		assert_int_equal(dpn_rl_check(&r.t, k, dpn_rl_hash(k, 0), now),
 				 DPN_RL_PASS);
 	/* 1 s across the wrap is still under `minimum 2`. */
 	now = UINT32_MAX - sec / 2;
-	assert_int_equal(dpn_rl_check(&r.t, k2, dpn_rl_hash(k2), now),
+	assert_int_equal(dpn_rl_check(&r.t, k2, dpn_rl_hash(k2, 0), now),
 			 DPN_RL_PASS);
-	assert_int_equal(dpn_rl_check(&r.t, k2, dpn_rl_hash(k2), now + sec),
+	assert_int_equal(dpn_rl_check(&r.t, k2, dpn_rl_hash(k2, 0), now + sec),
 			 DPN_RL_LIMITED_KOD);
 	/* ...and a long silence across it clears the penalty. */
-	assert_int_equal(dpn_rl_check(&r.t, k2, dpn_rl_hash(k2),
+	assert_int_equal(dpn_rl_check(&r.t, k2, dpn_rl_hash(k2, 0),
 				      now + 200 * sec), DPN_RL_PASS);
 	rl_close(&r);
 }
@@ -513,7 +545,7 @@ hit(struct rl *r, uint32_t addr, unsigned int n, uint32_t *now)
 
 	key_of(k, addr);
 	for (i = 0; i < n; i++)
-		dpn_rl_check(&r->t, k, dpn_rl_hash(k), (*now)++);
+		dpn_rl_check(&r->t, k, dpn_rl_hash(k, 0), (*now)++);
 }
 
 static void
@@ -580,7 +612,7 @@ test_top_reports_state(void **state)
 	key_of(k, 0x0a000001);
 	/* 20 requests 1 s apart: 8 or so pass, the rest limited. */
 	for (i = 0; i < 20; i++, now += sec)
-		dpn_rl_check(&r.t, k, dpn_rl_hash(k), now);
+		dpn_rl_check(&r.t, k, dpn_rl_hash(k, 0), now);
 	last = now - sec;
 	dpn_rl_top(&r.t, last, top, &nb, 2);
 	assert_int_equal(nb, 1);
@@ -688,6 +720,7 @@ main(void)
 		cmocka_unit_test(test_clients_independent),
 		cmocka_unit_test(test_key_v4_mapping),
 		cmocka_unit_test(test_neighbours_spread),
+		cmocka_unit_test(test_seed_changes_buckets),
 		cmocka_unit_test(test_spoof_flood),
 		cmocka_unit_test(test_lru_eviction),
 		cmocka_unit_test(test_evicted_client_starts_clean),
