@@ -136,12 +136,12 @@ dpn_ctl_show_restrict(FILE *f)
 	unsigned int i;
 
 	pthread_mutex_lock(&acl_mutex);
-	t = ctx->dp->acl;
+	t = dpn_dataplane_acl(ctx->dp);
 	fprintf(f, "%12s %12s %12s  %s\n", "hits", "drops", "kods", "rule");
 	for (i = 0; i < t->rules.nb; i++) {
 		struct dpn_acl_counters c;
 
-		dpn_acl_table_rule_counters(t, i, &c);
+		dpn_dataplane_acl_counters(ctx->dp, i, &c);
 		dpn_acl_format(&t->rules.rules[i], line, sizeof(line));
 		fprintf(f, "%12" PRIu64 " %12" PRIu64 " %12" PRIu64 "  %s\n",
 			c.hits, c.drops, c.kods, line);

@@ -107,6 +107,8 @@ struct dpn_rxq {
 
 #define DPN_ACL_NO_RULE UINT32_MAX
 
+struct dpn_dataplane;
+
 /** What an LPM next hop points to: the rule for port 123 and for others. */
 struct dpn_acl_entry {
 	uint32_t flags_any;
@@ -149,6 +151,14 @@ void dpn_acl_table_free(struct dpn_acl_table *t);
 void dpn_acl_table_rule_counters(const struct dpn_acl_table *t,
 				 unsigned int rule,
 				 struct dpn_acl_counters *out);
+/** Sum of a rule's counters over every node's table (index in the
+ * rules of the first table; all nodes share one rule order). */
+void dpn_dataplane_acl_counters(const struct dpn_dataplane *dp,
+				unsigned int rule,
+				struct dpn_acl_counters *out);
+/** The first node's table (its rules and discard settings are those of
+ * every node). */
+const struct dpn_acl_table *dpn_dataplane_acl(const struct dpn_dataplane *dp);
 /** Carry the counters of rules that stay from @p ot into @p nt. */
 void dpn_acl_table_inherit(struct dpn_acl_table *nt,
 			   const struct dpn_acl_table *ot);
@@ -181,7 +191,8 @@ struct dpn_dataplane {
 	struct dpn_clock *clock;
 	struct dpn_stats mgmt_stats;	/**< written by the management lcore */
 	volatile bool quit;
-	struct dpn_acl_table *acl;	/**< published with RCU */
+	/** one compiled rule set per NUMA node with workers, RCU published */
+	struct dpn_acl_table *acl[RTE_MAX_NUMA_NODES];
 	struct rte_rcu_qsbr *qsbr;	/**< one thread id per worker */
 };
 

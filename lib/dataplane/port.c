@@ -262,7 +262,9 @@ workers_create(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 				errlen);
 		if (ret != 0)
 			return ret;
-		w->acl = (struct dpn_acl_table *const *)&dp->acl;
+		/* Each worker reads the copy on its own node. */
+		w->acl = (struct dpn_acl_table *const *)
+			&dp->acl[rte_lcore_to_socket_id(lcores[i])];
 		w->qsbr = dp->qsbr;
 		w->lcore_id = lcores[i];
 		w->index = i;
@@ -343,14 +345,55 @@ dpn_dataplane_init(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 	ret = workers_create(dp, conf, lcores, nb_workers, err, errlen);
 	if (ret != 0)
 		return ret;
-	dp->acl = dpn_acl_table_create(&conf->acl, &conf->discard, nb_workers,
-				       dp->ports[0].socket_id, err, errlen);
-	if (dp->acl == NULL)
-		return -ENOMEM;
-	DP_LOG(INFO, "restrict: %u rules; discard average %d minimum %u; %u client slots per worker",
-	       dp->acl->rules.nb, conf->discard.average_log2,
-	       conf->discard.minimum_s, conf->clientlimit);
+	ret = dpn_dataplane_set_acl(dp, &conf->acl, &conf->discard, err,
+				    errlen);
+	if (ret != 0)
+		return ret;
+	DP_LOG(INFO, "restrict: discard average %d minimum %u; %u client slots per worker",
+	       conf->discard.average_log2, conf->discard.minimum_s,
+	       conf->clientlimit);
 	return 0;
+}
+
+/* NUMA nodes that run at least one worker. */
+static bool
+node_used(const struct dpn_dataplane *dp, unsigned int node)
+{
+	unsigned int i;
+
+	for (i = 0; i < dp->nb_workers; i++)
+		if (rte_lcore_to_socket_id(dp->workers[i]->lcore_id) == node)
+			return true;
+	return false;
+}
+
+const struct dpn_acl_table *
+dpn_dataplane_acl(const struct dpn_dataplane *dp)
+{
+	unsigned int n;
+
+	for (n = 0; n < RTE_MAX_NUMA_NODES; n++)
+		if (dp->acl[n] != NULL)
+			return dp->acl[n];
+	return NULL;
+}
+
+void
+dpn_dataplane_acl_counters(const struct dpn_dataplane *dp, unsigned int rule,
+			   struct dpn_acl_counters *out)
+{
+	struct dpn_acl_counters c;
+	unsigned int n;
+
+	memset(out, 0, sizeof(*out));
+	for (n = 0; n < RTE_MAX_NUMA_NODES; n++) {
+		if (dp->acl[n] == NULL)
+			continue;
+		dpn_acl_table_rule_counters(dp->acl[n], rule, &c);
+		out->hits += c.hits;
+		out->drops += c.drops;
+		out->kods += c.kods;
+	}
 }
 
 int
@@ -359,20 +402,36 @@ dpn_dataplane_set_acl(struct dpn_dataplane *dp,
 		      const struct dpn_rl_params *discard, char *err,
 		      size_t errlen)
 {
-	struct dpn_acl_table *nt, *ot = dp->acl;
+	struct dpn_acl_table *nt[RTE_MAX_NUMA_NODES] = { NULL };
+	struct dpn_acl_table *ot[RTE_MAX_NUMA_NODES];
+	unsigned int n;
 
-	nt = dpn_acl_table_create(rs, discard, dp->nb_workers,
-				  dp->ports[0].socket_id, err, errlen);
-	if (nt == NULL)
-		return -ENOMEM;
-	__atomic_store_n(&dp->acl, nt, __ATOMIC_RELEASE);
+	/* Build every node's copy first: all or nothing. */
+	for (n = 0; n < RTE_MAX_NUMA_NODES; n++) {
+		if (!node_used(dp, n))
+			continue;
+		nt[n] = dpn_acl_table_create(rs, discard, dp->nb_workers, n,
+					     err, errlen);
+		if (nt[n] == NULL) {
+			while (n-- > 0)
+				dpn_acl_table_free(nt[n]);
+			return -ENOMEM;
+		}
+	}
+	for (n = 0; n < RTE_MAX_NUMA_NODES; n++) {
+		ot[n] = dp->acl[n];
+		__atomic_store_n(&dp->acl[n], nt[n], __ATOMIC_RELEASE);
+	}
 	/* Every worker that could still read the old tables is done. */
 	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
-	if (ot != NULL) {
-		dpn_acl_table_inherit(nt, ot);
-		dpn_acl_table_free(ot);
+	for (n = 0; n < RTE_MAX_NUMA_NODES; n++) {
+		if (ot[n] == NULL)
+			continue;
+		if (nt[n] != NULL)
+			dpn_acl_table_inherit(nt[n], ot[n]);
+		dpn_acl_table_free(ot[n]);
 	}
-	DP_LOG(INFO, "restrict: %u rules in use", nt->rules.nb);
+	DP_LOG(INFO, "restrict: %u rules in use", rs->nb);
 	return 0;
 }
 
@@ -402,8 +461,10 @@ dpn_dataplane_fini(struct dpn_dataplane *dp)
 		rte_mempool_free(dp->ports[i].pool);
 	rte_free(dp->clock);
 	dp->clock = NULL;
-	dpn_acl_table_free(dp->acl);
-	dp->acl = NULL;
+	for (i = 0; i < RTE_MAX_NUMA_NODES; i++) {
+		dpn_acl_table_free(dp->acl[i]);
+		dp->acl[i] = NULL;
+	}
 	rte_free(dp->qsbr);
 	dp->qsbr = NULL;
 	dp->nb_workers = 0;
