@@ -48,23 +48,26 @@ struct bench_case {
 	unsigned int burst;
 	bool acl;		/* 100,000 prefixes per family */
 	bool limited;		/* every client through the rate limiter */
+	unsigned int clients;	/* distinct sources, cycled through */
 };
 
 static const struct bench_case cases[] = {
-	{ "basic-ipv4", false, 8, false, false },
-	{ "basic-ipv4", false, 32, false, false },
-	{ "basic-ipv4", false, 64, false, false },
-	{ "basic-ipv6", true, 8, false, false },
-	{ "basic-ipv6", true, 32, false, false },
-	{ "basic-ipv6", true, 64, false, false },
-	{ "acl-ipv4", false, 32, true, false },
-	{ "acl-ipv6", true, 32, true, false },
-	{ "acl+rl-ipv4", false, 8, true, true },
-	{ "acl+rl-ipv4", false, 32, true, true },
-	{ "acl+rl-ipv4", false, 64, true, true },
-	{ "acl+rl-ipv6", true, 8, true, true },
-	{ "acl+rl-ipv6", true, 32, true, true },
-	{ "acl+rl-ipv6", true, 64, true, true },
+	{ "basic-ipv4", false, 8, false, false, 256 },
+	{ "basic-ipv4", false, 32, false, false, 256 },
+	{ "basic-ipv4", false, 64, false, false, 256 },
+	{ "basic-ipv6", true, 8, false, false, 256 },
+	{ "basic-ipv6", true, 32, false, false, 256 },
+	{ "basic-ipv6", true, 64, false, false, 256 },
+	{ "acl-ipv4", false, 32, true, false, NB_CLIENTS },
+	{ "acl-ipv6", true, 32, true, false, NB_CLIENTS },
+	{ "acl+rl-ipv4", false, 32, true, true, NB_CLIENTS },
+	{ "acl+rl-ipv6", true, 32, true, true, NB_CLIENTS },
+	{ "acl+rl-ipv4", false, 8, true, true, NB_CLIENTS_RL },
+	{ "acl+rl-ipv4", false, 32, true, true, NB_CLIENTS_RL },
+	{ "acl+rl-ipv4", false, 64, true, true, NB_CLIENTS_RL },
+	{ "acl+rl-ipv6", true, 8, true, true, NB_CLIENTS_RL },
+	{ "acl+rl-ipv6", true, 32, true, true, NB_CLIENTS_RL },
+	{ "acl+rl-ipv6", true, 64, true, true, NB_CLIENTS_RL },
 };
 
 static struct dpn_port port;
@@ -332,8 +335,7 @@ run_once(const struct bench_case *c, struct rte_mbuf **m,
 	struct rte_mbuf *burst[MAX_BURST];
 	struct dpn_clock_snapshot snap;
 	uint64_t cycles = 0, done = 0;
-	unsigned int i, k = 0, nb_clients = c->limited ? NB_CLIENTS_RL :
-		NB_CLIENTS;
+	unsigned int i, k = 0, nb_clients = c->clients;
 	static unsigned int cl;
 	uint16_t nb_kod;
 
@@ -425,8 +427,8 @@ main(int argc, char **argv)
 		printf("{\"tsc_hz\": %" PRIu64 ", \"runs\": %u, \"packets\": %u, \"results\": [",
 		       rte_get_tsc_hz(), runs, nb_packets);
 	else
-		printf("%-14s %6s %12s %10s\n", "case", "burst", "ns/request",
-		       "Mpps");
+		printf("%-14s %6s %8s %12s %10s\n", "case", "burst", "clients",
+		       "ns/request", "Mpps");
 	for (ci = 0; ci < RTE_DIM(cases); ci++) {
 		const struct bench_case *c = &cases[ci];
 		double ns[MAX_RUNS], med;
@@ -441,12 +443,12 @@ main(int argc, char **argv)
 		qsort(ns, runs, sizeof(ns[0]), cmp_double);
 		med = ns[runs / 2];
 		if (json)
-			printf("%s{\"case\": \"%s\", \"burst\": %u, \"ns_per_request\": %.2f, \"mpps\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f}",
-			       ci ? ", " : "", c->name, c->burst, med,
+			printf("%s{\"case\": \"%s\", \"burst\": %u, \"clients\": %u, \"ns_per_request\": %.2f, \"mpps\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f}",
+			       ci ? ", " : "", c->name, c->burst, c->clients, med,
 			       1e3 / med, ns[0], ns[runs - 1]);
 		else
-			printf("%-14s %6u %12.1f %10.2f\n", c->name, c->burst,
-			       med, 1e3 / med);
+			printf("%-14s %6u %8u %12.1f %10.2f\n", c->name, c->burst,
+			       c->clients, med, 1e3 / med);
 	}
 	if (json)
 		printf("]}\n");
