@@ -380,12 +380,14 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "runs", required_argument, NULL, 'r' },
 		{ "packets", required_argument, NULL, 'p' },
+		{ "only", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static uint8_t tmpl[256][128];
 	struct rte_mbuf *m[MAX_BURST];
 	unsigned int runs = 5, nb_packets = 2000000, ci, r, len = 0, i;
 	bool json = false;
+	const char *only = NULL;
 	int ret, opt;
 
 	ret = rte_eal_init(argc, argv);
@@ -407,8 +409,11 @@ main(int argc, char **argv)
 		case 'p':
 			nb_packets = (unsigned int)atoi(optarg);
 			break;
+		case 'o':
+			only = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: dpntp-bench [EAL] -- [--json] [--runs N] [--packets N]\n");
+			fprintf(stderr, "usage: dpntp-bench [EAL] -- [--json] [--runs N] [--packets N] [--only CASE]\n");
 			return 1;
 		}
 	}
@@ -432,6 +437,9 @@ main(int argc, char **argv)
 	for (ci = 0; ci < RTE_DIM(cases); ci++) {
 		const struct bench_case *c = &cases[ci];
 		double ns[MAX_RUNS], med;
+
+		if (only != NULL && strcmp(only, c->name) != 0)
+			continue;
 
 		for (i = 0; i < 256; i++)
 			len = make_request(tmpl[i], c->v6, i);
