@@ -246,8 +246,8 @@ int dpn_dataplane_set_acl(struct dpn_dataplane *dp,
  * limit, answer NTP in place, pass slow-path packets to the management
  * lcore, free the rest. The replies are moved to the front of @p pkts;
  * their transmit timestamps are not set yet (dpn_worker_stamp_tx). The
- * @p *nb_kod KoD packets that follow them are complete. @p rx_tsc is the TSC read when the burst
- * arrived (T2 unless the NIC stamped the packet).
+ * @p *nb_kod KoD packets that follow them are complete. @p rx_tsc is the
+ * TSC read when the burst arrived (T2 unless the NIC stamped the packet).
  * @return number of replies at the front of @p pkts.
  */
 uint16_t dpn_worker_handle_burst(struct dpn_worker *w,
