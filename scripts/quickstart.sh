@@ -32,6 +32,8 @@ pid=$!
 stop() {
 	kill -TERM "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+	# DPDK leaves its runtime files behind (--no-huge keeps no pages).
+	rm -rf /var/run/dpdk/dpntpd-quickstart
 }
 trap stop INT TERM EXIT
 

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1095,8 +1096,13 @@ eal_setup(void **state)
 static int
 eal_teardown(void **state)
 {
+	char dir[PATH_MAX];
+
 	(void)state;
+	/* --no-shconf leaves the runtime directory empty: remove it. */
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	rmdir(dir);
 	return 0;
 }
 

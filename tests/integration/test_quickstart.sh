@@ -55,4 +55,5 @@ dpn_check "dpntpc with no -s reaches the daemon" sh -c "'$DPNTPC' show stats | g
 dpn_check "SIGTERM stops quickstart" stop_qs
 dpn_check "dpntp0 removed" sh -c '! ip link show dpntp0 2>/dev/null'
 dpn_check "control socket removed" test ! -e /run/dpntpd.sock
+dpn_check "DPDK runtime files removed" test ! -e /var/run/dpdk/dpntpd-quickstart
 dpn_pass
