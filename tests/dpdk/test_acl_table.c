@@ -1078,7 +1078,8 @@ eal_setup(void **state)
 	char prefix[64];
 	char *argv[] = {
 		"test_acl_table", "--no-huge", "-m", "512", "--no-pci",
-		"--no-shconf", "--file-prefix", prefix, "--log-level=error",
+		"--no-shconf", "--no-telemetry", "--file-prefix", prefix,
+		"--log-level=error",
 		NULL,
 	};
 	int ret;
@@ -1099,7 +1100,8 @@ eal_teardown(void **state)
 	char dir[PATH_MAX];
 
 	(void)state;
-	/* --no-shconf leaves the runtime directory empty: remove it. */
+	/* With --no-shconf and --no-telemetry the runtime directory is
+	 * empty after cleanup: remove it. */
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
 	rmdir(dir);
