@@ -28,7 +28,6 @@ static struct dpn_ctl_ctx *ctl;
 /* Where the running command prints, and what `quit` means for it. */
 static __thread FILE *ctl_out;
 static __thread bool ctl_prompt;
-static __thread bool ctl_quit_seen;
 /* Set by a command that fails after parsing (e.g. no such port). */
 static __thread char ctl_error[DPN_CONF_ERRLEN];
 
@@ -490,7 +489,6 @@ static cmdline_parse_inst_t cmd_help = {
 static void
 cmd_quit_parsed(void *res, struct cmdline *cl, void *data)
 {
-	ctl_quit_seen = true;
 	if (ctl_prompt) {
 		ctl->dp->quit = true;
 		cmdline_quit(cl);

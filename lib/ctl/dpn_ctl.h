@@ -55,8 +55,8 @@ int dpn_ctl_restrict_change(bool add, const char *words, char *err,
 			    size_t errlen);
 
 /**
- * Run one command line, output to @p out_fd. @p interactive selects what
- * `quit` means: stop the daemon (prompt) or end the session (socket).
+ * Run one command line from the control socket, output to @p out_fd.
+ * There `quit` only ends the session; on the prompt it stops dpntpd.
  * @return 0, or -1 with a message in @p err.
  */
 int dpn_ctl_run_line(const char *line, int out_fd, char *err, size_t errlen);

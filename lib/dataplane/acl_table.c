@@ -45,13 +45,14 @@ mask_addr(uint8_t *out, const uint8_t *addr, unsigned int len,
 	}
 }
 
-/* Distinct tbl8 groups an rte_lpm6 needs for the family's rules. */
+/* Keys of 16 address bytes and a level byte. */
 static int
-cmp16(const void *a, const void *b)
+cmp_key17(const void *a, const void *b)
 {
 	return memcmp(a, b, 17);
 }
 
+/* Distinct tbl8 groups an rte_lpm6 needs for the family's rules. */
 static uint32_t
 lpm6_tbl8_count(const struct dpn_acl_ruleset *rs)
 {
@@ -74,7 +75,7 @@ lpm6_tbl8_count(const struct dpn_acl_ruleset *rs)
 			n++;
 		}
 	}
-	qsort(keys, n, sizeof(*keys), cmp16);
+	qsort(keys, n, sizeof(*keys), cmp_key17);
 	for (i = 0; i < n; i++)
 		if (i == 0 || memcmp(keys[i], keys[i - 1], 17) != 0)
 			count++;

@@ -94,7 +94,7 @@ arp_answer(struct dpn_stats *st, const struct dpn_port *port,
 }
 
 static bool
-icmp4_answer(const struct dpn_port *port, struct rte_mbuf *m)
+icmp4_answer(struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
 		struct rte_ipv4_hdr *, m->l2_len);
@@ -102,7 +102,6 @@ icmp4_answer(const struct dpn_port *port, struct rte_mbuf *m)
 	unsigned int len = rte_be_to_cpu_16(ip->total_length);
 	uint32_t a;
 
-	RTE_SET_USED(port);
 	if (len < sizeof(*ip) + sizeof(*icmp) ||
 	    icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0)
 		return false;
@@ -198,7 +197,7 @@ slow_answer(struct dpn_stats *st, const struct dpn_port *port,
 		if (!arp_answer(st, port, m))
 			return false;
 	} else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
-		if (!icmp4_answer(port, m))
+		if (!icmp4_answer(m))
 			return false;
 		st->c[DPN_STAT_ICMP_ECHO_REPLIES]++;
 	} else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
