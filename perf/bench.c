@@ -125,7 +125,7 @@ use_tables(bool acl, bool limited)
 		for (b = len; b < 32; b++)
 			r.addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
 		r.flags = DPN_ACL_F(NOMODIFY) | DPN_ACL_F(NOTRAP) | extra;
-		if (dpn_acl_ruleset_add(&rs, &r) != 0)
+		if (dpn_acl_ruleset_append(&rs, &r) != 0)
 			return -1;
 		memset(&r, 0, sizeof(r));
 		r.family = AF_INET6;
@@ -137,7 +137,7 @@ use_tables(bool acl, bool limited)
 		for (b = len; b < 128; b++)
 			r.addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
 		r.flags = DPN_ACL_F(NOMODIFY) | DPN_ACL_F(NOTRAP) | extra;
-		if (dpn_acl_ruleset_add(&rs, &r) != 0)
+		if (dpn_acl_ruleset_append(&rs, &r) != 0)
 			return -1;
 	}
 	/* Defaults, so clients outside the prefixes are limited too. The
@@ -148,10 +148,11 @@ use_tables(bool acl, bool limited)
 	r.is_default = true;
 	r.flags = DPN_ACL_F(NOQUERY) | extra;
 	r.family = AF_INET;
-	dpn_acl_ruleset_add(&rs, &r);
+	dpn_acl_ruleset_append(&rs, &r);
 	r.family = AF_INET6;
-	dpn_acl_ruleset_add(&rs, &r);
+	dpn_acl_ruleset_append(&rs, &r);
 build:
+	dpn_acl_ruleset_normalize(&rs);
 	acl_now = dpn_acl_table_create(&rs, &rl, 1, rte_socket_id(), err,
 				       sizeof(err));
 	dpn_acl_ruleset_free(&rs);

@@ -483,6 +483,22 @@ dpn_acl_ruleset_free(struct dpn_acl_ruleset *rs)
 	dpn_acl_ruleset_init(rs);
 }
 
+static int
+ruleset_grow(struct dpn_acl_ruleset *rs)
+{
+	unsigned int cap = rs->cap == 0 ? 16 : rs->cap * 2;
+	struct dpn_acl_rule *p;
+
+	if (cap < rs->cap)
+		return -ENOMEM;
+	p = realloc(rs->rules, (size_t)cap * sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	rs->rules = p;
+	rs->cap = cap;
+	return 0;
+}
+
 int
 dpn_acl_ruleset_add(struct dpn_acl_ruleset *rs, const struct dpn_acl_rule *r)
 {
@@ -496,20 +512,44 @@ dpn_acl_ruleset_add(struct dpn_acl_ruleset *rs, const struct dpn_acl_rule *r)
 			rs->rules[i].flags |= n.flags;
 			return 0;
 		}
-	if (rs->nb == rs->cap) {
-		unsigned int cap = rs->cap == 0 ? 16 : rs->cap * 2;
-		struct dpn_acl_rule *p;
+	return dpn_acl_ruleset_append(rs, &n);
+}
 
-		if (cap < rs->cap)
-			return -ENOMEM;
-		p = realloc(rs->rules, (size_t)cap * sizeof(*p));
-		if (p == NULL)
-			return -ENOMEM;
-		rs->rules = p;
-		rs->cap = cap;
-	}
-	rs->rules[rs->nb++] = n;
+int
+dpn_acl_ruleset_append(struct dpn_acl_ruleset *rs,
+		       const struct dpn_acl_rule *r)
+{
+	if (rs->nb == rs->cap && ruleset_grow(rs) != 0)
+		return -ENOMEM;
+	rs->rules[rs->nb] = *r;
+	mask_addr(rs->rules[rs->nb].addr, r->prefix_len);
+	rs->nb++;
 	return 0;
+}
+
+/*
+ * Sorting puts rules with the same key next to each other; merge those
+ * as dpn_acl_ruleset_add() would: flags ORed, the first line kept.
+ */
+void
+dpn_acl_ruleset_normalize(struct dpn_acl_ruleset *rs)
+{
+	unsigned int i, n = 0;
+
+	dpn_acl_ruleset_sort(rs);
+	for (i = 0; i < rs->nb; i++) {
+		const struct dpn_acl_rule *r = &rs->rules[i];
+		struct dpn_acl_rule *last = n > 0 ? &rs->rules[n - 1] : NULL;
+
+		if (last != NULL && same_entry(last, r)) {
+			last->flags |= r->flags;
+			if (r->line < last->line)
+				last->line = r->line;
+			continue;
+		}
+		rs->rules[n++] = *r;
+	}
+	rs->nb = n;
 }
 
 int

@@ -87,9 +87,21 @@ struct dpn_acl_ruleset {
 
 void dpn_acl_ruleset_init(struct dpn_acl_ruleset *rs);
 void dpn_acl_ruleset_free(struct dpn_acl_ruleset *rs);
-/** @return 0, or -ENOMEM. */
+/** Add @p r, merging it into a rule with the same key. Linear in the
+ * set's size: for one rule at a time (the CLI). @return 0 or -ENOMEM. */
 int dpn_acl_ruleset_add(struct dpn_acl_ruleset *rs,
 			const struct dpn_acl_rule *r);
+/**
+ * Append @p r (masked) without looking for its key: for building large
+ * sets, followed by one dpn_acl_ruleset_normalize(). @return 0 or -ENOMEM.
+ */
+int dpn_acl_ruleset_append(struct dpn_acl_ruleset *rs,
+			   const struct dpn_acl_rule *r);
+/**
+ * Sort (dpn_acl_ruleset_sort()) and merge rules with the same key as
+ * dpn_acl_ruleset_add() would: flags ORed, the lowest line kept.
+ */
+void dpn_acl_ruleset_normalize(struct dpn_acl_ruleset *rs);
 /** Remove the rule with @p r's key (and NTPPORT bit). @return 0 or -ENOENT. */
 int dpn_acl_ruleset_del(struct dpn_acl_ruleset *rs,
 			const struct dpn_acl_rule *r);

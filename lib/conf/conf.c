@@ -399,9 +399,9 @@ parse_refclock(struct conf_parser *p, char **words, int nb_words)
 
 /*
  * restrict ...: the rules are appended as they come and merged once the
- * whole file is read (finish_restrict()). Merging each rule on arrival
- * would scan the set every time, which is quadratic for the large block
- * lists this is meant to hold.
+ * whole file is read (dpn_acl_ruleset_normalize()). Merging each rule on
+ * arrival would scan the set every time, which is quadratic for the
+ * large block lists this is meant to hold.
  */
 static int
 parse_restrict(struct conf_parser *p, char **words, int nb_words)
@@ -420,52 +420,12 @@ parse_restrict(struct conf_parser *p, char **words, int nb_words)
 	if (rs->nb + (unsigned int)n > CONF_RESTRICT_MAX)
 		return parse_err(p, "restrict: too many rules (at most %d)",
 				 CONF_RESTRICT_MAX);
-	if (rs->nb + (unsigned int)n > rs->cap) {
-		unsigned int cap = rs->cap == 0 ? 64 : rs->cap * 2;
-		struct dpn_acl_rule *r;
-
-		if (cap < rs->nb + (unsigned int)n)
-			cap = rs->nb + n;
-		r = realloc(rs->rules, (size_t)cap * sizeof(*r));
-		if (r == NULL)
-			return parse_err(p, "restrict: out of memory");
-		rs->rules = r;
-		rs->cap = cap;
-	}
 	for (i = 0; i < n; i++) {
 		rules[i].line = p->line;
-		rs->rules[rs->nb++] = rules[i];
+		if (dpn_acl_ruleset_append(rs, &rules[i]) != 0)
+			return parse_err(p, "restrict: out of memory");
 	}
 	return 0;
-}
-
-/*
- * Sort the rules into match order, which puts rules with the same key
- * (dpn_acl_ruleset_add()'s: address, prefix, family, default, ntpport)
- * next to each other, then merge those as dpn_acl_ruleset_add() would:
- * flags ORed, the first line kept.
- */
-static void
-finish_restrict(struct dpn_acl_ruleset *rs)
-{
-	const uint32_t ntpport = DPN_ACL_F(NTPPORT);
-	unsigned int i, n = 0;
-
-	dpn_acl_ruleset_sort(rs);
-	for (i = 0; i < rs->nb; i++) {
-		const struct dpn_acl_rule *r = &rs->rules[i];
-		struct dpn_acl_rule *last = n > 0 ? &rs->rules[n - 1] : NULL;
-
-		if (last != NULL && dpn_acl_same_key(last, r) &&
-		    ((last->flags ^ r->flags) & ntpport) == 0) {
-			last->flags |= r->flags;
-			if (r->line < last->line)
-				last->line = r->line;
-			continue;
-		}
-		rs->rules[n++] = *r;
-	}
-	rs->nb = n;
 }
 
 /* discard [average A] [minimum M] [monitor N] */
@@ -647,7 +607,7 @@ finish_parse(struct dpn_conf *conf, int ret)
 	if (ret < 0)
 		dpn_conf_free(conf);
 	else
-		finish_restrict(&conf->acl);
+		dpn_acl_ruleset_normalize(&conf->acl);
 	return ret;
 }
 
