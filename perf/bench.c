@@ -77,6 +77,7 @@ static struct dpn_acl_table *acl_now;
 static int acl_now_kind = -1;	/* acl * 2 + limited */
 static uint32_t *client4;
 static uint8_t (*client6)[16];
+static size_t client_table_bytes;
 
 static uint64_t
 rnd(void)
@@ -279,8 +280,7 @@ setup(void)
 		if (mem == NULL ||
 		    dpn_rl_init(&worker->rl, mem, NB_CLIENTS_RL, &p) != 0)
 			return -1;
-		printf("# client table: %u clients in %.1f MiB\n",
-		       NB_CLIENTS_RL, (double)sz / (1 << 20));
+		client_table_bytes = sz;
 	}
 
 	dpn_clock_init(&clock_pub);
@@ -382,11 +382,14 @@ main(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'r' },
 		{ "packets", required_argument, NULL, 'p' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "clients", required_argument, NULL, 'c' },
+		{ "burst", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static uint8_t tmpl[256][128];
 	struct rte_mbuf *m[MAX_BURST];
 	unsigned int runs = 5, nb_packets = 2000000, ci, r, len = 0, i;
+	unsigned int clients = 0, burst = 0, nb_printed = 0;
 	bool json = false;
 	const char *only = NULL;
 	int ret, opt;
@@ -413,14 +416,25 @@ main(int argc, char **argv)
 		case 'o':
 			only = optarg;
 			break;
+		case 'c':
+			clients = (unsigned int)atoi(optarg);
+			break;
+		case 'b':
+			burst = (unsigned int)atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: dpntp-bench [EAL] -- [--json] [--runs N] [--packets N] [--only CASE]\n");
+			fprintf(stderr, "usage: dpntp-bench [EAL] -- [--json] [--runs N] [--packets N] [--only CASE] [--clients N] [--burst N]\n");
 			return 1;
 		}
 	}
 	if (runs < 1 || runs > MAX_RUNS || nb_packets < MAX_BURST) {
 		fprintf(stderr, "dpntp-bench: --runs must be 1..%d and --packets at least %d\n",
 			MAX_RUNS, MAX_BURST);
+		return 1;
+	}
+	if (clients > NB_CLIENTS_RL || burst > MAX_BURST) {
+		fprintf(stderr, "dpntp-bench: --clients must be 1..%d and --burst 1..%d\n",
+			NB_CLIENTS_RL, MAX_BURST);
 		return 1;
 	}
 	if (setup() != 0 ||
@@ -430,16 +444,33 @@ main(int argc, char **argv)
 	}
 
 	if (json)
-		printf("{\"tsc_hz\": %" PRIu64 ", \"runs\": %u, \"packets\": %u, \"results\": [",
-		       rte_get_tsc_hz(), runs, nb_packets);
+		printf("{\"tsc_hz\": %" PRIu64 ", \"runs\": %u, \"packets\": %u, \"client_table_bytes\": %zu, \"results\": [",
+		       rte_get_tsc_hz(), runs, nb_packets,
+		       client_table_bytes);
 	else
-		printf("%-14s %6s %8s %12s %10s\n", "case", "burst", "clients",
-		       "ns/request", "Mpps");
+		printf("# client table: %u clients in %.1f MiB\n"
+		       "%-14s %6s %8s %12s %10s\n", NB_CLIENTS_RL,
+		       (double)client_table_bytes / (1 << 20), "case", "burst",
+		       "clients", "ns/request", "Mpps");
 	for (ci = 0; ci < RTE_DIM(cases); ci++) {
-		const struct bench_case *c = &cases[ci];
+		struct bench_case cc = cases[ci];
+		const struct bench_case *c = &cc;
 		double ns[MAX_RUNS], med;
 
 		if (only != NULL && strcmp(only, c->name) != 0)
+			continue;
+		/* Overrides give one row per distinct case. */
+		if (clients != 0 && c->acl)
+			cc.clients = clients;
+		if (burst != 0)
+			cc.burst = burst;
+		for (r = 0; r < ci; r++)
+			if (strcmp(cases[r].name, c->name) == 0 &&
+			    (burst != 0 ? burst : cases[r].burst) == c->burst &&
+			    (clients != 0 && cases[r].acl ? clients :
+			     cases[r].clients) == c->clients)
+				break;
+		if (r < ci)
 			continue;
 
 		for (i = 0; i < 256; i++)
@@ -453,11 +484,12 @@ main(int argc, char **argv)
 		med = ns[runs / 2];
 		if (json)
 			printf("%s{\"case\": \"%s\", \"burst\": %u, \"clients\": %u, \"ns_per_request\": %.2f, \"mpps\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f}",
-			       ci ? ", " : "", c->name, c->burst, c->clients, med,
+			       nb_printed ? ", " : "", c->name, c->burst, c->clients, med,
 			       1e3 / med, ns[0], ns[runs - 1]);
 		else
 			printf("%-14s %6u %8u %12.1f %10.2f\n", c->name, c->burst,
 			       c->clients, med, 1e3 / med);
+		nb_printed++;
 	}
 	if (json)
 		printf("]}\n");
