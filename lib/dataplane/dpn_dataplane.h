@@ -280,6 +280,17 @@ int dpn_worker_main(void *arg);
  */
 unsigned int dpn_nic_clock_poll(struct dpn_dataplane *dp);
 
+/**
+ * One calibration step of a NIC clock against the TSC: read port
+ * @p port_id's clock, take UTC from @p tsc_model, and once two readings
+ * gave the NIC's rate, write the NIC ticks -> UTC model to @p out (left
+ * alone before that). Shared with the load generator.
+ * @return 0, or -1 when the port's clock cannot be read.
+ */
+int dpn_nic_clock_update(struct dpn_nic_clock *nc, uint16_t port_id,
+			 const struct dpn_clock_model *tsc_model,
+			 struct dpn_clock_model *out);
+
 /*
  * The slow path (slowpath.c), run by the management lcore.
  */

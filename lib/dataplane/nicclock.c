@@ -28,26 +28,21 @@ nic_sample(uint16_t port_id, uint64_t *nic, uint64_t *tsc)
 	return true;
 }
 
-static void
-nic_clock_poll_port(struct dpn_port *p, const struct dpn_clock_snapshot *s,
-		    struct dpn_clock_model *out)
+int
+dpn_nic_clock_update(struct dpn_nic_clock *nc, uint16_t port_id,
+		     const struct dpn_clock_model *tsc_model,
+		     struct dpn_clock_model *out)
 {
-	struct dpn_nic_clock *nc = &p->nic_clock;
 	uint64_t nic, tsc;
 	int64_t utc;
 
-	if (!nic_sample(p->port_id, &nic, &tsc)) {
-		DP_LOG(WARNING, "port %u (%s): cannot read the NIC clock; receive times come from the TSC",
-		       p->port_id, p->name);
-		p->rx_timestamp = false;
-		out->mult = 0;
-		return;
-	}
-	utc = dpn_clock_model_ns(&s->tsc, tsc);
+	if (!nic_sample(port_id, &nic, &tsc))
+		return -1;
+	utc = dpn_clock_model_ns(tsc_model, tsc);
 	if (nc->nb_samples++ == 0) {
 		nc->first_nic = nic;
 		nc->first_utc = utc;
-		return;
+		return 0;
 	}
 	if (nc->nb_samples == 2) {
 		/* The NIC clock's rate, from two readings a poll apart. */
@@ -56,16 +51,29 @@ nic_clock_poll_port(struct dpn_port *p, const struct dpn_clock_snapshot *s,
 
 		if (utc <= nc->first_utc || hz < 1e3) {
 			nc->nb_samples = 0;
-			return;
+			return 0;
 		}
 		dpn_clock_tracker_init(&nc->tracker, (uint64_t)hz);
 		dpn_clock_tracker_sample(&nc->tracker, nc->first_nic,
 					 nc->first_utc);
-		DP_LOG(INFO, "port %u (%s): NIC clock runs at %.0f Hz",
-		       p->port_id, p->name, hz);
+		DP_LOG(INFO, "port %u: NIC clock runs at %.0f Hz", port_id, hz);
 	}
 	dpn_clock_tracker_sample(&nc->tracker, nic, utc);
 	*out = nc->tracker.model;
+	return 0;
+}
+
+static void
+nic_clock_poll_port(struct dpn_port *p, const struct dpn_clock_snapshot *s,
+		    struct dpn_clock_model *out)
+{
+	if (dpn_nic_clock_update(&p->nic_clock, p->port_id, &s->tsc,
+				 out) != 0) {
+		DP_LOG(WARNING, "port %u (%s): cannot read the NIC clock; receive times come from the TSC",
+		       p->port_id, p->name);
+		p->rx_timestamp = false;
+		out->mult = 0;
+	}
 }
 
 unsigned int
