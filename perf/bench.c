@@ -8,7 +8,11 @@
  * with those and every client through the rate limiter, 1,000,000
  * distinct clients.
  *
- *   dpntp-bench --no-huge -m 2048 -l 0 -- [--json] [--runs N] [--packets N]
+ *   dpntp-bench -l 0 -m 2000 --in-memory --no-pci -- [--json] [--runs N]
+ *       [--packets N] [--only CASE] [--clients N] [--burst N] [--prefixes N]
+ *
+ * Instructions per request come from the hardware counter
+ * (perf_event_open) where the machine lets us read it.
  */
 
 #include <getopt.h>
@@ -17,7 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -36,8 +44,8 @@
 #define MAX_RUNS 31
 
 #define NB_PREFIXES 100000
+#define NB_PREFIXES_MAX 1000000
 #define NB_CLIENTS_RL 1000000
-#define NB_CLIENTS 65536
 /* Simulated time runs this much faster than the TSC, so that a client
  * seen again after a million others is seconds later, as it would be. */
 #define TIME_WARP 1000.0
@@ -51,23 +59,18 @@ struct bench_case {
 	unsigned int clients;	/* distinct sources, cycled through */
 };
 
+#define CASES(name, v6, acl, rl, clients) \
+	{ name, v6, 8, acl, rl, clients }, \
+	{ name, v6, 32, acl, rl, clients }, \
+	{ name, v6, 64, acl, rl, clients }
+
 static const struct bench_case cases[] = {
-	{ "basic-ipv4", false, 8, false, false, 256 },
-	{ "basic-ipv4", false, 32, false, false, 256 },
-	{ "basic-ipv4", false, 64, false, false, 256 },
-	{ "basic-ipv6", true, 8, false, false, 256 },
-	{ "basic-ipv6", true, 32, false, false, 256 },
-	{ "basic-ipv6", true, 64, false, false, 256 },
-	{ "acl-ipv4", false, 32, true, false, NB_CLIENTS },
-	{ "acl-ipv6", true, 32, true, false, NB_CLIENTS },
-	{ "acl+rl-ipv4", false, 32, true, true, NB_CLIENTS },
-	{ "acl+rl-ipv6", true, 32, true, true, NB_CLIENTS },
-	{ "acl+rl-ipv4", false, 8, true, true, NB_CLIENTS_RL },
-	{ "acl+rl-ipv4", false, 32, true, true, NB_CLIENTS_RL },
-	{ "acl+rl-ipv4", false, 64, true, true, NB_CLIENTS_RL },
-	{ "acl+rl-ipv6", true, 8, true, true, NB_CLIENTS_RL },
-	{ "acl+rl-ipv6", true, 32, true, true, NB_CLIENTS_RL },
-	{ "acl+rl-ipv6", true, 64, true, true, NB_CLIENTS_RL },
+	CASES("basic-ipv4", false, false, false, 256),
+	CASES("basic-ipv6", true, false, false, 256),
+	CASES("acl-ipv4", false, true, false, NB_CLIENTS_RL),
+	CASES("acl-ipv6", true, true, false, NB_CLIENTS_RL),
+	CASES("acl+rl-ipv4", false, true, true, NB_CLIENTS_RL),
+	CASES("acl+rl-ipv6", true, true, true, NB_CLIENTS_RL),
 };
 
 static struct dpn_port port;
@@ -78,6 +81,34 @@ static int acl_now_kind = -1;	/* acl * 2 + limited */
 static uint32_t *client4;
 static uint8_t (*client6)[16];
 static size_t client_table_bytes;
+static unsigned int nb_prefixes = NB_PREFIXES;
+/* Hardware instruction counter, where the machine lets us read one. */
+static int insn_fd = -1;
+
+static void
+insn_open(void)
+{
+	struct perf_event_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.type = PERF_TYPE_HARDWARE;
+	a.size = sizeof(a);
+	a.config = PERF_COUNT_HW_INSTRUCTIONS;
+	a.disabled = 1;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	insn_fd = (int)syscall(__NR_perf_event_open, &a, 0, -1, -1, 0);
+}
+
+static uint64_t
+insn_read(void)
+{
+	uint64_t v = 0;
+
+	if (insn_fd < 0 || read(insn_fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
 
 static uint64_t
 rnd(void)
@@ -115,7 +146,7 @@ use_tables(bool acl, bool limited)
 	rl.average_log2 = 0;
 	rl.minimum_s = 0;
 	dpn_acl_ruleset_init(&rs);
-	for (i = 0; acl && i < NB_PREFIXES; i++) {
+	for (i = 0; acl && i < nb_prefixes; i++) {
 		uint64_t x = rnd(), y = rnd();
 		unsigned int len = 16 + (unsigned int)(x % 17);
 
@@ -331,8 +362,10 @@ set_client(uint8_t *d, bool v6, unsigned int i)
 /* One run: ns per request over @p nb_packets, timing only the worker code. */
 static double
 run_once(const struct bench_case *c, struct rte_mbuf **m,
-	 uint8_t (*tmpl)[128], unsigned int len, unsigned int nb_packets)
+	 uint8_t (*tmpl)[128], unsigned int len, unsigned int nb_packets,
+	 double *insn_per_req)
 {
+	uint64_t insn = 0, i0;
 	struct rte_mbuf *burst[MAX_BURST];
 	struct dpn_clock_snapshot snap;
 	uint64_t cycles = 0, done = 0;
@@ -357,12 +390,19 @@ run_once(const struct bench_case *c, struct rte_mbuf **m,
 			k++;
 			burst[i] = x;
 		}
+		if (insn_fd >= 0)
+			ioctl(insn_fd, PERF_EVENT_IOC_ENABLE, 0);
+		i0 = insn_read();
 		t0 = rte_rdtsc_precise();
 		dpn_clock_read(&clock_pub, &snap);
 		nb = dpn_worker_handle_burst(worker, &worker->rxq[0], burst,
 					     c->burst, t0, &snap, &nb_kod);
 		dpn_worker_stamp_tx(worker, &worker->rxq[0], burst, nb, &snap);
 		cycles += rte_rdtsc_precise() - t0;
+		if (insn_fd >= 0) {
+			insn += insn_read() - i0;
+			ioctl(insn_fd, PERF_EVENT_IOC_DISABLE, 0);
+		}
 		if (nb != c->burst) {
 			fprintf(stderr, "bench: only %u of %u requests answered\n",
 				nb, c->burst);
@@ -370,6 +410,8 @@ run_once(const struct bench_case *c, struct rte_mbuf **m,
 		}
 		done += c->burst;
 	}
+	if (insn_per_req != NULL)
+		*insn_per_req = insn_fd >= 0 ? (double)insn / (double)done : NAN;
 	return (double)cycles * 1e9 / (double)rte_get_tsc_hz() /
 		(double)done;
 }
@@ -384,6 +426,7 @@ main(int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "clients", required_argument, NULL, 'c' },
 		{ "burst", required_argument, NULL, 'b' },
+		{ "prefixes", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static uint8_t tmpl[256][128];
@@ -422,8 +465,11 @@ main(int argc, char **argv)
 		case 'b':
 			burst = (unsigned int)atoi(optarg);
 			break;
+		case 'x':
+			nb_prefixes = (unsigned int)atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: dpntp-bench [EAL] -- [--json] [--runs N] [--packets N] [--only CASE] [--clients N] [--burst N]\n");
+			fprintf(stderr, "usage: dpntp-bench [EAL] -- [--json] [--runs N] [--packets N] [--only CASE] [--clients N] [--burst N] [--prefixes N]\n");
 			return 1;
 		}
 	}
@@ -432,11 +478,13 @@ main(int argc, char **argv)
 			MAX_RUNS, MAX_BURST);
 		return 1;
 	}
-	if (clients > NB_CLIENTS_RL || burst > MAX_BURST) {
-		fprintf(stderr, "dpntp-bench: --clients must be 1..%d and --burst 1..%d\n",
-			NB_CLIENTS_RL, MAX_BURST);
+	if (clients > NB_CLIENTS_RL || burst > MAX_BURST ||
+	    nb_prefixes > NB_PREFIXES_MAX) {
+		fprintf(stderr, "dpntp-bench: --clients must be 1..%d, --burst 1..%d, --prefixes 0..%d\n",
+			NB_CLIENTS_RL, MAX_BURST, NB_PREFIXES_MAX);
 		return 1;
 	}
+	insn_open();
 	if (setup() != 0 ||
 	    rte_pktmbuf_alloc_bulk(port.pool, m, MAX_BURST) != 0) {
 		fprintf(stderr, "dpntp-bench: out of memory\n");
@@ -444,18 +492,23 @@ main(int argc, char **argv)
 	}
 
 	if (json)
-		printf("{\"tsc_hz\": %" PRIu64 ", \"runs\": %u, \"packets\": %u, \"client_table_bytes\": %zu, \"results\": [",
-		       rte_get_tsc_hz(), runs, nb_packets,
+		printf("{\"tsc_hz\": %" PRIu64 ", \"runs\": %u, \"packets\": %u, \"prefixes\": %u, \"client_table_bytes\": %zu, \"results\": [",
+		       rte_get_tsc_hz(), runs, nb_packets, nb_prefixes,
 		       client_table_bytes);
 	else
 		printf("# client table: %u clients in %.1f MiB\n"
-		       "%-14s %6s %8s %12s %10s\n", NB_CLIENTS_RL,
-		       (double)client_table_bytes / (1 << 20), "case", "burst",
-		       "clients", "ns/request", "Mpps");
+		       "# %u restrict prefixes per family where used; instructions %s\n"
+		       "%-14s %6s %8s %12s %10s %12s\n", NB_CLIENTS_RL,
+		       (double)client_table_bytes / (1 << 20), nb_prefixes,
+		       insn_fd >= 0 ? "from the hardware counter" :
+		       "not readable here (see doc/guides/performance.rst)",
+		       "case", "burst", "clients", "ns/request", "Mpps",
+		       "insn/request");
 	for (ci = 0; ci < RTE_DIM(cases); ci++) {
 		struct bench_case cc = cases[ci];
 		const struct bench_case *c = &cc;
-		double ns[MAX_RUNS], med;
+		double ns[MAX_RUNS], med, insn = NAN;
+		char insn_str[32];
 
 		if (only != NULL && strcmp(only, c->name) != 0)
 			continue;
@@ -477,18 +530,22 @@ main(int argc, char **argv)
 			len = make_request(tmpl[i], c->v6, i);
 		if (use_tables(c->acl, c->limited) != 0)
 			return 1;
-		run_once(c, m, tmpl, len, nb_packets / 10);	/* warm up */
+		run_once(c, m, tmpl, len, nb_packets / 10, NULL); /* warm up */
 		for (r = 0; r < runs; r++)
-			ns[r] = run_once(c, m, tmpl, len, nb_packets);
+			ns[r] = run_once(c, m, tmpl, len, nb_packets, &insn);
 		qsort(ns, runs, sizeof(ns[0]), cmp_double);
 		med = ns[runs / 2];
-		if (json)
-			printf("%s{\"case\": \"%s\", \"burst\": %u, \"clients\": %u, \"ns_per_request\": %.2f, \"mpps\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f}",
-			       nb_printed ? ", " : "", c->name, c->burst, c->clients, med,
-			       1e3 / med, ns[0], ns[runs - 1]);
+		if (isnan(insn))
+			snprintf(insn_str, sizeof(insn_str), json ? "null" : "n/a");
 		else
-			printf("%-14s %6u %8u %12.1f %10.2f\n", c->name, c->burst,
-			       c->clients, med, 1e3 / med);
+			snprintf(insn_str, sizeof(insn_str), "%.1f", insn);
+		if (json)
+			printf("%s{\"case\": \"%s\", \"burst\": %u, \"clients\": %u, \"ns_per_request\": %.2f, \"mpps\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f, \"instructions_per_request\": %s}",
+			       nb_printed ? ", " : "", c->name, c->burst, c->clients, med,
+			       1e3 / med, ns[0], ns[runs - 1], insn_str);
+		else
+			printf("%-14s %6u %8u %12.1f %10.2f %12s\n", c->name,
+			       c->burst, c->clients, med, 1e3 / med, insn_str);
 		nb_printed++;
 	}
 	if (json)
