@@ -24,6 +24,7 @@
 #include "dpn_ntp.h"
 
 #define PREFETCH_OFFSET 4
+#define CTR_PREFETCH_AHEAD 4
 #define REPLY_TTL 64
 #define NTP_UDP_LEN (sizeof(struct rte_udp_hdr) + DPN_NTP_HDR_LEN)
 
@@ -465,18 +466,22 @@ acl_lookup(const struct dpn_acl_table *acl, struct pending *p, unsigned int n)
 			p[i4[i]].e = &acl->def4;
 	} else if (n4 != 0) {
 		rte_lpm_lookup_bulk(acl->lpm, ip4, nh4, n4);
-		for (i = 0; i < n4; i++)
+		for (i = 0; i < n4; i++) {
 			p[i4[i]].e = (nh4[i] & RTE_LPM_LOOKUP_SUCCESS) ?
 				&acl->entries[nh4[i] & 0xffffff] : &acl->def4;
+			rte_prefetch0(p[i4[i]].e);
+		}
 	}
 	if (n6 != 0 && acl->lpm6 == NULL) {
 		for (i = 0; i < n6; i++)
 			p[i6[i]].e = &acl->def6;
 	} else if (n6 != 0) {
 		rte_lpm6_lookup_bulk_func(acl->lpm6, ip6, nh6, n6);
-		for (i = 0; i < n6; i++)
+		for (i = 0; i < n6; i++) {
 			p[i6[i]].e = nh6[i] >= 0 ? &acl->entries[nh6[i]] :
 				&acl->def6;
+			rte_prefetch0(p[i6[i]].e);
+		}
 	}
 }
 
@@ -515,6 +520,16 @@ early_prefetch(struct dpn_worker *w, const struct dpn_acl_table *acl,
 	rte_prefetch0(RTE_PTR_ADD(dpn_rl_bucket_of(&w->rl, p->hash), 64));
 }
 
+/* Both of a request's rule counters (they are usually the same). */
+static inline void
+prefetch_counter(struct dpn_acl_counters *ctr, const struct dpn_acl_entry *e)
+{
+	if (e->rule_any != DPN_ACL_NO_RULE)
+		rte_prefetch0(&ctr[e->rule_any]);
+	if (e->rule_ntp != e->rule_any && e->rule_ntp != DPN_ACL_NO_RULE)
+		rte_prefetch0(&ctr[e->rule_ntp]);
+}
+
 static const uint8_t acl_drop_stat[] = {
 	[DPN_ACL_DROP_IGNORE] = DPN_STAT_ACL_IGNORE,
 	[DPN_ACL_DROP_NOSERVE] = DPN_STAT_ACL_NOSERVE,
@@ -543,7 +558,12 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
 	unsigned int i;
 
 	acl_lookup(acl, p, n);
+	/* The entries are on their way; start on the rule counters too. */
+	for (i = 0; i < n && i < CTR_PREFETCH_AHEAD; i++)
+		prefetch_counter(ctr, p[i].e);
 	for (i = 0; i < n; i++) {
+		if (i + CTR_PREFETCH_AHEAD < n)
+			prefetch_counter(ctr, p[i + CTR_PREFETCH_AHEAD].e);
 		struct rte_mbuf *m = p[i].m;
 		struct rte_udp_hdr *udp = udp_of(m);
 		const struct dpn_ntp_hdr *ntp = (const void *)(udp + 1);
