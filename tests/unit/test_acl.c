@@ -449,6 +449,47 @@ test_ruleset_add_masks(void **state)
 	dpn_acl_ruleset_free(&rs);
 }
 
+/* Append then normalize means what adding one by one means. */
+static void
+test_ruleset_append_normalize(void **state)
+{
+	struct dpn_acl_ruleset rs;
+	struct dpn_acl_rule r;
+
+	dpn_acl_ruleset_init(&rs);
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	r.prefix_len = 24;
+	r.addr[0] = 198;
+	r.addr[1] = 18;
+	r.addr[2] = 7;
+	r.addr[3] = 9;			/* masked away */
+	r.line = 5;
+	r.flags = DPN_ACL_F(KOD);
+	assert_int_equal(dpn_acl_ruleset_append(&rs, &r), 0);
+	assert_int_equal(rs.rules[0].addr[3], 0);
+	r.line = 2;
+	r.flags = DPN_ACL_F(LIMITED);
+	assert_int_equal(dpn_acl_ruleset_append(&rs, &r), 0);
+	/* ntpport entries stay apart, as with dpn_acl_ruleset_add(). */
+	r.flags = DPN_ACL_F(NTPPORT);
+	assert_int_equal(dpn_acl_ruleset_append(&rs, &r), 0);
+	r.prefix_len = 32;
+	r.addr[3] = 1;
+	r.flags = DPN_ACL_F(IGNORE);
+	assert_int_equal(dpn_acl_ruleset_append(&rs, &r), 0);
+	assert_int_equal(rs.nb, 4);
+	dpn_acl_ruleset_normalize(&rs);
+	assert_int_equal(rs.nb, 3);
+	/* Match order: the /32, then the ntpport /24, then the plain /24. */
+	assert_int_equal(rs.rules[0].prefix_len, 32);
+	assert_int_equal(rs.rules[1].flags, DPN_ACL_F(NTPPORT));
+	assert_int_equal(rs.rules[2].flags,
+			 DPN_ACL_F(KOD) | DPN_ACL_F(LIMITED));
+	assert_int_equal(rs.rules[2].line, 2);	/* the first line */
+	dpn_acl_ruleset_free(&rs);
+}
+
 static void
 test_ruleset_many(void **state)
 {
@@ -831,6 +872,7 @@ main(void)
 		cmocka_unit_test(test_format_round_trip_and_truncation),
 		cmocka_unit_test(test_ruleset_merge),
 		cmocka_unit_test(test_ruleset_add_masks),
+		cmocka_unit_test(test_ruleset_append_normalize),
 		cmocka_unit_test(test_ruleset_many),
 		cmocka_unit_test(test_ruleset_del),
 		cmocka_unit_test(test_ruleset_sort),
