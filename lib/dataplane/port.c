@@ -213,7 +213,7 @@ rl_create(struct dpn_worker *w, const struct dpn_conf *conf, int socket,
 	  char *err, size_t errlen)
 {
 	size_t size = dpn_rl_memsize(conf->clientlimit);
-	void *mem = rte_zmalloc_socket("dpn_clients", size, 64, socket);
+	void *mem = rte_zmalloc_socket("dpn_clients", size, 128, socket);
 
 	if (mem == NULL || dpn_rl_init(&w->rl, mem, conf->clientlimit,
 				       &conf->discard) != 0) {

@@ -430,7 +430,7 @@ struct pending {
 	struct rte_mbuf *m;
 	uint64_t t2;
 	const struct dpn_acl_entry *e;
-	uint64_t hash;
+	uint32_t hash;
 	uint8_t key[DPN_RL_KEY_LEN];
 };
 
@@ -515,9 +515,9 @@ early_prefetch(struct dpn_worker *w, const struct dpn_acl_table *acl,
 		return;
 	rl_key(m, p->key);
 	p->hash = dpn_rl_hash(p->key, w->rl.seed);
-	/* One cache line: the check reads and writes nothing else for a
-	 * client it knows. */
+	/* A bucket is two cache lines; the check reads (and writes) both. */
 	rte_prefetch0(dpn_rl_bucket_of(&w->rl, p->hash));
+	rte_prefetch0(RTE_PTR_ADD(dpn_rl_bucket_of(&w->rl, p->hash), 64));
 }
 
 /* Both of a request's rule counters (they are usually the same). */

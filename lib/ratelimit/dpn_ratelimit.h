@@ -9,10 +9,7 @@
  *
  * DPDK-free. Each worker owns one table (RSS sends a client to one
  * worker), sized at start; memory never grows. The table is a hash of
- * 64-byte buckets of DPN_RL_BUCKET_SLOTS 16-byte slots (one client
- * each), with the client's address and its count of limited requests
- * kept apart (struct dpn_rl_cold) so that a request touches one cache
- * line; memory is 36 bytes per slot. A new
+ * buckets of DPN_RL_BUCKET_SLOTS small slots (one client each); a new
  * client takes the least recently seen slot of its bucket, so a flood of
  * spoofed sources can evict entries but never lock a real client out:
  * an evicted client simply starts again with a clean record
@@ -46,38 +43,23 @@ struct dpn_rl_params {
 	unsigned int monitor;	/**< accepted for ntpd compatibility */
 };
 
-/**
- * The part of a client's record that every request reads and writes:
- * 16 bytes, four to a cache line, so a request touches one line. The
- * client is recognised by a tag, 31 bits of its keyed hash that the
- * bucket index does not use; two clients of one bucket share a tag with
- * a chance of 4 in 2^31 per new client, and then share a record.
- */
+/** One client (32 bytes). Keys are IPv6 or IPv4-mapped (::ffff:a.b.c.d). */
 struct dpn_rl_slot {
-	uint32_t tag;		/**< never 0 in use; 0 = free */
+	uint8_t key[DPN_RL_KEY_LEN];
 	uint32_t last;		/**< time of the last request, in units */
-	uint32_t score;		/**< leaky-bucket score in units, and
-				 * DPN_RL_IN_PENALTY */
-	uint32_t hits;		/**< requests seen (wraps) */
+	int32_t score;		/**< leaky-bucket score, in units */
+	uint32_t hits;		/**< requests seen */
+	uint16_t limited;	/**< requests limited (saturating) */
+	uint8_t in_penalty;	/**< a KoD was already allowed this penalty */
+	uint8_t used;
 };
-
-/** A KoD was already allowed in this penalty (top bit of score). */
-#define DPN_RL_IN_PENALTY 0x80000000u
 
 struct dpn_rl_bucket {
 	struct dpn_rl_slot slot[DPN_RL_BUCKET_SLOTS];
-} __attribute__((aligned(64)));
-
-/** What only `show clients` reads: written when a client takes a slot
- * and when it is limited, not on every request. */
-struct dpn_rl_cold {
-	uint8_t key[DPN_RL_KEY_LEN];
-	uint32_t limited;	/**< requests limited (saturating) */
-};
+} __attribute__((aligned(128)));
 
 struct dpn_rl_table {
 	struct dpn_rl_bucket *buckets;
-	struct dpn_rl_cold *cold;	/**< [bucket * SLOTS + slot] */
 	uint32_t bucket_mask;
 	int32_t head;		/**< 2^average s, in units */
 	int32_t limit;		/**< 8 headways */
@@ -99,7 +81,7 @@ void dpn_rl_params_default(struct dpn_rl_params *p);
 size_t dpn_rl_memsize(unsigned int nb_clients);
 
 /**
- * Set up @p t over @p mem (dpn_rl_memsize(nb_clients) bytes, 64-byte
+ * Set up @p t over @p mem (dpn_rl_memsize(nb_clients) bytes, 128-byte
  * aligned, zeroed by the caller). @return 0 or -EINVAL.
  */
 int dpn_rl_init(struct dpn_rl_table *t, void *mem, unsigned int nb_clients,
@@ -136,7 +118,7 @@ dpn_rl_key_v4(uint8_t key[DPN_RL_KEY_LEN], uint32_t addr)
  * record on purpose. Not a cryptographic MAC: it only has to make
  * collisions unpredictable at line rate.
  */
-static inline uint64_t
+static inline uint32_t
 dpn_rl_hash(const uint8_t key[DPN_RL_KEY_LEN], uint64_t seed)
 {
 	uint64_t a, b;
@@ -151,119 +133,23 @@ dpn_rl_hash(const uint8_t key[DPN_RL_KEY_LEN], uint64_t seed)
 	a ^= a >> 29;
 	a *= 0x94d049bb133111ebULL ^ seed;
 	a ^= a >> 31;
-	return a;
+	return (uint32_t)(a >> 32);
 }
 
-/* The bucket comes from the low half of the hash, the tag from the high. */
 static inline struct dpn_rl_bucket *
-dpn_rl_bucket_of(const struct dpn_rl_table *t, uint64_t hash)
+dpn_rl_bucket_of(const struct dpn_rl_table *t, uint32_t hash)
 {
-	return &t->buckets[(uint32_t)hash & t->bucket_mask];
-}
-
-static inline uint32_t
-dpn_rl_tag(uint64_t hash)
-{
-	return (uint32_t)(hash >> 32) | 1;
-}
-
-/* Time since @p last, safe across the 2^32-unit (~9 years) wrap. */
-static inline int32_t
-dpn_rl_elapsed(uint32_t now, uint32_t last)
-{
-	uint32_t d = now - last;
-
-	return d > INT32_MAX ? INT32_MAX : (int32_t)d;
+	return &t->buckets[hash & t->bucket_mask];
 }
 
 /**
  * Account one request from @p key at time @p now (units) and say
- * whether it is within the limits. @p hash is dpn_rl_hash(key, t->seed),
- * computed earlier so the bucket could be prefetched across the burst.
- * Inline: the workers call it for every `limited` request.
+ * whether it is within the limits. @p hash is dpn_rl_hash(key, t->seed), computed
+ * earlier so the bucket could be prefetched across the burst.
  */
-static inline enum dpn_rl_result
-dpn_rl_check(struct dpn_rl_table *t, const uint8_t key[DPN_RL_KEY_LEN],
-	     uint64_t hash, uint32_t now)
-{
-	struct dpn_rl_bucket *b = dpn_rl_bucket_of(t, hash);
-	uint32_t tag = dpn_rl_tag(hash);
-	int32_t head = __atomic_load_n(&t->head, __ATOMIC_RELAXED);
-	int32_t limit = __atomic_load_n(&t->limit, __ATOMIC_RELAXED);
-	int32_t minimum = __atomic_load_n(&t->minimum, __ATOMIC_RELAXED);
-	struct dpn_rl_slot *s;
-	struct dpn_rl_cold *c;
-	uint32_t age, oldest = 0;
-	int32_t interval, score, leak;
-	unsigned int i, victim = 0;
-
-	for (i = 0; i < DPN_RL_BUCKET_SLOTS; i++)
-		if (b->slot[i].tag == tag)
-			goto known;
-	/* A free slot, else the least recently seen client makes room. */
-	for (i = 0; i < DPN_RL_BUCKET_SLOTS; i++) {
-		if (b->slot[i].tag == 0) {
-			victim = i;
-			break;
-		}
-		age = now - b->slot[i].last;
-		if (age >= oldest) {
-			oldest = age;
-			victim = i;
-		}
-	}
-	/*
-	 * New (or evicted) client: a clean record. Under a flood of spoofed
-	 * sources this is how a real client comes back; it is never refused.
-	 */
-	s = &b->slot[victim];
-	s->tag = tag;
-	s->last = now;
-	s->score = (uint32_t)head;
-	s->hits = 1;
-	c = &t->cold[(size_t)(b - t->buckets) * DPN_RL_BUCKET_SLOTS + victim];
-	__builtin_memcpy(c->key, key, DPN_RL_KEY_LEN);
-	c->limited = 0;
-	return DPN_RL_PASS;
-
-known:
-	s = &b->slot[i];
-	/* A clock stepped back gives a "huge" interval: the client passes
-	 * once rather than everyone being limited until time catches up.
-	 */
-	interval = dpn_rl_elapsed(now, s->last);
-	s->last = now;
-	s->hits++;
-	/* score >= 0 and interval >= 0, so this cannot overflow. */
-	score = (int32_t)(s->score & ~DPN_RL_IN_PENALTY) - interval;
-	if (score < 0)
-		score = 0;
-	leak = score + head;
-	if (interval >= minimum && leak < limit) {
-		s->score = (uint32_t)leak;
-		return DPN_RL_PASS;
-	}
-	c = &t->cold[(size_t)(b - t->buckets) * DPN_RL_BUCKET_SLOTS + i];
-	if (c->limited != UINT32_MAX)
-		c->limited++;
-	if (score < limit) {
-		/*
-		 * Start (or restart) a penalty: the score jumps past the
-		 * limit so the client must back off a full headway before
-		 * it is answered again. Only the first one gets a KoD, or
-		 * a flooding client would turn us into a KoD reflector.
-		 */
-		if (!(s->score & DPN_RL_IN_PENALTY)) {
-			s->score = (uint32_t)(limit + head) |
-				DPN_RL_IN_PENALTY;
-			return DPN_RL_LIMITED_KOD;
-		}
-		s->score = (uint32_t)(limit + head) | DPN_RL_IN_PENALTY;
-		return DPN_RL_LIMITED;
-	}
-	s->score = (uint32_t)score | (s->score & DPN_RL_IN_PENALTY);
-	return DPN_RL_LIMITED;
-}
+enum dpn_rl_result dpn_rl_check(struct dpn_rl_table *t,
+				const uint8_t key[DPN_RL_KEY_LEN],
+				uint32_t hash, uint32_t now);
 
 /** A client as `show clients` shows it. */
 struct dpn_rl_client {

@@ -3,10 +3,9 @@
  * Per-client rate limiting: ntpd's `discard average A minimum M` leaky
  * bucket (ntp_monitor.c) over a fixed table of 4-slot buckets.
  *
- * dpn_rl_check() (inline, in the header) runs per packet on a worker
- * lcore: no division, no allocation, no system call, one 64-byte bucket
- * touched for a client it knows. Everything that needs arithmetic beyond
- * add/compare is done in set_params.
+ * dpn_rl_check() runs per packet on a worker lcore: no division, no
+ * allocation, no system call, one 128-byte bucket touched. Everything
+ * that needs arithmetic beyond add/compare is done in set_params.
  */
 
 #include <errno.h>
@@ -48,14 +47,11 @@ nb_buckets_for(unsigned int nb_clients)
 	return (uint32_t)n;
 }
 
-/* The buckets, then the cold records in slot order. */
 size_t
 dpn_rl_memsize(unsigned int nb_clients)
 {
-	size_t nb = nb_buckets_for(nb_clients);
-
-	return nb * sizeof(struct dpn_rl_bucket) +
-	       nb * DPN_RL_BUCKET_SLOTS * sizeof(struct dpn_rl_cold);
+	return (size_t)nb_buckets_for(nb_clients) *
+	       sizeof(struct dpn_rl_bucket);
 }
 
 /* Units are 2^26 ns: convert once here so the fast path only compares. */
@@ -102,7 +98,6 @@ dpn_rl_init(struct dpn_rl_table *t, void *mem, unsigned int nb_clients,
 	memset(t, 0, sizeof(*t));
 	t->buckets = mem;
 	t->bucket_mask = nb_buckets_for(nb_clients) - 1;
-	t->cold = (struct dpn_rl_cold *)(t->buckets + t->bucket_mask + 1);
 	apply_params(t, p);
 	return 0;
 }
@@ -114,6 +109,106 @@ dpn_rl_set_params(struct dpn_rl_table *t, const struct dpn_rl_params *p)
 		return -EINVAL;
 	apply_params(t, p);
 	return 0;
+}
+
+/* Time since @p last, safe across the 2^32-unit (~9 years) wrap. */
+static inline int32_t
+elapsed(uint32_t now, uint32_t last)
+{
+	uint32_t d = now - last;
+
+	return d > INT32_MAX ? INT32_MAX : (int32_t)d;
+}
+
+static inline int
+key_eq(const uint8_t a[DPN_RL_KEY_LEN], const uint8_t b[DPN_RL_KEY_LEN])
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+enum dpn_rl_result
+dpn_rl_check(struct dpn_rl_table *t, const uint8_t key[DPN_RL_KEY_LEN],
+	     uint32_t hash, uint32_t now)
+{
+	struct dpn_rl_bucket *b = dpn_rl_bucket_of(t, hash);
+	int32_t head = __atomic_load_n(&t->head, __ATOMIC_RELAXED);
+	int32_t limit = __atomic_load_n(&t->limit, __ATOMIC_RELAXED);
+	int32_t minimum = __atomic_load_n(&t->minimum, __ATOMIC_RELAXED);
+	struct dpn_rl_slot *s, *victim = NULL;
+	uint32_t oldest = 0;
+	int32_t interval, leak;
+	unsigned int i;
+
+	for (i = 0; i < DPN_RL_BUCKET_SLOTS; i++) {
+		s = &b->slot[i];
+		if (!s->used) {
+			/* Free slots beat any used one as the victim. */
+			if (victim == NULL || victim->used)
+				victim = s;
+			continue;
+		}
+		if (key_eq(s->key, key))
+			goto known;
+		if (victim == NULL ||
+		    (victim->used && now - s->last > oldest)) {
+			victim = s;
+			oldest = now - s->last;
+		}
+	}
+
+	/*
+	 * New (or evicted) client: a clean record. Under a flood of spoofed
+	 * sources this is how a real client comes back; it is never refused.
+	 */
+	s = victim;
+	memcpy(s->key, key, DPN_RL_KEY_LEN);
+	s->last = now;
+	s->score = head;
+	s->hits = 1;
+	s->limited = 0;
+	s->in_penalty = 0;
+	s->used = 1;
+	return DPN_RL_PASS;
+
+known:
+	/* A clock stepped back gives a "huge" interval: the client passes
+	 * once rather than everyone being limited until time catches up.
+	 */
+	interval = elapsed(now, s->last);
+	s->last = now;
+	s->hits++;
+	/* score >= 0 and interval >= 0, so this cannot overflow. */
+	s->score -= interval;
+	if (s->score < 0)
+		s->score = 0;
+	leak = s->score + head;
+	if (interval >= minimum && leak < limit) {
+		s->score = leak;
+		s->in_penalty = 0;
+		return DPN_RL_PASS;
+	}
+	if (s->limited != UINT16_MAX)
+		s->limited++;
+	if (s->score < limit) {
+		/*
+		 * Start (or restart) a penalty: the score jumps past the
+		 * limit so the client must back off a full headway before
+		 * it is answered again. Only the first one gets a KoD, or
+		 * a flooding client would turn us into a KoD reflector.
+		 */
+		s->score = limit + head;
+		if (!s->in_penalty) {
+			s->in_penalty = 1;
+			return DPN_RL_LIMITED_KOD;
+		}
+	}
+	return DPN_RL_LIMITED;
 }
 
 /* Ties keep earlier entries first, so merging tables is stable. */
@@ -146,7 +241,6 @@ dpn_rl_top(const struct dpn_rl_table *t, uint32_t now,
 	int32_t head = __atomic_load_n(&t->head, __ATOMIC_RELAXED);
 	int32_t limit = __atomic_load_n(&t->limit, __ATOMIC_RELAXED);
 	const struct dpn_rl_slot *s;
-	const struct dpn_rl_cold *cold;
 	struct dpn_rl_client c;
 	uint32_t bi;
 	unsigned int i;
@@ -157,28 +251,25 @@ dpn_rl_top(const struct dpn_rl_table *t, uint32_t now,
 	for (bi = 0; bi <= t->bucket_mask; bi++) {
 		for (i = 0; i < DPN_RL_BUCKET_SLOTS; i++) {
 			s = &t->buckets[bi].slot[i];
-			if (s->tag == 0)
+			if (!s->used)
 				continue;
 			/* Cheap reject once the list is full. */
 			if (*nb_out == n &&
 			    (n == 0 || s->hits <= out[n - 1].hits))
 				continue;
-			cold = &t->cold[(size_t)bi * DPN_RL_BUCKET_SLOTS + i];
-			score = (int32_t)(s->score & ~DPN_RL_IN_PENALTY) -
-				dpn_rl_elapsed(now, s->last);
+			score = s->score - elapsed(now, s->last);
 			if (score < 0)
 				score = 0;
-			memcpy(c.key, cold->key, DPN_RL_KEY_LEN);
+			memcpy(c.key, s->key, DPN_RL_KEY_LEN);
 			c.hits = s->hits;
-			c.limited = cold->limited;
+			c.limited = s->limited;
 			c.last = s->last;
 			c.score = score;
 			/* The flag alone stays set until a request passes,
 			 * however long the client has been quiet; show
 			 * whether its next request would still be limited.
 			 */
-			c.in_penalty = (s->score & DPN_RL_IN_PENALTY) &&
-				score + head >= limit;
+			c.in_penalty = s->in_penalty && score + head >= limit;
 			top_insert(out, nb_out, n, &c);
 		}
 	}
@@ -193,6 +284,6 @@ dpn_rl_count(const struct dpn_rl_table *t)
 
 	for (bi = 0; bi <= t->bucket_mask; bi++)
 		for (i = 0; i < DPN_RL_BUCKET_SLOTS; i++)
-			count += t->buckets[bi].slot[i].tag != 0;
+			count += t->buckets[bi].slot[i].used;
 	return count;
 }

@@ -669,7 +669,7 @@ test_params_validation(void **state)
 	assert_int_equal(dpn_rl_init(&t, mem, 64, &p), -EINVAL);
 	p = params(3, 2);
 	assert_int_equal(dpn_rl_init(&t, NULL, 64, &p), -EINVAL);
-	assert_int_equal(dpn_rl_init(&t, mem + 32, 64, &p), -EINVAL);
+	assert_int_equal(dpn_rl_init(&t, mem + 64, 64, &p), -EINVAL);
 
 	/* The range ends are accepted; headway and minimum in units. */
 	p = params(0, 0);
@@ -692,21 +692,18 @@ static void
 test_memsize(void **state)
 {
 	size_t m = dpn_rl_memsize(1000000);
-	const size_t per_bucket = 64 + 4 * sizeof(struct dpn_rl_cold);
 
-	/* What a request touches: one 64-byte line for four clients. */
-	assert_int_equal(sizeof(struct dpn_rl_slot), 16);
-	assert_int_equal(sizeof(struct dpn_rl_bucket), 64);
-	assert_int_equal(sizeof(struct dpn_rl_cold), 20);
-	/* 250000 buckets round up to 2^18: 36 MiB for a million clients. */
-	assert_int_equal(m, (size_t)(1u << 18) * per_bucket);
+	assert_int_equal(sizeof(struct dpn_rl_slot), 32);
+	assert_int_equal(sizeof(struct dpn_rl_bucket), 128);
+	/* 250000 buckets round up to 2^18: 32 MiB for a million clients. */
+	assert_int_equal(m, 32u << 20);
 	assert_true(m <= 64u << 20);
-	assert_true((m / per_bucket) * 4 >= 1000000);
-	assert_int_equal(dpn_rl_memsize(0), per_bucket);
-	assert_int_equal(dpn_rl_memsize(1), per_bucket);
-	assert_int_equal(dpn_rl_memsize(4), per_bucket);
-	assert_int_equal(dpn_rl_memsize(5), 2 * per_bucket);
-	assert_int_equal(dpn_rl_memsize(4096), 1024 * per_bucket);
+	assert_true(m / sizeof(struct dpn_rl_slot) >= 1000000);
+	assert_int_equal(dpn_rl_memsize(0), 128);
+	assert_int_equal(dpn_rl_memsize(1), 128);
+	assert_int_equal(dpn_rl_memsize(4), 128);
+	assert_int_equal(dpn_rl_memsize(5), 256);
+	assert_int_equal(dpn_rl_memsize(4096), 1024 * 128);
 }
 
 int
