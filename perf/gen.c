@@ -83,7 +83,7 @@ hist_add(struct hist *h, int64_t ns)
 		i = 2 * HIST_TIER + (unsigned int)(ns / 100000);
 	else
 		i = 3 * HIST_TIER;
-	/* The lower part of tiers 2 and 3 overlaps the tier below. */
+	/* A tier's first buckets (values the tier below holds) stay empty. */
 	h->b[i]++;
 	h->n++;
 	if (ns > h->max)
