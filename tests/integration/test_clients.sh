@@ -17,8 +17,10 @@ ntpdig_ok() {
 	echo "$out" | grep -q " s1 " || return 1
 	dpn_abs_lt "$off" 0.001
 }
-dpn_check "ntpdig over IPv4, stratum 1, offset < 1 ms" ntpdig_ok $SRV4
-dpn_check "ntpdig over IPv6, stratum 1, offset < 1 ms" ntpdig_ok $SRV6
+dpn_check "ntpdig over IPv4, stratum 1, offset < 1 ms" \
+	dpn_best_of3 ntpdig_ok $SRV4
+dpn_check "ntpdig over IPv6, stratum 1, offset < 1 ms" \
+	dpn_best_of3 ntpdig_ok $SRV6
 
 ntpdate_ok() {
 	local out off

@@ -41,8 +41,10 @@ host_ntpdig() {
 	off=$(echo "$out" | awk '{ print $4 }')
 	dpn_abs_lt "$off" 0.001
 }
-dpn_check "ntpdig 198.18.0.1 from the host, offset < 1 ms" host_ntpdig 198.18.0.1
-dpn_check "ntpdig 2001:db8::1 from the host, offset < 1 ms" host_ntpdig 2001:db8::1
+dpn_check "ntpdig 198.18.0.1 from the host, offset < 1 ms" \
+	dpn_best_of3 host_ntpdig 198.18.0.1
+dpn_check "ntpdig 2001:db8::1 from the host, offset < 1 ms" \
+	dpn_best_of3 host_ntpdig 2001:db8::1
 chrony_host() {
 	local out
 	out=$(timeout 20 chronyd -x -Q -t 15 'server 198.18.0.1 iburst' 2>&1)
