@@ -562,8 +562,6 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
 	for (i = 0; i < n && i < CTR_PREFETCH_AHEAD; i++)
 		prefetch_counter(ctr, p[i].e);
 	for (i = 0; i < n; i++) {
-		if (i + CTR_PREFETCH_AHEAD < n)
-			prefetch_counter(ctr, p[i + CTR_PREFETCH_AHEAD].e);
 		struct rte_mbuf *m = p[i].m;
 		struct rte_udp_hdr *udp = udp_of(m);
 		const struct dpn_ntp_hdr *ntp = (const void *)(udp + 1);
@@ -573,6 +571,9 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
 		uint32_t rule = port123 ? p[i].e->rule_ntp : p[i].e->rule_any;
 		enum dpn_acl_verdict v;
 		enum dpn_rl_result r = DPN_RL_PASS;
+
+		if (i + CTR_PREFETCH_AHEAD < n)
+			prefetch_counter(ctr, p[i + CTR_PREFETCH_AHEAD].e);
 
 		if (rule != DPN_ACL_NO_RULE)
 			ctr[rule].hits++;

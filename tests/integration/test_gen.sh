@@ -33,7 +33,11 @@ for k in sys.argv[2].split("."):
 print(d)' "$OUT" "$1"
 }
 
-in_range() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'; }
+# A number (not "None": a figure the generator could not measure) in [lo, hi].
+in_range() {
+	[[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || { echo "  not a number: '$1'"; return 1; }
+	awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'
+}
 
 stop_broken() {
 	[ -n "$BROKEN_PID" ] && kill "$BROKEN_PID" 2>/dev/null
