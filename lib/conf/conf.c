@@ -15,7 +15,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "dpn_conf.h"
+#include "conf_private.h"
 
 /* Longest line accepted, not counting the line terminator. */
 #define CONF_LINE_MAX 1023
@@ -38,15 +38,6 @@
 #define CONF_DISCARD_MINIMUM_MAX 60
 #define CONF_DISCARD_MONITOR_MAX 100000
 
-struct conf_parser {
-	struct dpn_conf *conf;
-	const char *name;	/* file path or caller-given name */
-	unsigned int line;	/* 1-based number of the line being parsed */
-	char *err;
-	size_t errlen;
-	unsigned int clientlimit_line;	/* 0 until a clientlimit line */
-};
-
 static void
 set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -63,13 +54,8 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Report a problem on the current line; always returns -1. */
-static int
-parse_err(struct conf_parser *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int
-parse_err(struct conf_parser *p, const char *fmt, ...)
+int
+conf_err(struct conf_parser *p, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -91,8 +77,8 @@ parse_err(struct conf_parser *p, const char *fmt, ...)
  * a config file; "12abc", "", "-" and "+3" are all rejected here.
  * @return 0, -1 if the word is not a number, -2 if it does not fit a long.
  */
-static int
-parse_long(const char *word, long *val)
+int
+conf_long(const char *word, long *val)
 {
 	const char *digits = word[0] == '-' ? word + 1 : word;
 	char *end;
@@ -113,17 +99,17 @@ parse_long(const char *word, long *val)
  * reporting "not a number" and "out of range" separately because they
  * are different mistakes.
  */
-static int
-parse_ranged(struct conf_parser *p, const char *directive, const char *what,
+int
+conf_ranged(struct conf_parser *p, const char *directive, const char *what,
 	     const char *word, long min, long max, long *val)
 {
-	int ret = parse_long(word, val);
+	int ret = conf_long(word, val);
 
 	if (ret == -1)
-		return parse_err(p, "%s: %s '%s' is not a number",
+		return conf_err(p, "%s: %s '%s' is not a number",
 				 directive, what, word);
 	if (ret < 0 || *val < min || *val > max)
-		return parse_err(p, "%s: %s must be %ld..%ld, got '%s'",
+		return conf_err(p, "%s: %s must be %ld..%ld, got '%s'",
 				 directive, what, min, max, word);
 	return 0;
 }
@@ -164,7 +150,7 @@ parse_address(struct conf_parser *p, char *word, struct dpn_conf_listen *l)
 	long max, prefix;
 
 	if (slash == NULL)
-		return parse_err(p,
+		return conf_err(p,
 				 "listen: address '%s' has no prefix length (expected ADDR/PREFIX)",
 				 word);
 	*slash = '\0';
@@ -172,13 +158,13 @@ parse_address(struct conf_parser *p, char *word, struct dpn_conf_listen *l)
 	/* Only IPv6 text contains ':', so it decides the family. */
 	l->family = strchr(word, ':') != NULL ? AF_INET6 : AF_INET;
 	if (inet_pton(l->family, word, &l->addr) != 1)
-		return parse_err(p, "listen: invalid %s address '%s'",
+		return conf_err(p, "listen: invalid %s address '%s'",
 				 family_name(l->family), word);
 
 	max = l->family == AF_INET6 ? 128 : 32;
-	if (parse_long(slash + 1, &prefix) != 0 || prefix < 0 ||
+	if (conf_long(slash + 1, &prefix) != 0 || prefix < 0 ||
 	    prefix > max)
-		return parse_err(p,
+		return conf_err(p,
 				 "listen: invalid prefix length '%s' for %s (must be 0..%ld)",
 				 slash + 1, family_name(l->family), max);
 	l->prefix_len = prefix;
@@ -190,7 +176,7 @@ parse_address(struct conf_parser *p, char *word, struct dpn_conf_listen *l)
 	kind = not_unicast(l);
 	if (kind != NULL) {
 		inet_ntop(l->family, &l->addr, text, sizeof(text));
-		return parse_err(p,
+		return conf_err(p,
 				 "listen: address %s is %s; give the unicast address to answer on",
 				 text, kind);
 	}
@@ -225,10 +211,10 @@ check_duplicate(struct conf_parser *p, const struct dpn_conf_listen *l)
 			continue;
 		inet_ntop(l->family, &l->addr, text, sizeof(text));
 		if (l->vlan != 0)
-			return parse_err(p,
+			return conf_err(p,
 					 "listen: address %s on vlan %u already listed on line %u",
 					 text, l->vlan, o->line);
-		return parse_err(p,
+		return conf_err(p,
 				 "listen: address %s already listed on line %u",
 				 text, o->line);
 	}
@@ -246,7 +232,7 @@ parse_listen(struct conf_parser *p, char **words, int nb_words)
 	int i;
 
 	if (conf->nb_listen >= DPN_CONF_MAX_LISTEN)
-		return parse_err(p,
+		return conf_err(p,
 				 "listen: too many listen lines (at most %d)",
 				 DPN_CONF_MAX_LISTEN);
 
@@ -265,19 +251,19 @@ parse_listen(struct conf_parser *p, char **words, int nb_words)
 		else if (strcmp(key, "vlan") == 0)
 			seen = &have_vlan;
 		else
-			return parse_err(p, "listen: unexpected word '%s'",
+			return conf_err(p, "listen: unexpected word '%s'",
 					 key);
 
 		if (*seen)
-			return parse_err(p, "listen: '%s' given more than once",
+			return conf_err(p, "listen: '%s' given more than once",
 					 key);
 		*seen = true;
 		if (value == NULL)
-			return parse_err(p, "listen: missing value after '%s'",
+			return conf_err(p, "listen: missing value after '%s'",
 					 key);
 
 		if (seen == &have_port) {
-			if (parse_ranged(p, "listen", "port", value, 0,
+			if (conf_ranged(p, "listen", "port", value, 0,
 					 CONF_PORT_MAX, &val) < 0)
 				return -1;
 			l.port = val;
@@ -285,7 +271,7 @@ parse_listen(struct conf_parser *p, char **words, int nb_words)
 			if (parse_address(p, value, &l) < 0)
 				return -1;
 		} else {
-			if (parse_ranged(p, "listen", "vlan", value,
+			if (conf_ranged(p, "listen", "vlan", value,
 					 CONF_VLAN_MIN, CONF_VLAN_MAX,
 					 &val) < 0)
 				return -1;
@@ -294,9 +280,9 @@ parse_listen(struct conf_parser *p, char **words, int nb_words)
 	}
 
 	if (!have_port)
-		return parse_err(p, "listen: missing 'port P'");
+		return conf_err(p, "listen: missing 'port P'");
 	if (!have_addr)
-		return parse_err(p, "listen: missing 'address ADDR/PREFIX'");
+		return conf_err(p, "listen: missing 'address ADDR/PREFIX'");
 	if (check_duplicate(p, &l) < 0)
 		return -1;
 
@@ -328,7 +314,7 @@ parse_refclock_system(struct conf_parser *p, char **words, int nb_words)
 	int i;
 
 	if (rc->enabled)
-		return parse_err(p,
+		return conf_err(p,
 				 "refclock system: already configured on line %u",
 				 rc->line);
 	rc->enabled = true;
@@ -346,35 +332,35 @@ parse_refclock_system(struct conf_parser *p, char **words, int nb_words)
 		else if (strcmp(key, "precision") == 0)
 			seen = &have_prec;
 		else
-			return parse_err(p,
+			return conf_err(p,
 					 "refclock system: unexpected word '%s'",
 					 key);
 
 		if (*seen)
-			return parse_err(p,
+			return conf_err(p,
 					 "refclock system: '%s' given more than once",
 					 key);
 		*seen = true;
 		if (value == NULL)
-			return parse_err(p,
+			return conf_err(p,
 					 "refclock system: missing value after '%s'",
 					 key);
 
 		if (seen == &have_stratum) {
-			if (parse_ranged(p, "refclock system", "stratum",
+			if (conf_ranged(p, "refclock system", "stratum",
 					 value, CONF_STRATUM_MIN,
 					 CONF_STRATUM_MAX, &val) < 0)
 				return -1;
 			rc->stratum = val;
 		} else if (seen == &have_refid) {
 			if (!valid_refid(value))
-				return parse_err(p,
+				return conf_err(p,
 						 "refclock system: refid must be 1 to 4 printable ASCII characters, got '%s'",
 						 value);
 			memset(rc->refid, 0, sizeof(rc->refid));
 			memcpy(rc->refid, value, strlen(value));
 		} else {
-			if (parse_ranged(p, "refclock system", "precision",
+			if (conf_ranged(p, "refclock system", "precision",
 					 value, CONF_PRECISION_MIN,
 					 CONF_PRECISION_MAX, &val) < 0)
 				return -1;
@@ -388,11 +374,11 @@ static int
 parse_refclock(struct conf_parser *p, char **words, int nb_words)
 {
 	if (nb_words < 2)
-		return parse_err(p,
+		return conf_err(p,
 				 "refclock: missing type (expected 'system')");
 	if (strcmp(words[1], "system") == 0)
 		return parse_refclock_system(p, words, nb_words);
-	return parse_err(p,
+	return conf_err(p,
 			 "unsupported refclock type '%s' (only 'system' is supported)",
 			 words[1]);
 }
@@ -415,15 +401,15 @@ parse_restrict(struct conf_parser *p, char **words, int nb_words)
 	n = dpn_acl_parse(words + 1, nb_words - 1, rules,
 			  CONF_RESTRICT_PER_LINE, msg, sizeof(msg));
 	if (n < 0)
-		return parse_err(p, "restrict: %s", msg);
+		return conf_err(p, "restrict: %s", msg);
 	/* Counted before merging, so repeated lines count too. */
 	if (rs->nb + (unsigned int)n > CONF_RESTRICT_MAX)
-		return parse_err(p, "restrict: too many rules (at most %d)",
+		return conf_err(p, "restrict: too many rules (at most %d)",
 				 CONF_RESTRICT_MAX);
 	for (i = 0; i < n; i++) {
 		rules[i].line = p->line;
 		if (dpn_acl_ruleset_append(rs, &rules[i]) != 0)
-			return parse_err(p, "restrict: out of memory");
+			return conf_err(p, "restrict: out of memory");
 	}
 	return 0;
 }
@@ -438,10 +424,10 @@ parse_discard(struct conf_parser *p, char **words, int nb_words)
 	int i;
 
 	if (conf->discard_line != 0)
-		return parse_err(p, "discard: already configured on line %u",
+		return conf_err(p, "discard: already configured on line %u",
 				 conf->discard_line);
 	if (nb_words < 2)
-		return parse_err(p,
+		return conf_err(p,
 				 "discard: needs at least one of 'average', 'minimum', 'monitor'");
 
 	for (i = 1; i < nb_words; i += 2) {
@@ -460,19 +446,19 @@ parse_discard(struct conf_parser *p, char **words, int nb_words)
 			seen = &have_mon;
 			max = CONF_DISCARD_MONITOR_MAX;
 		} else {
-			return parse_err(p, "discard: unexpected word '%s'",
+			return conf_err(p, "discard: unexpected word '%s'",
 					 key);
 		}
 		if (*seen)
-			return parse_err(p,
+			return conf_err(p,
 					 "discard: '%s' given more than once",
 					 key);
 		*seen = true;
 		if (value == NULL)
-			return parse_err(p,
+			return conf_err(p,
 					 "discard: missing value after '%s'",
 					 key);
-		if (parse_ranged(p, "discard", key, value, 0, max, &val) < 0)
+		if (conf_ranged(p, "discard", key, value, 0, max, &val) < 0)
 			return -1;
 		if (seen == &have_avg)
 			conf->discard.average_log2 = val;
@@ -492,15 +478,15 @@ parse_clientlimit(struct conf_parser *p, char **words, int nb_words)
 	long val;
 
 	if (p->clientlimit_line != 0)
-		return parse_err(p,
+		return conf_err(p,
 				 "clientlimit: already configured on line %u",
 				 p->clientlimit_line);
 	if (nb_words < 2)
-		return parse_err(p, "clientlimit: missing value");
+		return conf_err(p, "clientlimit: missing value");
 	if (nb_words > 2)
-		return parse_err(p, "clientlimit: unexpected word '%s'",
+		return conf_err(p, "clientlimit: unexpected word '%s'",
 				 words[2]);
-	if (parse_ranged(p, "clientlimit", "value", words[1], 1,
+	if (conf_ranged(p, "clientlimit", "value", words[1], 1,
 			 DPN_CONF_CLIENTLIMIT_MAX, &val) < 0)
 		return -1;
 	p->conf->clientlimit = val;
@@ -517,6 +503,15 @@ static const struct {
 	{ "restrict", parse_restrict },
 	{ "discard", parse_discard },
 	{ "clientlimit", parse_clientlimit },
+	{ "server", dpn_conf_parse_server },
+	{ "pool", dpn_conf_parse_server },
+	{ "peer", dpn_conf_parse_peer },
+	{ "tinker", dpn_conf_parse_tinker },
+	{ "tos", dpn_conf_parse_tos },
+	{ "driftfile", dpn_conf_parse_driftfile },
+	{ "leapfile", dpn_conf_parse_leapfile },
+	{ "leapsmear", dpn_conf_parse_leapsmear },
+	{ "holdover", dpn_conf_parse_holdover },
 };
 
 /* Parse one line, already stripped of its terminator; @p line is modified. */
@@ -537,7 +532,7 @@ parse_line(struct conf_parser *p, char *line)
 		if (*s == '\0')
 			break;
 		if (nb_words == CONF_MAX_WORDS)
-			return parse_err(p,
+			return conf_err(p,
 					 "too many words on one line (at most %d)",
 					 CONF_MAX_WORDS);
 		words[nb_words++] = s;
@@ -551,7 +546,7 @@ parse_line(struct conf_parser *p, char *line)
 	for (i = 0; i < sizeof(directives) / sizeof(directives[0]); i++)
 		if (strcmp(words[0], directives[i].name) == 0)
 			return directives[i].parse(p, words, nb_words);
-	return parse_err(p, "unknown directive '%s'", words[0]);
+	return conf_err(p, "unknown directive '%s'", words[0]);
 }
 
 /*
@@ -566,11 +561,11 @@ prepare_line(struct conf_parser *p, char *line, size_t len)
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (len > CONF_LINE_MAX)
-		return parse_err(p, "line is longer than %d characters",
+		return conf_err(p, "line is longer than %d characters",
 				 CONF_LINE_MAX);
 	/* A NUL would silently cut the line short; say so instead. */
 	if (memchr(line, '\0', len) != NULL)
-		return parse_err(p, "line contains a NUL byte");
+		return conf_err(p, "line contains a NUL byte");
 	line[len] = '\0';
 	return 0;
 }
@@ -589,6 +584,7 @@ dpn_conf_init(struct dpn_conf *conf)
 	dpn_rl_params_default(&conf->discard);
 	conf->discard_line = 0;
 	conf->clientlimit = DPN_CONF_CLIENTLIMIT_DEFAULT;
+	dpn_conf_upstream_init(conf);
 }
 
 void
@@ -632,7 +628,7 @@ dpn_conf_parse_string(struct dpn_conf *conf, const char *name,
 		 * grammar too; only copy what prepare_line() can judge.
 		 */
 		if (len > sizeof(buf) - 1)
-			return finish_parse(conf, parse_err(&p,
+			return finish_parse(conf, conf_err(&p,
 					"line is longer than %d characters",
 					CONF_LINE_MAX));
 		memcpy(buf, s, len);
@@ -683,13 +679,8 @@ dpn_conf_parse_file(struct dpn_conf *conf, const char *path,
 	return finish_parse(conf, ret);
 }
 
-/* snprintf() onto the end of what is already in @p buf. */
-static void
-append(char *buf, size_t len, int *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void
-append(char *buf, size_t len, int *off, const char *fmt, ...)
+void
+conf_append(char *buf, size_t len, int *off, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -722,19 +713,19 @@ dpn_conf_format(const struct dpn_conf *conf, char *buf, size_t len)
 		const struct dpn_conf_listen *l = &conf->listen[i];
 
 		inet_ntop(l->family, &l->addr, text, sizeof(text));
-		append(buf, len, &off, "listen port %u address %s/%u",
+		conf_append(buf, len, &off, "listen port %u address %s/%u",
 		       l->port, text, l->prefix_len);
 		if (l->vlan != 0)
-			append(buf, len, &off, " vlan %u", l->vlan);
-		append(buf, len, &off, "\n");
+			conf_append(buf, len, &off, " vlan %u", l->vlan);
+		conf_append(buf, len, &off, "\n");
 	}
 
 	if (rc->enabled) {
-		append(buf, len, &off, "refclock system stratum %u refid %.4s",
+		conf_append(buf, len, &off, "refclock system stratum %u refid %.4s",
 		       rc->stratum, rc->refid);
 		if (rc->precision != 0)
-			append(buf, len, &off, " precision %d", rc->precision);
-		append(buf, len, &off, "\n");
+			conf_append(buf, len, &off, " precision %d", rc->precision);
+		conf_append(buf, len, &off, "\n");
 	}
 
 	for (i = 0; i < conf->acl.nb; i++) {
@@ -751,15 +742,16 @@ dpn_conf_format(const struct dpn_conf *conf, char *buf, size_t len)
 		if (n < 0)
 			return n;
 		off += n;
-		append(buf, len, &off, "\n");
+		conf_append(buf, len, &off, "\n");
 	}
 
 	if (conf->discard_line != 0)
-		append(buf, len, &off,
+		conf_append(buf, len, &off,
 		       "discard average %d minimum %u monitor %u\n",
 		       conf->discard.average_log2, conf->discard.minimum_s,
 		       conf->discard.monitor);
 	if (conf->clientlimit != DPN_CONF_CLIENTLIMIT_DEFAULT)
-		append(buf, len, &off, "clientlimit %u\n", conf->clientlimit);
+		conf_append(buf, len, &off, "clientlimit %u\n", conf->clientlimit);
+	dpn_conf_upstream_format(conf, buf, len, &off);
 	return off;
 }

@@ -18,6 +18,11 @@
  *   restrict ...                  (see dpn_acl.h; ntpd's syntax)
  *   discard [average A] [minimum M] [monitor N]   (ntpd's)
  *   clientlimit N                 (rate-limit slots per worker)
+ *   server|pool HOST [iburst] [burst] [prefer] [minpoll N] [maxpoll N]
+ *                [noselect] [true] [version N]      (ntpd's)
+ *   tinker [step S] [panic S] [stepout S]             (ntpd's)
+ *   tos [minsane N] [minclock N] [maxdist S]          (ntpd's)
+ *   driftfile PATH, leapfile PATH, leapsmear SECONDS, holdover SECONDS
  */
 
 #include <stdbool.h>
@@ -45,6 +50,43 @@ struct dpn_conf_listen {
 	unsigned int line;	/**< line it came from, for messages */
 };
 
+#define DPN_CONF_MAX_SERVERS 32
+#define DPN_CONF_HOST_MAX 256
+#define DPN_CONF_PATH_MAX 4096
+
+/* Flags of a server/pool line. */
+#define DPN_CONF_SRV_IBURST 0x01
+#define DPN_CONF_SRV_BURST 0x02
+#define DPN_CONF_SRV_PREFER 0x04
+#define DPN_CONF_SRV_NOSELECT 0x08
+#define DPN_CONF_SRV_TRUE 0x10
+
+/** An upstream association: `server HOST ...` or `pool HOST ...`. */
+struct dpn_conf_server {
+	char host[DPN_CONF_HOST_MAX];	/**< name or address as written */
+	bool pool;		/**< several addresses from one name */
+	int family;		/**< AF_INET/AF_INET6 (-4/-6), 0 = either */
+	uint8_t flags;		/**< DPN_CONF_SRV_* */
+	int8_t minpoll;		/**< log2 s, 3..17 (default 6) */
+	int8_t maxpoll;		/**< log2 s, minpoll..17 (default 10) */
+	uint8_t version;	/**< NTP version sent, 1..4 (default 4) */
+	unsigned int line;
+};
+
+/** `tinker` and `tos`: thresholds of the discipline and selection. */
+struct dpn_conf_discipline {
+	double step_s;		/**< slew below, step above (0.128) */
+	double panic_s;		/**< refuse larger offsets (1000; 0 = never) */
+	double stepout_s;	/**< a spike must last this long to step (300) */
+	unsigned int minsane;	/**< survivors needed to synchronize (1) */
+	unsigned int minclock;	/**< survivors clustering keeps (3) */
+	double maxdist_s;	/**< root distance limit (1.5) */
+	unsigned int holdover_s; /**< synchronized without a source (3600) */
+	unsigned int leapsmear_s; /**< smear window, 0 = insert/delete */
+	char driftfile[DPN_CONF_PATH_MAX];	/**< "" = none */
+	char leapfile[DPN_CONF_PATH_MAX];	/**< "" = none */
+};
+
 /** `refclock system`: follow the host's CLOCK_REALTIME. */
 struct dpn_conf_refclock_system {
 	bool enabled;
@@ -62,6 +104,9 @@ struct dpn_conf {
 	struct dpn_rl_params discard;	/**< ntpd defaults unless set */
 	unsigned int discard_line;	/**< 0 if no discard line */
 	unsigned int clientlimit;	/**< rate-limit slots per worker */
+	unsigned int nb_servers;
+	struct dpn_conf_server servers[DPN_CONF_MAX_SERVERS];
+	struct dpn_conf_discipline disc;
 };
 
 /** Fill @p conf with defaults (nothing listening, no reference, no

@@ -191,8 +191,8 @@ test_line_length_limit(void **state)
 static void
 test_unknown_directive(void **state)
 {
-	parse_fails("server 192.0.2.1 iburst\n", 1,
-		    "unknown directive 'server'");
+	parse_fails("broadcast 198.18.255.255\n", 1,
+		    "unknown directive 'broadcast'");
 	/* Keywords are case-sensitive, like ntpd's. */
 	parse_fails("\nLISTEN port 0 address 198.18.0.1/24\n", 2,
 		    "unknown directive 'LISTEN'");
@@ -1099,6 +1099,131 @@ test_format_truncation(void **state)
 	assert_int_equal(buf[10], 'Z');
 }
 
+/* ---- upstream: server, pool, peer, tinker, tos, files ---- */
+
+static void
+test_server_defaults_and_options(void **state)
+{
+	const struct dpn_conf_server *s;
+
+	parse_ok("server 198.18.0.1\n"
+		 "server -6 ntp.example.net iburst prefer minpoll 4 maxpoll 6\n"
+		 "pool pool.example.net burst noselect true version 3\n");
+	assert_int_equal(conf.nb_servers, 3);
+	s = &conf.servers[0];
+	assert_string_equal(s->host, "198.18.0.1");
+	assert_false(s->pool);
+	assert_int_equal(s->family, 0);
+	assert_int_equal(s->flags, 0);
+	assert_int_equal(s->minpoll, 6);
+	assert_int_equal(s->maxpoll, 10);
+	assert_int_equal(s->version, 4);
+	assert_int_equal(s->line, 1);
+	s = &conf.servers[1];
+	assert_int_equal(s->family, AF_INET6);
+	assert_int_equal(s->flags, DPN_CONF_SRV_IBURST | DPN_CONF_SRV_PREFER);
+	assert_int_equal(s->minpoll, 4);
+	assert_int_equal(s->maxpoll, 6);
+	s = &conf.servers[2];
+	assert_true(s->pool);
+	assert_int_equal(s->flags, DPN_CONF_SRV_BURST | DPN_CONF_SRV_NOSELECT |
+			 DPN_CONF_SRV_TRUE);
+	assert_int_equal(s->version, 3);
+}
+
+static void
+test_server_errors(void **state)
+{
+	parse_fails("server\n", 1, "missing host name or address");
+	parse_fails("server -4\n", 1, "missing host name or address");
+	parse_fails("server bad/name\n", 1, "is not a host name or address");
+	parse_fails("server 198.18.0.1 minpoll\n", 1,
+		    "missing value after 'minpoll'");
+	parse_fails("server 198.18.0.1 minpoll 2\n", 1,
+		    "minpoll must be 3..17");
+	parse_fails("server 198.18.0.1 maxpoll 18\n", 1,
+		    "maxpoll must be 3..17");
+	parse_fails("server 198.18.0.1 minpoll 8 maxpoll 6\n", 1,
+		    "minpoll 8 is above maxpoll 6");
+	parse_fails("server 198.18.0.1 version 5\n", 1, "version must be 1..4");
+	parse_fails("server 198.18.0.1 key 5\n", 1,
+		    "authenticated associations are not supported");
+	parse_fails("server 198.18.0.1 xleave\n", 1,
+		    "unexpected word 'xleave'");
+	parse_fails("server 198.18.0.1\n\npool 198.18.0.1\n", 3,
+		    "198.18.0.1 already configured on line 1");
+	parse_fails("peer 198.18.0.1\n", 1,
+		    "symmetric active associations are not supported");
+}
+
+static void
+test_tinker_tos_files(void **state)
+{
+	const struct dpn_conf_discipline *d;
+
+	parse_ok("");
+	d = &conf.disc;
+	assert_true(d->step_s == 0.128);
+	assert_true(d->panic_s == 1000);
+	assert_true(d->stepout_s == 300);
+	assert_int_equal(d->minsane, 1);
+	assert_int_equal(d->minclock, 3);
+	assert_true(d->maxdist_s == 1.5);
+	assert_int_equal(d->holdover_s, 3600);
+	assert_int_equal(d->leapsmear_s, 0);
+	assert_string_equal(d->driftfile, "");
+
+	parse_ok("tinker step 0.5 panic 0 stepout 60\n"
+		 "tos minsane 2 minclock 4 maxdist 0.5\n"
+		 "driftfile /var/lib/dpntp/drift\n"
+		 "leapfile /usr/share/zoneinfo/leap-seconds.list\n"
+		 "leapsmear 86400\nholdover 60\n");
+	d = &conf.disc;
+	assert_true(d->step_s == 0.5);
+	assert_true(d->panic_s == 0);
+	assert_true(d->stepout_s == 60);
+	assert_int_equal(d->minsane, 2);
+	assert_int_equal(d->minclock, 4);
+	assert_true(d->maxdist_s == 0.5);
+	assert_string_equal(d->driftfile, "/var/lib/dpntp/drift");
+	assert_string_equal(d->leapfile,
+			    "/usr/share/zoneinfo/leap-seconds.list");
+	assert_int_equal(d->leapsmear_s, 86400);
+	assert_int_equal(d->holdover_s, 60);
+
+	parse_fails("tinker\n", 1, "needs one of");
+	parse_fails("tinker step\n", 1, "missing value after 'step'");
+	parse_fails("tinker step -1\n", 1, "is not a number of seconds");
+	parse_fails("tinker step abc\n", 1, "is not a number of seconds");
+	parse_fails("tinker dispersion 1\n", 1, "unexpected word 'dispersion'");
+	parse_fails("tos orphan 5\n", 1, "unexpected word 'orphan'");
+	parse_fails("tos minsane 0\n", 1, "minsane must be 1..");
+	parse_fails("tos maxdist 0\n", 1, "maxdist must be above 0");
+	parse_fails("driftfile\n", 1, "driftfile: missing file name");
+	parse_fails("leapfile a b\n", 1, "unexpected word 'b'");
+	parse_fails("leapsmear 90000\n", 1, "seconds must be 0..86400");
+	parse_fails("holdover x\n", 1, "is not a number");
+}
+
+static void
+test_format_upstream_round_trip(void **state)
+{
+	static const char text[] =
+		"server -6 ntp.example.net iburst prefer minpoll 4 maxpoll 6\n"
+		"pool pool.example.net noselect minpoll 6 maxpoll 10 version 3\n"
+		"tinker step 0.5 panic 0 stepout 60\n"
+		"tos minsane 2 minclock 4 maxdist 0.5\n"
+		"driftfile /tmp/drift\n"
+		"leapfile /tmp/leap\n"
+		"leapsmear 3600\n"
+		"holdover 60\n";
+	char buf[2048];
+
+	parse_ok(text);
+	dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_string_equal(buf, text);
+}
+
 /* Every test frees what it parsed, so valgrind sees no leak. */
 #define TEST(f) cmocka_unit_test_teardown(f, free_conf)
 
@@ -1154,6 +1279,10 @@ main(void)
 		TEST(test_format_canonical),
 		TEST(test_format_round_trip),
 		TEST(test_format_truncation),
+		TEST(test_server_defaults_and_options),
+		TEST(test_server_errors),
+		TEST(test_tinker_tos_files),
+		TEST(test_format_upstream_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef CONF_PRIVATE_H
+#define CONF_PRIVATE_H
+
+/* Internal to lib/conf: the parser state and helpers its files share. */
+
+#include "dpn_conf.h"
+
+struct conf_parser {
+	struct dpn_conf *conf;
+	const char *name;	/* file path or caller-given name */
+	unsigned int line;	/* 1-based number of the line being parsed */
+	char *err;
+	size_t errlen;
+	unsigned int clientlimit_line;	/* 0 until a clientlimit line */
+};
+
+/* Report a problem on the current line; always returns -1. */
+int conf_err(struct conf_parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A whole word as a decimal integer: 0, -1 not a number, -2 too big. */
+int conf_long(const char *word, long *val);
+
+/* A number in [min, max] for option @p what of @p directive. */
+int conf_ranged(struct conf_parser *p, const char *directive,
+		const char *what, const char *word, long min, long max,
+		long *val);
+
+/* snprintf() onto the end of what is already in @p buf. */
+void conf_append(char *buf, size_t len, int *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Upstream directives (upstream.c). */
+void dpn_conf_upstream_init(struct dpn_conf *conf);
+void dpn_conf_upstream_format(const struct dpn_conf *conf, char *buf,
+			      size_t len, int *off);
+int dpn_conf_parse_server(struct conf_parser *p, char **words, int nb_words);
+int dpn_conf_parse_peer(struct conf_parser *p, char **words, int nb_words);
+int dpn_conf_parse_tinker(struct conf_parser *p, char **words, int nb_words);
+int dpn_conf_parse_tos(struct conf_parser *p, char **words, int nb_words);
+int dpn_conf_parse_driftfile(struct conf_parser *p, char **words,
+			     int nb_words);
+int dpn_conf_parse_leapfile(struct conf_parser *p, char **words,
+			    int nb_words);
+int dpn_conf_parse_leapsmear(struct conf_parser *p, char **words,
+			     int nb_words);
+int dpn_conf_parse_holdover(struct conf_parser *p, char **words,
+			    int nb_words);
+
+#endif /* CONF_PRIVATE_H */
