@@ -51,6 +51,37 @@ dpn_clock_tracker_init(struct dpn_clock_tracker *t, uint64_t counter_hz)
 	memset(t, 0, sizeof(*t));
 	t->nominal_ns_per_tick = 1e9 / (double)counter_hz;
 	t->ns_per_tick = t->nominal_ns_per_tick;
+	t->slew_time_s = DPN_CLOCK_SLEW_TIME;
+	t->jump_ns = DPN_CLOCK_JUMP_NS;
+	t->step_ns = DPN_CLOCK_STEP_NS;
+}
+
+void
+dpn_clock_tracker_step(struct dpn_clock_tracker *t, uint64_t cnt,
+		       int64_t ref_ns)
+{
+	dpn_clock_model_set(&t->model, cnt, ref_ns, t->ns_per_tick);
+	t->nb_samples = 0;
+	t->steps++;
+	t->hist_cnt[t->head] = cnt;
+	t->hist_ns[t->head] = ref_ns;
+	t->head = (t->head + 1) % DPN_CLOCK_FREQ_WINDOW;
+	t->nb_samples++;
+	t->last_offset_ns = 0;
+	t->last_sample_ns = ref_ns;
+	t->last_cnt = cnt;
+}
+
+void
+dpn_clock_tracker_set_rate(struct dpn_clock_tracker *t, double ns_per_tick)
+{
+	if (fabs(ns_per_tick / t->nominal_ns_per_tick - 1.0) >
+	    DPN_CLOCK_MAX_FREQ_ERROR)
+		return;
+	t->ns_per_tick = ns_per_tick;
+	if (t->model.mult != 0)
+		dpn_clock_model_set(&t->model, t->model.cnt_base,
+				    t->model.ns_base, ns_per_tick);
 }
 
 /* Frequency over the window of samples since the last step. */
@@ -101,7 +132,7 @@ dpn_clock_tracker_sample(struct dpn_clock_tracker *t, uint64_t cnt,
 			(int64_t)((double)(int64_t)(cnt - t->last_cnt) *
 				  t->ns_per_tick);
 
-		if (innov > DPN_CLOCK_JUMP_NS || innov < -DPN_CLOCK_JUMP_NS) {
+		if (innov > t->jump_ns || innov < -t->jump_ns) {
 			t->nb_samples = 0;
 			t->jumps++;
 		}
@@ -109,7 +140,7 @@ dpn_clock_tracker_sample(struct dpn_clock_tracker *t, uint64_t cnt,
 
 	model_ns = dpn_clock_model_ns(&t->model, cnt);
 	offset = ref_ns - model_ns;
-	if (offset > DPN_CLOCK_STEP_NS || offset < -DPN_CLOCK_STEP_NS) {
+	if (offset > t->step_ns || offset < -t->step_ns) {
 		/* Too far to slew in reasonable time: step, restart freq. */
 		dpn_clock_model_set(&t->model, cnt, ref_ns, t->ns_per_tick);
 		t->nb_samples = 0;
@@ -121,7 +152,7 @@ dpn_clock_tracker_sample(struct dpn_clock_tracker *t, uint64_t cnt,
 	 * Keep the model continuous at this instant and run it a little
 	 * fast or slow so that the offset is gone after DPN_CLOCK_SLEW_TIME.
 	 */
-	slew = (double)offset / (DPN_CLOCK_SLEW_TIME * 1e9);
+	slew = (double)offset / (t->slew_time_s * 1e9);
 	if (slew > DPN_CLOCK_MAX_SLEW)
 		slew = DPN_CLOCK_MAX_SLEW;
 	else if (slew < -DPN_CLOCK_MAX_SLEW)

@@ -130,6 +130,12 @@ struct dpn_clock_tracker {
 	uint64_t jumps;			/**< reference jumps seen */
 	double jitter_ns;		/**< RMS of recent offsets */
 	uint64_t steps;			/**< how many times it stepped */
+	/* Tuning, set by dpn_clock_tracker_init() to the DPN_CLOCK_*
+	 * defaults above (a directly read reference); the upstream
+	 * discipline loosens them for noisier network measurements. */
+	double slew_time_s;		/**< seconds to slew an offset out */
+	int64_t jump_ns;		/**< innovation that restarts the window */
+	int64_t step_ns;		/**< step above this offset */
 };
 
 /** Start a tracker for a counter running at @p counter_hz. */
@@ -142,6 +148,17 @@ void dpn_clock_tracker_init(struct dpn_clock_tracker *t, uint64_t counter_hz);
  */
 int64_t dpn_clock_tracker_sample(struct dpn_clock_tracker *t, uint64_t cnt,
 				 int64_t ref_ns);
+
+/**
+ * Set the model through (@p cnt, @p ref_ns) at once and restart the
+ * frequency window, keeping the frequency estimate (a step).
+ */
+void dpn_clock_tracker_step(struct dpn_clock_tracker *t, uint64_t cnt,
+			    int64_t ref_ns);
+
+/** Replace the frequency estimate (from a drift file), ns per tick. */
+void dpn_clock_tracker_set_rate(struct dpn_clock_tracker *t,
+				double ns_per_tick);
 
 /** log2 of @p ns expressed in seconds, rounded up (NTP precision). */
 int dpn_clock_precision_log2(double ns);
