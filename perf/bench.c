@@ -300,6 +300,7 @@ setup(void)
 	worker->rxq[0].from_mgmt = rte_ring_create("bench_down", 1024,
 		rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	worker->ts_dynfield_offset = -1;
+	worker->rx_tsc_dynfield_offset = dpn_rx_tsc_dynfield_register();
 	worker->clock = &clock_pub;
 	worker->acl = &acl_now;
 	{

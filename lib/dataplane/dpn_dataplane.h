@@ -172,6 +172,7 @@ struct dpn_worker {
 	struct dpn_rxq rxq[DPN_MAX_PORTS];
 	const struct dpn_clock *clock;
 	int ts_dynfield_offset;		/**< -1 without NIC timestamps */
+	int rx_tsc_dynfield_offset;	/**< TSC of the burst, slow path */
 	uint64_t ts_dynflag;
 	uint64_t busy_cycles;		/**< cycles spent on non-empty polls */
 	uint64_t total_cycles;
@@ -194,6 +195,13 @@ struct dpn_dataplane {
 	/** one compiled rule set per NUMA node with workers, RCU published */
 	struct dpn_acl_table *acl[RTE_MAX_NUMA_NODES];
 	struct rte_rcu_qsbr *qsbr;	/**< one thread id per worker */
+	/**
+	 * Where the slow path hands servers' replies (NTP mode 4 to port
+	 * 123) for the client side; it owns the mbuf. NULL: dropped.
+	 */
+	void (*ntp_reply)(void *arg, unsigned int port_index,
+			  struct rte_mbuf *m);
+	void *ntp_reply_arg;
 };
 
 /*
@@ -236,6 +244,14 @@ int dpn_dataplane_set_acl(struct dpn_dataplane *dp,
 			  const struct dpn_acl_ruleset *rs,
 			  const struct dpn_rl_params *discard,
 			  char *err, size_t errlen);
+
+/**
+ * Register (once; later calls return the same) the mbuf field in which
+ * workers leave the TSC of the burst for packets they pass to the
+ * management lcore: T4 of upstream servers' replies.
+ * @return its offset, or -1 with rte_errno set.
+ */
+int dpn_rx_tsc_dynfield_register(void);
 
 /*
  * The worker (worker.c).

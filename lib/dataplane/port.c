@@ -228,12 +228,24 @@ rl_create(struct dpn_worker *w, const struct dpn_conf *conf, int socket,
 	return 0;
 }
 
+int
+dpn_rx_tsc_dynfield_register(void)
+{
+	static const struct rte_mbuf_dynfield desc = {
+		.name = "dpntp_dynfield_rx_tsc",
+		.size = sizeof(uint64_t),
+		.align = __alignof__(uint64_t),
+	};
+
+	return rte_mbuf_dynfield_register(&desc);
+}
+
 static int
 workers_create(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 	       const unsigned int *lcores, unsigned int nb_workers,
 	       char *err, size_t errlen)
 {
-	int ts_off = -1, ret;
+	int ts_off = -1, rx_tsc_off, ret;
 	uint64_t ts_flag = 0;
 	unsigned int i, pi;
 
@@ -246,6 +258,12 @@ workers_create(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 			break;
 		}
 
+	rx_tsc_off = dpn_rx_tsc_dynfield_register();
+	if (rx_tsc_off < 0) {
+		snprintf(err, errlen, "cannot register the mbuf field for receive times: %s",
+			 rte_strerror(rte_errno));
+		return -ENOSPC;
+	}
 	for (i = 0; i < nb_workers; i++) {
 		struct dpn_worker *w;
 
@@ -272,6 +290,7 @@ workers_create(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 		w->quit = &dp->quit;
 		w->ts_dynfield_offset = ts_off;
 		w->ts_dynflag = ts_flag;
+		w->rx_tsc_dynfield_offset = rx_tsc_off;
 		w->nb_rxq = dp->nb_ports;
 		for (pi = 0; pi < dp->nb_ports; pi++) {
 			w->rxq[pi].port = &dp->ports[pi];

@@ -178,6 +178,23 @@ icmp6_answer(struct dpn_stats *st, const struct dpn_port *port,
 	return true;
 }
 
+/* The workers pass up UDP only for servers' replies to our client. */
+static bool
+is_udp(const struct rte_mbuf *m)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *,
+						    m->l2_len);
+
+	if (m->l3_len == sizeof(struct rte_ipv4_hdr) &&
+	    (m->ol_flags & RTE_MBUF_F_TX_IPV4))
+		return ((const struct rte_ipv4_hdr *)l3)->next_proto_id ==
+			IPPROTO_UDP;
+	if (m->l3_len == sizeof(struct rte_ipv6_hdr) &&
+	    (m->ol_flags & RTE_MBUF_F_TX_IPV6))
+		return ((const struct rte_ipv6_hdr *)l3)->proto == IPPROTO_UDP;
+	return false;
+}
+
 /* Build the answer in place; false if the packet needs none. */
 static bool
 slow_answer(struct dpn_stats *st, const struct dpn_port *port,
@@ -228,6 +245,17 @@ dpn_slowpath_poll(struct dpn_dataplane *dp)
 			for (i = 0; i < n; i++) {
 				struct rte_mbuf *m = pkts[i];
 
+				if (is_udp(m)) {
+					if (dp->ntp_reply == NULL) {
+						dp->mgmt_stats.c[DPN_STAT_DROP_NTP_MODE4]++;
+						rte_pktmbuf_free(m);
+					} else {
+						dp->ntp_reply(dp->ntp_reply_arg,
+							      q->port - dp->ports,
+							      m);
+					}
+					continue;
+				}
 				if (!slow_answer(&dp->mgmt_stats, q->port, m) ||
 				    rte_ring_sp_enqueue(q->from_mgmt, m) != 0) {
 					dp->mgmt_stats.c[DPN_STAT_SLOW_IGNORED]++;

@@ -111,6 +111,10 @@ ntp_accept(struct dpn_worker *w, const struct rte_udp_hdr *udp,
 						  udp_len - sizeof(*udp));
 
 	if (unlikely(v != DPN_NTP_V_OK)) {
+		/* A server's reply: for our own client, on the management
+		 * lcore, which matches it to a request it sent. */
+		if (v == DPN_NTP_V_MODE4)
+			return ACT_SLOW;
 		w->stats.c[DPN_STAT_DROP_NTP_SHORT + v - 1]++;
 		return ACT_DROP;
 	}
@@ -173,11 +177,9 @@ handle_ipv4(struct dpn_worker *w, const struct dpn_port *port,
 		w->stats.c[DPN_STAT_DROP_UDP_CHECKSUM]++;
 		return ACT_DROP;
 	}
-	if (ntp_accept(w, udp, udp_len) != ACT_NTP)
-		return ACT_DROP;
 	m->l3_len = sizeof(*ip);
 	m->ol_flags = RTE_MBUF_F_TX_IPV4;
-	return ACT_NTP;
+	return ntp_accept(w, udp, udp_len);
 
 bad_header:
 	w->stats.c[DPN_STAT_DROP_IP_HEADER]++;
@@ -254,11 +256,9 @@ handle_ipv6(struct dpn_worker *w, const struct dpn_port *port,
 		w->stats.c[DPN_STAT_DROP_UDP_CHECKSUM]++;
 		return ACT_DROP;
 	}
-	if (ntp_accept(w, udp, udp_len) != ACT_NTP)
-		return ACT_DROP;
 	m->l3_len = sizeof(*ip);
 	m->ol_flags = RTE_MBUF_F_TX_IPV6;
-	return ACT_NTP;
+	return ntp_accept(w, udp, udp_len);
 
 bad_header:
 	w->stats.c[DPN_STAT_DROP_IP_HEADER]++;
@@ -657,6 +657,9 @@ dpn_worker_handle_burst(struct dpn_worker *w, const struct dpn_rxq *q,
 				early_prefetch(w, acl, &pend[n_pend++]);
 				break;
 			case ACT_SLOW:
+				/* The client side needs T4 of server replies. */
+				*RTE_MBUF_DYNFIELD(m, w->rx_tsc_dynfield_offset,
+						   uint64_t *) = rx_tsc;
 				slow[nb_slow++] = m;
 				break;
 			default:

@@ -34,7 +34,8 @@
 	X(DROP_NTP_VERSION, drop_ntp_version, "NTP version 0 or above 4") \
 	X(DROP_NTP_MODE0, drop_ntp_mode0, "NTP mode 0 (reserved)") \
 	X(DROP_NTP_MODE2, drop_ntp_mode2, "NTP mode 2 (symmetric passive)") \
-	X(DROP_NTP_MODE4, drop_ntp_mode4, "NTP mode 4 (server)") \
+	X(DROP_NTP_MODE4, drop_ntp_mode4, \
+	  "NTP mode 4 (server) packets that answer none of our requests") \
 	X(DROP_NTP_MODE5, drop_ntp_mode5, "NTP mode 5 (broadcast)") \
 	X(DROP_NTP_MODE6, drop_ntp_mode6, "NTP mode 6 (control)") \
 	X(DROP_NTP_MODE7, drop_ntp_mode7, "NTP mode 7 (private)") \
