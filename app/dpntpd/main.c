@@ -209,7 +209,7 @@ prompt_main(void *arg)
 	return NULL;
 }
 
-/* The management lcore's loop: clock, slow path, signals. */
+/* The management lcore's loop: clock, slow path, neighbours, signals. */
 static void
 manage(struct dpn_refclock_system *rs)
 {
@@ -221,6 +221,7 @@ manage(struct dpn_refclock_system *rs)
 			work++;
 		}
 		work += dpn_slowpath_poll(&dataplane);
+		work += dpn_neigh_poll(&dataplane, dpn_neigh_now_ns());
 		if (hup_seen) {
 			char err[DPN_CONF_ERRLEN];
 

@@ -221,13 +221,81 @@ check_duplicate(struct conf_parser *p, const struct dpn_conf_listen *l)
 	return 0;
 }
 
-/* listen port P address ADDR/PREFIX [vlan N] */
+/* Is @p a inside @p l's prefix? */
+static bool
+in_prefix(const struct dpn_conf_listen *l, const void *a)
+{
+	const uint8_t *x = a, *net = (const uint8_t *)&l->addr;
+	unsigned int bytes = l->prefix_len / 8, bits = l->prefix_len % 8;
+
+	if (memcmp(x, net, bytes) != 0)
+		return false;
+	return bits == 0 ||
+		((x[bytes] ^ net[bytes]) & (uint8_t)(0xff << (8 - bits))) == 0;
+}
+
+/*
+ * "gateway ADDR": the next hop for destinations outside every prefix
+ * (the NTP client's upstream servers). It must be reachable without a
+ * gateway itself: inside the line's prefix, or for IPv6 link-local.
+ */
+static int
+parse_gateway(struct conf_parser *p, const char *word,
+	      struct dpn_conf_listen *l)
+{
+	char text[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN];
+	int family = strchr(word, ':') != NULL ? AF_INET6 : AF_INET;
+	bool on_link;
+
+	if (inet_pton(family, word, &l->gateway) != 1)
+		return conf_err(p, "listen: invalid gateway address '%s'",
+				 word);
+	inet_ntop(l->family, &l->addr, text, sizeof(text));
+	inet_ntop(family, &l->gateway, gw, sizeof(gw));
+	if (family != l->family)
+		return conf_err(p,
+				 "listen: gateway %s is %s but address %s is %s",
+				 gw, family_name(family), text,
+				 family_name(l->family));
+	if (family == AF_INET) {
+		uint32_t g = ntohl(l->gateway.v4.s_addr);
+
+		if (g == INADDR_ANY || IN_MULTICAST(g) || g == INADDR_BROADCAST)
+			return conf_err(p,
+					 "listen: gateway %s is not a unicast address",
+					 gw);
+		on_link = in_prefix(l, &l->gateway);
+	} else {
+		if (IN6_IS_ADDR_UNSPECIFIED(&l->gateway.v6) ||
+		    IN6_IS_ADDR_MULTICAST(&l->gateway.v6))
+			return conf_err(p,
+					 "listen: gateway %s is not a unicast address",
+					 gw);
+		on_link = in_prefix(l, &l->gateway) ||
+			IN6_IS_ADDR_LINKLOCAL(&l->gateway.v6);
+	}
+	if (memcmp(&l->gateway, &l->addr, family == AF_INET ? 4 : 16) == 0)
+		return conf_err(p, "listen: gateway %s is the address itself",
+				 gw);
+	if (!on_link)
+		return conf_err(p,
+				 family == AF_INET ?
+				 "listen: gateway %s is not inside %s/%u" :
+				 "listen: gateway %s is neither inside %s/%u nor link-local (fe80::/10)",
+				 gw, text, l->prefix_len);
+	l->has_gateway = true;
+	return 0;
+}
+
+/* listen port P address ADDR/PREFIX [vlan N] [gateway ADDR] */
 static int
 parse_listen(struct conf_parser *p, char **words, int nb_words)
 {
 	struct dpn_conf *conf = p->conf;
 	struct dpn_conf_listen l;
 	bool have_port = false, have_addr = false, have_vlan = false;
+	bool have_gw = false;
+	const char *gateway = NULL;
 	long val;
 	int i;
 
@@ -250,6 +318,8 @@ parse_listen(struct conf_parser *p, char **words, int nb_words)
 			seen = &have_addr;
 		else if (strcmp(key, "vlan") == 0)
 			seen = &have_vlan;
+		else if (strcmp(key, "gateway") == 0)
+			seen = &have_gw;
 		else
 			return conf_err(p, "listen: unexpected word '%s'",
 					 key);
@@ -270,6 +340,9 @@ parse_listen(struct conf_parser *p, char **words, int nb_words)
 		} else if (seen == &have_addr) {
 			if (parse_address(p, value, &l) < 0)
 				return -1;
+		} else if (seen == &have_gw) {
+			/* Checked against the address once both are known. */
+			gateway = value;
 		} else {
 			if (conf_ranged(p, "listen", "vlan", value,
 					 CONF_VLAN_MIN, CONF_VLAN_MAX,
@@ -283,6 +356,8 @@ parse_listen(struct conf_parser *p, char **words, int nb_words)
 		return conf_err(p, "listen: missing 'port P'");
 	if (!have_addr)
 		return conf_err(p, "listen: missing 'address ADDR/PREFIX'");
+	if (gateway != NULL && parse_gateway(p, gateway, &l) < 0)
+		return -1;
 	if (check_duplicate(p, &l) < 0)
 		return -1;
 
@@ -717,6 +792,10 @@ dpn_conf_format(const struct dpn_conf *conf, char *buf, size_t len)
 		       l->port, text, l->prefix_len);
 		if (l->vlan != 0)
 			conf_append(buf, len, &off, " vlan %u", l->vlan);
+		if (l->has_gateway) {
+			inet_ntop(l->family, &l->gateway, text, sizeof(text));
+			conf_append(buf, len, &off, " gateway %s", text);
+		}
 		conf_append(buf, len, &off, "\n");
 	}
 

@@ -13,7 +13,7 @@
  * Grammar: one directive per line, words separated by blanks, '#' starts
  * a comment. Directives known so far:
  *
- *   listen port P address ADDR/PREFIX [vlan N]
+ *   listen port P address ADDR/PREFIX [vlan N] [gateway ADDR]
  *   refclock system [stratum N] [refid ID] [precision N]
  *   restrict ...                  (see dpn_acl.h; ntpd's syntax)
  *   discard [average A] [minimum M] [monitor N]   (ntpd's)
@@ -47,6 +47,11 @@ struct dpn_conf_listen {
 	} addr;
 	uint8_t prefix_len;	/**< on-link prefix length */
 	uint16_t vlan;		/**< 0 = untagged, else 1..4094 */
+	bool has_gateway;	/**< off-link destinations go to gateway */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} gateway;		/**< same family as addr; on link */
 	unsigned int line;	/**< line it came from, for messages */
 };
 

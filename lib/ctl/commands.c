@@ -14,6 +14,7 @@
 
 #include <cmdline.h>
 #include <cmdline_parse.h>
+#include <cmdline_parse_ipaddr.h>
 #include <cmdline_parse_num.h>
 #include <cmdline_parse_string.h>
 #include <cmdline_socket.h>
@@ -246,6 +247,140 @@ dpn_ctl_show_sysinfo(FILE *f)
 	fprintf(f, "generation      %" PRIu64 "\n", s.generation);
 }
 
+static void
+neigh_header(FILE *f)
+{
+	fprintf(f, "%-4s %-39s %-4s %-17s %-10s %6s %6s\n", "port", "address",
+		"vlan", "mac", "state", "age", "probes");
+}
+
+/* One entry, as `ip neigh` would say it; age: since it last changed or
+ * was confirmed. */
+static void
+neigh_print(FILE *f, unsigned int port, const struct dpn_neigh_entry *e,
+	    uint64_t now)
+{
+	char addr[INET6_ADDRSTRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE], vlan[8];
+	bool has_mac = e->state == DPN_NEIGH_REACHABLE ||
+		e->state == DPN_NEIGH_STALE || e->state == DPN_NEIGH_PROBE;
+
+	inet_ntop(e->family, e->addr, addr, sizeof(addr));
+	if (has_mac)	/* lower case, as ip neigh and sysfs write it */
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 e->mac[0], e->mac[1], e->mac[2], e->mac[3], e->mac[4],
+			 e->mac[5]);
+	else
+		snprintf(mac, sizeof(mac), "-");
+	if (e->vlan != 0)
+		snprintf(vlan, sizeof(vlan), "%u", e->vlan);
+	else
+		snprintf(vlan, sizeof(vlan), "-");
+	fprintf(f, "%-4u %-39s %-4s %-17s %-10s %6" PRIu64 " %6u\n", port,
+		addr, vlan, mac, dpn_neigh_state_name(e->state),
+		(uint64_t)(now > e->updated_ns ?
+			   (now - e->updated_ns) / DPN_NEIGH_NS_PER_S : 0),
+		e->probes);
+}
+
+void
+dpn_ctl_show_neighbors(FILE *f)
+{
+	static __thread struct dpn_neigh_entry e[DPN_NEIGH_TABLE_SIZE];
+	uint64_t now = dpn_neigh_now_ns();
+	unsigned int pi;
+	int i, n;
+
+	neigh_header(f);
+	for (pi = 0; pi < ctl->dp->nb_ports; pi++) {
+		n = dpn_neigh_read(ctl->dp, pi, e, DPN_NEIGH_TABLE_SIZE);
+		if (n < 0)
+			fprintf(f, "port %u: table busy, try again\n", pi);
+		for (i = 0; i < n; i++)
+			neigh_print(f, pi, &e[i], now);
+	}
+}
+
+/* Port @p r's entry for its next hop, copied; false if there is none. */
+static bool
+neigh_entry_get(const struct dpn_route *r, struct dpn_neigh_entry *out)
+{
+	static __thread struct dpn_neigh_entry e[DPN_NEIGH_TABLE_SIZE];
+	size_t alen = r->family == AF_INET ? 4 : 16;
+	int i, n;
+
+	n = dpn_neigh_read(ctl->dp, r->port_index, e, DPN_NEIGH_TABLE_SIZE);
+	for (i = 0; i < n; i++)
+		if (e[i].family == r->family && e[i].vlan == r->vlan &&
+		    memcmp(e[i].addr, &r->nexthop, alen) == 0) {
+			*out = e[i];
+			return true;
+		}
+	return false;
+}
+
+int
+dpn_ctl_neigh_resolve(FILE *f, int family, const void *addr, char *err,
+		      size_t errlen)
+{
+	/* Three probes a second apart, and a second for the last answer. */
+	const unsigned int wait_ms = DPN_NEIGH_MAX_PROBES *
+		(DPN_NEIGH_RETRANS_NS / 1000000) + 1000;
+	char dst[INET6_ADDRSTRLEN], nh[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN];
+	struct dpn_neigh_entry e;
+	struct dpn_route r;
+	unsigned int waited;
+	bool found = false;
+	int ret, rc;
+
+	inet_ntop(family, addr, dst, sizeof(dst));
+	ret = dpn_neigh_request(ctl->dp, family, addr, 1000, &r, &rc);
+	if (ret != 0) {
+		snprintf(err, errlen,
+			 "the management lcore did not take the request: %s",
+			 strerror(-ret));
+		return -1;
+	}
+	if (rc == -ENETUNREACH || rc == -EINVAL) {
+		snprintf(err, errlen, rc == -EINVAL ?
+			 "%s: not a unicast address, or our own" :
+			 "%s: no listen prefix holds it and no listen line has a gateway",
+			 dst);
+		return -1;
+	}
+	inet_ntop(family, &r.nexthop, nh, sizeof(nh));
+	inet_ntop(family, &r.src, src, sizeof(src));
+	fprintf(f, "%s %s %s port %u vlan %u src %s\n", dst,
+		r.on_link ? "on link, next hop" : "via gateway", nh,
+		r.port_index, r.vlan, src);
+	/* Until the neighbour answers or is given up on. */
+	for (waited = 0; waited <= wait_ms; waited += 50) {
+		found = neigh_entry_get(&r, &e);
+		if (found && (e.state == DPN_NEIGH_REACHABLE ||
+			      e.state == DPN_NEIGH_FAILED))
+			break;
+		usleep(50 * 1000);
+	}
+	if (found) {
+		neigh_header(f);
+		neigh_print(f, r.port_index, &e, dpn_neigh_now_ns());
+	}
+	if (found && e.state == DPN_NEIGH_REACHABLE)
+		return 0;
+	if (!found && rc == -ENOSPC)
+		snprintf(err, errlen,
+			 "%s: the neighbour table is full of pending entries",
+			 nh);
+	else if (found && e.state == DPN_NEIGH_FAILED)
+		snprintf(err, errlen,
+			 "%s: no answer to %u probes (FAILED; tried again after %llu s)",
+			 nh, DPN_NEIGH_MAX_PROBES,
+			 DPN_NEIGH_FAILED_NS / DPN_NEIGH_NS_PER_S);
+	else
+		snprintf(err, errlen, "%s: not resolved after %u ms", nh,
+			 wait_ms);
+	return -1;
+}
+
 /*
  * The command table.
  */
@@ -471,6 +606,60 @@ static cmdline_parse_inst_t cmd_show_clients_n = {
 		    (void *)&tok_sc_n, NULL },
 };
 
+/* show neighbors|neigh */
+
+static void
+cmd_show_neigh_parsed(void *res, struct cmdline *cl, void *data)
+{
+	dpn_ctl_show_neighbors(ctl_out);
+}
+
+static cmdline_parse_token_string_t tok_sn_show =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, show, "show");
+static cmdline_parse_token_string_t tok_sn_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, what, "neighbors#neigh");
+
+static cmdline_parse_inst_t cmd_show_neigh = {
+	.f = cmd_show_neigh_parsed,
+	.help_str = "show neighbors|neigh: the ARP and NDP neighbour tables "
+		"(address, VLAN, MAC, state, age in s, probes)",
+	.tokens = { (void *)&tok_sn_show, (void *)&tok_sn_what, NULL },
+};
+
+/* neigh resolve ADDR */
+
+struct cmd_neigh_resolve {
+	cmdline_fixed_string_t neigh;
+	cmdline_fixed_string_t resolve;
+	cmdline_ipaddr_t addr;
+};
+
+static void
+cmd_neigh_resolve_parsed(void *res, struct cmdline *cl, void *data)
+{
+	const struct cmd_neigh_resolve *r = res;
+	char err[DPN_CONF_ERRLEN];
+
+	if (dpn_ctl_neigh_resolve(ctl_out, r->addr.family, &r->addr.addr,
+				  err, sizeof(err)) != 0)
+		ctl_fail(err);
+}
+
+static cmdline_parse_token_string_t tok_nr_neigh =
+	TOKEN_STRING_INITIALIZER(struct cmd_neigh_resolve, neigh, "neigh");
+static cmdline_parse_token_string_t tok_nr_resolve =
+	TOKEN_STRING_INITIALIZER(struct cmd_neigh_resolve, resolve, "resolve");
+static cmdline_parse_token_ipaddr_t tok_nr_addr =
+	TOKEN_IPADDR_INITIALIZER(struct cmd_neigh_resolve, addr);
+
+static cmdline_parse_inst_t cmd_neigh_resolve = {
+	.f = cmd_neigh_resolve_parsed,
+	.help_str = "neigh resolve ADDR: route ADDR, resolve its next hop "
+		"(ARP or NDP, up to 4 s) and show the neighbour entry",
+	.tokens = { (void *)&tok_nr_neigh, (void *)&tok_nr_resolve,
+		    (void *)&tok_nr_addr, NULL },
+};
+
 static void
 cmd_help_parsed(void *res, struct cmdline *cl, void *data)
 {
@@ -510,6 +699,8 @@ static cmdline_parse_ctx_t main_ctx[] = {
 	&cmd_show,
 	&cmd_show_restrict,
 	&cmd_show_clients_n,
+	&cmd_show_neigh,
+	&cmd_neigh_resolve,
 	&cmd_restrict,
 	&cmd_reload,
 	&cmd_help,

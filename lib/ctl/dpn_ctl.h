@@ -40,6 +40,17 @@ void dpn_ctl_show_sysinfo(FILE *f);
 void dpn_ctl_help(FILE *f);
 void dpn_ctl_show_restrict(FILE *f);
 void dpn_ctl_show_clients(FILE *f, unsigned int n);
+void dpn_ctl_show_neighbors(FILE *f);
+
+/**
+ * `neigh resolve ADDR`: have the management lcore route @p addr
+ * (AF_INET or AF_INET6 by @p family) and resolve its next hop, wait
+ * until the neighbour answers or fails (at most 4 s), print the route
+ * and the entry. @return 0 when the next hop's MAC is known, else -1
+ * with the reason in @p err.
+ */
+int dpn_ctl_neigh_resolve(FILE *f, int family, const void *addr, char *err,
+			  size_t errlen);
 
 /**
  * Re-read the configuration file and apply its restrict, discard lines

@@ -58,11 +58,17 @@ port_collect_addrs(struct dpn_port *p, const struct dpn_conf *conf,
 			a->v4_bcast[a->nb_v4] = l->prefix_len >= 31 ?
 				UINT32_MAX : (l->addr.v4.s_addr |
 				rte_cpu_to_be_32(UINT32_MAX >> l->prefix_len));
+			a->v4_prefix[a->nb_v4] = l->prefix_len;
+			a->v4_gw[a->nb_v4] = l->has_gateway ?
+				l->gateway.v4.s_addr : 0;
 			a->v4_vlan[a->nb_v4++] = l->vlan;
 		} else {
 			if (a->nb_v6 == DPN_MAX_ADDRS)
 				goto full;
 			memcpy(a->v6[a->nb_v6], &l->addr.v6, 16);
+			a->v6_prefix[a->nb_v6] = l->prefix_len;
+			if (l->has_gateway)
+				memcpy(a->v6_gw[a->nb_v6], &l->gateway.v6, 16);
 			a->v6_vlan[a->nb_v6++] = l->vlan;
 		}
 	}
@@ -364,6 +370,11 @@ dpn_dataplane_init(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 	ret = workers_create(dp, conf, lcores, nb_workers, err, errlen);
 	if (ret != 0)
 		return ret;
+	ret = dpn_neigh_init(dp);
+	if (ret != 0) {
+		snprintf(err, errlen, "out of memory for the neighbour tables");
+		return ret;
+	}
 	ret = dpn_dataplane_set_acl(dp, &conf->acl, &conf->discard, err,
 				    errlen);
 	if (ret != 0)
@@ -486,6 +497,7 @@ dpn_dataplane_fini(struct dpn_dataplane *dp)
 	}
 	rte_free(dp->qsbr);
 	dp->qsbr = NULL;
+	dpn_neigh_fini(dp);
 	dp->nb_workers = 0;
 	dp->nb_ports = 0;
 }

@@ -5,7 +5,13 @@
  * addresses a port serves, so that `ip neigh` and `ping` work against
  * the server. Answers are built in place and handed back to the worker
  * that received the request, which sends them on its own TX queue.
+ *
+ * What ARP and NDP tell about the sender also goes to the neighbour
+ * tables (neigh.c): requests and solicitations for our addresses, and
+ * ARP replies and neighbour advertisements, which need no answer.
  */
+
+#include <sys/socket.h>
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
@@ -20,9 +26,25 @@
 #define ICMP6_ECHO_REPLY 129
 #define ND_NEIGHBOR_SOLICIT 135
 #define ND_NEIGHBOR_ADVERT 136
+#define ND_OPT_SOURCE_LLADDR 1
 #define ND_OPT_TARGET_LLADDR 2
 #define ND_NA_FLAG_SOLICITED 0x40000000u
 #define ND_NA_FLAG_OVERRIDE 0x20000000u
+
+/* What became of a packet passed up. */
+enum slow_verdict {
+	SLOW_IGNORE,	/* nothing to do: freed, slow_ignored */
+	SLOW_HEARD,	/* learnt from, no answer: freed, neigh_heard */
+	SLOW_ANSWER,	/* answered in place: back to the worker */
+};
+
+/* The neighbour table a port's packets teach. */
+struct slow_ctx {
+	struct dpn_dataplane *dp;
+	struct dpn_stats *st;
+	const struct dpn_port *port;
+	unsigned int port_index;
+};
 
 /* ICMPv6 header plus the NS/NA body: flags/reserved and target. */
 struct nd_msg {
@@ -66,22 +88,44 @@ l2_reply(struct rte_mbuf *m, const struct dpn_port *port)
 		RTE_MBUF_F_TX_VLAN : 0;
 }
 
+/* A sender address worth a neighbour entry (not 0/8, multicast...). */
 static bool
-arp_answer(struct dpn_stats *st, const struct dpn_port *port,
-	   struct rte_mbuf *m)
+v4_unicast(uint32_t a)
 {
+	a = rte_be_to_cpu_32(a);
+	return (a >> 24) != 0 && (a >> 24) != 127 && a < 0xe0000000;
+}
+
+static enum slow_verdict
+arp_answer(const struct slow_ctx *c, struct rte_mbuf *m)
+{
+	const struct dpn_port *port = c->port;
 	struct rte_arp_hdr *arp;
+	uint16_t vlan = pkt_vlan(m);
 	uint32_t asked;
+	bool request;
 
 	if (m->data_len < m->l2_len + sizeof(*arp))
-		return false;
+		return SLOW_IGNORE;
 	arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, m->l2_len);
 	if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
 	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
-	    arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
-	    !dpn_addrs_has_v4(&port->addrs, arp->arp_data.arp_tip,
-			      pkt_vlan(m)))
-		return false;
+	    !dpn_addrs_has_v4(&port->addrs, arp->arp_data.arp_tip, vlan))
+		return SLOW_IGNORE;
+	request = arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	if (!request &&
+	    arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REPLY))
+		return SLOW_IGNORE;
+
+	/* Whoever asks for us or answers us is on the link (RFC 826). */
+	if (v4_unicast(arp->arp_data.arp_sip) &&
+	    rte_is_unicast_ether_addr(&arp->arp_data.arp_sha))
+		dpn_neigh_learn(c->dp, c->port_index, AF_INET,
+				&arp->arp_data.arp_sip, vlan,
+				&arp->arp_data.arp_sha,
+				request ? DPN_NEIGH_HEARD : DPN_NEIGH_ANSWERED);
+	if (!request)
+		return SLOW_HEARD;
 
 	asked = arp->arp_data.arp_tip;
 	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
@@ -89,8 +133,8 @@ arp_answer(struct dpn_stats *st, const struct dpn_port *port,
 	arp->arp_data.arp_sha = port->mac;
 	arp->arp_data.arp_tip = arp->arp_data.arp_sip;
 	arp->arp_data.arp_sip = asked;
-	st->c[DPN_STAT_ARP_REPLIES]++;
-	return true;
+	c->st->c[DPN_STAT_ARP_REPLIES]++;
+	return SLOW_ANSWER;
 }
 
 static bool
@@ -129,20 +173,75 @@ icmp6_finish(struct rte_ipv6_hdr *ip, struct rte_mbuf *m, unsigned int len)
 	m->data_len = m->pkt_len = m->l2_len + sizeof(*ip) + len;
 }
 
-static bool
-icmp6_answer(struct dpn_stats *st, const struct dpn_port *port,
-	     struct rte_mbuf *m)
+/*
+ * The link-layer address option of type @p type in an NS or NA of
+ * @p len bytes (ICMPv6 header on), or NULL. Options are checked for
+ * size as RFC 4861 4.6 says; a zero length ends the search.
+ */
+static const struct nd_opt_lladdr *
+nd_find_lladdr(const struct nd_msg *nd, unsigned int len, uint8_t type)
 {
+	const uint8_t *p = (const uint8_t *)(nd + 1);
+	const uint8_t *end = (const uint8_t *)nd + len;
+
+	while (p + 2 <= end) {
+		unsigned int olen = p[1] * 8u;
+
+		if (olen == 0 || p + olen > end)
+			return NULL;
+		if (p[0] == type && olen >= sizeof(struct nd_opt_lladdr))
+			return (const struct nd_opt_lladdr *)p;
+		p += olen;
+	}
+	return NULL;
+}
+
+/* A neighbour advertisement (RFC 4861 7.1.2): learn, never answer. */
+static enum slow_verdict
+nd_advert_heard(const struct slow_ctx *c, struct rte_mbuf *m,
+		const struct rte_ipv6_hdr *ip, const struct nd_msg *nd,
+		unsigned int len)
+{
+	const struct nd_opt_lladdr *opt;
+	struct rte_ether_addr mac;
+	uint32_t flags = rte_be_to_cpu_32(nd->flags);
+
+	if (nd->code != 0 || ip->hop_limits != 255 || len < sizeof(*nd) ||
+	    nd->target[0] == 0xff)
+		return SLOW_IGNORE;
+	opt = nd_find_lladdr(nd, len, ND_OPT_TARGET_LLADDR);
+	if (opt != NULL)
+		memcpy(mac.addr_bytes, opt->mac, RTE_ETHER_ADDR_LEN);
+	else	/* Allowed for unicast solicitations: the sender's MAC. */
+		rte_ether_addr_copy(&rte_pktmbuf_mtod(m,
+			const struct rte_ether_hdr *)->src_addr, &mac);
+	if (!rte_is_unicast_ether_addr(&mac))
+		return SLOW_IGNORE;
+	if (flags & ND_NA_FLAG_SOLICITED)
+		dpn_neigh_learn(c->dp, c->port_index, AF_INET6, nd->target,
+				pkt_vlan(m), &mac, DPN_NEIGH_ANSWERED);
+	else if ((flags & ND_NA_FLAG_OVERRIDE) && opt != NULL)
+		dpn_neigh_learn(c->dp, c->port_index, AF_INET6, nd->target,
+				pkt_vlan(m), &mac, DPN_NEIGH_ANNOUNCED);
+	return SLOW_HEARD;
+}
+
+static enum slow_verdict
+icmp6_answer(const struct slow_ctx *c, struct rte_mbuf *m)
+{
+	const struct dpn_port *port = c->port;
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m,
 		struct rte_ipv6_hdr *, m->l2_len);
 	struct nd_msg *nd = (struct nd_msg *)(ip + 1);
 	struct nd_opt_lladdr *opt = (struct nd_opt_lladdr *)(nd + 1);
+	const struct nd_opt_lladdr *sll;
 	unsigned int len = rte_be_to_cpu_16(ip->payload_len);
 	static const uint8_t unspecified[16];
+	struct rte_ether_addr mac;
 	uint8_t a[16];
 
 	if (len < 8)
-		return false;
+		return SLOW_IGNORE;
 	if (nd->type == ICMP6_ECHO_REQUEST && nd->code == 0 &&
 	    dpn_addrs_has_v6(&port->addrs, ip->dst_addr, pkt_vlan(m))) {
 		nd->type = ICMP6_ECHO_REPLY;
@@ -151,18 +250,29 @@ icmp6_answer(struct dpn_stats *st, const struct dpn_port *port,
 		memcpy(ip->dst_addr, a, 16);
 		ip->hop_limits = 64;
 		icmp6_finish(ip, m, len);
-		st->c[DPN_STAT_ICMP_ECHO_REPLIES]++;
-		return true;
+		c->st->c[DPN_STAT_ICMP_ECHO_REPLIES]++;
+		return SLOW_ANSWER;
 	}
+	if (nd->type == ND_NEIGHBOR_ADVERT)
+		return nd_advert_heard(c, m, ip, nd, len);
 	/* RFC 4861 7.1.1: hop limit 255 proves the sender is on link. */
 	if (nd->type != ND_NEIGHBOR_SOLICIT || nd->code != 0 ||
 	    len < sizeof(*nd) || ip->hop_limits != 255 ||
 	    memcmp(ip->src_addr, unspecified, 16) == 0 ||
 	    !dpn_addrs_has_v6(&port->addrs, nd->target, pkt_vlan(m)))
-		return false;
+		return SLOW_IGNORE;
+	/* RFC 4861 7.2.3: the solicitation's source link-layer option. */
+	sll = nd_find_lladdr(nd, len, ND_OPT_SOURCE_LLADDR);
+	if (sll != NULL && ip->src_addr[0] != 0xff) {
+		memcpy(mac.addr_bytes, sll->mac, RTE_ETHER_ADDR_LEN);
+		if (rte_is_unicast_ether_addr(&mac))
+			dpn_neigh_learn(c->dp, c->port_index, AF_INET6,
+					ip->src_addr, pkt_vlan(m), &mac,
+					DPN_NEIGH_HEARD);
+	}
 	if (rte_pktmbuf_tailroom(m) + m->data_len <
 	    m->l2_len + sizeof(*ip) + sizeof(*nd) + sizeof(*opt))
-		return false;
+		return SLOW_IGNORE;
 
 	nd->type = ND_NEIGHBOR_ADVERT;
 	nd->flags = rte_cpu_to_be_32(ND_NA_FLAG_SOLICITED |
@@ -174,8 +284,8 @@ icmp6_answer(struct dpn_stats *st, const struct dpn_port *port,
 	memcpy(ip->src_addr, nd->target, 16);
 	ip->hop_limits = 255;
 	icmp6_finish(ip, m, sizeof(*nd) + sizeof(*opt));
-	st->c[DPN_STAT_NDP_ADVERTS]++;
-	return true;
+	c->st->c[DPN_STAT_NDP_ADVERTS]++;
+	return SLOW_ANSWER;
 }
 
 /* The workers pass up UDP only for servers' replies to our client. */
@@ -195,12 +305,12 @@ is_udp(const struct rte_mbuf *m)
 	return false;
 }
 
-/* Build the answer in place; false if the packet needs none. */
-static bool
-slow_answer(struct dpn_stats *st, const struct dpn_port *port,
-	    struct rte_mbuf *m)
+/* Learn from the packet, and build the answer in place if it needs one. */
+static enum slow_verdict
+slow_answer(const struct slow_ctx *c, struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eth;
+	enum slow_verdict v;
 	uint16_t type;
 
 	if (m->l2_len == sizeof(*eth) + sizeof(struct rte_vlan_hdr))
@@ -211,20 +321,20 @@ slow_answer(struct dpn_stats *st, const struct dpn_port *port,
 			->ether_type;
 
 	if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
-		if (!arp_answer(st, port, m))
-			return false;
+		v = arp_answer(c, m);
 	} else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
 		if (!icmp4_answer(m))
-			return false;
-		st->c[DPN_STAT_ICMP_ECHO_REPLIES]++;
+			return SLOW_IGNORE;
+		c->st->c[DPN_STAT_ICMP_ECHO_REPLIES]++;
+		v = SLOW_ANSWER;
 	} else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
-		if (!icmp6_answer(st, port, m))
-			return false;
+		v = icmp6_answer(c, m);
 	} else {
-		return false;
+		return SLOW_IGNORE;
 	}
-	l2_reply(m, port);
-	return true;
+	if (v == SLOW_ANSWER)
+		l2_reply(m, c->port);
+	return v;
 }
 
 unsigned int
@@ -238,12 +348,16 @@ dpn_slowpath_poll(struct dpn_dataplane *dp)
 
 		for (qi = 0; qi < w->nb_rxq; qi++) {
 			struct dpn_rxq *q = &w->rxq[qi];
+			struct slow_ctx c = { .dp = dp, .st = &dp->mgmt_stats,
+				.port = q->port,
+				.port_index = q->port - dp->ports };
 
 			n = rte_ring_sc_dequeue_burst(q->to_mgmt,
 						      (void **)pkts,
 						      DPN_BURST, NULL);
 			for (i = 0; i < n; i++) {
 				struct rte_mbuf *m = pkts[i];
+				enum slow_verdict v;
 
 				if (is_udp(m)) {
 					if (dp->ntp_reply == NULL) {
@@ -251,16 +365,18 @@ dpn_slowpath_poll(struct dpn_dataplane *dp)
 						rte_pktmbuf_free(m);
 					} else {
 						dp->ntp_reply(dp->ntp_reply_arg,
-							      q->port - dp->ports,
-							      m);
+							      c.port_index, m);
 					}
 					continue;
 				}
-				if (!slow_answer(&dp->mgmt_stats, q->port, m) ||
-				    rte_ring_sp_enqueue(q->from_mgmt, m) != 0) {
-					dp->mgmt_stats.c[DPN_STAT_SLOW_IGNORED]++;
-					rte_pktmbuf_free(m);
-				}
+				v = slow_answer(&c, m);
+				if (v == SLOW_ANSWER &&
+				    rte_ring_sp_enqueue(q->from_mgmt, m) == 0)
+					continue;
+				dp->mgmt_stats.c[v == SLOW_HEARD ?
+					DPN_STAT_NEIGH_HEARD :
+					DPN_STAT_SLOW_IGNORED]++;
+				rte_pktmbuf_free(m);
 			}
 			total += n;
 		}

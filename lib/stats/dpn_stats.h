@@ -78,7 +78,17 @@
 	X(ICMP_ECHO_REPLIES, icmp_echo_replies, \
 	  "ICMP and ICMPv6 echo replies sent") \
 	X(SLOW_IGNORED, slow_ignored, \
-	  "ARP/NDP/ICMP packets that needed no answer")
+	  "ARP/NDP/ICMP packets that needed no answer") \
+	X(NEIGH_HEARD, neigh_heard, \
+	  "ARP replies and neighbour advertisements learnt from") \
+	X(NEIGH_UPDATES, neigh_updates, \
+	  "neighbour table entries created or changed by what was heard") \
+	X(NEIGH_PROBES, neigh_probes, \
+	  "ARP requests and neighbour solicitations sent") \
+	X(MGMT_TX, mgmt_tx, \
+	  "frames built by the management lcore handed to a worker") \
+	X(MGMT_TX_FAILED, mgmt_tx_failed, \
+	  "frames of the management lcore dropped (ring full, no mbuf)")
 
 enum dpn_stats_id {
 #define DPN_STATS_ENUM(id, name, help) DPN_STAT_##id,
