@@ -174,7 +174,7 @@ struct gen {
 	uint64_t foreign;		/* not a reply to us at all */
 	/* Time: TSC -> UTC from the host clock, and the NIC's clock. */
 	struct dpn_refclock_system ref;
-	struct dpn_clock clock;
+	struct dpn_clock_tracker tracker;	/* TSC -> host clock */
 	struct dpn_clock_snapshot snap;
 	bool hw_ts;
 	int ts_off;
@@ -412,14 +412,25 @@ parse_args(int argc, char **argv, struct options *o)
 
 /* ---- time ---- */
 
+/* Follow the host clock as dpntpd's `refclock system` does. */
+static void
+clock_sample(struct gen *g)
+{
+	uint64_t tsc;
+	int64_t real;
+
+	if (dpn_refclock_system_sample(&g->ref, &tsc, &real))
+		dpn_clock_tracker_sample(&g->tracker, tsc, real);
+	g->snap.tsc = g->tracker.model;
+}
+
 static void
 clock_poll(struct gen *g, uint64_t now_tsc)
 {
 	if (now_tsc < g->next_clock_tsc)
 		return;
 	g->next_clock_tsc = now_tsc + rte_get_tsc_hz() / 10;
-	dpn_refclock_system_poll(&g->ref, &g->clock);
-	dpn_clock_read(&g->clock, &g->snap);
+	clock_sample(g);
 	if (g->hw_ts && dpn_nic_clock_update(&g->nic, g->port_id,
 					     &g->snap.tsc, &g->nic_model) != 0)
 		g->hw_ts = false;
@@ -937,9 +948,9 @@ main(int argc, char **argv)
 	if (g.steps == NULL || port_init(&g) != 0)
 		goto fail;
 	dpn_refclock_system_init(&g.ref, &rc);
-	dpn_clock_init(&g.clock);
-	dpn_refclock_system_poll(&g.ref, &g.clock);
-	dpn_clock_read(&g.clock, &g.snap);
+	dpn_clock_tracker_init(&g.tracker, rte_get_tsc_hz());
+	dpn_clock_tracker_sample(&g.tracker, g.ref.seed_tsc, g.ref.seed_ns);
+	clock_sample(&g);
 	clock_poll(&g, rte_rdtsc());
 	if (resolve_server(&g) != 0)
 		goto fail;

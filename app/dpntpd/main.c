@@ -26,6 +26,7 @@
 #include "dpn_ctl.h"
 #include "dpn_dataplane.h"
 #include "dpn_refclock.h"
+#include "dpn_sync.h"
 
 #define IDLE_SLEEP_US 100
 
@@ -38,6 +39,7 @@ struct app_opts {
 	const char *config;
 	const char *ctl_socket;
 	bool interactive;
+	bool allow_big_step;		/* -g, as ntpd */
 	unsigned int nb_workers;	/* 0 = one per EAL worker lcore */
 	unsigned int nb_lcores;		/* from --workers */
 	unsigned int lcores[RTE_MAX_LCORE];
@@ -65,6 +67,8 @@ usage(const char *prog)
 	       "                         'none' for no socket)\n"
 	       "  --nb-workers N         worker lcores (default: every EAL worker lcore)\n"
 	       "  --workers LIST         worker lcores by id, e.g. 1,2,5\n"
+	       "  -g, --allow-big-step   accept a first offset above the panic\n"
+	       "                         threshold (tinker panic), as ntpd -g\n"
 	       "  -h, --help             this text\n",
 	       prog, DPN_CTL_DEFAULT_SOCKET);
 }
@@ -112,6 +116,7 @@ parse_args(struct app_opts *o, int argc, char **argv)
 		{ "control-socket", required_argument, NULL, 's' },
 		{ "nb-workers", required_argument, NULL, 'n' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "allow-big-step", no_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -119,7 +124,7 @@ parse_args(struct app_opts *o, int argc, char **argv)
 
 	o->ctl_socket = DPN_CTL_DEFAULT_SOCKET;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "ih", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "igh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			o->config = optarg;
@@ -145,6 +150,9 @@ parse_args(struct app_opts *o, int argc, char **argv)
 					optarg);
 				return -1;
 			}
+			break;
+		case 'g':
+			o->allow_big_step = true;
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -211,15 +219,12 @@ prompt_main(void *arg)
 
 /* The management lcore's loop: clock, slow path, neighbours, signals. */
 static void
-manage(struct dpn_refclock_system *rs)
+manage(struct dpn_sync *sy)
 {
 	while (!dataplane.quit) {
 		unsigned int work = 0;
 
-		if (dpn_refclock_system_poll(rs, dataplane.clock) != 0) {
-			dpn_nic_clock_poll(&dataplane);
-			work++;
-		}
+		work += dpn_sync_poll(sy);
 		work += dpn_slowpath_poll(&dataplane);
 		work += dpn_neigh_poll(&dataplane, dpn_neigh_now_ns());
 		if (hup_seen) {
@@ -244,6 +249,7 @@ main(int argc, char **argv)
 {
 	static struct dpn_conf conf;
 	static struct app_opts opts;
+	static struct dpn_sync sync;
 	struct dpn_refclock_system rs;
 	struct dpn_ctl_ctx ctx;
 	pthread_t prompt_thread;
@@ -281,14 +287,20 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	dpn_refclock_system_init(&rs, &conf.refclock_system);
-	dpn_refclock_system_poll(&rs, dataplane.clock);
-	APP_LOG(INFO, "reference: %s, precision %d",
-		conf.refclock_system.enabled ? "system clock" :
-		"none (serving unsynchronized: leap 3, stratum 16)",
-		rs.precision);
+	if (dpn_sync_init(&sync, &dataplane, &conf, &rs, opts.allow_big_step,
+			  err, sizeof(err)) != 0) {
+		fprintf(stderr, "dpntpd: %s\n", err);
+		dpn_dataplane_fini(&dataplane);
+		goto fail;
+	}
+	APP_LOG(INFO, "reference: %s; %u server/pool line(s); precision %d",
+		conf.refclock_system.enabled ? "system clock" : "none",
+		conf.nb_servers, rs.precision);
+	if (!conf.refclock_system.enabled && conf.nb_servers == 0)
+		APP_LOG(WARNING, "no refclock and no server: serving unsynchronized (leap 3, stratum 16)");
 
 	ctx = (struct dpn_ctl_ctx){ .dp = &dataplane, .conf = &conf,
-		.config_path = opts.config, .refclock = &rs };
+		.config_path = opts.config, .refclock = &rs, .sync = &sync };
 	dpn_ctl_init(&ctx);
 	if (opts.ctl_socket != NULL &&
 	    dpn_ctl_sock_start(opts.ctl_socket, err, sizeof(err)) != 0) {
@@ -307,10 +319,11 @@ main(int argc, char **argv)
 		rte_ctrl_thread_create(&prompt_thread, "dpntp-prompt", NULL,
 				       prompt_main, NULL);
 
-	manage(&rs);
+	manage(&sync);
 
 	APP_LOG(INFO, "stopping");
 	rte_eal_mp_wait_lcore();
+	dpn_sync_fini(&sync);
 	dpn_ctl_sock_stop();
 	dpn_dataplane_fini(&dataplane);
 	dpn_conf_free(&conf);

@@ -211,40 +211,13 @@ dpn_ctl_show_config(FILE *f)
 void
 dpn_ctl_show_sysinfo(FILE *f)
 {
-	struct dpn_clock_snapshot s;
-	const struct dpn_refclock_system *rs = ctl->refclock;
-	const struct dpn_ntp_sysinfo *si = &s.sysinfo;
-	uint32_t refid;
-	char id[5];
-	int i;
+	dpn_sync_show_sysinfo(ctl->sync, f);
+}
 
-	dpn_clock_read(ctl->dp->clock, &s);
-	refid = __builtin_bswap32(si->refid);
-	for (i = 0; i < 4; i++) {
-		char c = (char)(refid >> (24 - 8 * i));
-
-		id[i] = (c >= 0x20 && c < 0x7f) ? c : '\0';
-	}
-	id[4] = '\0';
-	fprintf(f, "synchronized    %s\n", s.synced ? "yes" : "no");
-	fprintf(f, "reference       %s\n",
-		rs->conf.enabled ? "system" : "none");
-	fprintf(f, "leap            %u\n", si->leap);
-	fprintf(f, "stratum         %u\n", si->stratum);
-	fprintf(f, "refid           %s\n", id);
-	fprintf(f, "precision       %d\n", si->precision);
-	fprintf(f, "root_delay_ns   %" PRId64 "\n",
-		dpn_ntp_short_to_ns(__builtin_bswap32(si->root_delay)));
-	fprintf(f, "root_disp_ns    %" PRId64 "\n",
-		dpn_ntp_short_to_ns(__builtin_bswap32(si->root_disp)));
-	fprintf(f, "offset_ns       %" PRId64 "\n", rs->tracker.last_offset_ns);
-	fprintf(f, "jitter_ns       %.0f\n", rs->tracker.jitter_ns);
-	fprintf(f, "frequency_ppm   %.3f\n",
-		(rs->tracker.ns_per_tick / rs->tracker.nominal_ns_per_tick -
-		 1.0) * 1e6);
-	fprintf(f, "samples         %" PRIu64 "\n", rs->samples);
-	fprintf(f, "steps           %" PRIu64 "\n", rs->tracker.steps);
-	fprintf(f, "generation      %" PRIu64 "\n", s.generation);
+void
+dpn_ctl_show_peers(FILE *f)
+{
+	dpn_sync_show_peers(ctl->sync, f);
 }
 
 static void
@@ -473,6 +446,8 @@ cmd_show_parsed(void *res, struct cmdline *cl, void *data)
 		dpn_ctl_show_stats(ctl_out);
 	else if (strcmp(what, "config") == 0)
 		dpn_ctl_show_config(ctl_out);
+	else if (strcmp(what, "peers") == 0)
+		dpn_ctl_show_peers(ctl_out);
 	else
 		dpn_ctl_show_sysinfo(ctl_out);
 }
@@ -480,12 +455,14 @@ cmd_show_parsed(void *res, struct cmdline *cl, void *data)
 static cmdline_parse_token_string_t tok_s_show =
 	TOKEN_STRING_INITIALIZER(struct cmd_show, show, "show");
 static cmdline_parse_token_string_t tok_s_what =
-	TOKEN_STRING_INITIALIZER(struct cmd_show, what, "stats#config#sysinfo");
+	TOKEN_STRING_INITIALIZER(struct cmd_show, what,
+				  "stats#config#sysinfo#peers");
 
 static cmdline_parse_inst_t cmd_show = {
 	.f = cmd_show_parsed,
-	.help_str = "show stats|config|sysinfo: request counters per lcore, "
-		"the configuration in use, the served clock",
+	.help_str = "show stats|config|sysinfo|peers: request counters per lcore, "
+		"the configuration in use, the served clock (ntpq -c rv), the "
+		"sources (ntpq -p)",
 	.tokens = { (void *)&tok_s_show, (void *)&tok_s_what, NULL },
 };
 

@@ -15,6 +15,7 @@
 #include "dpn_ctl_proto.h"
 #include "dpn_dataplane.h"
 #include "dpn_refclock.h"
+#include "dpn_sync.h"
 
 
 /** What the commands look at. Owned by the daemon. */
@@ -23,6 +24,7 @@ struct dpn_ctl_ctx {
 	struct dpn_conf *conf;		/**< restrict/discard change on reload */
 	const char *config_path;
 	struct dpn_refclock_system *refclock;
+	struct dpn_sync *sync;		/**< sources, selection, clock */
 };
 
 /** Bind the command table to the daemon's state. */
@@ -37,6 +39,7 @@ int dpn_ctl_show_port_info(FILE *f, int port);
 void dpn_ctl_show_stats(FILE *f);
 void dpn_ctl_show_config(FILE *f);
 void dpn_ctl_show_sysinfo(FILE *f);
+void dpn_ctl_show_peers(FILE *f);
 void dpn_ctl_help(FILE *f);
 void dpn_ctl_show_restrict(FILE *f);
 void dpn_ctl_show_clients(FILE *f, unsigned int n);

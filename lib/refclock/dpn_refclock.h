@@ -14,7 +14,6 @@
 
 #include <stdint.h>
 
-#include "dpn_clock.h"
 #include "dpn_conf.h"
 
 /** Sample the reference this often (management loop). */
@@ -22,23 +21,28 @@
 
 struct dpn_refclock_system {
 	struct dpn_conf_refclock_system conf;
-	struct dpn_clock_tracker tracker;
 	int precision;			/**< log2 s, measured or configured */
 	int64_t next_poll_ns;		/**< CLOCK_MONOTONIC deadline */
 	uint64_t samples;
 	int64_t last_read_ns;		/**< how long the best read took */
+	uint64_t seed_tsc;		/**< the reading taken at init */
+	int64_t seed_ns;
 };
 
-/** Prepare from the `refclock system` line; measures precision. */
+/**
+ * Prepare from the `refclock system` line: read the host clock once (the
+ * seed of the server clock, also without the directive) and measure the
+ * precision of reading the server clock.
+ */
 void dpn_refclock_system_init(struct dpn_refclock_system *rs,
 			      const struct dpn_conf_refclock_system *conf);
 
 /**
- * Take a sample when one is due and publish a new snapshot to @p clock
- * (which must only be written by the caller's lcore). Returns 1 when it
- * published, 0 when nothing was due.
+ * When a sample is due (and the directive is there), read the TSC and
+ * CLOCK_REALTIME at the same instant into @p tsc and @p real_ns.
+ * @return 1 when it took a sample, 0 when none was due.
  */
-int dpn_refclock_system_poll(struct dpn_refclock_system *rs,
-			     struct dpn_clock *clock);
+int dpn_refclock_system_sample(struct dpn_refclock_system *rs,
+			       uint64_t *tsc, int64_t *real_ns);
 
 #endif /* DPN_REFCLOCK_H */

@@ -4,9 +4,10 @@
  *
  * Each sample reads the TSC on both sides of clock_gettime() and keeps
  * the tightest of a few tries, so the pair is accurate to a few tens of
- * nanoseconds. Without the directive the model is still seeded once from
- * the host clock so that timestamps are meaningful, but the server says
- * it is unsynchronized.
+ * nanoseconds. Without the directive the server clock is still seeded
+ * once from the host clock so that timestamps are meaningful. What the
+ * samples do to the server clock is lib/sync's business: the reference
+ * is one source among the upstream servers.
  */
 
 #include <string.h>
@@ -14,10 +15,10 @@
 
 #include <rte_cycles.h>
 
+#include "dpn_clock.h"
 #include "dpn_refclock.h"
 
 #define SAMPLE_TRIES 5
-#define ROOT_DISP_FLOOR_NS 1000	/* what we add for reading the host clock */
 
 static int64_t
 ts_ns(const struct timespec *ts)
@@ -75,63 +76,38 @@ measure_read_ns(const struct dpn_clock_model *m)
 	return (double)(t1 - t0) / 1000.0 * 1e9 / (double)rte_get_tsc_hz();
 }
 
-static void
-publish(struct dpn_refclock_system *rs, struct dpn_clock *clock)
-{
-	struct dpn_clock_snapshot snap;
-	const struct dpn_clock_tracker *t = &rs->tracker;
-	bool synced = rs->conf.enabled;
-	int64_t disp;
-
-	dpn_clock_read(clock, &snap);
-	snap.tsc = t->model;
-	/* Root dispersion: what we know of our error against the host. */
-	disp = ROOT_DISP_FLOOR_NS + (int64_t)t->jitter_ns +
-		(t->last_offset_ns < 0 ? -t->last_offset_ns :
-		 t->last_offset_ns);
-	snap.synced = synced;
-	dpn_ntp_sysinfo_set(&snap.sysinfo, synced, DPN_NTP_LEAP_NONE,
-			    rs->conf.stratum, rs->precision, 0, disp,
-			    dpn_ntp_refid_from_str(rs->conf.refid),
-			    t->last_sample_ns);
-	dpn_clock_publish(clock, &snap);
-}
-
 void
 dpn_refclock_system_init(struct dpn_refclock_system *rs,
 			 const struct dpn_conf_refclock_system *conf)
 {
-	uint64_t tsc;
-	int64_t real;
+	struct dpn_clock_model m;
 
 	memset(rs, 0, sizeof(*rs));
 	rs->conf = *conf;
-	dpn_clock_tracker_init(&rs->tracker, rte_get_tsc_hz());
-	sample_pair(&tsc, &real);
-	dpn_clock_tracker_sample(&rs->tracker, tsc, real);
+	sample_pair(&rs->seed_tsc, &rs->seed_ns);
+	dpn_clock_model_set(&m, rs->seed_tsc, rs->seed_ns,
+			    1e9 / (double)rte_get_tsc_hz());
 	rs->precision = conf->precision != 0 ? conf->precision :
-		dpn_clock_precision_log2(measure_read_ns(&rs->tracker.model));
+		dpn_clock_precision_log2(measure_read_ns(&m));
 	rs->next_poll_ns = mono_ns();
 }
 
 int
-dpn_refclock_system_poll(struct dpn_refclock_system *rs,
-			 struct dpn_clock *clock)
+dpn_refclock_system_sample(struct dpn_refclock_system *rs, uint64_t *tsc,
+			   int64_t *real_ns)
 {
-	int64_t now = mono_ns(), real;
-	uint64_t tsc, spread;
+	int64_t now;
+	uint64_t spread;
 
+	if (!rs->conf.enabled)
+		return 0;
+	now = mono_ns();
 	if (now < rs->next_poll_ns)
 		return 0;
 	rs->next_poll_ns = now + DPN_REFCLOCK_SYSTEM_INTERVAL_NS;
-	/* Unconfigured: keep the seed model, say unsynchronized. */
-	if (rs->conf.enabled) {
-		spread = sample_pair(&tsc, &real);
-		dpn_clock_tracker_sample(&rs->tracker, tsc, real);
-		rs->last_read_ns = (int64_t)((double)spread * 1e9 /
-					     (double)rte_get_tsc_hz());
-		rs->samples++;
-	}
-	publish(rs, clock);
+	spread = sample_pair(tsc, real_ns);
+	rs->last_read_ns = (int64_t)((double)spread * 1e9 /
+				     (double)rte_get_tsc_hz());
+	rs->samples++;
 	return 1;
 }

@@ -88,7 +88,17 @@
 	X(MGMT_TX, mgmt_tx, \
 	  "frames built by the management lcore handed to a worker") \
 	X(MGMT_TX_FAILED, mgmt_tx_failed, \
-	  "frames of the management lcore dropped (ring full, no mbuf)")
+	  "frames of the management lcore dropped (ring full, no mbuf)") \
+	X(NTP_UPSTREAM_REQUESTS, ntp_upstream_requests, \
+	  "client requests sent to upstream servers") \
+	X(NTP_UPSTREAM_UNSENT, ntp_upstream_unsent, \
+	  "polls of upstream servers that could not be sent (no route, " \
+	  "next hop not answering, no mbuf, ring full)") \
+	X(NTP_UPSTREAM_REPLIES, ntp_upstream_replies, \
+	  "upstream servers' replies accepted") \
+	X(NTP_UPSTREAM_BAD, ntp_upstream_bad, \
+	  "upstream servers' replies refused (bogus, duplicate, KoD, " \
+	  "unsynchronized, malformed)")
 
 enum dpn_stats_id {
 #define DPN_STATS_ENUM(id, name, help) DPN_STAT_##id,

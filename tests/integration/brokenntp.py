@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""A deliberately broken NTP server for the load generator's tests: it
+"""A deliberately broken NTP server. For the load generator's tests it
 answers client requests correctly but drops every tenth one, so a
-generator must report 10 % loss. Runs until killed or --seconds pass.
+generator must report 10 % loss; for the upstream tests it serves a
+time off by --offset seconds (a falseticker), or a correct one with
+--drop-every 0. Runs until killed or --seconds pass.
 
-  brokenntp.py --bind 198.18.0.1 [--drop-every 10] [--seconds 60]
+  brokenntp.py --bind 198.18.0.1 [--drop-every 10] [--offset 0.0]
+               [--seconds 60]
 """
 import argparse
 import socket
@@ -23,6 +26,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bind", required=True)
     ap.add_argument("--drop-every", type=int, default=10)
+    ap.add_argument("--offset", type=float, default=0.0)
     ap.add_argument("--seconds", type=float, default=60)
     a = ap.parse_args()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -36,16 +40,16 @@ def main():
             data, peer = s.recvfrom(512)
         except socket.timeout:
             continue
-        t2 = time.time()
+        t2 = time.time() + a.offset
         if len(data) < 48 or data[0] & 7 != 3:
             continue
         n += 1
-        if n % a.drop_every == 0:
+        if a.drop_every > 0 and n % a.drop_every == 0:
             continue
         hdr = struct.pack("!BBbbIII", (4 << 3) | 4, 1, data[2], -20, 0, 0,
                           struct.unpack("!I", b"TEST")[0])
-        reply = hdr + struct.pack("!QQQQ", ntp_ts(t2), struct.unpack(
-            "!Q", data[40:48])[0], ntp_ts(t2), ntp_ts(time.time()))
+        reply = hdr + struct.pack("!QQQQ", ntp_ts(t2 - 16), struct.unpack(
+            "!Q", data[40:48])[0], ntp_ts(t2), ntp_ts(time.time() + a.offset))
         s.sendto(reply, peer)
 
 

@@ -169,6 +169,21 @@ dpn_best_of3() {
 # |x| < limit, for offsets printed by clients (seconds).
 dpn_abs_lt() { awk -v x="$1" -v l="$2" 'BEGIN { if (x < 0) x = -x; exit !(x < l) }'; }
 
+# ntpsec's ntpd conflicts with chrony, so it is unpacked, not installed:
+# apt-get download into the build directory, once. Sets NTPSEC_NTPD.
+NTPSEC_NTPD=
+dpn_fetch_ntpsec() {
+	local cache=$DPN_BUILD/bench-cache/ntpsec
+	NTPSEC_NTPD=$cache/root/usr/sbin/ntpd
+	[ -x "$NTPSEC_NTPD" ] && return 0
+	mkdir -p "$cache" || return 1
+	(cd "$cache" && rm -f ntpsec_*.deb &&
+		timeout 300 apt-get download ntpsec) >"$DPN_TMP/apt-ntpsec.log" 2>&1 ||
+		{ tail -n 5 "$DPN_TMP/apt-ntpsec.log"; return 1; }
+	rm -rf "$cache/root"
+	dpkg-deb -x "$cache"/ntpsec_*.deb "$cache/root" && [ -x "$NTPSEC_NTPD" ]
+}
+
 dpn_pass() {
 	if [ "$DPN_FAILS" -ne 0 ]; then
 		dpn_log "$DPN_FAILS of $DPN_CHECKS checks failed; dpntpd log:"

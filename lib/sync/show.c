@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * `show peers` and `show sysinfo`: what ntpq -p and ntpq -c rv print,
+ * from the management lcore's copy of its state.
+ */
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include "sync_private.h"
+
+static struct dpn_sync_view *
+view_copy(struct dpn_sync *sy)
+{
+	struct dpn_sync_view *v = malloc(sizeof(*v));
+
+	if (v != NULL)
+		dpn_sync_view_read(sy, v);
+	return v;
+}
+
+void
+dpn_sync_show_peers(struct dpn_sync *sy, FILE *f)
+{
+	struct dpn_sync_view *v = view_copy(sy);
+	char line[256];
+	unsigned int i;
+
+	if (v == NULL)
+		return;
+	dpn_source_format_peers_header(line, sizeof(line));
+	fputs(line, f);
+	for (i = 0; i < v->nb_sources; i++) {
+		dpn_source_format_peer(&v->sources[i], v->now_ns, line,
+				       sizeof(line));
+		fputs(line, f);
+	}
+	free(v);
+}
+
+/* ntpq's refid: dotted quad for stratum 2+, .CODE. for a reference. */
+static void
+refid_str(uint32_t refid, unsigned int stratum, char *buf, size_t len)
+{
+	char code[5];
+	int i;
+
+	if (stratum >= 2 && stratum < DPN_NTP_STRATUM_UNSYNC) {
+		uint32_t be = htonl(refid);
+
+		inet_ntop(AF_INET, &be, buf, len);
+		return;
+	}
+	for (i = 0; i < 4; i++) {
+		char c = (char)(refid >> (24 - 8 * i));
+
+		code[i] = (c >= 0x20 && c < 0x7f) ? c : '\0';
+	}
+	code[4] = '\0';
+	snprintf(buf, len, ".%s.", code);
+}
+
+/* "e9f0c4a1.1f2e3d4c  Fri, Nov 27 2026  4:20:00.123", as ntpq. */
+static void
+time_str(int64_t unix_ns, char *buf, size_t len)
+{
+	uint64_t ts = unix_ns != 0 ? dpn_ntp_ts_from_unix_ns(unix_ns) : 0;
+	time_t t = (time_t)(unix_ns / 1000000000LL);
+	struct tm tm;
+	char date[64];
+
+	if (unix_ns == 0) {
+		snprintf(buf, len, "00000000.00000000");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%a, %b %d %Y %H:%M:%S", &tm);
+	snprintf(buf, len, "%08" PRIx32 ".%08" PRIx32 "  %s.%03d",
+		 (uint32_t)(ts >> 32), (uint32_t)ts, date,
+		 (int)((unix_ns / 1000000) % 1000));
+}
+
+static const char *
+leap_mode_str(enum dpn_sync_leap_mode m)
+{
+	switch (m) {
+	case DPN_SYNC_LEAP_STEP:
+		return "step";
+	case DPN_SYNC_LEAP_SMEAR:
+		return "smear";
+	default:
+		return "none";
+	}
+}
+
+void
+dpn_sync_show_sysinfo(struct dpn_sync *sy, FILE *f)
+{
+	struct dpn_sync_view *v = view_copy(sy);
+	char buf[128];
+	const char *peer = "none";
+
+	if (v == NULL)
+		return;
+	if (v->sel.sys_peer >= 0 &&
+	    (unsigned int)v->sel.sys_peer < v->nb_sources)
+		peer = v->sources[v->sel.sys_peer].conf.name;
+	fprintf(f, "sync=%s\n", !v->synced ? "no" :
+		v->holdover ? "holdover" : "yes");
+	fprintf(f, "leap=%u%u\n", (v->leap >> 1) & 1, v->leap & 1);
+	fprintf(f, "stratum=%u\n", v->stratum);
+	fprintf(f, "precision=%d\n", v->precision);
+	fprintf(f, "rootdelay=%.3f\n", (double)v->root_delay_ns / 1e6);
+	fprintf(f, "rootdisp=%.3f\n", (double)v->root_disp_ns / 1e6);
+	refid_str(v->refid, v->stratum, buf, sizeof(buf));
+	fprintf(f, "refid=%s\n", buf);
+	time_str(v->ref_ns, buf, sizeof(buf));
+	fprintf(f, "reftime=%s\n", buf);
+	time_str(v->now_ns, buf, sizeof(buf));
+	fprintf(f, "clock=%s\n", buf);
+	fprintf(f, "peer=%s\n", peer);
+	fprintf(f, "offset=%.6f\n", (double)v->offset_ns / 1e6);
+	fprintf(f, "frequency=%.3f\n", v->freq_ppm);
+	fprintf(f, "sys_jitter=%.6f\n", (double)v->sys_jitter_ns / 1e6);
+	fprintf(f, "clk_wander=%.3f\n", v->clk_wander_ppm);
+	fprintf(f, "steps=%" PRIu64 "\n", v->steps);
+	fprintf(f, "leapmode=%s\n", leap_mode_str(v->leap_mode));
+	if (v->leap_mode != DPN_SYNC_LEAP_NONE) {
+		fprintf(f, "tai=%d\n", v->tai_offset);
+		if (v->leap_next != 0)
+			fprintf(f, "leapsec=%s at %" PRId64 "\n",
+				v->leap_next > 0 ? "insert" : "delete",
+				v->leap_when_s);
+		else
+			fprintf(f, "leapsec=none\n");
+		fprintf(f, "expire=%" PRId64 "\n", v->leap_expires_s);
+		fprintf(f, "smear=%.6f\n", (double)v->smear_ns / 1e6);
+	}
+	free(v);
+}

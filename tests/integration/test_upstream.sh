@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# dpntpd as a client of real upstream servers (issue 5): chronyd and
+# ntpsec's ntpd in the client namespace, plus two small test servers
+# (brokenntp.py), one right and one 100 ms off. dpntpd must select the
+# good ones, serve stratum 2 with its system peer's address as refid and
+# an offset under 1 ms to ntpdig, and mark the wrong one 'x' without the
+# served time moving. The host clock is never touched (chronyd -x, ntpd
+# without CAP_SYS_TIME, the test servers only read it).
+. "$(dirname "$0")/lib.sh"
+
+UP_CHRONY=198.18.0.11
+UP_NTPD=198.18.0.12
+UP_GOOD=198.18.0.13
+UP_WRONG=198.18.0.14
+UP_PIDS=()
+
+stop_upstreams() {
+	local p
+	for p in "${UP_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${UP_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	UP_PIDS=()
+}
+trap 'stop_upstreams; dpn_cleanup' EXIT
+
+dpn_setup || exit 1
+for a in $UP_CHRONY $UP_NTPD $UP_GOOD $UP_WRONG; do
+	ip -n "$NS_CLI" addr add "$a/24" dev "$VETH_CLI"
+done
+
+# chronyd: a stratum 1 server from the (untouched) host clock.
+cat >"$DPN_TMP/chrony.conf" <<CONF
+local stratum 1
+allow
+bindaddress $UP_CHRONY
+pidfile $DPN_TMP/chronyd.pid
+cmdport 0
+CONF
+dpn_cli chronyd -d -x -f "$DPN_TMP/chrony.conf" >"$DPN_TMP/chronyd.log" 2>&1 &
+UP_PIDS+=($!)
+
+# ntpsec's ntpd in orphan mode (it has no reference), only on its address.
+if dpn_fetch_ntpsec; then
+	cat >"$DPN_TMP/ntp.conf" <<CONF
+tos orphan 1 orphanwait 1
+disable ntp
+disable kernel
+unrestrict default noquery limited
+interface ignore all
+interface listen $UP_NTPD
+CONF
+	dpn_cli setpriv --bounding-set=-sys_time "$NTPSEC_NTPD" -n \
+		-c "$DPN_TMP/ntp.conf" -p "$DPN_TMP/ntpd.pid" \
+		-l "$DPN_TMP/ntpd.log" >"$DPN_TMP/ntpd.out" 2>&1 &
+	UP_PIDS+=($!)
+else
+	dpn_log "cannot fetch ntpsec (apt-get download ntpsec)"
+fi
+for spec in "$UP_GOOD:0" "$UP_WRONG:0.1"; do
+	dpn_cli timeout 200 "$PY" "$DPN_ROOT/tests/integration/brokenntp.py" \
+		--bind "${spec%%:*}" --drop-every 0 --offset "${spec#*:}" \
+		--seconds 190 &
+	UP_PIDS+=($!)
+done
+sleep 1
+
+write_conf() {
+	{
+		echo "listen port 0 address $SRV4/24"
+		echo "driftfile $DPN_TMP/drift"
+		for s in "$@"; do
+			echo "server $s iburst minpoll 3 maxpoll 4"
+		done
+		# A name that cannot resolve: dpntpd must start and serve anyway.
+		echo "server ntp.invalid iburst"
+	} >"$CONF"
+}
+
+# The '*' line of show peers, waiting for it (at most $1 s).
+wait_peer() {
+	local i
+	for i in $(seq $(($1 * 2))); do
+		if dpnc show peers | grep -q '^\*'; then
+			return 0
+		fi
+		sleep 0.5
+	done
+	dpnc show peers
+	return 1
+}
+
+sysvar() { dpnc show sysinfo | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+
+# ntpdig against dpntpd: stratum 2 and |offset| < 1 ms (best of three).
+ntpdig_s2() {
+	local out off
+	out=$(dpn_cli timeout 10 ntpdig -t 2 "$SRV4" 2>&1) || { echo "  $out"; return 1; }
+	echo "  $out"
+	off=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($i ~ /^[+-][0-9.]+$/) { print $i; exit } }')
+	echo "$out" | grep -q " s2 " && [ -n "$off" ] && dpn_abs_lt "$off" 0.001
+}
+
+# --- chronyd and ntpd -----------------------------------------------------
+write_conf $UP_CHRONY $UP_NTPD
+dpn_start || exit 1
+dpn_check "a system peer is selected within 60 s" wait_peer 60
+dpnc show peers | sed 's/^/  /'
+peer=$(dpnc show peers | awk '/^\*/ { print substr($1, 2) }')
+dpn_check "the system peer is chronyd or ntpd ($peer)" \
+	test "$peer" = $UP_CHRONY -o "$peer" = $UP_NTPD
+dpn_check "both upstreams reached (reach not 0)" \
+	test "$(dpnc show peers | awk '$1 ~ /198\.18\.0\.1[12]$/ && $7 != "0"' | wc -l)" -eq 2
+dpnc show sysinfo | sed 's/^/  /'
+dpn_check "stratum is the peer's + 1" test "$(sysvar stratum)" = \
+	"$(( $(dpnc show peers | awk '/^\*/ { print $3 }') + 1 ))"
+dpn_check "refid is the system peer's address" test "$(sysvar refid)" = "$peer"
+dpn_check "sync=yes" test "$(sysvar sync)" = yes
+dpn_check "ntpdig sees stratum 2 and |offset| < 1 ms" dpn_best_of3 ntpdig_s2
+dpn_check "upstream requests counted" \
+	test "$(dpn_counter ntp_upstream_replies)" -gt 4
+dpn_check "the unresolvable name is logged and retried" \
+	grep -q "ntp.invalid (line .*): cannot resolve" "$LOG"
+kill -TERM "$DPN_PID"; wait "$DPN_PID" 2>/dev/null; DPN_PID=
+dpn_check "the drift file was written at exit" \
+	grep -Eq '^-?[0-9]+\.[0-9]{3} [0-9]+$' "$DPN_TMP/drift"
+rm -rf "/var/run/dpdk/dpnt$DPN_TAG"
+
+# --- three good upstreams and a falseticker -------------------------------
+write_conf $UP_CHRONY $UP_NTPD $UP_GOOD $UP_WRONG
+dpn_start || exit 1
+dpn_check "a system peer is selected within 60 s" wait_peer 60
+falseticker() {
+	local _
+	for _ in $(seq 60); do
+		dpnc show peers | grep -q "^x$UP_WRONG" && return 0
+		sleep 0.5
+	done
+	dpnc show peers
+	return 1
+}
+dpn_check "the server 100 ms off is marked x" falseticker
+dpnc show peers | sed 's/^/  /'
+dpn_check "it is not the system peer" \
+	test "$(dpnc show peers | awk '/^\*/ { print substr($1, 2) }')" != $UP_WRONG
+dpn_check "ntpdig still sees |offset| < 1 ms" dpn_best_of3 ntpdig_s2
+dpn_check "dpntpd still running" dpn_alive
+stop_upstreams
+dpn_pass
