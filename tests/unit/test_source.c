@@ -480,6 +480,469 @@ test_next_poll_bursts(void **state)
 	assert_int_equal(s.reach, 03);
 }
 
+
+/*
+ * Selection.
+ */
+
+#define NB_POLLS 8
+/* When primed sources last heard from their servers. */
+#define T_LAST (T0 + (NB_POLLS - 1) * 64 * S + 10 * MS)
+
+/*
+ * A source that answered 8 polls 64 s apart, @p off_us off (with a few
+ * microseconds of noise) through a 10 ms round trip.
+ */
+static void
+prime(struct dpn_source *s, const char *addr, unsigned int flags,
+      int64_t off_us)
+{
+	unsigned int i;
+
+	source_v4(s, addr, flags);
+	for (i = 0; i < NB_POLLS; i++)
+		assert_int_equal(exchange(s, T0 + i * 64 * S,
+					  off_us * US + (i & 1) * 4 * US,
+					  10 * MS), DPN_SOURCE_R_OK);
+}
+
+static void
+select_all(struct dpn_source *src, unsigned int n,
+	   const struct dpn_select_params *p, struct dpn_select_result *r)
+{
+	struct dpn_source *ptr[8];
+	struct dpn_select_params def;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		ptr[i] = &src[i];
+	if (p == NULL) {
+		dpn_select_params_init(&def);
+		p = &def;
+	}
+	assert_int_equal(dpn_source_select(ptr, n, T_LAST, p, r), 0);
+}
+
+static void
+test_select_falseticker(void **state)
+{
+	struct dpn_source src[4];
+	struct dpn_select_result r;
+
+	prime(&src[0], "192.0.2.1", 0, 1000);
+	prime(&src[1], "192.0.2.2", 0, 50000);	/* 50 ms off */
+	prime(&src[2], "192.0.2.3", 0, 1200);
+	prime(&src[3], "192.0.2.4", 0, 800);
+	select_all(src, 4, NULL, &r);
+	assert_int_equal(src[1].state, DPN_SOURCE_ST_FALSETICKER);
+	assert_true(r.sys_peer == 0 || r.sys_peer == 2 || r.sys_peer == 3);
+	assert_int_equal(src[r.sys_peer].state, DPN_SOURCE_ST_SYSPEER);
+	assert_int_equal(src[0].state + src[2].state + src[3].state,
+			 '*' + '+' + '+');
+	assert_int_equal(r.nb_candidates, 4);
+	assert_int_equal(r.nb_truechimers, 3);
+	assert_int_equal(r.nb_survivors, 3);
+	/* The combined offset is the good ones', nowhere near 50 ms. */
+	assert_in_range(r.offset_ns, 800 * US, 1204 * US);
+	/* Their spread is 0.2 ms: so is the system jitter, roughly. */
+	assert_in_range(r.jitter_ns, 50 * US, 400 * US);
+	assert_int_equal(r.leap, DPN_NTP_LEAP_NONE);
+}
+
+static void
+test_select_system_variables(void **state)
+{
+	struct dpn_source src[3];
+	struct dpn_select_result r;
+	const struct dpn_source *p;
+	int64_t expect;
+
+	prime(&src[0], "192.0.2.1", 0, 1000);
+	prime(&src[1], "192.0.2.2", 0, 1000);
+	prime(&src[2], "192.0.2.3", 0, 1000);
+	select_all(src, 3, NULL, &r);
+	assert_true(r.sys_peer >= 0);
+	p = &src[r.sys_peer];
+	/* Stratum 1 servers: we are stratum 2, named by its address. */
+	assert_int_equal(r.stratum, 2);
+	assert_int_equal(r.refid, 0xc0000201 + r.sys_peer);
+	assert_true(r.ref_ns == p->update_ns);
+	/* Root delay: its (0) plus ours to it (10 ms). */
+	assert_in_range(r.root_delay_ns, 10 * MS - 2, 10 * MS + 2);
+	/* Root dispersion: its 1 ms, its dispersion aged, the system
+	 * jitter and the 1 ms we are away from it. */
+	expect = p->root_disp_ns + p->disp_ns +
+		(T_LAST - p->update_ns) * 15 / 1000000 + r.jitter_ns +
+		p->offset_ns;
+	assert_in_range(r.root_disp_ns, expect - 2, expect + 2);
+	assert_in_range(r.root_disp_ns, 2 * MS, 3 * MS);
+	/* Root distance: half the delay, the dispersions, the jitter. */
+	assert_in_range(dpn_source_root_distance(p, T_LAST, 1 * MS),
+			6 * MS, 7 * MS);
+}
+
+static void
+test_select_prefer_and_noselect(void **state)
+{
+	struct dpn_source src[4];
+	struct dpn_select_result r;
+
+	prime(&src[0], "192.0.2.1", DPN_SOURCE_F_NOSELECT, 1000);
+	prime(&src[1], "192.0.2.2", 0, 1000);
+	prime(&src[2], "192.0.2.3", DPN_SOURCE_F_PREFER, 1100);
+	prime(&src[3], "192.0.2.4", 0, 1000);
+	/* Make the preferred one the worst by distance. */
+	exchange(&src[2], T_LAST - 10 * MS, 1100 * US, 30 * MS);
+	src[2].root_disp_ns = 20 * MS;
+	select_all(src, 4, NULL, &r);
+	assert_int_equal(r.sys_peer, 2);
+	assert_int_equal(src[2].state, DPN_SOURCE_ST_SYSPEER);
+	assert_int_equal(src[0].state, DPN_SOURCE_ST_REJECT);
+	assert_int_equal(src[0].reject, DPN_SOURCE_REJ_NOSELECT);
+	assert_int_equal(r.nb_candidates, 3);
+
+	/* Without prefer, noselect still loses, even alone. */
+	src[2].conf.flags = 0;
+	select_all(src, 1, NULL, &r);
+	assert_int_equal(r.sys_peer, -1);
+	assert_int_equal(r.stratum, 16);
+
+	/* A preferred falseticker is still a falseticker. */
+	prime(&src[0], "192.0.2.1", DPN_SOURCE_F_PREFER, 80000);
+	src[2].conf.flags = 0;
+	select_all(src, 4, NULL, &r);
+	assert_int_equal(src[0].state, DPN_SOURCE_ST_FALSETICKER);
+	assert_true(r.sys_peer > 0);
+}
+
+static void
+test_select_sticky_peer(void **state)
+{
+	struct dpn_source src[3];
+	struct dpn_select_result r;
+	int first;
+
+	prime(&src[0], "192.0.2.1", 0, 1000);
+	prime(&src[1], "192.0.2.2", 0, 1000);
+	prime(&src[2], "192.0.2.3", 0, 1000);
+	select_all(src, 3, NULL, &r);
+	first = r.sys_peer;
+	/* Another one becomes a little better: the peer stays. */
+	src[(first + 1) % 3].root_disp_ns = 0;
+	select_all(src, 3, NULL, &r);
+	assert_int_equal(r.sys_peer, first);
+	/* Unless it is of a better stratum. */
+	src[(first + 1) % 3].stratum = 0;
+	select_all(src, 3, NULL, &r);
+	assert_int_equal(r.sys_peer, (first + 1) % 3);
+	assert_int_equal(r.stratum, 1);
+}
+
+static void
+test_select_unreachable(void **state)
+{
+	struct dpn_source src[3];
+	struct dpn_select_result r;
+	unsigned int i, k;
+	int64_t t = T0;
+
+	for (i = 0; i < 3; i++)
+		source_v4(&src[i], "192.0.2.1", 0);
+	for (k = 0; k < 8; k++, t += 64 * S)
+		for (i = 0; i < 3; i++)
+			dpn_source_poll_sent(&src[i], ntp(t), t);
+	select_all(src, 3, NULL, &r);
+	assert_int_equal(r.sys_peer, -1);
+	assert_int_equal(r.nb_candidates, 0);
+	assert_int_equal(r.stratum, 16);
+	assert_int_equal(r.leap, DPN_NTP_LEAP_ALARM);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(src[i].state, DPN_SOURCE_ST_REJECT);
+		assert_int_equal(src[i].reject, DPN_SOURCE_REJ_UNREACH);
+	}
+	/* Primed, then 8 silent polls: unreachable, no longer selected. */
+	prime(&src[0], "192.0.2.1", 0, 1000);
+	for (k = 0; k < 8; k++)
+		dpn_source_poll_sent(&src[0], ntp(T_LAST + k * S),
+				     T_LAST + k * S);
+	select_all(src, 1, NULL, &r);
+	assert_int_equal(r.sys_peer, -1);
+	assert_int_equal(src[0].reject, DPN_SOURCE_REJ_UNREACH);
+}
+
+static void
+test_select_no_majority(void **state)
+{
+	struct dpn_source src[2];
+	struct dpn_select_result r;
+
+	/* Two servers 100 ms apart: which one is right cannot be told. */
+	prime(&src[0], "192.0.2.1", 0, 1000);
+	prime(&src[1], "192.0.2.2", 0, 101000);
+	select_all(src, 2, NULL, &r);
+	assert_int_equal(r.sys_peer, -1);
+	assert_int_equal(r.nb_truechimers, 0);
+	assert_int_equal(src[0].state, DPN_SOURCE_ST_FALSETICKER);
+	assert_int_equal(src[1].state, DPN_SOURCE_ST_FALSETICKER);
+	/* A third one agreeing with the first settles it. */
+	{
+		struct dpn_source three[3];
+
+		three[0] = src[0];
+		three[1] = src[1];
+		prime(&three[2], "192.0.2.3", 0, 1100);
+		select_all(three, 3, NULL, &r);
+		assert_true(r.sys_peer == 0 || r.sys_peer == 2);
+		assert_int_equal(three[1].state, DPN_SOURCE_ST_FALSETICKER);
+	}
+	/* One alone is its own majority. */
+	select_all(src, 1, NULL, &r);
+	assert_int_equal(r.sys_peer, 0);
+}
+
+static void
+test_select_cluster_backup_minsane(void **state)
+{
+	struct dpn_source src[4];
+	struct dpn_select_params p;
+	struct dpn_select_result r;
+	unsigned int i;
+
+	/* Wide intervals (50 ms of root dispersion): all truechimers,
+	 * but the one 30 ms away is dropped as an outlier. */
+	prime(&src[0], "192.0.2.1", 0, 1000);
+	prime(&src[1], "192.0.2.2", 0, 2000);
+	prime(&src[2], "192.0.2.3", 0, 1500);
+	prime(&src[3], "192.0.2.4", 0, 31000);
+	for (i = 0; i < 4; i++)
+		src[i].root_disp_ns = 50 * MS;
+	select_all(src, 4, NULL, &r);
+	assert_int_equal(r.nb_truechimers, 4);
+	assert_int_equal(r.nb_survivors, 3);
+	assert_int_equal(src[3].state, DPN_SOURCE_ST_OUTLIER);
+	assert_in_range(r.offset_ns, 1000 * US, 2004 * US);
+
+	/* Combine only two: the third survivor is a backup. */
+	dpn_select_params_init(&p);
+	p.combine_limit = 2;
+	select_all(src, 4, &p, &r);
+	assert_int_equal(src[0].state + src[1].state + src[2].state,
+			 '*' + '+' + '#');
+	/* minsane 4: three survivors are not enough to synchronize. */
+	dpn_select_params_init(&p);
+	p.minsane = 4;
+	select_all(src, 4, &p, &r);
+	assert_int_equal(r.sys_peer, -1);
+	assert_int_equal(r.stratum, 16);
+}
+
+static void
+test_select_reject_reasons(void **state)
+{
+	struct dpn_source src[3];
+	struct dpn_select_params p;
+	struct dpn_select_result r;
+	uint32_t self = 0xc0000264;	/* 192.0.2.100, our address */
+
+	prime(&src[0], "192.0.2.1", 0, 1000);
+	prime(&src[1], "192.0.2.2", 0, 1000);
+	prime(&src[2], "192.0.2.3", 0, 1000);
+	/* It follows us: a loop. */
+	src[0].stratum = 3;
+	src[0].refid = self;
+	/* It is too far from a primary. */
+	src[1].root_disp_ns = 1500 * MS;
+	/* It lost its own sources. */
+	src[2].stratum = 16;
+	dpn_select_params_init(&p);
+	p.local_refids = &self;
+	p.nb_local_refids = 1;
+	select_all(src, 3, &p, &r);
+	assert_int_equal(r.sys_peer, -1);
+	assert_int_equal(src[0].reject, DPN_SOURCE_REJ_LOOP);
+	assert_int_equal(src[1].reject, DPN_SOURCE_REJ_DIST);
+	assert_int_equal(src[2].reject, DPN_SOURCE_REJ_UNSYNC);
+	/* The same server without the loop is fine. */
+	p.nb_local_refids = 0;
+	select_all(src, 3, &p, &r);
+	assert_int_equal(r.sys_peer, 0);
+	assert_int_equal(r.stratum, 4);
+	assert_int_equal(dpn_source_select(NULL, DPN_SOURCE_SELECT_MAX + 1,
+					   T0, &p, &r), -EINVAL);
+}
+
+static void
+test_refid_ipv6_hash(void **state)
+{
+	struct dpn_source_conf c;
+	struct dpn_source s;
+	struct dpn_select_result r;
+	struct dpn_source *ptr = &s;
+	struct dpn_select_params p;
+	unsigned int i;
+	uint8_t a[16];
+
+	/* python3: hashlib.md5(ipaddress.ip_address('2001:db8::1')
+	 *          .packed).hexdigest()[:8] == '39ab9b37' */
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::1", a), 1);
+	assert_int_equal(dpn_source_refid_of_addr(AF_INET6, a), 0x39ab9b37);
+	assert_int_equal(inet_pton(AF_INET, "203.0.113.9", a), 1);
+	assert_int_equal(dpn_source_refid_of_addr(AF_INET, a), 0xcb007109);
+
+	/* Following an IPv6 server, the hash is what we announce. */
+	dpn_source_conf_init(&c);
+	c.family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::1", c.addr), 1);
+	assert_int_equal(dpn_source_init(&s, &c, T0), 0);
+	for (i = 0; i < NB_POLLS; i++)
+		exchange(&s, T0 + i * 64 * S, 0, 10 * MS);
+	dpn_select_params_init(&p);
+	assert_int_equal(dpn_source_select(&ptr, 1, T_LAST, &p, &r), 0);
+	assert_int_equal(r.sys_peer, 0);
+	assert_int_equal(r.refid, 0x39ab9b37);
+}
+
+static void
+test_refclock_source(void **state)
+{
+	struct dpn_source_conf c;
+	struct dpn_source src[2];
+	struct dpn_source *ptr[2] = { &src[0], &src[1] };
+	struct dpn_select_params p;
+	struct dpn_select_result r;
+	unsigned int i;
+	int64_t t = T_LAST - 7 * 16 * S;
+
+	dpn_source_conf_init(&c);
+	c.type = DPN_SOURCE_TYPE_REFCLOCK;
+	snprintf(c.name, sizeof(c.name), "SYSTEM(0)");
+	snprintf(c.refid, sizeof(c.refid), "GPS");
+	c.precision = -20;
+	c.minpoll = 4;
+	c.maxpoll = 4;
+	assert_int_equal(dpn_source_init(&src[0], &c, T0), 0);
+	prime(&src[1], "192.0.2.1", 0, 500);
+	assert_int_equal(src[0].stratum, 0);
+	for (i = 0; i < 8; i++, t += 16 * S)
+		dpn_source_refclock_sample(&src[0], 2 * US, 1 * US, t);
+	t -= 16 * S;
+	assert_int_equal(src[0].reach, 0377);
+	assert_int_equal(src[0].offset_ns, 2 * US);
+	assert_int_equal(src[0].delay_ns, 0);
+	dpn_select_params_init(&p);
+	assert_int_equal(dpn_source_select(ptr, 2, t, &p, &r), 0);
+	/* The reference wins on stratum: we become stratum 1, ".GPS.". */
+	assert_int_equal(r.sys_peer, 0);
+	assert_int_equal(r.stratum, 1);
+	assert_int_equal(r.refid, dpn_ntp_refid_from_str("GPS"));
+	assert_int_equal(r.root_delay_ns, 0);
+	assert_in_range(r.root_disp_ns, 2 * US, 1 * MS);
+}
+
+/*
+ * ntpq -p.
+ */
+
+/* Each column of @p line ends where its title ends in the header. */
+static void
+assert_aligned(const char *line)
+{
+	static const char *const titles[] = {
+		"st", "when", "poll", "reach", "delay", "offset", "jitter",
+	};
+	char hdr[256];
+	unsigned int i;
+
+	dpn_source_format_peers_header(hdr, sizeof(hdr));
+	for (i = 0; i < 7; i++) {
+		size_t end = (size_t)(strstr(hdr, titles[i]) - hdr) +
+			strlen(titles[i]);
+
+		assert_true(line[end - 1] != ' ');
+		assert_true(line[end] == ' ' || line[end] == '\n');
+	}
+	assert_int_equal(strlen(line), 80);	/* 79 and the newline */
+}
+
+static void
+test_format_peers(void **state)
+{
+	struct dpn_source s;
+	char buf[256];
+
+	assert_int_equal(dpn_source_format_peers_header(buf, sizeof(buf)),
+			 160);
+	assert_string_equal(buf,
+		"     remote           refid      st t when poll reach"
+		"   delay   offset   jitter\n"
+		"================================================"
+		"===============================\n");
+
+	source_v4(&s, "192.0.2.1", 0);
+	s.state = DPN_SOURCE_ST_SYSPEER;
+	s.stratum = 1;
+	s.refid = dpn_ntp_refid_from_str("GPS");
+	s.reach = 0377;
+	s.last_rx_ns = T0 - 12 * S;
+	s.delay_ns = 512 * US;
+	s.offset_ns = -31 * US;
+	s.jitter_ns = 4 * US;
+	dpn_source_format_peer(&s, T0, buf, sizeof(buf));
+	assert_string_equal(buf,
+		"*192.0.2.1       .GPS.            1 u   12   64   377"
+		"   0.512   -0.031    0.004\n");
+	assert_aligned(buf);
+
+	/* Stratum 2 behind 10.1.2.3, a long name, heard 35 min ago. */
+	snprintf(s.conf.name, sizeof(s.conf.name), "ntp1.example.org");
+	s.state = DPN_SOURCE_ST_CANDIDATE;
+	s.stratum = 2;
+	s.refid = 0x0a010203;
+	s.poll = 10;
+	s.reach = 0357;
+	s.last_rx_ns = T0 - 2100 * S;
+	s.delay_ns = 31681 * US;
+	s.offset_ns = -18549 * US;
+	s.jitter_ns = 1572 * US;
+	dpn_source_format_peer(&s, T0, buf, sizeof(buf));
+	assert_string_equal(buf,
+		"+ntp1.example.or 10.1.2.3         2 u  35m 1024   357"
+		"  31.681  -18.549    1.572\n");
+	assert_aligned(buf);
+
+	/* Never heard: '-' when, .INIT., stratum 16; poll 2^17 in h. */
+	source_v4(&s, "192.0.2.9", 0);
+	snprintf(s.conf.name, sizeof(s.conf.name), "2.debian.pool.ntp.org");
+	s.conf.type = DPN_SOURCE_TYPE_POOL;
+	s.poll = 17;
+	dpn_source_format_peer(&s, T0, buf, sizeof(buf));
+	assert_string_equal(buf,
+		" 2.debian.pool.n .INIT.          16 p    -  36h     0"
+		"   0.000    0.000    0.000\n");
+	assert_aligned(buf);
+
+	/* Told to go away, and a reference clock. */
+	s.demobilized = true;
+	s.kiss = dpn_ntp_refid_from_str("DENY");
+	s.poll = 6;
+	dpn_source_format_peer(&s, T0, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " .DENY.          16 p "));
+	s.demobilized = false;
+	s.conf.type = DPN_SOURCE_TYPE_REFCLOCK;
+	snprintf(s.conf.name, sizeof(s.conf.name), "SYSTEM(0)");
+	snprintf(s.conf.refid, sizeof(s.conf.refid), "LOCL");
+	s.stratum = 0;
+	s.state = DPN_SOURCE_ST_SYSPEER;
+	s.reach = 0377;
+	s.last_rx_ns = T0 - 1 * S;
+	s.jitter_ns = 16 * S;
+	dpn_source_format_peer(&s, T0, buf, sizeof(buf));
+	assert_string_equal(buf,
+		"*SYSTEM(0)       .LOCL.           0 l    1   64   377"
+		"   0.000    0.000 16000.00\n");
+	assert_aligned(buf);
+}
+
 int
 main(void)
 {
@@ -494,6 +957,17 @@ main(void)
 		cmocka_unit_test(test_reach_and_unreachable),
 		cmocka_unit_test(test_poll_adaptation),
 		cmocka_unit_test(test_next_poll_bursts),
+		cmocka_unit_test(test_select_falseticker),
+		cmocka_unit_test(test_select_system_variables),
+		cmocka_unit_test(test_select_prefer_and_noselect),
+		cmocka_unit_test(test_select_sticky_peer),
+		cmocka_unit_test(test_select_unreachable),
+		cmocka_unit_test(test_select_no_majority),
+		cmocka_unit_test(test_select_cluster_backup_minsane),
+		cmocka_unit_test(test_select_reject_reasons),
+		cmocka_unit_test(test_refid_ipv6_hash),
+		cmocka_unit_test(test_refclock_source),
+		cmocka_unit_test(test_format_peers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
