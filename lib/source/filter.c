@@ -183,10 +183,3 @@ filter_add_missing(struct dpn_source *s, int64_t now_ns)
 	s->filter_next = (s->filter_next + 1) % DPN_SOURCE_FILTER_LEN;
 	filter_update(s, now_ns);
 }
-
-void
-filter_clear(struct dpn_source *s)
-{
-	memset(s->filter, 0, sizeof(s->filter));
-	s->filter_next = 0;
-}

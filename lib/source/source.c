@@ -273,6 +273,8 @@ poll_start(struct dpn_source *s, int64_t now_ns)
 void
 dpn_source_poll_sent(struct dpn_source *s, uint64_t xmt_ts, int64_t now_ns)
 {
+	if (s->demobilized)
+		return;
 	if (s->burst_left > 0)
 		s->burst_left--;
 	else
@@ -446,6 +448,7 @@ dpn_source_receive(struct dpn_source *s, const struct dpn_ntp_hdr *pkt,
 	}
 	s->accepted_org = s->org;
 	s->last_rx_ns = rx_ns;
+	s->kiss = 0;
 	s->nb_rx_ok++;
 	return DPN_SOURCE_R_OK;
 }

@@ -83,6 +83,19 @@ kiss(struct dpn_ntp_hdr *h, uint64_t org, const char *code)
 	h->refid = htonl(dpn_ntp_refid_from_str(code));
 }
 
+/* One exchange: request at @p now, reply after @p delay, server ahead
+ * by @p off, answering at once. Returns the verdict. */
+static enum dpn_source_verdict
+exchange(struct dpn_source *s, int64_t now, int64_t off, int64_t delay)
+{
+	uint64_t t1 = ntp(now), t2 = ntp(now + delay / 2 + off);
+	struct dpn_ntp_hdr h;
+
+	dpn_source_poll_sent(s, t1, now);
+	reply(&h, t1, t2, t2);
+	return dpn_source_receive(s, &h, 48, now + delay);
+}
+
 /*
  * Validation.
  */
@@ -211,6 +224,7 @@ test_kod_reaction(void **state)
 	struct dpn_source s;
 	struct dpn_ntp_hdr h;
 	uint64_t org = ntp(T0);
+	char buf[128];
 
 	/* DENY: never polled again, shown as .DENY. */
 	source_v4(&s, "192.0.2.1", 0);
@@ -250,6 +264,14 @@ test_kod_reaction(void **state)
 	kiss(&h, org + 3, "RATE");
 	dpn_source_receive(&s, &h, 48, T0 + 8192 * S);
 	assert_int_equal(s.poll, 12);	/* maxpoll */
+	/* ntpq shows the kiss until the server answers normally. */
+	dpn_source_format_peer(&s, T0 + 8192 * S, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " .RATE. "));
+	assert_int_equal(exchange(&s, T0 + 12288 * S, 0, 10 * MS),
+			 DPN_SOURCE_R_OK);
+	dpn_source_format_peer(&s, T0 + 12288 * S, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " .GPS. "));
+	assert_int_equal(s.poll, 12);
 }
 
 /*
@@ -282,19 +304,6 @@ test_offset_delay_exact(void **state)
 				t1 + (1ULL << 32), &off, &del);
 	assert_int_equal(off, 0);
 	assert_int_equal(del, S);
-}
-
-/* One exchange: request at @p now, reply after @p delay, server ahead
- * by @p off, answering at once. Returns the verdict. */
-static enum dpn_source_verdict
-exchange(struct dpn_source *s, int64_t now, int64_t off, int64_t delay)
-{
-	uint64_t t1 = ntp(now), t2 = ntp(now + delay / 2 + off);
-	struct dpn_ntp_hdr h;
-
-	dpn_source_poll_sent(s, t1, now);
-	reply(&h, t1, t2, t2);
-	return dpn_source_receive(s, &h, 48, now + delay);
 }
 
 static void
@@ -928,6 +937,7 @@ test_format_peers(void **state)
 	dpn_source_format_peer(&s, T0, buf, sizeof(buf));
 	assert_non_null(strstr(buf, " .DENY.          16 p "));
 	s.demobilized = false;
+	s.kiss = 0;
 	s.conf.type = DPN_SOURCE_TYPE_REFCLOCK;
 	snprintf(s.conf.name, sizeof(s.conf.name), "SYSTEM(0)");
 	snprintf(s.conf.refid, sizeof(s.conf.refid), "LOCL");
