@@ -251,8 +251,12 @@ poll_start(struct dpn_source *s, int64_t now_ns)
 {
 	bool was_reachable = s->reach != 0;
 
-	/* Missed polls while reachable: sample faster to catch up. */
-	if (was_reachable && !(s->reach & 1) && s->poll > s->poll_floor)
+	/*
+	 * Two silent polls in a row from a reachable source: poll faster,
+	 * to refill the filter or find out soon that it is gone. One lost
+	 * packet is no news.
+	 */
+	if (was_reachable && (s->reach & 0x3) == 0 && s->poll > s->poll_floor)
 		s->poll--;
 	/* Three silent polls in a row: the filter learns it (RFC 5905). */
 	if (s->nb_sent >= 3 && (s->reach & 0x7) == 0)

@@ -422,9 +422,18 @@ test_poll_adaptation(void **state)
 	}
 	assert_true(s.nb_spikes >= 2);
 	assert_int_equal(s.poll, 6);
-	/* Lost replies: it shrinks to minpoll and no further. */
+	/* Every third reply lost: a lossy path, the interval stays. */
+	for (i = 0; i < 30; i++) {
+		if (i % 3 == 2)
+			dpn_source_poll_sent(&s, ntp(t), t);
+		else
+			exchange(&s, t, 1 * MS, 10 * MS);
+		t = dpn_source_next_poll(&s);
+	}
+	assert_int_equal(s.poll, 6);
+	/* Two in three lost: it shrinks to minpoll and no further. */
 	for (i = 0; i < 40; i++) {
-		if (i & 1)
+		if (i % 3 == 2)
 			exchange(&s, t, 1 * MS, 10 * MS);
 		else
 			dpn_source_poll_sent(&s, ntp(t), t);
