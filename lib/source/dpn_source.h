@@ -22,7 +22,7 @@
  *   dpn_source_conf_init(&c); ...fill c...; dpn_source_init(&s, &c, now);
  *   loop:
  *     if (now >= dpn_source_next_poll(&s)) {
- *             build a client request with transmit timestamp t1;
+ *             dpn_source_request(&s, pkt, t1); send pkt;
  *             dpn_source_poll_sent(&s, t1, now);
  *     }
  *     on a reply: dpn_source_receive(&s, pkt, len, rx_ns);
@@ -178,7 +178,8 @@ struct dpn_source {
 	/**
 	 * Randomization of the poll interval, so that sources configured
 	 * together do not poll in step: returns nanoseconds to add, at
-	 * most @p max_ns. NULL = none (deterministic, for tests).
+	 * most @p max_ns. NULL = none (deterministic, for tests). Set it
+	 * after dpn_source_init(), which clears the structure.
 	 */
 	int64_t (*jitter_fn)(void *arg, int64_t max_ns);
 	void *jitter_arg;
@@ -280,6 +281,17 @@ dpn_source_receive(struct dpn_source *s, const struct dpn_ntp_hdr *pkt,
 /*
  * Polling.
  */
+
+/**
+ * Fill @p pkt (48 bytes) with a client request carrying @p xmt_ts
+ * (host-order NTP, t1): mode 3, the configured version, our poll, the
+ * transmit timestamp and nothing else, as the NTP data minimization
+ * draft asks of clients. The reply must echo @p xmt_ts as its origin,
+ * which makes it the request's nonce: the caller may put random bits
+ * below the clock's precision in it.
+ */
+void dpn_source_request(const struct dpn_source *s, struct dpn_ntp_hdr *pkt,
+			uint64_t xmt_ts);
 
 /**
  * A request with transmit timestamp @p xmt_ts (host-order NTP, t1) was

@@ -275,6 +275,19 @@ poll_start(struct dpn_source *s, int64_t now_ns)
 }
 
 void
+dpn_source_request(const struct dpn_source *s, struct dpn_ntp_hdr *pkt,
+		   uint64_t xmt_ts)
+{
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->li_vn_mode = dpn_ntp_li_vn_mode(DPN_NTP_LEAP_NONE,
+					     s->conf.version,
+					     DPN_NTP_MODE_CLIENT);
+	/* Servers compare it with their rate limits (KoD RATE). */
+	pkt->poll = (int8_t)s->poll;
+	pkt->xmt_ts = __builtin_bswap64(xmt_ts);
+}
+
+void
 dpn_source_poll_sent(struct dpn_source *s, uint64_t xmt_ts, int64_t now_ns)
 {
 	if (s->demobilized)
