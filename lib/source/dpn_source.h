@@ -22,7 +22,7 @@
  *   dpn_source_conf_init(&c); ...fill c...; dpn_source_init(&s, &c, now);
  *   loop:
  *     if (now >= dpn_source_next_poll(&s)) {
- *             build a client request with transmit timestamp t1;
+ *             dpn_source_request(&s, pkt, t1); send pkt;
  *             dpn_source_poll_sent(&s, t1, now);
  *     }
  *     on a reply: dpn_source_receive(&s, pkt, len, rx_ns);
@@ -66,7 +66,7 @@
 
 enum dpn_source_type {
 	DPN_SOURCE_TYPE_UNICAST,	/**< `server`: shown as 'u' */
-	DPN_SOURCE_TYPE_POOL,		/**< a server found by `pool`: 'u' */
+	DPN_SOURCE_TYPE_POOL,		/**< found by `pool`: 'p' */
 	DPN_SOURCE_TYPE_REFCLOCK,	/**< `refclock`: 'l' */
 };
 
@@ -74,7 +74,7 @@ enum dpn_source_type {
 #define DPN_SOURCE_F_PREFER	(1u << 0) /**< chosen when it survives */
 #define DPN_SOURCE_F_NOSELECT	(1u << 1) /**< watched, never selected */
 #define DPN_SOURCE_F_TRUE	(1u << 2) /**< never a falseticker */
-#define DPN_SOURCE_F_IBURST	(1u << 3) /**< 8 quick polls when unreached */
+#define DPN_SOURCE_F_IBURST	(1u << 3) /**< quick polls when unreached */
 #define DPN_SOURCE_F_BURST	(1u << 4) /**< 8 packets per poll */
 
 /** What `ntpq -p` shows in the first column, by selection outcome. */
@@ -135,13 +135,13 @@ struct dpn_source {
 	unsigned int stratum;		/**< 16 until heard */
 	int precision;			/**< log2 s */
 	int ppoll;			/**< the poll field it sent */
-	uint32_t refid;			/**< host order; "INIT" until heard */
+	uint32_t refid;			/**< host order; INIT until heard */
 	uint64_t reftime;		/**< NTP timestamp, host order */
 	int64_t root_delay_ns;
 	int64_t root_disp_ns;
 
 	/* Polling. */
-	uint8_t reach;			/**< 1 bit per poll, newest in bit 0 */
+	uint8_t reach;			/**< a bit per poll, newest bit 0 */
 	int poll;			/**< current exponent, log2 s */
 	int poll_floor;			/**< raised by KoD RATE */
 	unsigned int unreach;		/**< polls since the last reply */
@@ -162,8 +162,8 @@ struct dpn_source {
 	int64_t delay_ns;
 	int64_t disp_ns;		/**< at update_ns */
 	int64_t jitter_ns;
-	int64_t update_ns;		/**< epoch of the sample used; 0 none */
-	int64_t last_rx_ns;		/**< last accepted reply: ntpq "when" */
+	int64_t update_ns;		/**< epoch of that sample; 0 none */
+	int64_t last_rx_ns;		/**< last reply taken: "when" */
 
 	/* Selection. */
 	enum dpn_source_state state;
@@ -178,7 +178,8 @@ struct dpn_source {
 	/**
 	 * Randomization of the poll interval, so that sources configured
 	 * together do not poll in step: returns nanoseconds to add, at
-	 * most @p max_ns. NULL = none (deterministic, for tests).
+	 * most @p max_ns. NULL = none (deterministic, for tests). Set it
+	 * after dpn_source_init(), which clears the structure.
 	 */
 	int64_t (*jitter_fn)(void *arg, int64_t max_ns);
 	void *jitter_arg;
@@ -282,6 +283,17 @@ dpn_source_receive(struct dpn_source *s, const struct dpn_ntp_hdr *pkt,
  */
 
 /**
+ * Fill @p pkt (48 bytes) with a client request carrying @p xmt_ts
+ * (host-order NTP, t1): mode 3, the configured version, our poll, the
+ * transmit timestamp and nothing else, as the NTP data minimization
+ * draft asks of clients. The reply must echo @p xmt_ts as its origin,
+ * which makes it the request's nonce: the caller may put random bits
+ * below the clock's precision in it.
+ */
+void dpn_source_request(const struct dpn_source *s, struct dpn_ntp_hdr *pkt,
+			uint64_t xmt_ts);
+
+/**
  * A request with transmit timestamp @p xmt_ts (host-order NTP, t1) was
  * sent at @p now_ns. At the start of a poll (not for the later packets
  * of a burst) the reach register shifts; a source whose last three polls
@@ -318,7 +330,7 @@ void dpn_source_refclock_sample(struct dpn_source *s, int64_t offset_ns,
  */
 
 struct dpn_select_params {
-	unsigned int minclock;	/**< clustering keeps at least this many */
+	unsigned int minclock;	/**< clustering keeps at least these */
 	unsigned int minsane;	/**< survivors needed to synchronize */
 	unsigned int maxclock;	/**< candidates beyond this are '.' */
 	unsigned int combine_limit; /**< survivors beyond this are '#' */
@@ -344,8 +356,8 @@ struct dpn_select_result {
 	/* What this server says once it follows the system peer. */
 	unsigned int leap;	/**< enum dpn_ntp_leap */
 	unsigned int stratum;	/**< peer's + 1; 16 with no peer */
-	uint32_t refid;		/**< host order, for dpn_ntp_sysinfo_set() */
-	int64_t ref_ns;		/**< local time of the peer's last update */
+	uint32_t refid;		/**< host order (dpn_ntp_sysinfo_set) */
+	int64_t ref_ns;		/**< local time of the peer's update */
 	int64_t root_delay_ns;
 	int64_t root_disp_ns;
 };

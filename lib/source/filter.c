@@ -52,8 +52,11 @@ filter_sorted(const struct dpn_source *s, int64_t now_ns,
 			continue;
 		}
 		f[i].disp_ns += phi_ns(now_ns - f[i].epoch_ns);
-		if (f[i].disp_ns > DPN_SOURCE_MAXDISP_NS)
+		/* Aged out (12 days at PHI): as good as missing. */
+		if (f[i].disp_ns >= DPN_SOURCE_MAXDISP_NS) {
 			f[i].disp_ns = DPN_SOURCE_MAXDISP_NS;
+			continue;
+		}
 		nb_valid++;
 	}
 	qsort(f, DPN_SOURCE_FILTER_LEN, sizeof(f[0]), stage_cmp);
@@ -97,7 +100,8 @@ filter_jitter(const struct dpn_source_sample *f, unsigned int nb_valid)
  * A popcorn spike: a sample far from the current estimate (more than
  * three times the jitter) that arrives soon after it. Queueing spikes
  * look like that; a real change of the offset persists, and is taken
- * once the estimate is two polls old. Reference clocks have no queues.
+ * when the best sample is two polls newer than the estimate, or once the
+ * spike has left the filter. Reference clocks have no queues.
  */
 static bool
 is_popcorn(const struct dpn_source *s, const struct dpn_source_sample *best)
@@ -154,7 +158,10 @@ filter_update(struct dpn_source *s, int64_t now_ns)
 	jitter = filter_jitter(f, nb_valid);
 	s->offset_ns = f[0].offset_ns;
 	s->delay_ns = f[0].delay_ns;
-	s->disp_ns = filter_disp(f);
+	/* Kept as of the sample's epoch; selection ages it from there. */
+	s->disp_ns = filter_disp(f) - phi_ns(now_ns - f[0].epoch_ns);
+	if (s->disp_ns < 0)
+		s->disp_ns = 0;
 	s->jitter_ns = jitter > floor_ns ? jitter : floor_ns;
 	s->update_ns = f[0].epoch_ns;
 	return FILTER_UPDATED;
@@ -182,11 +189,4 @@ filter_add_missing(struct dpn_source *s, int64_t now_ns)
 	s->filter[s->filter_next] = miss;
 	s->filter_next = (s->filter_next + 1) % DPN_SOURCE_FILTER_LEN;
 	filter_update(s, now_ns);
-}
-
-void
-filter_clear(struct dpn_source *s)
-{
-	memset(s->filter, 0, sizeof(s->filter));
-	s->filter_next = 0;
 }

@@ -60,17 +60,17 @@ refid_text(uint32_t refid, char *buf, size_t len)
 }
 
 /*
- * What the refid column shows: a kiss that stopped or slowed us, the
- * reference of a refclock or of a stratum 0/1/16 server as text, or the
- * server's upstream as a dotted quad (an IPv6 upstream is a hash and
- * looks like one too, as in ntpq).
+ * What the refid column shows: a kiss that stopped or slowed us (until
+ * the next good reply), the reference of a refclock or of a stratum
+ * 0/1/16 server as text, or the server's upstream as a dotted quad (an
+ * IPv6 upstream is a hash and looks like one too, as in ntpq).
  */
 static void
 refid_column(const struct dpn_source *s, char *buf, size_t len)
 {
 	uint32_t r = s->refid;
 
-	if (s->demobilized && s->kiss != 0) {
+	if (s->kiss != 0) {
 		refid_text(s->kiss, buf, len);
 	} else if (s->conf.type == DPN_SOURCE_TYPE_REFCLOCK) {
 		refid_text(dpn_ntp_refid_from_str(s->conf.refid), buf, len);

@@ -251,8 +251,12 @@ poll_start(struct dpn_source *s, int64_t now_ns)
 {
 	bool was_reachable = s->reach != 0;
 
-	/* Missed polls while reachable: sample faster to catch up. */
-	if (was_reachable && !(s->reach & 1) && s->poll > s->poll_floor)
+	/*
+	 * Two silent polls in a row from a reachable source: poll faster,
+	 * to refill the filter or find out soon that it is gone. One lost
+	 * packet is no news.
+	 */
+	if (was_reachable && (s->reach & 0x3) == 0 && s->poll > s->poll_floor)
 		s->poll--;
 	/* Three silent polls in a row: the filter learns it (RFC 5905). */
 	if (s->nb_sent >= 3 && (s->reach & 0x7) == 0)
@@ -271,8 +275,23 @@ poll_start(struct dpn_source *s, int64_t now_ns)
 }
 
 void
+dpn_source_request(const struct dpn_source *s, struct dpn_ntp_hdr *pkt,
+		   uint64_t xmt_ts)
+{
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->li_vn_mode = dpn_ntp_li_vn_mode(DPN_NTP_LEAP_NONE,
+					     s->conf.version,
+					     DPN_NTP_MODE_CLIENT);
+	/* Servers compare it with their rate limits (KoD RATE). */
+	pkt->poll = (int8_t)s->poll;
+	pkt->xmt_ts = __builtin_bswap64(xmt_ts);
+}
+
+void
 dpn_source_poll_sent(struct dpn_source *s, uint64_t xmt_ts, int64_t now_ns)
 {
+	if (s->demobilized)
+		return;
 	if (s->burst_left > 0)
 		s->burst_left--;
 	else
@@ -446,6 +465,7 @@ dpn_source_receive(struct dpn_source *s, const struct dpn_ntp_hdr *pkt,
 	}
 	s->accepted_org = s->org;
 	s->last_rx_ns = rx_ns;
+	s->kiss = 0;
 	s->nb_rx_ok++;
 	return DPN_SOURCE_R_OK;
 }

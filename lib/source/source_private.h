@@ -41,18 +41,16 @@ abs_ns(int64_t v)
 
 enum filter_result {
 	FILTER_UNCHANGED,	/* nothing newer than the estimate */
-	FILTER_UPDATED,		/* new offset, delay, dispersion, jitter */
+	FILTER_UPDATED,		/* new offset, delay, disp., jitter */
 	FILTER_SPIKE,		/* best sample was a popcorn spike */
 };
 
 /* Put a sample into the filter and compute the source's estimate. */
-enum filter_result filter_add(struct dpn_source *s, const struct dpn_source_sample *smp,
-	       int64_t now_ns);
+enum filter_result filter_add(struct dpn_source *s,
+			      const struct dpn_source_sample *smp,
+			      int64_t now_ns);
 
 /* Put a missing sample (MAXDISP) into the filter. */
 void filter_add_missing(struct dpn_source *s, int64_t now_ns);
-
-/* Empty the filter. */
-void filter_clear(struct dpn_source *s);
 
 #endif /* SOURCE_PRIVATE_H */

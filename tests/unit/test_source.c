@@ -83,6 +83,22 @@ kiss(struct dpn_ntp_hdr *h, uint64_t org, const char *code)
 	h->refid = htonl(dpn_ntp_refid_from_str(code));
 }
 
+/* One exchange: request at @p now, reply after @p delay, server ahead
+ * by @p off, answering at once. Returns the verdict. */
+static enum dpn_source_verdict
+exchange(struct dpn_source *s, int64_t now, int64_t off, int64_t delay)
+{
+	uint64_t t1 = ntp(now), t2 = ntp(now + delay / 2 + off);
+	struct dpn_ntp_hdr h;
+
+	dpn_source_request(s, &h, t1);
+	dpn_source_poll_sent(s, t1, now);
+	/* What our request says is what this server's reply echoes. */
+	assert_true(__builtin_bswap64(h.xmt_ts) == t1);
+	reply(&h, t1, t2, t2);
+	return dpn_source_receive(s, &h, 48, now + delay);
+}
+
 /*
  * Validation.
  */
@@ -211,6 +227,7 @@ test_kod_reaction(void **state)
 	struct dpn_source s;
 	struct dpn_ntp_hdr h;
 	uint64_t org = ntp(T0);
+	char buf[128];
 
 	/* DENY: never polled again, shown as .DENY. */
 	source_v4(&s, "192.0.2.1", 0);
@@ -250,6 +267,87 @@ test_kod_reaction(void **state)
 	kiss(&h, org + 3, "RATE");
 	dpn_source_receive(&s, &h, 48, T0 + 8192 * S);
 	assert_int_equal(s.poll, 12);	/* maxpoll */
+	/* ntpq shows the kiss until the server answers normally. */
+	dpn_source_format_peer(&s, T0 + 8192 * S, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " .RATE. "));
+	assert_int_equal(exchange(&s, T0 + 12288 * S, 0, 10 * MS),
+			 DPN_SOURCE_R_OK);
+	dpn_source_format_peer(&s, T0 + 12288 * S, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " .GPS. "));
+	assert_int_equal(s.poll, 12);
+}
+
+/*
+ * Random replies, half of them with our origin: only well-formed ones
+ * are taken, and whatever arrives the source stays within its limits.
+ */
+static void
+test_random_replies(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	struct dpn_source s;
+	struct dpn_ntp_hdr h;
+	int64_t t = T0;
+	unsigned int i, k, nb_ok = 0;
+
+	source_v4(&s, "192.0.2.1", DPN_SOURCE_F_IBURST);
+	for (i = 0; i < 5000; i++) {
+		uint8_t *b = (uint8_t *)&h;
+		uint64_t t1 = ntp(t);
+
+		for (k = 0; k < sizeof(h); k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			b[k] = (uint8_t)x;
+		}
+		if (x & 1)
+			h.orig_ts = __builtin_bswap64(t1);
+		if (x & 2)
+			h.li_vn_mode = dpn_ntp_li_vn_mode(0, 4, 4);
+		if (x & 4)
+			h.stratum = 2;
+		if (x & 8)
+			h.root_delay = h.root_disp = 0;
+		dpn_source_poll_sent(&s, t1, t);
+		if (dpn_source_receive(&s, &h, 48, t + 1 * MS) ==
+		    DPN_SOURCE_R_OK) {
+			nb_ok++;
+			assert_true(__builtin_bswap64(h.orig_ts) == t1);
+			assert_int_equal(dpn_ntp_mode_of(&h), 4);
+			assert_true(h.stratum >= 1 && h.stratum <= 15);
+		}
+		assert_true(s.poll >= s.conf.minpoll &&
+			    s.poll <= s.conf.maxpoll);
+		if (s.demobilized)
+			source_v4(&s, "192.0.2.1", DPN_SOURCE_F_IBURST);
+		t += 2 * S;
+	}
+	assert_true(nb_ok > 10);
+}
+
+static void
+test_request(void **state)
+{
+	static const uint8_t zero[40];
+	struct dpn_source s;
+	struct dpn_ntp_hdr h;
+
+	source_v4(&s, "192.0.2.1", 0);
+	s.conf.version = 3;
+	memset(&h, 0xa5, sizeof(h));
+	dpn_source_request(&s, &h, 0x0123456789abcdefULL);
+	/* A mode 3 request our own server would answer. */
+	assert_int_equal(dpn_ntp_classify(&h, 48), DPN_NTP_V_OK);
+	assert_int_equal(dpn_ntp_mode_of(&h), DPN_NTP_MODE_CLIENT);
+	assert_int_equal(dpn_ntp_version_of(&h), 3);
+	assert_int_equal(dpn_ntp_leap_of(&h), 0);
+	assert_int_equal(h.poll, 6);
+	assert_true(h.xmt_ts == __builtin_bswap64(0x0123456789abcdefULL));
+	/* Nothing else about us leaves in it. */
+	assert_int_equal(h.stratum, 0);
+	assert_int_equal(h.precision, 0);
+	assert_memory_equal((const uint8_t *)&h + 4, zero, 36);
 }
 
 /*
@@ -282,19 +380,6 @@ test_offset_delay_exact(void **state)
 				t1 + (1ULL << 32), &off, &del);
 	assert_int_equal(off, 0);
 	assert_int_equal(del, S);
-}
-
-/* One exchange: request at @p now, reply after @p delay, server ahead
- * by @p off, answering at once. Returns the verdict. */
-static enum dpn_source_verdict
-exchange(struct dpn_source *s, int64_t now, int64_t off, int64_t delay)
-{
-	uint64_t t1 = ntp(now), t2 = ntp(now + delay / 2 + off);
-	struct dpn_ntp_hdr h;
-
-	dpn_source_poll_sent(s, t1, now);
-	reply(&h, t1, t2, t2);
-	return dpn_source_receive(s, &h, 48, now + delay);
 }
 
 static void
@@ -413,9 +498,18 @@ test_poll_adaptation(void **state)
 	}
 	assert_true(s.nb_spikes >= 2);
 	assert_int_equal(s.poll, 6);
-	/* Lost replies: it shrinks to minpoll and no further. */
+	/* Every third reply lost: a lossy path, the interval stays. */
+	for (i = 0; i < 30; i++) {
+		if (i % 3 == 2)
+			dpn_source_poll_sent(&s, ntp(t), t);
+		else
+			exchange(&s, t, 1 * MS, 10 * MS);
+		t = dpn_source_next_poll(&s);
+	}
+	assert_int_equal(s.poll, 6);
+	/* Two in three lost: it shrinks to minpoll and no further. */
 	for (i = 0; i < 40; i++) {
-		if (i & 1)
+		if (i % 3 == 2)
 			exchange(&s, t, 1 * MS, 10 * MS);
 		else
 			dpn_source_poll_sent(&s, ntp(t), t);
@@ -928,6 +1022,7 @@ test_format_peers(void **state)
 	dpn_source_format_peer(&s, T0, buf, sizeof(buf));
 	assert_non_null(strstr(buf, " .DENY.          16 p "));
 	s.demobilized = false;
+	s.kiss = 0;
 	s.conf.type = DPN_SOURCE_TYPE_REFCLOCK;
 	snprintf(s.conf.name, sizeof(s.conf.name), "SYSTEM(0)");
 	snprintf(s.conf.refid, sizeof(s.conf.refid), "LOCL");
@@ -951,6 +1046,8 @@ main(void)
 		cmocka_unit_test(test_validate_kisses),
 		cmocka_unit_test(test_validate_unsync_and_times),
 		cmocka_unit_test(test_kod_reaction),
+		cmocka_unit_test(test_request),
+		cmocka_unit_test(test_random_replies),
 		cmocka_unit_test(test_offset_delay_exact),
 		cmocka_unit_test(test_filter_min_delay),
 		cmocka_unit_test(test_filter_popcorn),
