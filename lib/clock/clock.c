@@ -72,16 +72,17 @@ dpn_clock_tracker_step(struct dpn_clock_tracker *t, uint64_t cnt,
 	t->last_cnt = cnt;
 }
 
-void
+int
 dpn_clock_tracker_set_rate(struct dpn_clock_tracker *t, double ns_per_tick)
 {
-	if (fabs(ns_per_tick / t->nominal_ns_per_tick - 1.0) >
-	    DPN_CLOCK_MAX_FREQ_ERROR)
-		return;
+	if (!(fabs(ns_per_tick / t->nominal_ns_per_tick - 1.0) <=
+	      DPN_CLOCK_MAX_FREQ_ERROR))
+		return -1;
 	t->ns_per_tick = ns_per_tick;
 	if (t->model.mult != 0)
 		dpn_clock_model_set(&t->model, t->model.cnt_base,
 				    t->model.ns_base, ns_per_tick);
+	return 0;
 }
 
 /* Frequency over the window of samples since the last step. */
@@ -101,6 +102,8 @@ tracker_update_freq(struct dpn_clock_tracker *t)
 		return;
 	dc = t->hist_cnt[newest] - t->hist_cnt[oldest];
 	if (dc == 0)
+		return;
+	if (t->hist_ns[newest] - t->hist_ns[oldest] < t->freq_min_span_ns)
 		return;
 	f = (double)(t->hist_ns[newest] - t->hist_ns[oldest]) / (double)dc;
 	/* A reference that runs wild is not followed. */

@@ -136,6 +136,9 @@ struct dpn_clock_tracker {
 	double slew_time_s;		/**< seconds to slew an offset out */
 	int64_t jump_ns;		/**< innovation that restarts the window */
 	int64_t step_ns;		/**< step above this offset */
+	/** A window shorter than this leaves the frequency alone: noisy
+	 * network samples a few seconds apart say nothing about it. */
+	int64_t freq_min_span_ns;
 };
 
 /** Start a tracker for a counter running at @p counter_hz. */
@@ -156,9 +159,11 @@ int64_t dpn_clock_tracker_sample(struct dpn_clock_tracker *t, uint64_t cnt,
 void dpn_clock_tracker_step(struct dpn_clock_tracker *t, uint64_t cnt,
 			    int64_t ref_ns);
 
-/** Replace the frequency estimate (from a drift file), ns per tick. */
-void dpn_clock_tracker_set_rate(struct dpn_clock_tracker *t,
-				double ns_per_tick);
+/** Replace the frequency estimate (from a drift file or a measurement),
+ * ns per tick. @return 0, or -1 (ignored) when it is further than
+ * DPN_CLOCK_MAX_FREQ_ERROR from the nominal rate. */
+int dpn_clock_tracker_set_rate(struct dpn_clock_tracker *t,
+			       double ns_per_tick);
 
 /** log2 of @p ns expressed in seconds, rounded up (NTP precision). */
 int dpn_clock_precision_log2(double ns);

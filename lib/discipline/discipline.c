@@ -40,6 +40,7 @@ step(struct dpn_discipline *d, uint64_t cnt, int64_t offset_ns)
 	int64_t now = dpn_clock_model_ns(&d->tracker.model, cnt);
 
 	dpn_clock_tracker_step(&d->tracker, cnt, now + offset_ns);
+	d->slewing = false;
 	d->steps++;
 	d->state = DPN_DISC_SYNC;
 }
@@ -51,6 +52,7 @@ dpn_discipline_update(struct dpn_discipline *d, uint64_t cnt,
 	struct dpn_clock_tracker *t = &d->tracker;
 	int64_t now = dpn_clock_model_ns(&t->model, cnt);
 	int64_t mag = abs64(offset_ns);
+	double slew;
 	bool big = d->p.step_ns != 0 && mag > d->p.step_ns;
 
 	d->updates++;
@@ -83,14 +85,47 @@ dpn_discipline_update(struct dpn_discipline *d, uint64_t cnt,
 		step(d, cnt, offset_ns);
 		return DPN_DISC_STEPPED;
 	}
-	t->slew_time_s = slew_time_s > DPN_CLOCK_SLEW_TIME ? slew_time_s :
-		DPN_CLOCK_SLEW_TIME;
+	if (slew_time_s < DPN_CLOCK_SLEW_TIME)
+		slew_time_s = DPN_CLOCK_SLEW_TIME;
+	t->slew_time_s = slew_time_s;
 	t->jump_ns = jump_ns;
+	t->freq_min_span_ns = DPN_DISCIPLINE_FREQ_MIN_SPAN_NS;
 	/* Steps are decided above; the tracker must only slew. */
 	t->step_ns = INT64_MAX;
+	/* The tracker takes the time estimate into its frequency window. */
 	dpn_clock_tracker_sample(t, cnt, now + offset_ns);
+	/*
+	 * Then the slew, from the new frequency: at offset / slew_time, at
+	 * most DPN_CLOCK_MAX_SLEW, for as long as it takes to remove the
+	 * offset; dpn_discipline_tick() ends it.
+	 */
+	slew = (double)offset_ns / (slew_time_s * 1e9);
+	if (slew > DPN_CLOCK_MAX_SLEW)
+		slew = DPN_CLOCK_MAX_SLEW;
+	else if (slew < -DPN_CLOCK_MAX_SLEW)
+		slew = -DPN_CLOCK_MAX_SLEW;
+	d->slewing = offset_ns != 0;
+	dpn_clock_model_set(&t->model, cnt, now,
+			    t->ns_per_tick * (1.0 + (d->slewing ? slew : 0)));
+	if (d->slewing)
+		d->slew_end_cnt = cnt + (uint64_t)((double)offset_ns / slew /
+						   t->ns_per_tick);
 	d->state = DPN_DISC_SYNC;
 	return DPN_DISC_SLEWED;
+}
+
+bool
+dpn_discipline_tick(struct dpn_discipline *d, uint64_t cnt)
+{
+	struct dpn_clock_tracker *t = &d->tracker;
+
+	if (!d->slewing || (int64_t)(cnt - d->slew_end_cnt) < 0)
+		return false;
+	dpn_clock_model_set(&t->model, d->slew_end_cnt,
+			    dpn_clock_model_ns(&t->model, d->slew_end_cnt),
+			    t->ns_per_tick);
+	d->slewing = false;
+	return true;
 }
 
 void
@@ -99,6 +134,8 @@ dpn_discipline_follow(struct dpn_discipline *d, uint64_t cnt, int64_t ref_ns)
 	struct dpn_clock_tracker *t = &d->tracker;
 	uint64_t steps = t->steps;
 
+	d->slewing = false;
+	t->freq_min_span_ns = 0;
 	t->slew_time_s = DPN_CLOCK_SLEW_TIME;
 	t->jump_ns = DPN_CLOCK_JUMP_NS;
 	t->step_ns = DPN_CLOCK_STEP_NS;
@@ -120,11 +157,9 @@ dpn_discipline_set_freq_ppm(struct dpn_discipline *d, double ppm)
 {
 	double rate = d->tracker.nominal_ns_per_tick / (1.0 + ppm * 1e-6);
 
-	if (!isfinite(ppm) ||
-	    fabs(ppm) * 1e-6 > DPN_CLOCK_MAX_FREQ_ERROR)
+	if (!isfinite(ppm))
 		return -1;
-	dpn_clock_tracker_set_rate(&d->tracker, rate);
-	return 0;
+	return dpn_clock_tracker_set_rate(&d->tracker, rate);
 }
 
 double

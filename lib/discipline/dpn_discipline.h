@@ -9,9 +9,11 @@
  * model, with ntpd's rules for stepping (step threshold, panic threshold,
  * -g, stepout), and keeps the frequency in a drift file.
  *
- * The loop itself is the clock tracker of lib/clock (a frequency taken
- * from the span of a window of time estimates, offsets slewed out at a
- * bounded rate), fed with estimates of true time: model(cnt) + offset.
+ * The frequency comes from the clock tracker of lib/clock (the span of a
+ * window of time estimates, model(cnt) + offset); each offset is slewed
+ * out at a bounded rate over a set time and the slew then ends, so an
+ * update some polls later finds the model running at the estimated
+ * frequency rather than still slewing.
  * DPDK-free; counters and times are passed in, so it is unit tested
  * with a fake clock.
  */
@@ -21,6 +23,14 @@
 #include <stdint.h>
 
 #include "dpn_clock.h"
+
+/*
+ * Network samples move the frequency only once their window spans this
+ * long: with 100 us of noise that is an error of about 2 ppm, shrinking
+ * as the window grows. Until then the frequency is the start value
+ * (drift file, or the TSC measured against the host clock).
+ */
+#define DPN_DISCIPLINE_FREQ_MIN_SPAN_NS (64LL * 1000000000LL)
 
 struct dpn_discipline_params {
 	int64_t step_ns;	/**< slew below, step above; 0 = never step */
@@ -53,6 +63,8 @@ struct dpn_discipline {
 	uint64_t updates;
 	uint64_t steps;
 	uint64_t counter_hz;
+	bool slewing;			/**< an offset is being slewed out */
+	uint64_t slew_end_cnt;		/**< counter at which it is gone */
 };
 
 /**
@@ -73,6 +85,13 @@ void dpn_discipline_init(struct dpn_discipline *d,
 enum dpn_discipline_action
 dpn_discipline_update(struct dpn_discipline *d, uint64_t cnt,
 		      int64_t offset_ns, double slew_time_s, int64_t jump_ns);
+
+/**
+ * End a slew that is done: from then on the model runs at the frequency
+ * estimate. Call often (the management loop); @return true when the
+ * model changed and should be published.
+ */
+bool dpn_discipline_tick(struct dpn_discipline *d, uint64_t cnt);
 
 /**
  * Follow a directly read reference (`refclock system`): the tracker's own

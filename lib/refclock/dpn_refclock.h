@@ -37,6 +37,18 @@ struct dpn_refclock_system {
 void dpn_refclock_system_init(struct dpn_refclock_system *rs,
 			      const struct dpn_conf_refclock_system *conf);
 
+/** How long dpn_refclock_system_calibrate() measures. */
+#define DPN_REFCLOCK_CALIBRATE_US 200000
+
+/**
+ * The TSC's rate measured against the host's CLOCK_MONOTONIC, in ns per
+ * tick. DPDK's own figure (rte_get_tsc_hz()) is a quick estimate that
+ * in a VM has been seen 1500 ppm off: 1.5 ms a second, which a server
+ * synchronized only by NTP polls cannot afford before its first update.
+ * Sleeps DPN_REFCLOCK_CALIBRATE_US.
+ */
+double dpn_refclock_system_calibrate(void);
+
 /**
  * When a sample is due (and the directive is there), read the TSC and
  * CLOCK_REALTIME at the same instant into @p tsc and @p real_ns.

@@ -35,9 +35,9 @@ mono_ns(void)
 	return ts_ns(&ts);
 }
 
-/* One (tsc, realtime) pair; returns the spread of the best try in ticks. */
+/* One (tsc, clock) pair; returns the spread of the best try in ticks. */
 static uint64_t
-sample_pair(uint64_t *tsc, int64_t *real_ns)
+sample_clock(clockid_t id, uint64_t *tsc, int64_t *real_ns)
 {
 	uint64_t best = UINT64_MAX;
 	int i;
@@ -49,7 +49,7 @@ sample_pair(uint64_t *tsc, int64_t *real_ns)
 		uint64_t t0, t1;
 
 		t0 = rte_rdtsc_precise();
-		clock_gettime(CLOCK_REALTIME, &ts);
+		clock_gettime(id, &ts);
 		t1 = rte_rdtsc_precise();
 		if (t1 - t0 < best) {
 			best = t1 - t0;
@@ -58,6 +58,12 @@ sample_pair(uint64_t *tsc, int64_t *real_ns)
 		}
 	}
 	return best;
+}
+
+static uint64_t
+sample_pair(uint64_t *tsc, int64_t *real_ns)
+{
+	return sample_clock(CLOCK_REALTIME, tsc, real_ns);
 }
 
 /* The time a worker needs to read the server clock: TSC plus model. */
@@ -90,6 +96,20 @@ dpn_refclock_system_init(struct dpn_refclock_system *rs,
 	rs->precision = conf->precision != 0 ? conf->precision :
 		dpn_clock_precision_log2(measure_read_ns(&m));
 	rs->next_poll_ns = mono_ns();
+}
+
+double
+dpn_refclock_system_calibrate(void)
+{
+	uint64_t t0, t1;
+	int64_t m0, m1;
+
+	sample_clock(CLOCK_MONOTONIC, &t0, &m0);
+	rte_delay_us_sleep(DPN_REFCLOCK_CALIBRATE_US);
+	sample_clock(CLOCK_MONOTONIC, &t1, &m1);
+	if (t1 <= t0 || m1 <= m0)
+		return 1e9 / (double)rte_get_tsc_hz();
+	return (double)(m1 - m0) / (double)(t1 - t0);
 }
 
 int

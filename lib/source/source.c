@@ -137,10 +137,14 @@ check_header(const struct dpn_ntp_hdr *pkt)
 	if (dpn_ntp_leap_of(pkt) == DPN_NTP_LEAP_ALARM ||
 	    pkt->stratum >= DPN_NTP_STRATUM_UNSYNC)
 		return DPN_SOURCE_R_UNSYNC;
-	/* A server that never synchronized has no reference time. */
-	if (ref == 0)
-		return DPN_SOURCE_R_UNSYNC;
-	if (rec == 0 || xmt == 0 || ts_after(rec, xmt) || ts_after(ref, xmt))
+	/*
+	 * Leap and stratum say whether the server is synchronized. A zero
+	 * reference time is not taken as "never synchronized": ntpsec's
+	 * ntpd in orphan mode serves leap 0, its orphan stratum and a zero
+	 * reference time, and its own clients (ntpdig) accept that.
+	 */
+	if (rec == 0 || xmt == 0 || ts_after(rec, xmt) ||
+	    (ref != 0 && ts_after(ref, xmt)))
 		return DPN_SOURCE_R_BAD_TIMES;
 	root = dpn_ntp_short_to_ns(__builtin_bswap32(pkt->root_delay)) / 2 +
 		dpn_ntp_short_to_ns(__builtin_bswap32(pkt->root_disp));

@@ -185,6 +185,7 @@ client_on_reply(void *arg, unsigned int port_index, struct rte_mbuf *m)
 	struct dpn_sync_assoc *a;
 	struct dpn_stats *st = &sy->dp->mgmt_stats;
 	unsigned int len;
+	enum dpn_source_verdict v;
 	uint64_t tsc;
 	int64_t t4;
 	int family;
@@ -209,11 +210,14 @@ client_on_reply(void *arg, unsigned int port_index, struct rte_mbuf *m)
 	}
 	/* T4: the burst's TSC read by the worker, on the true clock. */
 	t4 = dpn_clock_model_ns(&sy->disc.tracker.model, tsc);
-	if (dpn_source_receive(&a->src, (const struct dpn_ntp_hdr *)(udp + 1),
-			       len, t4) == DPN_SOURCE_R_OK)
+	v = dpn_source_receive(&a->src, (const struct dpn_ntp_hdr *)(udp + 1),
+			       len, t4);
+	if (v == DPN_SOURCE_R_OK) {
 		st->c[DPN_STAT_NTP_UPSTREAM_REPLIES]++;
-	else
+	} else {
 		st->c[DPN_STAT_NTP_UPSTREAM_BAD]++;
+		sync_log_refused(sy, &a->src, v);
+	}
 	rte_pktmbuf_free(m);
 	sync_select(sy, sync_now_ns(sy));
 }

@@ -55,6 +55,16 @@ log_allowed(struct dpn_sync *sy, int64_t now)
 	return true;
 }
 
+void
+sync_log_refused(struct dpn_sync *sy, const struct dpn_source *s,
+		 enum dpn_source_verdict v)
+{
+	if (!log_allowed(sy, sync_now_ns(sy)))
+		return;
+	SYNC_LOG(NOTICE, "reply from %s refused: %s", s->conf.name,
+		 dpn_source_verdict_str(v));
+}
+
 static int64_t
 poll_jitter(void *arg, int64_t max_ns)
 {
@@ -327,6 +337,9 @@ apply_peer(struct dpn_sync *sy, struct dpn_source *peer, int64_t now)
 		jump = 1000000;
 	act = dpn_discipline_update(&sy->disc, tsc, sy->sel.offset_ns, slew,
 				    jump);
+	SYNC_LOG(DEBUG, "update from %s: offset %+" PRId64 " ns, jitter %" PRId64 " ns, action %d, frequency %+.3f ppm",
+		 peer->conf.name, sy->sel.offset_ns, sy->sel.jitter_ns, act,
+		 dpn_discipline_freq_ppm(&sy->disc));
 	switch (act) {
 	case DPN_DISC_STEPPED:
 		SYNC_LOG(NOTICE, "clock stepped by %+.6f s (source %s)",
@@ -563,7 +576,7 @@ view_update(struct dpn_sync *sy, int64_t now, bool synced, bool holdover,
 	v->sys_jitter_ns = sy->sel.jitter_ns;
 	v->clk_wander_ppm = sy->wander_ppm;
 	v->disc_state = sy->disc.state;
-	v->steps = sy->disc.steps + sy->disc.tracker.steps;
+	v->steps = sy->disc.steps;
 	v->leap_mode = !sy->leap_loaded ? DPN_SYNC_LEAP_NONE :
 		sy->dconf.leapsmear_s ? DPN_SYNC_LEAP_SMEAR : DPN_SYNC_LEAP_STEP;
 	v->leap_next = sy->leap_done ? 0 : sy->leap_dir;
@@ -655,7 +668,7 @@ drift_load(struct dpn_sync *sy)
 		SYNC_LOG(WARNING, "drift file %s: %.3f ppm is not believable; ignored",
 			 path, ppm);
 	else
-		SYNC_LOG(INFO, "frequency %.3f ppm from %s", ppm, path);
+		SYNC_LOG(INFO, "frequency %+.3f ppm from %s", ppm, path);
 }
 
 static void
@@ -663,7 +676,7 @@ drift_save(struct dpn_sync *sy)
 {
 	char err[300] = "";
 
-	if (sy->dconf.driftfile[0] == '\0' || sy->disc.updates < 8)
+	if (sy->dconf.driftfile[0] == '\0' || sy->disc.updates == 0)
 		return;
 	if (dpn_driftfile_write(sy->dconf.driftfile,
 				dpn_discipline_freq_ppm(&sy->disc),
@@ -717,6 +730,14 @@ dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
 	sy->selp.minsane = d->minsane;
 	sy->selp.minclock = d->minclock;
 	sy->selp.maxdist_ns = (int64_t)(d->maxdist_s * 1e9);
+	/* Start from the TSC rate the host measures. */
+	if (dpn_clock_tracker_set_rate(&sy->disc.tracker,
+				       dpn_refclock_system_calibrate()) != 0)
+		SYNC_LOG(WARNING, "the TSC rate measured against the host clock is not believable; using DPDK's");
+	else
+		SYNC_LOG(INFO, "TSC: %" PRIu64 " Hz nominal, %+.3f ppm measured against the host clock",
+			 sy->disc.counter_hz,
+			 dpn_discipline_freq_ppm(&sy->disc));
 	drift_load(sy);
 
 	if (rs->conf.enabled) {
@@ -764,6 +785,8 @@ dpn_sync_poll(struct dpn_sync *sy)
 	int64_t real, now;
 
 	leap_step(sy);
+	if (dpn_discipline_tick(&sy->disc, rte_rdtsc()))
+		sy->next_publish_ns = 0;
 	if (dpn_refclock_system_sample(sy->rs, &tsc, &real)) {
 		refclock_sample(sy, tsc, real);
 		work++;

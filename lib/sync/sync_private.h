@@ -36,6 +36,9 @@ int client_send(struct dpn_sync *sy, struct dpn_sync_assoc *a,
 void client_on_reply(void *arg, unsigned int port_index,
 		     struct rte_mbuf *m);
 
+/* Say why a reply was refused (rate limited: a remote cause). */
+void sync_log_refused(struct dpn_sync *sy, const struct dpn_source *s,
+		      enum dpn_source_verdict v);
 /* Server clock now, Unix ns (the true, unsmeared model). */
 int64_t sync_now_ns(const struct dpn_sync *sy);
 /* Run selection and, when the system peer has news, the discipline. */

@@ -32,24 +32,14 @@ for a in $UP_CHRONY $UP_NTPD $UP_GOOD $UP_WRONG; do
 	ip -n "$NS_CLI" addr add "$a/24" dev "$VETH_CLI"
 done
 
-# chronyd: a stratum 1 server from the (untouched) host clock.
-cat >"$DPN_TMP/chrony.conf" <<CONF
-local stratum 1
-allow
-bindaddress $UP_CHRONY
-pidfile $DPN_TMP/chronyd.pid
-cmdport 0
-CONF
-dpn_cli chronyd -d -x -f "$DPN_TMP/chrony.conf" >"$DPN_TMP/chronyd.log" 2>&1 &
-UP_PIDS+=($!)
-
 # ntpsec's ntpd in orphan mode (it has no reference), only on its address.
 if dpn_fetch_ntpsec; then
 	cat >"$DPN_TMP/ntp.conf" <<CONF
-tos orphan 1 orphanwait 1
+tos orphan 5 orphanwait 1
 disable ntp
 disable kernel
 unrestrict default noquery limited
+interface ignore wildcard
 interface ignore all
 interface listen $UP_NTPD
 CONF
@@ -60,13 +50,25 @@ CONF
 else
 	dpn_log "cannot fetch ntpsec (apt-get download ntpsec)"
 fi
+# chronyd: a stratum 1 server from the (untouched) host clock.
+cat >"$DPN_TMP/chrony.conf" <<CONF
+local stratum 1
+allow
+bindaddress $UP_CHRONY
+pidfile $DPN_TMP/chronyd.pid
+cmdport 0
+CONF
+dpn_cli chronyd -4 -d -x -f "$DPN_TMP/chrony.conf" >"$DPN_TMP/chronyd.log" 2>&1 &
+UP_PIDS+=($!)
+
 for spec in "$UP_GOOD:0" "$UP_WRONG:0.1"; do
 	dpn_cli timeout 200 "$PY" "$DPN_ROOT/tests/integration/brokenntp.py" \
 		--bind "${spec%%:*}" --drop-every 0 --offset "${spec#*:}" \
 		--seconds 190 &
 	UP_PIDS+=($!)
 done
-sleep 1
+# ntpd answers "unsynchronized" (leap 3) for its first seconds.
+sleep 5
 
 write_conf() {
 	{
@@ -95,7 +97,7 @@ wait_peer() {
 
 sysvar() { dpnc show sysinfo | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 
-# ntpdig against dpntpd: stratum 2 and |offset| < 1 ms (best of three).
+# ntpdig against dpntpd: stratum 2 and |offset| < 1 ms.
 ntpdig_s2() {
 	local out off
 	out=$(dpn_cli timeout 10 ntpdig -t 2 "$SRV4" 2>&1) || { echo "  $out"; return 1; }
@@ -104,24 +106,39 @@ ntpdig_s2() {
 	echo "$out" | grep -q " s2 " && [ -n "$off" ] && dpn_abs_lt "$off" 0.001
 }
 
+# The first update comes with the fourth sample; a few more polls bring
+# the served time within 1 ms. Ask every 2 s for at most 40 s.
+ntpdig_s2_within_40s() {
+	local _
+	for _ in $(seq 20); do
+		ntpdig_s2 && return 0
+		sleep 2
+	done
+	return 1
+}
+
 # --- chronyd and ntpd -----------------------------------------------------
 write_conf $UP_CHRONY $UP_NTPD
-dpn_start || exit 1
+dpn_start --log-level=dpntp.sync:debug || exit 1
 dpn_check "a system peer is selected within 60 s" wait_peer 60
 dpnc show peers | sed 's/^/  /'
 peer=$(dpnc show peers | awk '/^\*/ { print substr($1, 2) }')
 dpn_check "the system peer is chronyd or ntpd ($peer)" \
 	test "$peer" = $UP_CHRONY -o "$peer" = $UP_NTPD
+dpn_check "ntpdig sees stratum 2 and |offset| < 1 ms" ntpdig_s2_within_40s
 dpn_check "both upstreams reached (reach not 0)" \
 	test "$(dpnc show peers | awk '$1 ~ /198\.18\.0\.1[12]$/ && $7 != "0"' | wc -l)" -eq 2
 dpnc show sysinfo | sed 's/^/  /'
 dpn_check "stratum is the peer's + 1" test "$(sysvar stratum)" = \
 	"$(( $(dpnc show peers | awk '/^\*/ { print $3 }') + 1 ))"
-dpn_check "refid is the system peer's address" test "$(sysvar refid)" = "$peer"
+refid_is_peer() {
+	dpnc show sysinfo | awk -F= '$1 == "refid" { r = $2 } $1 == "peer" { p = $2 }
+		END { exit !(r != "" && r == p) }'
+}
+dpn_check "refid is the system peer's address" refid_is_peer
 dpn_check "sync=yes" test "$(sysvar sync)" = yes
-dpn_check "ntpdig sees stratum 2 and |offset| < 1 ms" dpn_best_of3 ntpdig_s2
-dpn_check "upstream requests counted" \
-	test "$(dpn_counter ntp_upstream_replies)" -gt 4
+dpn_check "upstream replies counted" \
+	test "$(dpn_counter ntp_upstream_replies)" -ge 4
 dpn_check "the unresolvable name is logged and retried" \
 	grep -q "ntp.invalid (line .*): cannot resolve" "$LOG"
 kill -TERM "$DPN_PID"; wait "$DPN_PID" 2>/dev/null; DPN_PID=
@@ -135,18 +152,18 @@ dpn_start || exit 1
 dpn_check "a system peer is selected within 60 s" wait_peer 60
 falseticker() {
 	local _
-	for _ in $(seq 60); do
+	for _ in $(seq 120); do
 		dpnc show peers | grep -q "^x$UP_WRONG" && return 0
 		sleep 0.5
 	done
 	dpnc show peers
 	return 1
 }
-dpn_check "the server 100 ms off is marked x" falseticker
+dpn_check "the server 100 ms off is marked x within 60 s" falseticker
 dpnc show peers | sed 's/^/  /'
 dpn_check "it is not the system peer" \
 	test "$(dpnc show peers | awk '/^\*/ { print substr($1, 2) }')" != $UP_WRONG
-dpn_check "ntpdig still sees |offset| < 1 ms" dpn_best_of3 ntpdig_s2
+dpn_check "ntpdig still sees stratum 2 and |offset| < 1 ms" ntpdig_s2_within_40s
 dpn_check "dpntpd still running" dpn_alive
 stop_upstreams
 dpn_pass

@@ -60,6 +60,8 @@ test_converges_on_frequency_and_offset(void **state)
 		int64_t noise = (rand() % 40001) - 20000;
 
 		cnt += 16 * HZ;
+		/* The management loop ends slews as they finish. */
+		dpn_discipline_tick(&d, cnt);
 		off = offset_of(&d, cnt, ppm, T0);
 		assert_int_equal(dpn_discipline_update(&d, cnt, off + noise,
 						       8.0, 1000000),
@@ -69,8 +71,9 @@ test_converges_on_frequency_and_offset(void **state)
 	assert_true(fabs(dpn_discipline_freq_ppm(&d) - ppm) < 0.5);
 	/* And what it serves is within the noise of the truth. */
 	cnt += 8 * HZ;
+	dpn_discipline_tick(&d, cnt);
 	off = offset_of(&d, cnt, ppm, T0);
-	assert_true(llabs(off) < 100000);
+	assert_true(llabs(off) < 30000);
 	assert_int_equal(d.steps, 0);
 	assert_int_equal(d.state, DPN_DISC_SYNC);
 }
@@ -91,6 +94,29 @@ test_slew_is_bounded(void **state)
 	after = dpn_clock_model_ns(&d.tracker.model, cnt + HZ);
 	assert_true(after - before <= (int64_t)(HZ * (1 + 500e-6)) + 1);
 	assert_true(after - before > (int64_t)HZ);
+}
+
+/* A slew removes the offset it was given, then ends. */
+static void
+test_slew_ends(void **state)
+{
+	struct dpn_discipline d;
+	uint64_t cnt = 0;
+	int64_t before;
+
+	(void)state;
+	dpn_discipline_init(&d, &defaults, HZ, cnt, T0);
+	before = dpn_clock_model_ns(&d.tracker.model, 100 * HZ);
+	assert_int_equal(dpn_discipline_update(&d, cnt, 1000000, 4.0,
+					       1000000), DPN_DISC_SLEWED);
+	assert_true(d.slewing);
+	/* 1 ms over 4 s is 250 ppm: not over after 3 s, over after 4.1. */
+	assert_false(dpn_discipline_tick(&d, 3 * HZ));
+	assert_true(dpn_discipline_tick(&d, 4 * HZ + HZ / 10));
+	assert_false(d.slewing);
+	/* 100 s on, the model is exactly 1 ms ahead of where it was. */
+	assert_true(llabs(dpn_clock_model_ns(&d.tracker.model, 100 * HZ) -
+			  before - 1000000) < 10);
 }
 
 static void
@@ -251,6 +277,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_converges_on_frequency_and_offset),
 		cmocka_unit_test(test_slew_is_bounded),
+		cmocka_unit_test(test_slew_ends),
 		cmocka_unit_test(test_first_big_offset_steps),
 		cmocka_unit_test(test_panic_refused_unless_g),
 		cmocka_unit_test(test_spike_then_stepout),
