@@ -1006,7 +1006,7 @@ dpn_ctl_run_line(const char *line, int out_fd, unsigned int flags,
 	ctl_denied = false;
 	ret = run_parsed(buf, err, errlen);
 	if (ret != 0 && ctl_denied)
-		ret = -EPERM;
+		ret = -EACCES;
 	if (ctl_out != out) {
 		fclose(ctl_out);
 		if (ret == 0)

@@ -136,7 +136,7 @@ serve_one(int fd)
 	ret = read_line(fd, line, sizeof(line), err, sizeof(err));
 	if (ret == 0) {
 		ret = dpn_ctl_run_line(line, fd, flags, err, sizeof(err));
-		if (ret == -EPERM)
+		if (ret == -EACCES)
 			log_refusal(&cr, line);
 	}
 	if (ret == 0) {

@@ -78,7 +78,7 @@ int dpn_ctl_restrict_change(bool add, const char *words, char *err,
  * output to @p out_fd. There `quit` only ends the session; on the prompt
  * it stops dpntpd. Without DPN_CTL_ADMIN, commands that change state
  * fail with "... requires root".
- * @return 0, or -1 with a message in @p err (-EPERM when refused for
+ * @return 0, or -1 with a message in @p err (-EACCES when refused for
  * want of DPN_CTL_ADMIN).
  */
 int dpn_ctl_run_line(const char *line, int out_fd, unsigned int flags,
