@@ -44,7 +44,7 @@ dpn_check "help lists every command" help_lists
 lcores() {
 	local out
 	out=$(dpnc show lcores) || return 1
-	echo "$out" | sed 's/^/  /'
+	sed 's/^/  /' <<<"$out"
 	echo "$out" | grep -Eq '^ +0 main ' &&
 		echo "$out" | grep -Eq '^ +1 worker +[0-9]+ +[0-9]+ +[0-9.]+ +port 0 queue 0$'
 }
@@ -63,8 +63,8 @@ port_rx() {
 	dpnc show port stats 0 | awk '$1 == "rx_packets" { print $2 }'
 }
 clear_stats() {
-	local before after i
-	for i in 1 2 3 4 5; do
+	local before after
+	for _ in 1 2 3 4 5; do
 		dpn_cli timeout 5 ntpdig -t 1 "$SRV4" >/dev/null 2>&1
 	done
 	before=$(port_rx)
