@@ -102,6 +102,8 @@ log_refusal(const struct ucred *cr, const char *line)
 	static unsigned int suppressed;
 	uint64_t now = rte_get_tsc_cycles();
 	size_t plen = strlen(DPN_CTL_JSON_PREFIX);
+	char shown[81];
+	unsigned int i;
 
 	if (now < next_tsc) {
 		suppressed++;
@@ -109,9 +111,13 @@ log_refusal(const struct ucred *cr, const char *line)
 	}
 	if (strncmp(line, DPN_CTL_JSON_PREFIX, plen) == 0)
 		line += plen;
-	CTL_LOG(NOTICE, "refused '%.80s' from uid %u pid %d (needs root)%s",
-		line, cr->uid, cr->pid, suppressed ? "; more refusals not "
-		"logged" : "");
+	/* The line is the peer's: no control characters into the log. */
+	for (i = 0; i < sizeof(shown) - 1 && line[i] != '\0'; i++)
+		shown[i] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
+	shown[i] = '\0';
+	CTL_LOG(NOTICE, "refused '%s' from uid %u pid %d (needs root); "
+		"%u refusal(s) before not logged", shown, cr->uid, cr->pid,
+		suppressed);
 	suppressed = 0;
 	next_tsc = now + REFUSAL_LOG_INTERVAL_S * rte_get_tsc_hz();
 }
