@@ -354,13 +354,14 @@ main(int argc, char **argv)
 	unsigned int i;
 	int ret;
 
+	/* Before the EAL, so that its own lines are not doubled either. */
+	log_setup();
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		fprintf(stderr, "dpntpd: cannot initialise DPDK: %s\n",
 			rte_strerror(rte_errno));
 		return 1;
 	}
-	log_setup();
 	argc -= ret;
 	argv += ret;
 	argv[0] = (char *)"dpntpd";
