@@ -459,7 +459,7 @@ static cmdline_parse_inst_t cmd_port_all = {
 /* `show port stats` without a port means all of them. */
 static cmdline_parse_inst_t cmd_port_bare = {
 	.f = cmd_port_all_parsed,
-	.help_str = NULL,
+	.help_str = "show port stats|xstats|info: the same as with 'all'",
 	.tokens = { (void *)&tok_pa_show, (void *)&tok_pa_port,
 		    (void *)&tok_pa_what, NULL },
 };
@@ -542,7 +542,7 @@ static cmdline_parse_inst_t cmd_clear_all = {
 
 static cmdline_parse_inst_t cmd_clear_bare = {
 	.f = cmd_clear_all_parsed,
-	.help_str = NULL,
+	.help_str = "clear port stats: the same as with 'all'",
 	.tokens = { (void *)&tok_cl_clear, (void *)&tok_cl_port,
 		    (void *)&tok_cl_stats, NULL },
 };
@@ -869,8 +869,6 @@ static cmdline_parse_inst_t cmd_quit = {
 	.tokens = { (void *)&tok_quit, NULL },
 };
 
-/* Instances without a help string are other spellings of the one
- * before them (an optional last word). */
 static cmdline_parse_ctx_t main_ctx[] = {
 	&cmd_port_all,
 	&cmd_port_bare,
@@ -899,7 +897,9 @@ dpn_ctl_help(FILE *f)
 
 	fprintf(f, "Commands:\n");
 	for (i = 0; main_ctx[i] != NULL; i++)
-		if (main_ctx[i]->help_str != NULL)
+		/* Other spellings (an optional last word) are not listed. */
+		if (main_ctx[i] != &cmd_port_bare &&
+		    main_ctx[i] != &cmd_clear_bare)
 			fprintf(f, "  %s\n", main_ctx[i]->help_str);
 	fprintf(f, "Commands that change state (clear, restrict, reload, "
 		"set) need root on the control socket.\n");
