@@ -6,10 +6,15 @@
  *
  * Exit status: 0 when the command succeeded, 1 when dpntpd refused it,
  * 2 when dpntpd could not be reached.
+ *
+ * With --json the command goes with dpn_ctl_proto.h's JSON prefix and
+ * the output is one JSON object; a refused command prints
+ * {"error": "MESSAGE"} as well as the message on standard error.
  */
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +23,26 @@
 #include <unistd.h>
 
 #include "dpn_ctl_proto.h"
+
+static bool json;
+
+/* @p s as a JSON string (the daemon's messages are ASCII). */
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
 
 static int
 run_command(const char *path, const char *cmd)
@@ -41,7 +66,9 @@ run_command(const char *path, const char *cmd)
 			close(fd);
 		return 2;
 	}
-	if (send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0 ||
+	if ((json && send(fd, DPN_CTL_JSON_PREFIX,
+			  strlen(DPN_CTL_JSON_PREFIX), MSG_NOSIGNAL) < 0) ||
+	    send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0 ||
 	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
 		fprintf(stderr, "dpntpc: send: %s\n", strerror(errno));
 		close(fd);
@@ -79,8 +106,14 @@ run_command(const char *path, const char *cmd)
 		rc = 0;
 	} else if (strncmp(last, DPN_CTL_STATUS_ERR,
 			   strlen(DPN_CTL_STATUS_ERR)) == 0) {
-		fprintf(stderr, "dpntpc: %s\n",
-			last + strlen(DPN_CTL_STATUS_ERR));
+		const char *msg = last + strlen(DPN_CTL_STATUS_ERR);
+
+		fprintf(stderr, "dpntpc: %s\n", msg);
+		if (json) {
+			fputs("{\"error\": ", stdout);
+			json_str(stdout, msg);
+			fputs("}\n", stdout);
+		}
 		rc = 1;
 	} else {
 		fprintf(stderr, "dpntpc: malformed reply from dpntpd\n");
@@ -95,8 +128,9 @@ run_command(const char *path, const char *cmd)
 static void
 usage(void)
 {
-	printf("Usage: dpntpc [-s SOCKET] [COMMAND...]\n"
+	printf("Usage: dpntpc [-s SOCKET] [-j] [COMMAND...]\n"
 	       "  -s, --socket PATH  dpntpd's control socket (default %s)\n"
+	       "  -j, --json         output as JSON, one object per command\n"
 	       "Without a command, dpntpc reads commands at a prompt.\n"
 	       "'dpntpc help' lists the commands.\n", DPN_CTL_DEFAULT_SOCKET);
 }
@@ -106,6 +140,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -113,10 +148,13 @@ main(int argc, char **argv)
 	char line[DPN_CTL_MAX_LINE + 2];
 	int opt, i, rc = 0;
 
-	while ((opt = getopt_long(argc, argv, "+s:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			path = optarg;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'h':
 			usage();

@@ -10,10 +10,13 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -38,6 +41,8 @@ RTE_LOG_REGISTER(dpn_app_logtype, dpntp.app, INFO);
 struct app_opts {
 	const char *config;
 	const char *ctl_socket;
+	gid_t ctl_gid;			/* the control socket's group */
+	const char *cmdline_file;	/* commands to run after start */
 	bool interactive;
 	bool allow_big_step;		/* -g, as ntpd */
 	unsigned int nb_workers;	/* 0 = one per EAL worker lcore */
@@ -65,6 +70,9 @@ usage(const char *prog)
 	       "  -i, --interactive      command prompt on the terminal\n"
 	       "  --control-socket PATH  unix socket for dpntpc (default %s;\n"
 	       "                         'none' for no socket)\n"
+	       "  --control-group NAME   the socket's group, whose members may\n"
+	       "                         run read-only commands (default root)\n"
+	       "  --cmdline-file FILE    run the commands in FILE after start\n"
 	       "  --nb-workers N         worker lcores (default: every EAL worker lcore)\n"
 	       "  --workers LIST         worker lcores by id, e.g. 1,2,5\n"
 	       "  -g, --allow-big-step   accept a first offset above the panic\n"
@@ -107,6 +115,28 @@ parse_lcore_list(struct app_opts *o, const char *arg)
 	return o->nb_lcores == 0 ? -1 : 0;
 }
 
+/* A group name (or number) for the control socket. */
+static int
+parse_group(const char *name, gid_t *gid)
+{
+	struct group *gr;
+	unsigned int id;
+
+	errno = 0;
+	gr = getgrnam(name);
+	if (gr != NULL) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	if (parse_uint(name, UINT32_MAX - 1, &id) == 0) {
+		*gid = (gid_t)id;
+		return 0;
+	}
+	fprintf(stderr, "dpntpd: --control-group: no group '%s'%s%s\n", name,
+		errno ? ": " : "", errno ? strerror(errno) : "");
+	return -1;
+}
+
 static int
 parse_args(struct app_opts *o, int argc, char **argv)
 {
@@ -114,6 +144,8 @@ parse_args(struct app_opts *o, int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "interactive", no_argument, NULL, 'i' },
 		{ "control-socket", required_argument, NULL, 's' },
+		{ "control-group", required_argument, NULL, 'G' },
+		{ "cmdline-file", required_argument, NULL, 'f' },
 		{ "nb-workers", required_argument, NULL, 'n' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "allow-big-step", no_argument, NULL, 'g' },
@@ -123,6 +155,7 @@ parse_args(struct app_opts *o, int argc, char **argv)
 	int opt;
 
 	o->ctl_socket = DPN_CTL_DEFAULT_SOCKET;
+	o->ctl_gid = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "igh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -135,6 +168,18 @@ parse_args(struct app_opts *o, int argc, char **argv)
 		case 's':
 			o->ctl_socket = strcmp(optarg, "none") == 0 ?
 				NULL : optarg;
+			break;
+		case 'G':
+			if (parse_group(optarg, &o->ctl_gid) != 0)
+				return -1;
+			break;
+		case 'f':
+			if (access(optarg, R_OK) != 0) {
+				fprintf(stderr, "dpntpd: --cmdline-file: %s: %s\n",
+					optarg, strerror(errno));
+				return -1;
+			}
+			o->cmdline_file = optarg;
 			break;
 		case 'n':
 			if (parse_uint(optarg, RTE_MAX_LCORE, &o->nb_workers) ||
@@ -208,6 +253,65 @@ choose_workers(struct app_opts *o)
 	return 0;
 }
 
+/*
+ * DPDK's log stream writes each line to stderr and to syslog (ident
+ * "dpntpd", facility daemon or the EAL's --syslog FACILITY). Under
+ * systemd both copies would reach the journal: when stderr is the
+ * journal (JOURNAL_STREAM names it, see systemd.exec(5)), keep only the
+ * syslog copy, whose priority is the line's level.
+ */
+static ssize_t
+syslog_write(void *cookie, const char *buf, size_t size)
+{
+	RTE_SET_USED(cookie);
+	syslog(rte_log_cur_msg_loglevel() - 1, "%.*s", (int)size, buf);
+	return (ssize_t)size;
+}
+
+static void
+log_setup(void)
+{
+	cookie_io_functions_t io = { .write = syslog_write };
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	FILE *f;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) != 0 ||
+	    (unsigned long long)st.st_dev != dev ||
+	    (unsigned long long)st.st_ino != ino)
+		return;
+	f = fopencookie(NULL, "w", io);
+	if (f != NULL)
+		rte_openlog_stream(f);
+}
+
+/* Which lcore does what, and on which NUMA socket. */
+static void
+log_lcores(void)
+{
+	unsigned int lcore = rte_get_main_lcore(), i, j;
+
+	APP_LOG(INFO, "lcore %u: main (clock, slow path), socket %u, cpu %d",
+		lcore, rte_lcore_to_socket_id(lcore),
+		rte_lcore_to_cpu_id(lcore));
+	for (i = 0; i < dataplane.nb_workers; i++) {
+		const struct dpn_worker *w = dataplane.workers[i];
+		char polls[256];
+		int len = 0;
+
+		polls[0] = '\0';
+		for (j = 0; j < w->nb_rxq && len < (int)sizeof(polls); j++)
+			len += snprintf(polls + len, sizeof(polls) - len,
+					"%s port %u queue %u", j ? "," : "",
+					w->rxq[j].port_id, w->rxq[j].queue_id);
+		APP_LOG(INFO, "lcore %u: worker, socket %u, cpu %d, polls%s",
+			w->lcore_id, rte_lcore_to_socket_id(w->lcore_id),
+			rte_lcore_to_cpu_id(w->lcore_id), polls);
+	}
+}
+
 static void *
 prompt_main(void *arg)
 {
@@ -257,6 +361,8 @@ main(int argc, char **argv)
 	unsigned int i;
 	int ret;
 
+	/* Before the EAL, so that its own lines are not doubled either. */
+	log_setup();
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		fprintf(stderr, "dpntpd: cannot initialise DPDK: %s\n",
@@ -303,7 +409,8 @@ main(int argc, char **argv)
 		.config_path = opts.config, .refclock = &rs, .sync = &sync };
 	dpn_ctl_init(&ctx);
 	if (opts.ctl_socket != NULL &&
-	    dpn_ctl_sock_start(opts.ctl_socket, err, sizeof(err)) != 0) {
+	    dpn_ctl_sock_start(opts.ctl_socket, opts.ctl_gid, err,
+			       sizeof(err)) != 0) {
 		fprintf(stderr, "dpntpd: %s\n", err);
 		dpn_dataplane_fini(&dataplane);
 		goto fail;
@@ -312,9 +419,20 @@ main(int argc, char **argv)
 	for (i = 0; i < dataplane.nb_workers; i++)
 		rte_eal_remote_launch(dpn_worker_main, dataplane.workers[i],
 				      dataplane.workers[i]->lcore_id);
+	log_lcores();
 	APP_LOG(INFO, "serving with %u worker(s); control socket %s",
 		dataplane.nb_workers,
 		opts.ctl_socket ? opts.ctl_socket : "disabled");
+	if (opts.cmdline_file != NULL) {
+		ret = dpn_ctl_run_file(opts.cmdline_file);
+		fflush(stdout);
+		if (ret < 0)
+			APP_LOG(ERR, "%s: %s", opts.cmdline_file,
+				strerror(errno));
+		else if (ret > 0)
+			APP_LOG(WARNING, "%s: %d command(s) failed",
+				opts.cmdline_file, ret);
+	}
 	if (opts.interactive)
 		rte_ctrl_thread_create(&prompt_thread, "dpntp-prompt", NULL,
 				       prompt_main, NULL);

@@ -132,23 +132,41 @@ dpn_ctl_show_restrict(FILE *f)
 {
 	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
 	const struct dpn_acl_table *t;
+	bool json = ctl_json();
 	char line[256];
 	unsigned int i;
 
 	pthread_mutex_lock(&acl_mutex);
 	t = dpn_dataplane_acl(ctx->dp);
-	fprintf(f, "%12s %12s %12s  %s\n", "hits", "drops", "kods", "rule");
+	if (json)
+		fputs("{\"rules\": [", f);
+	else
+		fprintf(f, "%12s %12s %12s  %s\n", "hits", "drops", "kods",
+			"rule");
 	for (i = 0; i < t->rules.nb; i++) {
 		struct dpn_acl_counters c;
 
 		dpn_dataplane_acl_counters(ctx->dp, i, &c);
 		dpn_acl_format(&t->rules.rules[i], line, sizeof(line));
-		fprintf(f, "%12" PRIu64 " %12" PRIu64 " %12" PRIu64 "  %s\n",
-			c.hits, c.drops, c.kods, line);
+		if (json) {
+			fprintf(f, "%s{\"hits\": %" PRIu64 ", \"drops\": %"
+				PRIu64 ", \"kods\": %" PRIu64 ", \"rule\": ",
+				i ? ", " : "", c.hits, c.drops, c.kods);
+			ctl_json_str(f, line);
+			fputc('}', f);
+		} else {
+			fprintf(f, "%12" PRIu64 " %12" PRIu64 " %12" PRIu64
+				"  %s\n", c.hits, c.drops, c.kods, line);
+		}
 	}
-	fprintf(f, "# %u rules; discard average %d minimum %u monitor %u\n",
-		t->rules.nb, t->discard.average_log2, t->discard.minimum_s,
-		t->discard.monitor);
+	if (json)
+		fprintf(f, "], \"discard\": {\"average\": %d, \"minimum\": %u, "
+			"\"monitor\": %u}}\n", t->discard.average_log2,
+			t->discard.minimum_s, t->discard.monitor);
+	else
+		fprintf(f, "# %u rules; discard average %d minimum %u "
+			"monitor %u\n", t->rules.nb, t->discard.average_log2,
+			t->discard.minimum_s, t->discard.monitor);
 	pthread_mutex_unlock(&acl_mutex);
 }
 
@@ -171,6 +189,7 @@ dpn_ctl_show_clients(FILE *f, unsigned int n)
 	struct dpn_dataplane *dp = ctx->dp;
 	struct dpn_clock_snapshot s;
 	struct dpn_rl_client *top;
+	bool json = ctl_json();
 	unsigned int i, nb = 0, total = 0;
 	uint32_t now;
 
@@ -190,20 +209,34 @@ dpn_ctl_show_clients(FILE *f, unsigned int n)
 		dpn_rl_top(&dp->workers[i]->rl, now, top, &nb, n);
 		total += dpn_rl_count(&dp->workers[i]->rl);
 	}
-	fprintf(f, "%-40s %10s %10s %9s %8s %s\n", "client", "requests",
-		"limited", "score_s", "last_s", "state");
+	if (json)
+		fputs("{\"clients\": [", f);
+	else
+		fprintf(f, "%-40s %10s %10s %9s %8s %s\n", "client",
+			"requests", "limited", "score_s", "last_s", "state");
 	for (i = 0; i < nb; i++) {
 		char addr[INET6_ADDRSTRLEN];
+		double score_s = (double)top[i].score * DPN_RL_UNIT_NS / 1e9;
+		double last_s = (double)(uint32_t)(now - top[i].last) *
+			DPN_RL_UNIT_NS / 1e9;
+		const char *state = top[i].in_penalty ? "limited" : "ok";
 
 		key_str(top[i].key, addr, sizeof(addr));
-		fprintf(f, "%-40s %10u %10u %9.1f %8.1f %s\n", addr,
-			top[i].hits, top[i].limited,
-			(double)top[i].score * DPN_RL_UNIT_NS / 1e9,
-			(double)(uint32_t)(now - top[i].last) *
-			DPN_RL_UNIT_NS / 1e9,
-			top[i].in_penalty ? "limited" : "ok");
+		if (json)
+			fprintf(f, "%s{\"client\": \"%s\", \"requests\": %u, "
+				"\"limited\": %u, \"score_s\": %.1f, "
+				"\"last_s\": %.1f, \"state\": \"%s\"}",
+				i ? ", " : "", addr, top[i].hits,
+				top[i].limited, score_s, last_s, state);
+		else
+			fprintf(f, "%-40s %10u %10u %9.1f %8.1f %s\n", addr,
+				top[i].hits, top[i].limited, score_s, last_s,
+				state);
 	}
-	fprintf(f, "# %u clients tracked (only `restrict ... limited` clients are)\n",
-		total);
+	if (json)
+		fprintf(f, "], \"tracked\": %u}\n", total);
+	else
+		fprintf(f, "# %u clients tracked (only `restrict ... limited` "
+			"clients are)\n", total);
 	free(top);
 }

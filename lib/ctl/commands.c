@@ -8,7 +8,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,8 +31,12 @@ static struct dpn_ctl_ctx *ctl;
 /* Where the running command prints, and what `quit` means for it. */
 static __thread FILE *ctl_out;
 static __thread bool ctl_prompt;
+/* What the running command may do and how it prints (DPN_CTL_*). */
+static __thread unsigned int ctl_flags;
 /* Set by a command that fails after parsing (e.g. no such port). */
 static __thread char ctl_error[DPN_CONF_ERRLEN];
+/* Set when the command was refused for want of privilege. */
+static __thread bool ctl_denied;
 
 void
 dpn_ctl_init(struct dpn_ctl_ctx *ctx)
@@ -46,7 +52,7 @@ dpn_ctl_ctx_get(void)
 
 /* Report a failed command: on the socket in the status line, on the
  * prompt as an error line. */
-static void
+void
 ctl_fail(const char *msg)
 {
 	if (ctl_prompt)
@@ -55,14 +61,55 @@ ctl_fail(const char *msg)
 		snprintf(ctl_error, sizeof(ctl_error), "%s", msg);
 }
 
+bool
+ctl_admin_ok(const char *what)
+{
+	char msg[128];
+
+	if (ctl_prompt || (ctl_flags & DPN_CTL_ADMIN) != 0)
+		return true;
+	snprintf(msg, sizeof(msg),
+		 "'%s' requires root (read-only commands do not)", what);
+	ctl_fail(msg);
+	ctl_denied = true;
+	return false;
+}
+
+bool
+ctl_json(void)
+{
+	return !ctl_prompt && (ctl_flags & DPN_CTL_JSON) != 0;
+}
+
+void
+ctl_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20 || c >= 0x7f)
+			/* Output is ASCII; anything else is escaped. */
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
 /*
  * The work.
  */
 
-static bool
-port_valid(FILE *f, int port)
+bool
+ctl_port_valid(int port)
 {
-	RTE_SET_USED(f);
 	if (port >= 0 && (unsigned int)port < ctl->dp->nb_ports)
 		return true;
 	snprintf(ctl_error, sizeof(ctl_error),
@@ -71,31 +118,60 @@ port_valid(FILE *f, int port)
 	return false;
 }
 
+static const char *const port_stat_names[] = {
+	"rx_packets", "rx_bytes", "rx_missed", "rx_errors", "rx_nombuf",
+	"tx_packets", "tx_bytes", "tx_errors",
+};
+
+static void
+port_stats_print(FILE *f, const struct dpn_port *p, bool json)
+{
+	struct rte_eth_stats st;
+	uint64_t v[RTE_DIM(port_stat_names)];
+	unsigned int j;
+
+	if (rte_eth_stats_get(p->port_id, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	v[0] = st.ipackets;
+	v[1] = st.ibytes;
+	v[2] = st.imissed;
+	v[3] = st.ierrors;
+	v[4] = st.rx_nombuf;
+	v[5] = st.opackets;
+	v[6] = st.obytes;
+	v[7] = st.oerrors;
+	if (json) {
+		fprintf(f, "{\"port\": %u, \"name\": ", p->port_id);
+		ctl_json_str(f, p->name);
+		for (j = 0; j < RTE_DIM(v); j++)
+			fprintf(f, ", \"%s\": %" PRIu64, port_stat_names[j], v[j]);
+		fputc('}', f);
+		return;
+	}
+	fprintf(f, "port %u (%s)\n", p->port_id, p->name);
+	for (j = 0; j < RTE_DIM(v); j++)
+		fprintf(f, "  %-11s %" PRIu64 "\n", port_stat_names[j], v[j]);
+}
+
 int
 dpn_ctl_show_port_stats(FILE *f, int port)
 {
-	unsigned int i;
+	bool json = ctl_json();
+	unsigned int i, n = 0;
 
-	if (port >= 0 && !port_valid(f, port))
+	if (port >= 0 && !ctl_port_valid(port))
 		return -EINVAL;
+	if (json)
+		fputs("{\"ports\": [", f);
 	for (i = 0; i < ctl->dp->nb_ports; i++) {
-		const struct dpn_port *p = &ctl->dp->ports[i];
-		struct rte_eth_stats st;
-
 		if (port >= 0 && (unsigned int)port != i)
 			continue;
-		if (rte_eth_stats_get(p->port_id, &st) != 0)
-			memset(&st, 0, sizeof(st));
-		fprintf(f, "port %u (%s)\n", p->port_id, p->name);
-		fprintf(f, "  rx_packets  %" PRIu64 "\n", st.ipackets);
-		fprintf(f, "  rx_bytes    %" PRIu64 "\n", st.ibytes);
-		fprintf(f, "  rx_missed   %" PRIu64 "\n", st.imissed);
-		fprintf(f, "  rx_errors   %" PRIu64 "\n", st.ierrors);
-		fprintf(f, "  rx_nombuf   %" PRIu64 "\n", st.rx_nombuf);
-		fprintf(f, "  tx_packets  %" PRIu64 "\n", st.opackets);
-		fprintf(f, "  tx_bytes    %" PRIu64 "\n", st.obytes);
-		fprintf(f, "  tx_errors   %" PRIu64 "\n", st.oerrors);
+		if (json && n++ > 0)
+			fputs(", ", f);
+		port_stats_print(f, &ctl->dp->ports[i], json);
 	}
+	if (json)
+		fputs("]}\n", f);
 	return 0;
 }
 
@@ -126,7 +202,7 @@ dpn_ctl_show_port_info(FILE *f, int port)
 {
 	unsigned int i;
 
-	if (port >= 0 && !port_valid(f, port))
+	if (port >= 0 && !ctl_port_valid(port))
 		return -EINVAL;
 	for (i = 0; i < ctl->dp->nb_ports; i++) {
 		const struct dpn_port *p = &ctl->dp->ports[i];
@@ -160,6 +236,43 @@ dpn_ctl_show_port_info(FILE *f, int port)
 	return 0;
 }
 
+static void
+stats_json(FILE *f, const struct dpn_stats *st)
+{
+	unsigned int j;
+
+	fputc('{', f);
+	for (j = 0; j < DPN_STAT_MAX; j++)
+		fprintf(f, "%s\"%s\": %" PRIu64, j ? ", " : "",
+			dpn_stats_name(j),
+			__atomic_load_n(&st->c[j], __ATOMIC_RELAXED));
+	fputc('}', f);
+}
+
+/* {"total": {...}, "lcores": [{"lcore": N, "busy_percent": X,
+ * "counters": {...}}], "mgmt": {...}} */
+static void
+show_stats_json(FILE *f, const struct dpn_stats *total)
+{
+	struct dpn_dataplane *dp = ctl->dp;
+	unsigned int i;
+
+	fputs("{\"total\": ", f);
+	stats_json(f, total);
+	fputs(", \"lcores\": [", f);
+	for (i = 0; i < dp->nb_workers; i++) {
+		fprintf(f, "%s{\"lcore\": %u, \"busy_percent\": %.1f, "
+			"\"counters\": ", i ? ", " : "",
+			dp->workers[i]->lcore_id,
+			ctl_busy_percent(dp->workers[i]));
+		stats_json(f, &dp->workers[i]->stats);
+		fputc('}', f);
+	}
+	fputs("], \"mgmt\": ", f);
+	stats_json(f, &dp->mgmt_stats);
+	fputs("}\n", f);
+}
+
 void
 dpn_ctl_show_stats(FILE *f)
 {
@@ -174,6 +287,10 @@ dpn_ctl_show_stats(FILE *f)
 				&dp->workers[i]->stats.c[j], __ATOMIC_RELAXED);
 	for (j = 0; j < DPN_STAT_MAX; j++)
 		total.c[j] = w_sum.c[j] + dp->mgmt_stats.c[j];
+	if (ctl_json()) {
+		show_stats_json(f, &total);
+		return;
+	}
 
 	fprintf(f, "%-24s %14s", "counter", "total");
 	for (i = 0; i < dp->nb_workers; i++)
@@ -188,13 +305,8 @@ dpn_ctl_show_stats(FILE *f)
 		fprintf(f, " %14" PRIu64 "\n", dp->mgmt_stats.c[j]);
 	}
 	fprintf(f, "%-24s %14s", "busy_percent", "");
-	for (i = 0; i < dp->nb_workers; i++) {
-		const struct dpn_worker *w = dp->workers[i];
-		uint64_t tot = w->total_cycles;
-
-		fprintf(f, " %14.1f",
-			tot ? 100.0 * (double)w->busy_cycles / (double)tot : 0.0);
-	}
+	for (i = 0; i < dp->nb_workers; i++)
+		fprintf(f, " %14.1f", ctl_busy_percent(dp->workers[i]));
 	fprintf(f, " %14s\n", "");
 }
 
@@ -211,13 +323,19 @@ dpn_ctl_show_config(FILE *f)
 void
 dpn_ctl_show_sysinfo(FILE *f)
 {
-	dpn_sync_show_sysinfo(ctl->sync, f);
+	if (ctl_json())
+		dpn_sync_show_sysinfo_json(ctl->sync, f);
+	else
+		dpn_sync_show_sysinfo(ctl->sync, f);
 }
 
 void
 dpn_ctl_show_peers(FILE *f)
 {
-	dpn_sync_show_peers(ctl->sync, f);
+	if (ctl_json())
+		dpn_sync_show_peers_json(ctl->sync, f);
+	else
+		dpn_sync_show_peers(ctl->sync, f);
 }
 
 static void
@@ -377,6 +495,8 @@ port_cmd(const char *what, int port)
 {
 	if (strcmp(what, "stats") == 0)
 		dpn_ctl_show_port_stats(ctl_out, port);
+	else if (strcmp(what, "xstats") == 0)
+		dpn_ctl_show_port_xstats(ctl_out, port);
 	else
 		dpn_ctl_show_port_info(ctl_out, port);
 	/* The socket reports errors in its status line, the prompt here. */
@@ -405,15 +525,24 @@ static cmdline_parse_token_string_t tok_pa_show =
 static cmdline_parse_token_string_t tok_pa_port =
 	TOKEN_STRING_INITIALIZER(struct cmd_port_all, port, "port");
 static cmdline_parse_token_string_t tok_pa_what =
-	TOKEN_STRING_INITIALIZER(struct cmd_port_all, what, "stats#info");
+	TOKEN_STRING_INITIALIZER(struct cmd_port_all, what, "stats#xstats#info");
 static cmdline_parse_token_string_t tok_pa_all =
 	TOKEN_STRING_INITIALIZER(struct cmd_port_all, all, "all");
 
 static cmdline_parse_inst_t cmd_port_all = {
 	.f = cmd_port_all_parsed,
-	.help_str = "show port stats|info all: counters or setup of every port",
-	.tokens = { (void *)&tok_pa_show, (void *)&tok_pa_port, (void *)&tok_pa_what, (void *)&tok_pa_all,
-		    NULL },
+	.help_str = "show port stats|xstats|info [all]: counters, driver "
+		"counters or setup of every port",
+	.tokens = { (void *)&tok_pa_show, (void *)&tok_pa_port,
+		    (void *)&tok_pa_what, (void *)&tok_pa_all, NULL },
+};
+
+/* `show port stats` without a port means all of them. */
+static cmdline_parse_inst_t cmd_port_bare = {
+	.f = cmd_port_all_parsed,
+	.help_str = "show port stats|xstats|info: the same as with 'all'",
+	.tokens = { (void *)&tok_pa_show, (void *)&tok_pa_port,
+		    (void *)&tok_pa_what, NULL },
 };
 
 static cmdline_parse_token_string_t tok_pn_show =
@@ -421,15 +550,89 @@ static cmdline_parse_token_string_t tok_pn_show =
 static cmdline_parse_token_string_t tok_pn_port =
 	TOKEN_STRING_INITIALIZER(struct cmd_port_n, port, "port");
 static cmdline_parse_token_string_t tok_pn_what =
-	TOKEN_STRING_INITIALIZER(struct cmd_port_n, what, "stats#info");
+	TOKEN_STRING_INITIALIZER(struct cmd_port_n, what, "stats#xstats#info");
 static cmdline_parse_token_num_t tok_pn_id =
 	TOKEN_NUM_INITIALIZER(struct cmd_port_n, id, RTE_UINT16);
 
 static cmdline_parse_inst_t cmd_port_n = {
 	.f = cmd_port_n_parsed,
-	.help_str = "show port stats|info <port>: counters or setup of one port",
-	.tokens = { (void *)&tok_pn_show, (void *)&tok_pn_port, (void *)&tok_pn_what, (void *)&tok_pn_id,
-		    NULL },
+	.help_str = "show port stats|xstats|info <port>: the same for one "
+		"port",
+	.tokens = { (void *)&tok_pn_show, (void *)&tok_pn_port,
+		    (void *)&tok_pn_what, (void *)&tok_pn_id, NULL },
+};
+
+/* clear port stats [all|N] */
+
+struct cmd_clear_all {
+	cmdline_fixed_string_t clear;
+	cmdline_fixed_string_t port;
+	cmdline_fixed_string_t stats;
+	cmdline_fixed_string_t all;
+};
+
+struct cmd_clear_n {
+	cmdline_fixed_string_t clear;
+	cmdline_fixed_string_t port;
+	cmdline_fixed_string_t stats;
+	uint16_t id;
+};
+
+static void
+clear_cmd(int port)
+{
+	if (!ctl_admin_ok("clear port stats"))
+		return;
+	dpn_ctl_clear_port_stats(ctl_out, port);
+	if (ctl_prompt && ctl_error[0] != '\0') {
+		fprintf(ctl_out, "error: %s\n", ctl_error);
+		ctl_error[0] = '\0';
+	}
+}
+
+static void
+cmd_clear_all_parsed(void *res, struct cmdline *cl, void *data)
+{
+	clear_cmd(-1);
+}
+
+static void
+cmd_clear_n_parsed(void *res, struct cmdline *cl, void *data)
+{
+	clear_cmd(((struct cmd_clear_n *)res)->id);
+}
+
+static cmdline_parse_token_string_t tok_cl_clear =
+	TOKEN_STRING_INITIALIZER(struct cmd_clear_n, clear, "clear");
+static cmdline_parse_token_string_t tok_cl_port =
+	TOKEN_STRING_INITIALIZER(struct cmd_clear_n, port, "port");
+static cmdline_parse_token_string_t tok_cl_stats =
+	TOKEN_STRING_INITIALIZER(struct cmd_clear_n, stats, "stats");
+static cmdline_parse_token_string_t tok_cl_all =
+	TOKEN_STRING_INITIALIZER(struct cmd_clear_all, all, "all");
+static cmdline_parse_token_num_t tok_cl_id =
+	TOKEN_NUM_INITIALIZER(struct cmd_clear_n, id, RTE_UINT16);
+
+static cmdline_parse_inst_t cmd_clear_all = {
+	.f = cmd_clear_all_parsed,
+	.help_str = "clear port stats [all]: zero the ethdev counters and "
+		"driver counters of every port",
+	.tokens = { (void *)&tok_cl_clear, (void *)&tok_cl_port,
+		    (void *)&tok_cl_stats, (void *)&tok_cl_all, NULL },
+};
+
+static cmdline_parse_inst_t cmd_clear_bare = {
+	.f = cmd_clear_all_parsed,
+	.help_str = "clear port stats: the same as with 'all'",
+	.tokens = { (void *)&tok_cl_clear, (void *)&tok_cl_port,
+		    (void *)&tok_cl_stats, NULL },
+};
+
+static cmdline_parse_inst_t cmd_clear_n = {
+	.f = cmd_clear_n_parsed,
+	.help_str = "clear port stats <port>: the same for one port",
+	.tokens = { (void *)&tok_cl_clear, (void *)&tok_cl_port,
+		    (void *)&tok_cl_stats, (void *)&tok_cl_id, NULL },
 };
 
 struct cmd_show {
@@ -470,6 +673,137 @@ struct cmd_word {
 	cmdline_fixed_string_t word;
 };
 
+/* show lcores; show ptp */
+
+static void
+cmd_show_lcores_parsed(void *res, struct cmdline *cl, void *data)
+{
+	dpn_ctl_show_lcores(ctl_out);
+}
+
+static cmdline_parse_token_string_t tok_sl_show =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, show, "show");
+static cmdline_parse_token_string_t tok_sl_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, what, "lcores");
+
+static cmdline_parse_inst_t cmd_show_lcores = {
+	.f = cmd_show_lcores_parsed,
+	.help_str = "show lcores: each lcore's role, NUMA socket, the "
+		"port queues it polls and how busy it is",
+	.tokens = { (void *)&tok_sl_show, (void *)&tok_sl_what, NULL },
+};
+
+static void
+cmd_show_ptp_parsed(void *res, struct cmdline *cl, void *data)
+{
+	dpn_ctl_show_ptp(ctl_out);
+}
+
+static cmdline_parse_token_string_t tok_sp_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, what, "ptp");
+
+static cmdline_parse_inst_t cmd_show_ptp = {
+	.f = cmd_show_ptp_parsed,
+	.help_str = "show ptp: the PTP reference's state",
+	.tokens = { (void *)&tok_sl_show, (void *)&tok_sp_what, NULL },
+};
+
+/* set log level [TYPE] LEVEL */
+
+struct cmd_log_level {
+	cmdline_fixed_string_t set;
+	cmdline_fixed_string_t log;
+	cmdline_fixed_string_t level;
+	cmdline_fixed_string_t arg1;
+	cmdline_fixed_string_t arg2;
+};
+
+static void
+log_level_cmd(const char *type, const char *level)
+{
+	char err[DPN_CONF_ERRLEN];
+
+	if (!ctl_admin_ok("set log level"))
+		return;
+	if (dpn_ctl_set_log_level(ctl_out, type, level, err,
+				  sizeof(err)) != 0)
+		ctl_fail(err);
+}
+
+static void
+cmd_log_level_parsed(void *res, struct cmdline *cl, void *data)
+{
+	log_level_cmd(NULL, ((struct cmd_log_level *)res)->arg1);
+}
+
+static void
+cmd_log_type_level_parsed(void *res, struct cmdline *cl, void *data)
+{
+	const struct cmd_log_level *r = res;
+
+	log_level_cmd(r->arg1, r->arg2);
+}
+
+#define LOG_LEVELS "emerg#alert#crit#err#warning#notice#info#debug"
+
+static cmdline_parse_token_string_t tok_ll_set =
+	TOKEN_STRING_INITIALIZER(struct cmd_log_level, set, "set");
+static cmdline_parse_token_string_t tok_ll_log =
+	TOKEN_STRING_INITIALIZER(struct cmd_log_level, log, "log");
+static cmdline_parse_token_string_t tok_ll_level =
+	TOKEN_STRING_INITIALIZER(struct cmd_log_level, level, "level");
+static cmdline_parse_token_string_t tok_ll_word =
+	TOKEN_STRING_INITIALIZER(struct cmd_log_level, arg1, NULL);
+static cmdline_parse_token_string_t tok_ll_word2 =
+	TOKEN_STRING_INITIALIZER(struct cmd_log_level, arg2, NULL);
+
+/*
+ * The level word: Tab completes the level names, but any word parses,
+ * so that a bad level gets a message that names the good ones rather
+ * than "bad arguments" (two instances, one per spelling, would make
+ * every good line ambiguous).
+ */
+static int
+parse_any_word(cmdline_parse_token_hdr_t *tk, const char *buf, void *res,
+	       unsigned int ressize)
+{
+	RTE_SET_USED(tk);
+	return cmdline_parse_string((cmdline_parse_token_hdr_t *)&tok_ll_word,
+				    buf, res, ressize);
+}
+
+static struct cmdline_token_ops level_token_ops = {
+	.parse = parse_any_word,
+	.complete_get_nb = cmdline_complete_get_nb_string,
+	.complete_get_elt = cmdline_complete_get_elt_string,
+	.get_help = cmdline_get_help_string,
+};
+
+static cmdline_parse_token_string_t tok_ll_known = {
+	.hdr = {
+		.ops = &level_token_ops,
+		.offset = offsetof(struct cmd_log_level, arg1),
+	},
+	.string_data = { .str = LOG_LEVELS },
+};
+
+static cmdline_parse_inst_t cmd_log_level = {
+	.f = cmd_log_level_parsed,
+	.help_str = "set log level emerg|alert|crit|err|warning|notice|info|"
+		"debug: level of dpntpd's own logs (dpntp.*)",
+	.tokens = { (void *)&tok_ll_set, (void *)&tok_ll_log,
+		    (void *)&tok_ll_level, (void *)&tok_ll_known, NULL },
+};
+
+static cmdline_parse_inst_t cmd_log_type_level = {
+	.f = cmd_log_type_level_parsed,
+	.help_str = "set log level TYPE LEVEL: level of the DPDK log types "
+		"matching TYPE (a glob: pmd.net.*, dpntp.app, eal)",
+	.tokens = { (void *)&tok_ll_set, (void *)&tok_ll_log,
+		    (void *)&tok_ll_level, (void *)&tok_ll_word,
+		    (void *)&tok_ll_word2, NULL },
+};
+
 /* reload */
 
 static void
@@ -477,6 +811,8 @@ cmd_reload_parsed(void *res, struct cmdline *cl, void *data)
 {
 	char err[DPN_CONF_ERRLEN];
 
+	if (!ctl_admin_ok("reload"))
+		return;
 	err[0] = '\0';
 	if (dpn_ctl_reload(err, sizeof(err)) != 0)
 		ctl_fail(err);
@@ -510,6 +846,8 @@ cmd_restrict_parsed(void *res, struct cmdline *cl, void *data)
 	char err[DPN_CONF_ERRLEN];
 	bool add = strcmp(r->op, "add") == 0;
 
+	if (!ctl_admin_ok(add ? "restrict add" : "restrict del"))
+		return;
 	if (dpn_ctl_restrict_change(add, r->words, err, sizeof(err)) != 0)
 		ctl_fail(err);
 	else
@@ -672,14 +1010,22 @@ static cmdline_parse_inst_t cmd_quit = {
 
 static cmdline_parse_ctx_t main_ctx[] = {
 	&cmd_port_all,
+	&cmd_port_bare,
 	&cmd_port_n,
+	&cmd_clear_all,
+	&cmd_clear_bare,
+	&cmd_clear_n,
 	&cmd_show,
+	&cmd_show_lcores,
 	&cmd_show_restrict,
 	&cmd_show_clients_n,
 	&cmd_show_neigh,
 	&cmd_neigh_resolve,
+	&cmd_show_ptp,
 	&cmd_restrict,
 	&cmd_reload,
+	&cmd_log_level,
+	&cmd_log_type_level,
 	&cmd_help,
 	&cmd_quit,
 	NULL,
@@ -692,48 +1038,29 @@ dpn_ctl_help(FILE *f)
 
 	fprintf(f, "Commands:\n");
 	for (i = 0; main_ctx[i] != NULL; i++)
-		fprintf(f, "  %s\n", main_ctx[i]->help_str);
+		/* Other spellings (an optional last word) are not listed. */
+		if (main_ctx[i] != &cmd_port_bare &&
+		    main_ctx[i] != &cmd_clear_bare)
+			fprintf(f, "  %s\n", main_ctx[i]->help_str);
+	fprintf(f, "Commands that change state (clear, restrict, reload, "
+		"set) need root on the control socket.\n");
 }
 
-int
-dpn_ctl_run_line(const char *line, int out_fd, char *err, size_t errlen)
+/* Parse and run @p buf (one line ending in '\n'); output to ctl_out. */
+static int
+run_parsed(const char *buf, char *err, size_t errlen)
 {
-	char buf[DPN_CTL_MAX_LINE + 2];
 	struct cmdline *cl;
-	size_t len = strlen(line);
-	int fd, ret;
+	int ret;
 
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-		len--;
-	if (len > DPN_CTL_MAX_LINE) {
-		snprintf(err, errlen, "command longer than %d bytes",
-			 DPN_CTL_MAX_LINE);
-		return -1;
-	}
-	memcpy(buf, line, len);
-	buf[len] = '\n';
-	buf[len + 1] = '\0';
-
-	fd = dup(out_fd);
-	ctl_out = fd < 0 ? NULL : fdopen(fd, "w");
-	if (ctl_out == NULL) {
-		if (fd >= 0)
-			close(fd);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	ctl_prompt = false;
 	ctl_error[0] = '\0';
 	cl = cmdline_new(main_ctx, "", -1, -1);
 	if (cl == NULL) {
-		fclose(ctl_out);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	ret = cmdline_parse(cl, buf);
 	cmdline_free(cl);
-	fclose(ctl_out);
-	ctl_out = NULL;
 
 	/* cmdline_parse() returns the length parsed on success. */
 	if (ret >= 0 && ctl_error[0] != '\0') {
@@ -756,6 +1083,123 @@ dpn_ctl_run_line(const char *line, int out_fd, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * JSON mode: the output is caught in memory; a command that printed no
+ * JSON object of its own (the first character is not '{') gets its text
+ * wrapped as {"output": "..."}.
+ */
+static void
+json_flush(FILE *out, char *text, size_t len)
+{
+	if (len > 0 && text[0] == '{') {
+		fwrite(text, 1, len, out);
+		return;
+	}
+	fputs("{\"output\": ", out);
+	ctl_json_str(out, text);
+	fputs("}\n", out);
+}
+
+int
+dpn_ctl_run_line(const char *line, int out_fd, unsigned int flags,
+		 char *err, size_t errlen)
+{
+	char buf[DPN_CTL_MAX_LINE + 2];
+	size_t len, plen = strlen(DPN_CTL_JSON_PREFIX);
+	char *text = NULL;
+	size_t text_len = 0;
+	FILE *out;
+	int fd, ret;
+
+	if (strncmp(line, DPN_CTL_JSON_PREFIX, plen) == 0) {
+		line += plen;
+		flags |= DPN_CTL_JSON;
+	}
+	len = strlen(line);
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (len > DPN_CTL_MAX_LINE) {
+		snprintf(err, errlen, "command longer than %d bytes",
+			 DPN_CTL_MAX_LINE);
+		return -1;
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	buf[len + 1] = '\0';
+
+	fd = dup(out_fd);
+	out = fd < 0 ? NULL : fdopen(fd, "w");
+	if (out == NULL) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ctl_out = (flags & DPN_CTL_JSON) ? open_memstream(&text, &text_len) :
+		out;
+	if (ctl_out == NULL) {
+		fclose(out);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ctl_prompt = false;
+	ctl_flags = flags;
+	ctl_denied = false;
+	ret = run_parsed(buf, err, errlen);
+	if (ret != 0 && ctl_denied)
+		ret = -EACCES;
+	if (ctl_out != out) {
+		fclose(ctl_out);
+		if (ret == 0)
+			json_flush(out, text, text_len);
+		free(text);
+	}
+	fclose(out);
+	ctl_out = NULL;
+	ctl_flags = 0;
+	return ret;
+}
+
+int
+dpn_ctl_run_file(const char *path)
+{
+	char line[DPN_CTL_MAX_LINE + 2], err[DPN_CONF_ERRLEN];
+	unsigned int lineno = 0;
+	int failed = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *p = line;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			int c;
+
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			fprintf(stderr, "%s:%u: error: line longer than %d bytes\n",
+				path, lineno, DPN_CTL_MAX_LINE);
+			failed++;
+			continue;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '\n' || *p == '#')
+			continue;
+		fflush(stdout);
+		if (dpn_ctl_run_line(p, STDOUT_FILENO, DPN_CTL_ADMIN, err,
+				     sizeof(err)) == 0)
+			continue;
+		fprintf(stderr, "%s:%u: error: %s\n", path, lineno, err);
+		failed++;
+	}
+	fclose(f);
+	return failed;
+}
+
 void
 dpn_ctl_interact(void)
 {
@@ -766,6 +1210,7 @@ dpn_ctl_interact(void)
 		return;
 	ctl_out = stdout;
 	ctl_prompt = true;
+	ctl_flags = DPN_CTL_ADMIN;
 	cmdline_interact(cl);
 	cmdline_stdin_exit(cl);
 	fflush(stdout);

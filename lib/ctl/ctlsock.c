@@ -4,6 +4,10 @@
  * (never a worker lcore). One command per connection, see dpn_ctl.h.
  * Each connection has a receive timeout so a stuck client cannot hold
  * the thread, and lines over the limit get an error, not a truncation.
+ *
+ * The file is root's, of a chosen group, mode 0660: the group may read
+ * (show ...), and the kernel's SO_PEERCRED says whether the peer is root
+ * and so may change things (restrict, reload, clear, set).
  */
 
 #include <errno.h>
@@ -16,11 +20,21 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 
 #include "dpn_ctl.h"
 
 #define RECV_TIMEOUT_S 5
+/* Refusals are logged (someone in the group tried to change things),
+ * at most one line per interval, so the group cannot flood the log. */
+#define REFUSAL_LOG_INTERVAL_S 10
+
+RTE_LOG_REGISTER(dpn_ctl_logtype, dpntp.ctl, INFO);
+#define CTL_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, dpn_ctl_logtype, "dpntp-ctl: " fmt "\n", \
+		##__VA_ARGS__)
 
 static int listen_fd = -1;
 static pthread_t sock_thread;
@@ -82,18 +96,55 @@ read_line(int fd, char *buf, size_t size, char *err, size_t errlen)
 }
 
 static void
+log_refusal(const struct ucred *cr, const char *line)
+{
+	static uint64_t next_tsc;
+	static unsigned int suppressed;
+	uint64_t now = rte_get_tsc_cycles();
+	size_t plen = strlen(DPN_CTL_JSON_PREFIX);
+	char shown[81];
+	unsigned int i;
+
+	if (now < next_tsc) {
+		suppressed++;
+		return;
+	}
+	if (strncmp(line, DPN_CTL_JSON_PREFIX, plen) == 0)
+		line += plen;
+	/* The line is the peer's: no control characters into the log. */
+	for (i = 0; i < sizeof(shown) - 1 && line[i] != '\0'; i++)
+		shown[i] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
+	shown[i] = '\0';
+	CTL_LOG(NOTICE, "refused '%s' from uid %u pid %d (needs root); "
+		"%u refusal(s) before not logged", shown, cr->uid, cr->pid,
+		suppressed);
+	suppressed = 0;
+	next_tsc = now + REFUSAL_LOG_INTERVAL_S * rte_get_tsc_hz();
+}
+
+static void
 serve_one(int fd)
 {
 	char line[DPN_CTL_MAX_LINE + 2];
 	char err[256];
 	struct timeval tv = { .tv_sec = RECV_TIMEOUT_S };
+	struct ucred cr = { .uid = (uid_t)-1 };
+	socklen_t crlen = sizeof(cr);
+	unsigned int flags = 0;
 	int ret;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* Without credentials the peer is nobody: read-only. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0 &&
+	    cr.uid == 0)
+		flags |= DPN_CTL_ADMIN;
 	ret = read_line(fd, line, sizeof(line), err, sizeof(err));
-	if (ret == 0)
-		ret = dpn_ctl_run_line(line, fd, err, sizeof(err));
+	if (ret == 0) {
+		ret = dpn_ctl_run_line(line, fd, flags, err, sizeof(err));
+		if (ret == -EACCES)
+			log_refusal(&cr, line);
+	}
 	if (ret == 0) {
 		write_all(fd, DPN_CTL_STATUS_OK "\n",
 			  strlen(DPN_CTL_STATUS_OK) + 1);
@@ -125,9 +176,10 @@ sock_main(void *arg)
 }
 
 int
-dpn_ctl_sock_start(const char *path, char *err, size_t errlen)
+dpn_ctl_sock_start(const char *path, gid_t gid, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old_mask;
 	int ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -140,8 +192,12 @@ dpn_ctl_sock_start(const char *path, char *err, size_t errlen)
 		goto fail;
 	/* A stale socket from a crashed run would block the bind. */
 	unlink(path);
-	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, 0660) != 0 || listen(listen_fd, 16) != 0)
+	/* Born 0660: never a moment when others could connect. */
+	old_mask = umask(0117);
+	ret = bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (ret != 0 || chown(path, (uid_t)-1, gid) != 0 || chmod(path, 0660) != 0 ||
+	    listen(listen_fd, 16) != 0)
 		goto fail;
 	strcpy(sock_path, path);
 	sock_stop = false;

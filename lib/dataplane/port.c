@@ -26,7 +26,7 @@
 #define NB_TXD 1024
 #define MBUF_CACHE 256
 
-RTE_LOG_REGISTER_DEFAULT(dpn_dp_logtype, INFO);
+RTE_LOG_REGISTER(dpn_dp_logtype, dpntp.dataplane, INFO);
 
 static int
 port_socket(uint16_t port_id)

@@ -160,4 +160,8 @@ void dpn_sync_show_peers(struct dpn_sync *sy, FILE *f);
 /** `show sysinfo`: ntpq -c rv's variables, one per line. */
 void dpn_sync_show_sysinfo(struct dpn_sync *sy, FILE *f);
 
+/** The same two as JSON objects (dpntpc --json). */
+void dpn_sync_show_peers_json(struct dpn_sync *sy, FILE *f);
+void dpn_sync_show_sysinfo_json(struct dpn_sync *sy, FILE *f);
+
 #endif /* DPN_SYNC_H */

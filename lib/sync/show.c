@@ -5,6 +5,7 @@
  */
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -139,5 +140,81 @@ dpn_sync_show_sysinfo(struct dpn_sync *sy, FILE *f)
 		fprintf(f, "expire=%" PRId64 "\n", v->leap_expires_s);
 		fprintf(f, "smear=%.6f\n", (double)v->smear_ns / 1e6);
 	}
+	free(v);
+}
+
+/* JSON string without escapes: the values here are addresses, names
+ * from the configuration (host name characters only) and numbers. */
+static void
+json_kv(FILE *f, bool *first, const char *k, const char *v)
+{
+	char *end;
+
+	/* Numbers as numbers, the rest as strings. */
+	strtod(v, &end);
+	if (*v != '\0' && *end == '\0' && strspn(v, "+-0123456789.") ==
+	    strlen(v))
+		fprintf(f, "%s\"%s\": %s", *first ? "" : ", ", k,
+			v[0] == '+' ? v + 1 : v);
+	else
+		fprintf(f, "%s\"%s\": \"%s\"", *first ? "" : ", ", k, v);
+	*first = false;
+}
+
+void
+dpn_sync_show_sysinfo_json(struct dpn_sync *sy, FILE *f)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	bool first = true;
+	FILE *m = open_memstream(&text, &len);
+
+	if (m == NULL)
+		return;
+	dpn_sync_show_sysinfo(sy, m);
+	fclose(m);
+	fputc('{', f);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		json_kv(f, &first, line, eq + 1);
+	}
+	fputs("}\n", f);
+	free(text);
+}
+
+void
+dpn_sync_show_peers_json(struct dpn_sync *sy, FILE *f)
+{
+	struct dpn_sync_view *v = view_copy(sy);
+	unsigned int i;
+
+	if (v == NULL)
+		return;
+	fputs("{\"peers\": [", f);
+	for (i = 0; i < v->nb_sources; i++) {
+		const struct dpn_source *s = &v->sources[i];
+		char addr[INET6_ADDRSTRLEN];
+		char refid[INET6_ADDRSTRLEN];
+
+		dpn_source_addr_str(s, addr, sizeof(addr));
+		refid_str(s->refid, s->stratum, refid, sizeof(refid));
+		fprintf(f, "%s{\"tally\": \"%c\", \"remote\": \"%s\", "
+			"\"address\": \"%s\", \"refid\": \"%s\", "
+			"\"stratum\": %u, \"poll\": %d, \"reach\": %u, "
+			"\"last_rx_ns\": %" PRId64 ", \"delay_ns\": %" PRId64
+			", \"offset_ns\": %" PRId64 ", \"jitter_ns\": %" PRId64
+			", \"sent\": %" PRIu64 ", \"received\": %" PRIu64
+			", \"refused\": %" PRIu64 "}",
+			i ? ", " : "", (char)s->state, s->conf.name, addr,
+			refid, s->stratum, s->poll, s->reach, s->last_rx_ns,
+			s->delay_ns, s->offset_ns, s->jitter_ns, s->nb_sent,
+			s->nb_rx_ok, s->nb_rx_bad);
+	}
+	fprintf(f, "], \"system_peer\": %d}\n", v->sel.sys_peer);
 	free(v);
 }

@@ -81,14 +81,17 @@ CONF
 }
 
 # Start dpntpd in the server namespace and wait until it answers on its
-# control socket (at most 30 s).
+# control socket (at most 30 s). Arguments are EAL options; dpntpd's own
+# extra options go in the array DPN_APP_ARGS.
+DPN_APP_ARGS=()
 dpn_start() {
 	local i
 	[ -f "$CONF" ] || dpn_default_conf
 	ip netns exec "$NS_SRV" "$DPNTPD" --no-huge -m 512 \
 		--file-prefix "dpnt$DPN_TAG" -l 0,1 --no-pci \
 		--vdev "net_af_packet0,iface=$VETH_SRV" "$@" -- \
-		--config "$CONF" --control-socket "$SOCK" >"$LOG" 2>&1 &
+		--config "$CONF" --control-socket "$SOCK" \
+		"${DPN_APP_ARGS[@]}" >"$LOG" 2>&1 &
 	DPN_PID=$!
 	for i in $(seq 300); do
 		if "$DPNTPC" -s "$SOCK" show sysinfo >/dev/null 2>&1; then

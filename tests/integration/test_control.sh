@@ -120,7 +120,7 @@ interactive() {
 	local rc=$?
 	echo "$out" | grep -E '^(rx_packets|stratum)'
 	[ "$rc" -eq 0 ] && echo "$out" | grep -q '^rx_packets' &&
-		echo "$out" | grep -q '^stratum *1'
+		echo "$out" | grep -q '^stratum=1$'
 }
 dpn_check "-i: commands on stdin answered, quit stops dpntpd" interactive
 dpn_pass
