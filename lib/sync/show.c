@@ -152,8 +152,11 @@ json_kv(FILE *f, bool *first, const char *k, const char *v)
 
 	/* Numbers as numbers, the rest as strings. */
 	strtod(v, &end);
+	/* JSON numbers have no leading zeros ("00" is leap's bits). */
 	if (*v != '\0' && *end == '\0' && strspn(v, "+-0123456789.") ==
-	    strlen(v))
+	    strlen(v) && !(v[strspn(v, "+-")] == '0' &&
+			   v[strspn(v, "+-") + 1] >= '0' &&
+			   v[strspn(v, "+-") + 1] <= '9'))
 		fprintf(f, "%s\"%s\": %s", *first ? "" : ", ", k,
 			v[0] == '+' ? v + 1 : v);
 	else

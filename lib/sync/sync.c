@@ -707,6 +707,7 @@ dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
 		.allow_big_step = allow_big_step,
 	};
 	char lerr[512];
+	unsigned int i;
 
 	memset(sy, 0, sizeof(*sy));
 	sy->dp = dp;
@@ -772,6 +773,19 @@ dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
 	}
 	dp->ntp_reply = client_on_reply;
 	dp->ntp_reply_arg = sy;
+	/*
+	 * A reference read directly fills its clock filter at once, so that
+	 * a server with `refclock system` answers synchronized from its
+	 * first packet, as it did before it had upstream sources.
+	 */
+	for (i = 0; rs->conf.enabled && i < DPN_SOURCE_FILTER_LEN; i++) {
+		uint64_t tsc;
+		int64_t real;
+
+		rs->next_poll_ns = 0;
+		if (dpn_refclock_system_sample(rs, &tsc, &real))
+			refclock_sample(sy, tsc, real);
+	}
 	sy->drift_write_ns = rs->seed_ns + DRIFT_WRITE_INTERVAL_NS;
 	publish(sy);
 	return 0;
