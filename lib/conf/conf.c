@@ -508,6 +508,60 @@ parse_clientlimit(struct conf_parser *p, char **words, int nb_words)
 	return 0;
 }
 
+/*
+ * metrics ADDRESS:PORT, the IPv6 address in brackets as in URLs
+ * ([::1]:9123), so that the last colon is never ambiguous.
+ */
+static int
+parse_metrics(struct conf_parser *p, char **words, int nb_words)
+{
+	struct dpn_conf_metrics *m = &p->conf->metrics;
+	char *addr = words[1], *port;
+	long val;
+
+	if (m->line != 0)
+		return parse_err(p, "metrics: already configured on line %u",
+				 m->line);
+	if (nb_words < 2)
+		return parse_err(p,
+				 "metrics: missing ADDRESS:PORT (e.g. 127.0.0.1:9123 or [::1]:9123)");
+	if (nb_words > 2)
+		return parse_err(p, "metrics: unexpected word '%s'", words[2]);
+	if (addr[0] == '[') {
+		char *close = strchr(addr, ']');
+
+		if (close == NULL || close[1] != ':')
+			return parse_err(p,
+					 "metrics: '%s' is not [IPv6]:PORT",
+					 words[1]);
+		*close = '\0';
+		addr++;
+		port = close + 2;
+		m->family = AF_INET6;
+	} else {
+		port = strrchr(addr, ':');
+		if (port == NULL)
+			return parse_err(p,
+					 "metrics: '%s' has no port (expected ADDRESS:PORT)",
+					 words[1]);
+		*port++ = '\0';
+		if (strchr(addr, ':') != NULL)
+			return parse_err(p,
+					 "metrics: write an IPv6 address in brackets, as [%s]:%s",
+					 addr, port);
+		m->family = AF_INET;
+	}
+	if (inet_pton(m->family, addr, &m->addr) != 1)
+		return parse_err(p, "metrics: invalid %s address '%s'",
+				 family_name(m->family), addr);
+	if (parse_ranged(p, "metrics", "port", port, 1, 65535, &val) < 0)
+		return -1;
+	m->port = val;
+	m->enabled = true;
+	m->line = p->line;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*parse)(struct conf_parser *p, char **words, int nb_words);
@@ -517,6 +571,7 @@ static const struct {
 	{ "restrict", parse_restrict },
 	{ "discard", parse_discard },
 	{ "clientlimit", parse_clientlimit },
+	{ "metrics", parse_metrics },
 };
 
 /* Parse one line, already stripped of its terminator; @p line is modified. */
@@ -761,5 +816,12 @@ dpn_conf_format(const struct dpn_conf *conf, char *buf, size_t len)
 		       conf->discard.monitor);
 	if (conf->clientlimit != DPN_CONF_CLIENTLIMIT_DEFAULT)
 		append(buf, len, &off, "clientlimit %u\n", conf->clientlimit);
+	if (conf->metrics.enabled) {
+		inet_ntop(conf->metrics.family, &conf->metrics.addr, text,
+			  sizeof(text));
+		append(buf, len, &off,
+		       conf->metrics.family == AF_INET6 ? "metrics [%s]:%u\n" :
+		       "metrics %s:%u\n", text, conf->metrics.port);
+	}
 	return off;
 }

@@ -18,6 +18,7 @@
  *   restrict ...                  (see dpn_acl.h; ntpd's syntax)
  *   discard [average A] [minimum M] [monitor N]   (ntpd's)
  *   clientlimit N                 (rate-limit slots per worker)
+ *   metrics ADDRESS:PORT          (Prometheus endpoint; [IPv6]:PORT)
  */
 
 #include <stdbool.h>
@@ -54,6 +55,18 @@ struct dpn_conf_refclock_system {
 	unsigned int line;
 };
 
+/** `metrics ADDR:PORT`: where /metrics is served over HTTP. */
+struct dpn_conf_metrics {
+	bool enabled;		/**< off unless a metrics line says where */
+	int family;		/**< AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+	uint16_t port;		/**< TCP port, host order */
+	unsigned int line;
+};
+
 struct dpn_conf {
 	unsigned int nb_listen;
 	struct dpn_conf_listen listen[DPN_CONF_MAX_LISTEN];
@@ -62,6 +75,7 @@ struct dpn_conf {
 	struct dpn_rl_params discard;	/**< ntpd defaults unless set */
 	unsigned int discard_line;	/**< 0 if no discard line */
 	unsigned int clientlimit;	/**< rate-limit slots per worker */
+	struct dpn_conf_metrics metrics;
 };
 
 /** Fill @p conf with defaults (nothing listening, no reference, no
