@@ -298,9 +298,11 @@ main(int argc, char **argv)
 	}
 	/* Telemetry may be off (--no-telemetry); metrics still work. */
 	if (dpn_metrics_init(&ctx) != 0)
-		APP_LOG(WARNING, "cannot register the /dpntp/ telemetry commands");
+		APP_LOG(WARNING,
+			"cannot register the /dpntp/ telemetry commands");
 	if (dpn_metrics_http_start(&conf.metrics, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dpntpd: %s\n", err);
+		dpn_metrics_fini();
 		dpn_ctl_sock_stop();
 		dpn_dataplane_fini(&dataplane);
 		goto fail;
@@ -320,7 +322,7 @@ main(int argc, char **argv)
 
 	APP_LOG(INFO, "stopping");
 	rte_eal_mp_wait_lcore();
-	dpn_metrics_http_stop();
+	dpn_metrics_fini();
 	dpn_ctl_sock_stop();
 	dpn_dataplane_fini(&dataplane);
 	dpn_conf_free(&conf);

@@ -9,6 +9,7 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,19 +23,45 @@
 
 RTE_LOG_REGISTER(dpn_metrics_logtype, dpntp.metrics, NOTICE);
 
+/*
+ * The daemon state, and a lock that keeps it from going away under a
+ * scrape: DPDK's telemetry thread lives until rte_eal_cleanup(), after
+ * the data plane is freed, and telemetry commands cannot be unregistered.
+ */
 static struct dpn_ctl_ctx *metrics_ctx;
+static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int
 dpn_metrics_init(struct dpn_ctl_ctx *ctx)
 {
+	pthread_mutex_lock(&metrics_lock);
 	metrics_ctx = ctx;
+	pthread_mutex_unlock(&metrics_lock);
 	return dpn_metrics_telemetry_register();
 }
 
-struct dpn_ctl_ctx *
-dpn_metrics_ctx(void)
+void
+dpn_metrics_fini(void)
 {
+	dpn_metrics_http_stop();
+	pthread_mutex_lock(&metrics_lock);
+	metrics_ctx = NULL;
+	pthread_mutex_unlock(&metrics_lock);
+}
+
+struct dpn_ctl_ctx *
+dpn_metrics_hold(void)
+{
+	pthread_mutex_lock(&metrics_lock);
+	if (metrics_ctx == NULL)
+		pthread_mutex_unlock(&metrics_lock);
 	return metrics_ctx;
+}
+
+void
+dpn_metrics_release(void)
+{
+	pthread_mutex_unlock(&metrics_lock);
 }
 
 void
@@ -118,9 +145,10 @@ collect_port(const struct dpn_port *p, struct dpn_metrics_port *mp)
 	mp->rx_errors = st.ierrors;
 	mp->tx_errors = st.oerrors;
 	mp->rx_nombuf = st.rx_nombuf;
-	mp->nb_queues = RTE_MIN((unsigned int)p->nb_queues,
-				(unsigned int)RTE_MIN(DPN_METRICS_MAX_QUEUES,
-						      RTE_ETHDEV_QUEUE_STAT_CNTRS));
+	/* ethdev keeps per-queue counters for the first few queues only. */
+	mp->nb_queues = RTE_MIN(p->nb_queues,
+				RTE_MIN(DPN_METRICS_MAX_QUEUES,
+					RTE_ETHDEV_QUEUE_STAT_CNTRS));
 	for (q = 0; q < mp->nb_queues; q++) {
 		mp->q_rx_packets[q] = st.q_ipackets[q];
 		mp->q_tx_packets[q] = st.q_opackets[q];
@@ -192,11 +220,15 @@ add_rule(void *arg, const char *rule, const struct dpn_acl_counters *c)
 int
 dpn_metrics_collect(struct dpn_metrics_snapshot *s)
 {
-	struct dpn_ctl_ctx *ctx = metrics_ctx;
-	struct dpn_dataplane *dp = ctx->dp;
+	struct dpn_ctl_ctx *ctx;
+	struct dpn_dataplane *dp;
 	unsigned int i;
 
 	memset(s, 0, sizeof(*s));
+	ctx = dpn_metrics_hold();
+	if (ctx == NULL)
+		return -ENODEV;
+	dp = ctx->dp;
 	s->version = DPN_VERSION;
 	s->tsc_hz = (double)rte_get_tsc_hz();
 	dpn_metrics_sum_stats(dp, &s->stats);
@@ -224,8 +256,10 @@ dpn_metrics_collect(struct dpn_metrics_snapshot *s)
 	s->nb_rules_total = dpn_ctl_restrict_walk(add_rule, s,
 						  DPN_METRICS_MAX_RULES);
 	dpn_metrics_read_clock(ctx, &s->clock);
+	dpn_metrics_release();
 	return 0;
 nomem:
+	dpn_metrics_release();
 	dpn_metrics_snapshot_free(s);
 	return -ENOMEM;
 }

@@ -106,7 +106,7 @@ struct dpn_metrics_snapshot {
 /** The two text formats a scraper can ask for. */
 enum dpn_metrics_format {
 	DPN_METRICS_PROMETHEUS,		/**< text/plain; version=0.0.4 */
-	DPN_METRICS_OPENMETRICS,	/**< application/openmetrics-text 1.0.0 */
+	DPN_METRICS_OPENMETRICS,	/**< application/openmetrics-text */
 };
 
 /** Content-Type of @p fmt. */
@@ -156,5 +156,13 @@ int dpn_metrics_http_start(const struct dpn_conf_metrics *where, char *err,
 
 /** Stop the HTTP thread and close its socket (no-op if not started). */
 void dpn_metrics_http_stop(void);
+
+/**
+ * Stop HTTP and detach from the daemon's state: scrapes and telemetry
+ * commands that come later (DPDK's telemetry thread outlives the data
+ * plane) fail instead of reading freed memory. Before
+ * dpn_dataplane_fini().
+ */
+void dpn_metrics_fini(void);
 
 #endif /* DPN_METRICS_H */

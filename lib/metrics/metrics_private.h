@@ -15,8 +15,13 @@
 
 extern int dpn_metrics_logtype;
 
-/** The daemon state given to dpn_metrics_init(). */
-struct dpn_ctl_ctx *dpn_metrics_ctx(void);
+/**
+ * The daemon state given to dpn_metrics_init(), held until
+ * dpn_metrics_release(); NULL (and nothing held) once dpn_metrics_fini()
+ * ran.
+ */
+struct dpn_ctl_ctx *dpn_metrics_hold(void);
+void dpn_metrics_release(void);
 
 /** Every worker's counters and the management lcore's, summed. */
 void dpn_metrics_sum_stats(const struct dpn_dataplane *dp,

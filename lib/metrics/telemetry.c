@@ -10,6 +10,7 @@
  * arrays cannot hold dicts, so lists of things are dicts keyed by index.
  */
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,10 +38,14 @@ clamp_int(double v)
 static int
 tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
 	struct dpn_stats sum;
 	unsigned int i;
 
-	dpn_metrics_sum_stats(dpn_metrics_ctx()->dp, &sum);
+	if (ctx == NULL)
+		return -ENODEV;
+	dpn_metrics_sum_stats(ctx->dp, &sum);
+	dpn_metrics_release();
 	rte_tel_data_start_dict(d);
 	for (i = 0; i < DPN_STAT_MAX; i++)
 		rte_tel_data_add_dict_u64(d, dpn_stats_name(i), sum.c[i]);
@@ -52,9 +57,13 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct dpn_dataplane *dp = dpn_metrics_ctx()->dp;
+	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	const struct dpn_dataplane *dp;
 	unsigned int i;
 
+	if (ctx == NULL)
+		return -ENODEV;
+	dp = ctx->dp;
 	rte_tel_data_start_dict(d);
 	for (i = 0; i < dp->nb_ports; i++) {
 		const struct dpn_port *p = &dp->ports[i];
@@ -63,7 +72,7 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 		char key[12];
 
 		if (pd == NULL)
-			return -ENOMEM;
+			break;
 		if (rte_eth_stats_get(p->port_id, &st) != 0)
 			memset(&st, 0, sizeof(st));
 		rte_tel_data_start_dict(pd);
@@ -84,6 +93,7 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 		if (rte_tel_data_add_dict_container(d, key, pd, 0) != 0)
 			rte_tel_data_free(pd);
 	}
+	dpn_metrics_release();
 	return 0;
 }
 
@@ -118,8 +128,11 @@ tel_restrict(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct tel_rules tr = { .d = d };
 
+	if (dpn_metrics_hold() == NULL)
+		return -ENODEV;
 	rte_tel_data_start_dict(d);
 	dpn_ctl_restrict_walk(tel_add_rule, &tr, RTE_TEL_MAX_DICT_ENTRIES);
+	dpn_metrics_release();
 	return 0;
 }
 
@@ -127,9 +140,13 @@ tel_restrict(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_clock(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
 	struct dpn_metrics_clock c;
 
-	dpn_metrics_read_clock(dpn_metrics_ctx(), &c);
+	if (ctx == NULL)
+		return -ENODEV;
+	dpn_metrics_read_clock(ctx, &c);
+	dpn_metrics_release();
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_int(d, "synchronized", c.synced);
 	rte_tel_data_add_dict_string(d, "reference", c.reference);

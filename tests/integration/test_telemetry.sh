@@ -92,4 +92,15 @@ dpn_check "daemon alive" dpn_alive
 dpn_check "NTP still answered" dpn_ntpdig_s1 "$SRV4"
 dpn_check "/dpntp/stats still answers and counts" tel_json /dpntp/stats \
 	"r['ntp_server_replies'] > $served"
+sigterm() {
+	# Telemetry stays registered until the EAL goes: the exit path must
+	# not leave it reading freed state (a sanitizer build checks that).
+	kill -TERM "$DPN_PID"
+	for _ in $(seq 50); do
+		kill -0 "$DPN_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$DPN_PID" 2>/dev/null && wait "$DPN_PID"
+}
+dpn_check "SIGTERM: clean exit 0" sigterm
 dpn_pass

@@ -195,7 +195,8 @@ test_names_and_labels(void **state)
 			   "dpntp_port_nic_clock_offset_seconds{port=\"1\"}")
 		    == NULL);
 	assert_line(text, "# TYPE dpntp_port_xstat untyped");
-	assert_line(text, "dpntp_port_xstat{port=\"0\",name=\"rx_q0_errors\"} 5");
+	assert_line(text,
+		    "dpntp_port_xstat{port=\"0\",name=\"rx_q0_errors\"} 5");
 
 	assert_line(text, "dpntp_restrict_rules 5");
 	assert_line(text, "dpntp_restrict_hits_total{rule=\"restrict -4 "
