@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,10 +53,13 @@ dpn_metrics_fini(void)
 struct dpn_ctl_ctx *
 dpn_metrics_hold(void)
 {
+	struct dpn_ctl_ctx *ctx;
+
 	pthread_mutex_lock(&metrics_lock);
-	if (metrics_ctx == NULL)
+	ctx = metrics_ctx;
+	if (ctx == NULL)
 		pthread_mutex_unlock(&metrics_lock);
-	return metrics_ctx;
+	return ctx;
 }
 
 void
