@@ -53,6 +53,7 @@ dpntpd is serving 198.18.0.1 and 2001:db8::1 on $tap. Try:
   ntpdig 2001:db8::1
   chronyd -x -Q 'server 198.18.0.1 iburst'
   build/app/dpntpc/dpntpc show stats        (or: dpntpc help)
+  curl http://127.0.0.1:9123/metrics         (Prometheus metrics)
 Ctrl-C stops it and removes $tap.
 
 MSG

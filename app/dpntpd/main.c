@@ -28,6 +28,7 @@
 #include "dpn_conf.h"
 #include "dpn_ctl.h"
 #include "dpn_dataplane.h"
+#include "dpn_metrics.h"
 #include "dpn_refclock.h"
 #include "dpn_sync.h"
 
@@ -415,6 +416,17 @@ main(int argc, char **argv)
 		dpn_dataplane_fini(&dataplane);
 		goto fail;
 	}
+	/* Telemetry may be off (--no-telemetry); metrics still work. */
+	if (dpn_metrics_init(&ctx) != 0)
+		APP_LOG(WARNING,
+			"cannot register the /dpntp/ telemetry commands");
+	if (dpn_metrics_http_start(&conf.metrics, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dpntpd: %s\n", err);
+		dpn_metrics_fini();
+		dpn_ctl_sock_stop();
+		dpn_dataplane_fini(&dataplane);
+		goto fail;
+	}
 
 	for (i = 0; i < dataplane.nb_workers; i++)
 		rte_eal_remote_launch(dpn_worker_main, dataplane.workers[i],
@@ -441,6 +453,7 @@ main(int argc, char **argv)
 
 	APP_LOG(INFO, "stopping");
 	rte_eal_mp_wait_lcore();
+	dpn_metrics_fini();
 	dpn_sync_fini(&sync);
 	dpn_ctl_sock_stop();
 	dpn_dataplane_fini(&dataplane);

@@ -569,6 +569,60 @@ parse_clientlimit(struct conf_parser *p, char **words, int nb_words)
 	return 0;
 }
 
+/*
+ * metrics ADDRESS:PORT, the IPv6 address in brackets as in URLs
+ * ([::1]:9123), so that the last colon is never ambiguous.
+ */
+static int
+parse_metrics(struct conf_parser *p, char **words, int nb_words)
+{
+	struct dpn_conf_metrics *m = &p->conf->metrics;
+	char *addr = words[1], *port;
+	long val;
+
+	if (m->line != 0)
+		return conf_err(p, "metrics: already configured on line %u",
+				 m->line);
+	if (nb_words < 2)
+		return conf_err(p,
+				 "metrics: missing ADDRESS:PORT (e.g. 127.0.0.1:9123 or [::1]:9123)");
+	if (nb_words > 2)
+		return conf_err(p, "metrics: unexpected word '%s'", words[2]);
+	if (addr[0] == '[') {
+		char *close = strchr(addr, ']');
+
+		if (close == NULL || close[1] != ':')
+			return conf_err(p,
+					 "metrics: '%s' is not [IPv6]:PORT",
+					 words[1]);
+		*close = '\0';
+		addr++;
+		port = close + 2;
+		m->family = AF_INET6;
+	} else {
+		port = strrchr(addr, ':');
+		if (port == NULL)
+			return conf_err(p,
+					 "metrics: '%s' has no port (expected ADDRESS:PORT)",
+					 words[1]);
+		*port++ = '\0';
+		if (strchr(addr, ':') != NULL)
+			return conf_err(p,
+					 "metrics: write an IPv6 address in brackets, as [%s]:%s",
+					 addr, port);
+		m->family = AF_INET;
+	}
+	if (inet_pton(m->family, addr, &m->addr) != 1)
+		return conf_err(p, "metrics: invalid %s address '%s'",
+				 family_name(m->family), addr);
+	if (conf_ranged(p, "metrics", "port", port, 1, 65535, &val) < 0)
+		return -1;
+	m->port = val;
+	m->enabled = true;
+	m->line = p->line;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*parse)(struct conf_parser *p, char **words, int nb_words);
@@ -587,6 +641,7 @@ static const struct {
 	{ "leapfile", dpn_conf_parse_leapfile },
 	{ "leapsmear", dpn_conf_parse_leapsmear },
 	{ "holdover", dpn_conf_parse_holdover },
+	{ "metrics", parse_metrics },
 };
 
 /* Parse one line, already stripped of its terminator; @p line is modified. */
@@ -832,5 +887,12 @@ dpn_conf_format(const struct dpn_conf *conf, char *buf, size_t len)
 	if (conf->clientlimit != DPN_CONF_CLIENTLIMIT_DEFAULT)
 		conf_append(buf, len, &off, "clientlimit %u\n", conf->clientlimit);
 	dpn_conf_upstream_format(conf, buf, len, &off);
+	if (conf->metrics.enabled) {
+		inet_ntop(conf->metrics.family, &conf->metrics.addr, text,
+			  sizeof(text));
+		conf_append(buf, len, &off,
+		       conf->metrics.family == AF_INET6 ? "metrics [%s]:%u\n" :
+		       "metrics %s:%u\n", text, conf->metrics.port);
+	}
 	return off;
 }

@@ -23,6 +23,7 @@
  *   tinker [step S] [panic S] [stepout S]             (ntpd's)
  *   tos [minsane N] [minclock N] [maxdist S]          (ntpd's)
  *   driftfile PATH, leapfile PATH, leapsmear SECONDS, holdover SECONDS
+ *   metrics ADDRESS:PORT          (Prometheus endpoint; [IPv6]:PORT)
  */
 
 #include <stdbool.h>
@@ -101,6 +102,18 @@ struct dpn_conf_refclock_system {
 	unsigned int line;
 };
 
+/** `metrics ADDR:PORT`: where /metrics is served over HTTP. */
+struct dpn_conf_metrics {
+	bool enabled;		/**< off unless a metrics line says where */
+	int family;		/**< AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+	uint16_t port;		/**< TCP port, host order */
+	unsigned int line;
+};
+
 struct dpn_conf {
 	unsigned int nb_listen;
 	struct dpn_conf_listen listen[DPN_CONF_MAX_LISTEN];
@@ -112,6 +125,7 @@ struct dpn_conf {
 	unsigned int nb_servers;
 	struct dpn_conf_server servers[DPN_CONF_MAX_SERVERS];
 	struct dpn_conf_discipline disc;
+	struct dpn_conf_metrics metrics;
 };
 
 /** Fill @p conf with defaults (nothing listening, no reference, no

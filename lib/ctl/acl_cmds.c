@@ -61,9 +61,11 @@ dpn_ctl_reload(char *err, size_t errlen)
 			 memcmp(&nc->refclock_system,
 				&ctx->conf->refclock_system,
 				sizeof(nc->refclock_system)) != 0 ||
-			 nc->clientlimit != ctx->conf->clientlimit))
+			 nc->clientlimit != ctx->conf->clientlimit ||
+			 memcmp(&nc->metrics, &ctx->conf->metrics,
+				sizeof(nc->metrics)) != 0))
 		snprintf(err, errlen,
-			 "listen, refclock and clientlimit changes need a restart; restrict and discard applied");
+			 "listen, refclock, metrics and clientlimit changes need a restart; restrict and discard applied");
 	dpn_conf_free(nc);
 	free(nc);
 	return ret;
@@ -168,6 +170,30 @@ dpn_ctl_show_restrict(FILE *f)
 			"monitor %u\n", t->rules.nb, t->discard.average_log2,
 			t->discard.minimum_s, t->discard.monitor);
 	pthread_mutex_unlock(&acl_mutex);
+}
+
+unsigned int
+dpn_ctl_restrict_walk(void (*fn)(void *arg, const char *rule,
+				 const struct dpn_acl_counters *c),
+		      void *arg, unsigned int max)
+{
+	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
+	const struct dpn_acl_table *t;
+	char line[256];
+	unsigned int i, nb;
+
+	pthread_mutex_lock(&acl_mutex);
+	t = dpn_dataplane_acl(ctx->dp);
+	nb = t->rules.nb;
+	for (i = 0; i < nb && i < max; i++) {
+		struct dpn_acl_counters c;
+
+		dpn_dataplane_acl_counters(ctx->dp, i, &c);
+		dpn_acl_format(&t->rules.rules[i], line, sizeof(line));
+		fn(arg, line, &c);
+	}
+	pthread_mutex_unlock(&acl_mutex);
+	return nb;
 }
 
 static void

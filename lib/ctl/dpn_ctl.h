@@ -72,6 +72,18 @@ int dpn_ctl_set_log_level(FILE *f, const char *pattern, const char *level,
 			  char *err, size_t errlen);
 
 /**
+ * Call @p fn for each restrict rule in match order, with the rule as
+ * `show restrict` writes it and its counters summed over the workers,
+ * holding the lock that reloads and `restrict add|del` take (so the
+ * table cannot be freed meanwhile): @p fn must not block. At most @p max
+ * calls. For metrics and telemetry, from any control thread.
+ * @return the number of rules in use (may be more than @p max).
+ */
+unsigned int dpn_ctl_restrict_walk(void (*fn)(void *arg, const char *rule,
+					      const struct dpn_acl_counters *c),
+				   void *arg, unsigned int max);
+
+/**
  * Re-read the configuration file and apply its restrict, discard lines
  * to the running workers (other directives need a restart and are only
  * compared). On any error the running rules stay and @p err says why.

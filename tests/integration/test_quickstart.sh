@@ -53,6 +53,9 @@ chrony_host() {
 }
 dpn_check "chronyd -x -Q 'server 198.18.0.1 iburst' from the host" chrony_host
 dpn_check "dpntpc with no -s reaches the daemon" sh -c "'$DPNTPC' show stats | grep -q ntp_server_replies"
+dpn_check "curl http://127.0.0.1:9123/metrics counts the replies" sh -c \
+	"curl -sS --max-time 10 http://127.0.0.1:9123/metrics |
+	 grep -q '^dpntp_replies_total{mode=\"server\"} [1-9]'"
 
 dpn_check "SIGTERM stops quickstart" stop_qs
 dpn_check "dpntp0 removed" sh -c '! ip link show dpntp0 2>/dev/null'

@@ -782,6 +782,73 @@ test_clientlimit(void **state)
 		    "clientlimit: already configured on line 1");
 }
 
+/* ---- metrics ---- */
+
+static void
+test_metrics(void **state)
+{
+	struct in6_addr a6;
+	char buf[256];
+
+	parse_ok("# no metrics line\n");
+	assert_false(conf.metrics.enabled);
+
+	parse_ok("\nmetrics 127.0.0.1:9123\n");
+	assert_true(conf.metrics.enabled);
+	assert_int_equal(conf.metrics.family, AF_INET);
+	assert_int_equal(conf.metrics.addr.v4.s_addr, htonl(0x7f000001));
+	assert_int_equal(conf.metrics.port, 9123);
+	assert_int_equal(conf.metrics.line, 2);
+	dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_string_equal(buf, "metrics 127.0.0.1:9123\n");
+
+	parse_ok("metrics [::1]:65535\n");
+	assert_int_equal(conf.metrics.family, AF_INET6);
+	assert_int_equal(inet_pton(AF_INET6, "::1", &a6), 1);
+	assert_memory_equal(&conf.metrics.addr.v6, &a6, sizeof(a6));
+	assert_int_equal(conf.metrics.port, 65535);
+	dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_string_equal(buf, "metrics [::1]:65535\n");
+
+	/* What format writes parses back to the same thing. */
+	parse_ok("metrics [2001:db8:0::5]:1\n");
+	dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_string_equal(buf, "metrics [2001:db8::5]:1\n");
+	parse_ok(buf);
+	assert_int_equal(conf.metrics.port, 1);
+}
+
+static void
+test_metrics_errors(void **state)
+{
+	parse_fails("metrics\n", 1, "metrics: missing ADDRESS:PORT");
+	parse_fails("metrics 127.0.0.1\n", 1,
+		    "metrics: '127.0.0.1' has no port");
+	parse_fails("metrics 127.0.0.1:9123 extra\n", 1,
+		    "metrics: unexpected word 'extra'");
+	parse_fails("metrics ::1:9123\n", 1,
+		    "metrics: write an IPv6 address in brackets, as [::1]:9123");
+	parse_fails("metrics [::1]9123\n", 1,
+		    "metrics: '[::1]9123' is not [IPv6]:PORT");
+	parse_fails("metrics [::1\n", 1, "is not [IPv6]:PORT");
+	parse_fails("metrics 127.0.0.300:9123\n", 1,
+		    "metrics: invalid IPv4 address '127.0.0.300'");
+	parse_fails("metrics [198.18.0.1]:9123\n", 1,
+		    "metrics: invalid IPv6 address '198.18.0.1'");
+	parse_fails("metrics localhost:9123\n", 1,
+		    "metrics: invalid IPv4 address 'localhost'");
+	parse_fails("metrics 127.0.0.1:0\n", 1,
+		    "metrics: port must be 1..65535, got '0'");
+	parse_fails("metrics 127.0.0.1:65536\n", 1,
+		    "metrics: port must be 1..65535, got '65536'");
+	parse_fails("metrics 127.0.0.1:http\n", 1,
+		    "metrics: port 'http' is not a number");
+	parse_fails("metrics 127.0.0.1:\n", 1,
+		    "metrics: port '' is not a number");
+	parse_fails("metrics 127.0.0.1:9123\n#\nmetrics [::1]:9123\n", 3,
+		    "metrics: already configured on line 1");
+}
+
 /* ---- format of the new directives ---- */
 
 static void
@@ -1265,6 +1332,8 @@ main(void)
 		TEST(test_discard),
 		TEST(test_discard_errors),
 		TEST(test_clientlimit),
+		TEST(test_metrics),
+		TEST(test_metrics_errors),
 		TEST(test_format_acl_discard_clientlimit),
 		TEST(test_free_twice_and_reuse),
 		TEST(test_parse_file_restrict_error_frees),

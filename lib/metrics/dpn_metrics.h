@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPN_METRICS_H
+#define DPN_METRICS_H
+
+/**
+ * @file
+ * Metrics for monitoring systems: a Prometheus endpoint (`metrics
+ * ADDRESS:PORT`, served by libmicrohttpd in a control thread) and DPDK
+ * telemetry commands under /dpntp/ (dpdk-telemetry.py).
+ *
+ * A scrape copies what it exposes into a struct dpn_metrics_snapshot
+ * (dpn_metrics_collect: per-lcore counters summed, ethdev stats read, the
+ * clock snapshot read), then writes the text from that copy
+ * (dpn_metrics_write). Workers are never stopped or signalled; they only
+ * keep writing their own counters. The writer is DPDK-free so that its
+ * output is unit tested; this header includes no DPDK header.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dpn_stats.h"
+
+/** Queues with per-queue counters (RTE_ETHDEV_QUEUE_STAT_CNTRS). */
+#define DPN_METRICS_MAX_QUEUES 16
+/** Restrict rules exposed one by one; more would swamp Prometheus. */
+#define DPN_METRICS_MAX_RULES 1000
+#define DPN_METRICS_NAME_LEN 64
+#define DPN_METRICS_RULE_LEN 256
+
+struct dpn_ctl_ctx;
+struct dpn_conf_metrics;
+
+/** One ethdev extended statistic. */
+struct dpn_metrics_xstat {
+	char name[DPN_METRICS_NAME_LEN];
+	uint64_t value;
+};
+
+/** One DPDK port: rte_eth_stats, xstats and its NIC clock fit. */
+struct dpn_metrics_port {
+	uint16_t port_id;
+	char name[DPN_METRICS_NAME_LEN];
+	char driver[DPN_METRICS_NAME_LEN];
+	bool link_up;
+	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+	uint64_t rx_missed, rx_errors, tx_errors, rx_nombuf;
+	unsigned int nb_queues;		/**< with per-queue counters */
+	uint64_t q_rx_packets[DPN_METRICS_MAX_QUEUES];
+	uint64_t q_tx_packets[DPN_METRICS_MAX_QUEUES];
+	uint64_t q_rx_bytes[DPN_METRICS_MAX_QUEUES];
+	uint64_t q_tx_bytes[DPN_METRICS_MAX_QUEUES];
+	bool nic_clock;			/**< stamps packets, fit running */
+	double nic_clock_offset_s;	/**< last residual of the fit */
+	double nic_clock_jitter_s;
+	unsigned int nb_xstats;
+	struct dpn_metrics_xstat *xstats;
+};
+
+/** One worker lcore's poll loop. */
+struct dpn_metrics_worker {
+	unsigned int lcore_id;
+	uint64_t busy_cycles;		/**< cycles on polls that found work */
+	uint64_t total_cycles;
+};
+
+/** One restrict rule as written, with its counters. */
+struct dpn_metrics_rule {
+	char text[DPN_METRICS_RULE_LEN];
+	uint64_t hits, drops, kods;
+};
+
+/** The served clock (what `show sysinfo` prints). */
+struct dpn_metrics_clock {
+	bool synced;
+	char reference[64];		/**< the system peer, or "none" */
+	char refid[16];			/**< ".GPS." text or dotted IPv4 */
+	unsigned int stratum;
+	unsigned int leap;
+	int precision;			/**< log2 seconds */
+	double root_delay_s;
+	double root_dispersion_s;
+	double offset_s;		/**< reference - served, last sample */
+	double jitter_s;
+	double frequency_ppm;
+	uint64_t samples;
+	uint64_t steps;
+};
+
+/** One upstream source (server, pool member, refclock). */
+struct dpn_metrics_source {
+	char name[64];			/**< as `show peers` names it */
+	char tally[2];			/**< ntpq's tally code */
+	unsigned int stratum;
+	unsigned int reach;		/**< the 8-bit register */
+	double poll_s;
+	double offset_s;
+	double delay_s;
+	double jitter_s;
+	bool selected;			/**< the system peer */
+	uint64_t requests;
+	uint64_t replies;
+	uint64_t refused;
+};
+
+/** Everything one scrape exposes: a plain copy. */
+struct dpn_metrics_snapshot {
+	const char *version;
+	double tsc_hz;
+	struct dpn_stats stats;		/**< workers and management summed */
+	unsigned int nb_workers;
+	struct dpn_metrics_worker *workers;
+	unsigned int nb_ports;
+	struct dpn_metrics_port *ports;
+	unsigned int nb_rules_total;	/**< may exceed nb_rules */
+	unsigned int nb_rules;
+	struct dpn_metrics_rule *rules;
+	struct dpn_metrics_clock clock;
+	unsigned int nb_sources;
+	struct dpn_metrics_source *sources;
+};
+
+/** The two text formats a scraper can ask for. */
+enum dpn_metrics_format {
+	DPN_METRICS_PROMETHEUS,		/**< text/plain; version=0.0.4 */
+	DPN_METRICS_OPENMETRICS,	/**< application/openmetrics-text */
+};
+
+/** Content-Type of @p fmt. */
+const char *dpn_metrics_content_type(enum dpn_metrics_format fmt);
+
+/**
+ * Choose the format from an HTTP Accept header (NULL: none):
+ * OpenMetrics when it names application/openmetrics-text.
+ */
+enum dpn_metrics_format dpn_metrics_negotiate(const char *accept);
+
+/**
+ * Write @p s to @p f in @p fmt (DPDK-free).
+ * @return 0, or -1 if a write to @p f failed.
+ */
+int dpn_metrics_write(FILE *f, const struct dpn_metrics_snapshot *s,
+		      enum dpn_metrics_format fmt);
+
+/** Free the arrays of a snapshot (the struct itself is the caller's). */
+void dpn_metrics_snapshot_free(struct dpn_metrics_snapshot *s);
+
+/*
+ * Collection, HTTP and telemetry (need DPDK and the running daemon).
+ */
+
+/**
+ * Bind to the daemon's state and register the /dpntp/ telemetry
+ * commands. Call once, after dpn_ctl_init(), before the workers start.
+ * @return 0 or a negative errno.
+ */
+int dpn_metrics_init(struct dpn_ctl_ctx *ctx);
+
+/**
+ * Fill @p s from the running daemon; free it with
+ * dpn_metrics_snapshot_free(). Any thread but a worker lcore.
+ * @return 0 or -ENOMEM.
+ */
+int dpn_metrics_collect(struct dpn_metrics_snapshot *s);
+
+/**
+ * Serve GET /metrics on @p where from the control thread
+ * "dpntp-metrics".
+ * @return 0, or a negative errno with a message in @p err.
+ */
+int dpn_metrics_http_start(const struct dpn_conf_metrics *where, char *err,
+			   size_t errlen);
+
+/** Stop the HTTP thread and close its socket (no-op if not started). */
+void dpn_metrics_http_stop(void);
+
+/**
+ * Stop HTTP and detach from the daemon's state: scrapes and telemetry
+ * commands that come later (DPDK's telemetry thread outlives the data
+ * plane) fail instead of reading freed memory. Before
+ * dpn_dataplane_fini().
+ */
+void dpn_metrics_fini(void);
+
+#endif /* DPN_METRICS_H */

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DPDK telemetry commands under /dpntp/, for dpdk-telemetry.py and any
+ * client of the telemetry socket (/var/run/dpdk/PREFIX/dpdk_telemetry.v2).
+ * They run in DPDK's telemetry thread and read what the metrics read; the
+ * ethdev library's own /ethdev/ commands cover the rest of the ports.
+ *
+ * 22.11 telemetry has no floating-point values and 32-bit ints, so times
+ * are integer nanoseconds (clamped) and the frequency is in ppb. Its
+ * arrays cannot hold dicts, so lists of things are dicts keyed by index.
+ */
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_telemetry.h>
+
+#include "metrics_private.h"
+
+static int
+clamp_int(double v)
+{
+	if (isnan(v))
+		return 0;
+	if (v > INT_MAX)
+		return INT_MAX;
+	if (v < INT_MIN)
+		return INT_MIN;
+	return (int)lround(v);
+}
+
+/* /dpntp/stats: every counter of `show stats`, summed over the lcores. */
+static int
+tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	struct dpn_stats sum;
+	unsigned int i;
+
+	if (ctx == NULL)
+		return -ENODEV;
+	dpn_metrics_sum_stats(ctx->dp, &sum);
+	dpn_metrics_release();
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < DPN_STAT_MAX; i++)
+		rte_tel_data_add_dict_u64(d, dpn_stats_name(i), sum.c[i]);
+	return 0;
+}
+
+/* /dpntp/ports: one dict per port in use, keyed by the port id, ethdev
+ * counters included. */
+static int
+tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	const struct dpn_dataplane *dp;
+	unsigned int i;
+
+	if (ctx == NULL)
+		return -ENODEV;
+	dp = ctx->dp;
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < dp->nb_ports; i++) {
+		const struct dpn_port *p = &dp->ports[i];
+		struct rte_tel_data *pd = rte_tel_data_alloc();
+		struct rte_eth_stats st;
+		char key[12];
+
+		if (pd == NULL)
+			break;
+		if (rte_eth_stats_get(p->port_id, &st) != 0)
+			memset(&st, 0, sizeof(st));
+		rte_tel_data_start_dict(pd);
+		rte_tel_data_add_dict_int(pd, "port", p->port_id);
+		rte_tel_data_add_dict_string(pd, "name", p->name);
+		rte_tel_data_add_dict_int(pd, "queues", p->nb_queues);
+		rte_tel_data_add_dict_string(pd, "rx_timestamp",
+					     p->rx_timestamp ? "nic" : "tsc");
+		rte_tel_data_add_dict_u64(pd, "rx_packets", st.ipackets);
+		rte_tel_data_add_dict_u64(pd, "tx_packets", st.opackets);
+		rte_tel_data_add_dict_u64(pd, "rx_bytes", st.ibytes);
+		rte_tel_data_add_dict_u64(pd, "tx_bytes", st.obytes);
+		rte_tel_data_add_dict_u64(pd, "rx_missed", st.imissed);
+		rte_tel_data_add_dict_u64(pd, "rx_errors", st.ierrors);
+		rte_tel_data_add_dict_u64(pd, "tx_errors", st.oerrors);
+		rte_tel_data_add_dict_u64(pd, "rx_nombuf", st.rx_nombuf);
+		snprintf(key, sizeof(key), "%u", p->port_id);
+		if (rte_tel_data_add_dict_container(d, key, pd, 0) != 0)
+			rte_tel_data_free(pd);
+	}
+	dpn_metrics_release();
+	return 0;
+}
+
+struct tel_rules {
+	struct rte_tel_data *d;
+	unsigned int nb;
+};
+
+static void
+tel_add_rule(void *arg, const char *rule, const struct dpn_acl_counters *c)
+{
+	struct tel_rules *tr = arg;
+	struct rte_tel_data *rd = rte_tel_data_alloc();
+	char key[12];
+
+	if (rd == NULL)
+		return;
+	rte_tel_data_start_dict(rd);
+	rte_tel_data_add_dict_string(rd, "rule", rule);
+	rte_tel_data_add_dict_u64(rd, "hits", c->hits);
+	rte_tel_data_add_dict_u64(rd, "drops", c->drops);
+	rte_tel_data_add_dict_u64(rd, "kods", c->kods);
+	snprintf(key, sizeof(key), "%u", tr->nb++);
+	if (rte_tel_data_add_dict_container(tr->d, key, rd, 0) != 0)
+		rte_tel_data_free(rd);
+}
+
+/* /dpntp/restrict: the rules with hits, drops and KoDs, keyed by their
+ * place in match order (the first 256, a telemetry dict's limit). */
+static int
+tel_restrict(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct tel_rules tr = { .d = d };
+
+	if (dpn_metrics_hold() == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	dpn_ctl_restrict_walk(tel_add_rule, &tr, RTE_TEL_MAX_DICT_ENTRIES);
+	dpn_metrics_release();
+	return 0;
+}
+
+/* /dpntp/clock: the served clock, as `show sysinfo`. */
+static int
+tel_clock(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	struct dpn_metrics_clock c;
+
+	if (ctx == NULL)
+		return -ENODEV;
+	dpn_metrics_read_clock(ctx, &c);
+	dpn_metrics_release();
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_int(d, "synchronized", c.synced);
+	rte_tel_data_add_dict_string(d, "reference", c.reference);
+	rte_tel_data_add_dict_int(d, "stratum", c.stratum);
+	rte_tel_data_add_dict_int(d, "leap", c.leap);
+	rte_tel_data_add_dict_string(d, "refid", c.refid);
+	rte_tel_data_add_dict_int(d, "precision", c.precision);
+	rte_tel_data_add_dict_int(d, "root_delay_ns",
+				  clamp_int(c.root_delay_s * 1e9));
+	rte_tel_data_add_dict_int(d, "root_dispersion_ns",
+				  clamp_int(c.root_dispersion_s * 1e9));
+	rte_tel_data_add_dict_int(d, "offset_ns", clamp_int(c.offset_s * 1e9));
+	rte_tel_data_add_dict_int(d, "jitter_ns", clamp_int(c.jitter_s * 1e9));
+	rte_tel_data_add_dict_int(d, "frequency_ppb",
+				  clamp_int(c.frequency_ppm * 1e3));
+	rte_tel_data_add_dict_u64(d, "samples", c.samples);
+	rte_tel_data_add_dict_u64(d, "steps", c.steps);
+	return 0;
+}
+
+/*
+ * /dpntp/peers: the upstream NTP sources, a dict per source keyed by its
+ * index (22.11's telemetry arrays cannot hold dicts).
+ */
+static int
+tel_peers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpn_metrics_snapshot s;
+	unsigned int i;
+
+	rte_tel_data_start_dict(d);
+	if (dpn_metrics_collect(&s) != 0)
+		return 0;
+	for (i = 0; i < s.nb_sources; i++) {
+		const struct dpn_metrics_source *m = &s.sources[i];
+		struct rte_tel_data *p = rte_tel_data_alloc();
+		char key[16];
+
+		if (p == NULL)
+			break;
+		rte_tel_data_start_dict(p);
+		rte_tel_data_add_dict_string(p, "remote", m->name);
+		rte_tel_data_add_dict_string(p, "tally", m->tally);
+		rte_tel_data_add_dict_int(p, "stratum", m->stratum);
+		rte_tel_data_add_dict_int(p, "reach", m->reach);
+		rte_tel_data_add_dict_int(p, "poll_s", (int)m->poll_s);
+		rte_tel_data_add_dict_int(p, "offset_ns",
+					  clamp_int(m->offset_s * 1e9));
+		rte_tel_data_add_dict_int(p, "delay_ns",
+					  clamp_int(m->delay_s * 1e9));
+		rte_tel_data_add_dict_int(p, "jitter_ns",
+					  clamp_int(m->jitter_s * 1e9));
+		rte_tel_data_add_dict_int(p, "selected", m->selected);
+		snprintf(key, sizeof(key), "%u", i);
+		rte_tel_data_add_dict_container(d, key, p, 0);
+	}
+	dpn_metrics_snapshot_free(&s);
+	return 0;
+}
+
+int
+dpn_metrics_telemetry_register(void)
+{
+	static const struct {
+		const char *cmd;
+		telemetry_cb fn;
+		const char *help;
+	} cmds[] = {
+		{ "/dpntp/stats", tel_stats,
+		  "dpntpd's counters summed over the lcores. No parameters." },
+		{ "/dpntp/ports", tel_ports,
+		  "Ports in use with their ethdev counters. No parameters." },
+		{ "/dpntp/restrict", tel_restrict,
+		  "restrict rules in match order with hits, drops, KoDs. "
+		  "No parameters." },
+		{ "/dpntp/clock", tel_clock,
+		  "The served clock: sync, stratum, leap, refid, offset. "
+		  "No parameters." },
+		{ "/dpntp/peers", tel_peers,
+		  "Upstream NTP sources as show peers lists them. No parameters." },
+	};
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < RTE_DIM(cmds); i++) {
+		ret = rte_telemetry_register_cmd(cmds[i].cmd, cmds[i].fn,
+						 cmds[i].help);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for the metrics exposition: what a Prometheus server or an
+ * OpenMetrics parser reads from /metrics, written from a made-up
+ * snapshot (no DPDK, no daemon).
+ */
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "dpn_metrics.h"
+
+static struct dpn_metrics_worker workers[2] = {
+	{ .lcore_id = 1, .busy_cycles = 25, .total_cycles = 100 },
+	{ .lcore_id = 3, .busy_cycles = 0, .total_cycles = 0 },
+};
+static struct dpn_metrics_xstat xstats[2] = {
+	{ "rx_good_packets", 77 }, { "rx_q0_errors", 5 },
+};
+static struct dpn_metrics_port ports[2];
+static struct dpn_metrics_source sources[2];
+static struct dpn_metrics_rule rules[2] = {
+	{ "restrict -4 default kod limited", 10, 4, 3 },
+	{ "restrict 198.18.0.66 \"odd\\name\"\nx", 1, 1, 0 },
+};
+static struct dpn_metrics_snapshot snap;
+
+static void
+make_snapshot(void)
+{
+	unsigned int i;
+
+	memset(&snap, 0, sizeof(snap));
+	snap.version = "1.2.3";
+	snap.tsc_hz = 1e9;
+	for (i = 0; i < DPN_STAT_MAX; i++)
+		snap.stats.c[i] = 1000 + i;	/* each value unique */
+	snap.nb_workers = 2;
+	snap.workers = workers;
+	memset(ports, 0, sizeof(ports));
+	ports[0].port_id = 0;
+	strcpy(ports[0].name, "0000:3b:00.0");
+	strcpy(ports[0].driver, "net_ice");
+	ports[0].link_up = true;
+	ports[0].rx_packets = 500;
+	ports[0].rx_missed = 7;
+	ports[0].nb_queues = 2;
+	ports[0].q_rx_packets[1] = 300;
+	ports[0].nic_clock = true;
+	ports[0].nic_clock_offset_s = -2.5e-8;
+	ports[0].nb_xstats = 2;
+	ports[0].xstats = xstats;
+	ports[1].port_id = 1;
+	strcpy(ports[1].name, "net_af_packet0");
+	ports[1].nb_queues = 1;
+	snap.nb_ports = 2;
+	snap.ports = ports;
+	snap.nb_rules_total = 5;
+	snap.nb_rules = 2;
+	snap.rules = rules;
+	snap.clock = (struct dpn_metrics_clock){
+		.synced = true, .reference = "system", .refid = "GPS",
+		.stratum = 1, .leap = 0, .precision = -20,
+		.root_delay_s = 0, .root_dispersion_s = 6.1035e-05,
+		.offset_s = 1.5e-06, .jitter_s = NAN, .frequency_ppm = -3.25,
+		.samples = 42, .steps = 1,
+	};
+	memset(sources, 0, sizeof(sources));
+	strcpy(sources[0].name, "198.18.0.11");
+	strcpy(sources[0].tally, "*");
+	sources[0].selected = true;
+	sources[0].reach = 0377;
+	sources[0].stratum = 1;
+	sources[0].poll_s = 64;
+	sources[0].offset_s = -2.5e-05;
+	sources[0].requests = 12;
+	strcpy(sources[1].name, "198.18.0.14");
+	strcpy(sources[1].tally, "x");
+	sources[1].reach = 7;
+	sources[1].offset_s = 0.1;
+	sources[1].refused = 3;
+	snap.nb_sources = 2;
+	snap.sources = sources;
+}
+
+static char *
+expose(enum dpn_metrics_format fmt)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(dpn_metrics_write(f, &snap, fmt), 0);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* Exactly @p n whole lines of @p text equal @p line. */
+static void
+assert_lines(const char *text, const char *line, unsigned int n)
+{
+	size_t len = strlen(line);
+	unsigned int found = 0;
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+		if (l == len && memcmp(p, line, len) == 0)
+			found++;
+		p += l + (nl != NULL);
+	}
+	if (found != n)
+		fail_msg("line '%s' found %u times, expected %u", line, found,
+			 n);
+}
+
+static void
+assert_line(const char *text, const char *line)
+{
+	assert_lines(text, line, 1);
+}
+
+static void
+test_every_counter_once(void **state)
+{
+	char *text, value[32];
+	unsigned int i;
+
+	make_snapshot();
+	text = expose(DPN_METRICS_PROMETHEUS);
+	/* Each counter's unique value ends exactly one sample line. */
+	for (i = 0; i < DPN_STAT_MAX; i++) {
+		const char *p = text;
+		unsigned int found = 0;
+
+		snprintf(value, sizeof(value), " %u\n", 1000 + i);
+		while ((p = strstr(p, value)) != NULL) {
+			found++;
+			p++;
+		}
+		if (found != 1)
+			fail_msg("counter %s (%u) in %u samples",
+				 dpn_stats_name(i), 1000 + i, found);
+	}
+	free(text);
+}
+
+static void
+test_names_and_labels(void **state)
+{
+	char *text, line[128];
+	int id;
+
+	make_snapshot();
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_line(text, "dpntp_build_info{version=\"1.2.3\"} 1");
+	assert_line(text, "# TYPE dpntp_build_info gauge");
+	id = dpn_stats_lookup("drop_udp_checksum");
+	snprintf(line, sizeof(line),
+		 "dpntp_drops_total{reason=\"udp_checksum\"} %d", 1000 + id);
+	assert_line(text, line);
+	id = dpn_stats_lookup("acl_ignore");
+	snprintf(line, sizeof(line),
+		 "dpntp_drops_total{reason=\"acl_ignore\"} %d", 1000 + id);
+	assert_line(text, line);
+	id = dpn_stats_lookup("ntp_server_replies");
+	snprintf(line, sizeof(line),
+		 "dpntp_replies_total{mode=\"server\"} %d", 1000 + id);
+	assert_line(text, line);
+	id = dpn_stats_lookup("kod_sent");
+	snprintf(line, sizeof(line), "dpntp_kod_sent_total %d", 1000 + id);
+	assert_line(text, line);
+	id = dpn_stats_lookup("rate_limited");
+	snprintf(line, sizeof(line), "dpntp_rate_limited_requests_total %d",
+		 1000 + id);
+	assert_line(text, line);
+	/* One family header per family, samples together. */
+	assert_line(text, "# TYPE dpntp_drops_total counter");
+	assert_line(text, "# TYPE dpntp_replies_total counter");
+
+	assert_line(text, "dpntp_worker_busy_ratio{lcore=\"1\"} 0.25");
+	assert_line(text, "dpntp_worker_busy_ratio{lcore=\"3\"} 0");
+	assert_line(text,
+		    "dpntp_worker_busy_seconds_total{lcore=\"1\"} 2.5e-08");
+
+	assert_line(text, "dpntp_port_info{port=\"0\",name=\"0000:3b:00.0\","
+		    "driver=\"net_ice\"} 1");
+	assert_line(text, "dpntp_port_link_up{port=\"1\"} 0");
+	assert_line(text, "dpntp_port_rx_packets_total{port=\"0\"} 500");
+	assert_line(text,
+		    "dpntp_port_rx_missed_packets_total{port=\"0\"} 7");
+	assert_line(text, "dpntp_port_queue_rx_packets_total{port=\"0\","
+		    "queue=\"1\"} 300");
+	assert_line(text, "dpntp_port_queue_rx_packets_total{port=\"1\","
+		    "queue=\"0\"} 0");
+	assert_lines(text, "dpntp_port_queue_rx_packets_total{port=\"1\","
+		     "queue=\"1\"} 0", 0);
+	/* Only the port that stamps packets has a NIC clock fit. */
+	assert_line(text,
+		    "dpntp_port_nic_clock_offset_seconds{port=\"0\"} -2.5e-08");
+	assert_true(strstr(text,
+			   "dpntp_port_nic_clock_offset_seconds{port=\"1\"}")
+		    == NULL);
+	assert_line(text, "# TYPE dpntp_port_xstat untyped");
+	assert_line(text,
+		    "dpntp_port_xstat{port=\"0\",name=\"rx_q0_errors\"} 5");
+
+	assert_line(text, "dpntp_restrict_rules 5");
+	assert_line(text, "dpntp_restrict_hits_total{rule=\"restrict -4 "
+		    "default kod limited\"} 10");
+	assert_line(text, "dpntp_restrict_kods_total{rule=\"restrict -4 "
+		    "default kod limited\"} 3");
+
+	assert_line(text, "dpntp_clock_reference_info{reference=\"system\","
+		    "refid=\"GPS\"} 1");
+	assert_line(text, "dpntp_clock_synchronized 1");
+	assert_line(text, "dpntp_clock_stratum 1");
+	assert_line(text, "dpntp_clock_leap 0");
+	assert_line(text, "dpntp_clock_offset_seconds 1.5e-06");
+	assert_line(text, "dpntp_clock_jitter_seconds NaN");
+	assert_line(text, "dpntp_clock_frequency_ppm -3.25");
+	assert_line(text, "dpntp_clock_root_dispersion_seconds 6.1035e-05");
+	assert_line(text, "dpntp_clock_precision_seconds 9.53674316e-07");
+	assert_line(text, "dpntp_clock_steps_total 1");
+	assert_true(strstr(text, "# EOF") == NULL);
+	free(text);
+}
+
+static void
+test_label_escaping(void **state)
+{
+	char *text;
+
+	make_snapshot();
+	text = expose(DPN_METRICS_PROMETHEUS);
+	/* '"', '\' and a newline in a rule cannot break the line. */
+	assert_line(text, "dpntp_restrict_drops_total{rule=\"restrict "
+		    "198.18.0.66 \\\"odd\\\\name\\\"\\nx\"} 1");
+	free(text);
+}
+
+static void
+test_openmetrics(void **state)
+{
+	char *text;
+	size_t len;
+
+	make_snapshot();
+	text = expose(DPN_METRICS_OPENMETRICS);
+	len = strlen(text);
+	assert_true(len > 6);
+	assert_string_equal(text + len - 6, "# EOF\n");
+	assert_lines(text, "# EOF", 1);
+	/* Families are named without _total / _info; samples keep them. */
+	assert_line(text, "# TYPE dpntp_drops counter");
+	assert_lines(text, "# TYPE dpntp_drops_total counter", 0);
+	assert_line(text, "# TYPE dpntp_build info");
+	assert_line(text, "dpntp_build_info{version=\"1.2.3\"} 1");
+	assert_line(text, "# TYPE dpntp_port_xstat unknown");
+	assert_line(text, "dpntp_port_rx_packets_total{port=\"0\"} 500");
+	free(text);
+}
+
+static void
+test_negotiate(void **state)
+{
+	assert_int_equal(dpn_metrics_negotiate(NULL), DPN_METRICS_PROMETHEUS);
+	assert_int_equal(dpn_metrics_negotiate("*/*"), DPN_METRICS_PROMETHEUS);
+	assert_int_equal(dpn_metrics_negotiate("text/plain;version=0.0.4"),
+			 DPN_METRICS_PROMETHEUS);
+	/* What Prometheus 2.42 sends. */
+	assert_int_equal(dpn_metrics_negotiate(
+		"application/openmetrics-text;version=1.0.0,"
+		"application/openmetrics-text;version=0.0.1;q=0.75,"
+		"text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+		DPN_METRICS_OPENMETRICS);
+	assert_string_equal(dpn_metrics_content_type(DPN_METRICS_PROMETHEUS),
+			    "text/plain; version=0.0.4; charset=utf-8");
+	assert_string_equal(dpn_metrics_content_type(DPN_METRICS_OPENMETRICS),
+			    "application/openmetrics-text; version=1.0.0; "
+			    "charset=utf-8");
+}
+
+/* Upstream sources: one series per source, labelled by its name. */
+static void
+test_sources(void **state)
+{
+	char *text;
+
+	make_snapshot();
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_line(text, "dpntp_source_state_info{source=\"198.18.0.11\","
+		    "tally=\"*\"} 1");
+	assert_line(text, "dpntp_source_state_info{source=\"198.18.0.14\","
+		    "tally=\"x\"} 1");
+	assert_line(text, "dpntp_source_selected{source=\"198.18.0.11\"} 1");
+	assert_line(text, "dpntp_source_selected{source=\"198.18.0.14\"} 0");
+	assert_line(text, "dpntp_source_reach{source=\"198.18.0.11\"} 255");
+	assert_line(text, "dpntp_source_poll_seconds{source=\"198.18.0.11\"} 64");
+	assert_line(text, "dpntp_source_offset_seconds{source=\"198.18.0.14\"} 0.1");
+	assert_line(text, "dpntp_source_requests_total{source=\"198.18.0.11\"} 12");
+	assert_line(text, "dpntp_source_refused_replies_total{source=\"198.18.0.14\"} 3");
+	free(text);
+}
+
+static void
+test_empty_daemon(void **state)
+{
+	char *text;
+
+	/* No workers, ports or rules yet: still a valid exposition. */
+	memset(&snap, 0, sizeof(snap));
+	snprintf(snap.clock.reference, sizeof(snap.clock.reference), "none");
+	text = expose(DPN_METRICS_OPENMETRICS);
+	assert_line(text, "dpntp_build_info{version=\"\"} 1");
+	assert_line(text, "dpntp_restrict_rules 0");
+	assert_line(text, "dpntp_clock_synchronized 0");
+	assert_line(text, "# TYPE dpntp_port_xstat unknown");
+	free(text);
+}
+
+static void
+test_write_error(void **state)
+{
+	FILE *f = fopen("/dev/full", "w");
+
+	if (f == NULL)
+		skip();
+	make_snapshot();
+	setvbuf(f, NULL, _IONBF, 0);
+	assert_int_equal(dpn_metrics_write(f, &snap,
+					   DPN_METRICS_PROMETHEUS), -1);
+	fclose(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_counter_once),
+		cmocka_unit_test(test_names_and_labels),
+		cmocka_unit_test(test_label_escaping),
+		cmocka_unit_test(test_openmetrics),
+		cmocka_unit_test(test_negotiate),
+		cmocka_unit_test(test_empty_daemon),
+		cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_write_error),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
