@@ -54,4 +54,25 @@ int dpn_leap_tai_offset(const struct dpn_leap_table *t, int64_t unix_s);
  */
 int dpn_leap_next(const struct dpn_leap_table *t, int64_t now, int64_t *when);
 
+/**
+ * The leap indicator to serve at @p now_ns (Unix ns) for a leap second
+ * of direction @p dir (+1 inserted, -1 deleted, 0 none) at @p when_ns:
+ * 1 (insert) or 2 (delete) during the last day before it, as ntpd
+ * announces; 0 otherwise or once @p done (the clock went through it).
+ */
+unsigned int dpn_leap_indicator(int dir, int64_t when_ns, bool done,
+				int64_t now_ns);
+
+/**
+ * A leap second smeared over @p window_ns centred on it (Google's and
+ * Meta's way): what to add to the true clock at @p true_ns to get the
+ * served one. The true clock repeats (or skips) a second at @p when_ns
+ * as POSIX time does, @p done says it has; the served clock instead
+ * runs slower (faster) by 1 s / window over the window and never jumps.
+ * @p rate_scale gets the factor on the clock's rate at that instant
+ * (1 outside the window).
+ */
+int64_t dpn_leap_smear(int dir, int64_t when_ns, bool done, int64_t window_ns,
+		       int64_t true_ns, double *rate_scale);
+
 #endif /* DPN_LEAP_H */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,4 +244,41 @@ dpn_leap_next(const struct dpn_leap_table *t, int64_t now, int64_t *when)
 			return t->e[i].tai_offset - t->e[i - 1].tai_offset;
 		}
 	return 0;
+}
+
+#define LEAP_NS 1000000000LL
+#define DAY_NS (86400LL * LEAP_NS)
+
+unsigned int
+dpn_leap_indicator(int dir, int64_t when_ns, bool done, int64_t now_ns)
+{
+	if (dir == 0 || done || now_ns >= when_ns || now_ns < when_ns - DAY_NS)
+		return 0;
+	return dir > 0 ? 1 : 2;
+}
+
+int64_t
+dpn_leap_smear(int dir, int64_t when_ns, bool done, int64_t window_ns,
+	       int64_t true_ns, double *rate_scale)
+{
+	int64_t leapt = done ? dir * LEAP_NS : 0;
+	int64_t u, start;
+	double f;
+
+	*rate_scale = 1.0;
+	if (window_ns <= 0 || dir == 0)
+		return 0;
+	/* u counts the leap second: true time before it, true + dir after. */
+	u = true_ns + leapt;
+	start = when_ns - window_ns / 2;
+	if (u <= start)
+		return leapt;
+	if (u >= start + window_ns) {
+		f = 1.0;
+	} else {
+		f = (double)(u - start) / (double)window_ns;
+		*rate_scale = 1.0 - (double)dir * (double)LEAP_NS /
+			(double)window_ns;
+	}
+	return leapt - (int64_t)llround((double)dir * f * (double)LEAP_NS);
 }

@@ -495,48 +495,27 @@ leap_step(struct dpn_sync *sy)
 		 "deleted");
 }
 
-/*
- * The smear: served = U - dir * f(U), U the time that counts the leap
- * second (true time before the leap, true + dir after), f rising from 0
- * to 1 over the window centred on the leap. Returns served - true, and
- * in @p rate_scale the factor on the model's rate.
- */
+/* Served minus true time now, and the factor on the rate (smear). */
 static int64_t
 smear_of(const struct dpn_sync *sy, int64_t true_ns, double *rate_scale)
 {
-	int64_t w = (int64_t)sy->dconf.leapsmear_s * SEC_NS;
-	int64_t u, start;
-	double f;
-
 	*rate_scale = 1.0;
-	if (w == 0 || sy->leap_dir == 0)
+	if (!sy->leap_loaded)
 		return 0;
-	u = true_ns + (sy->leap_done ? sy->leap_dir * SEC_NS : 0);
-	start = sy->leap_when_ns - w / 2;
-	if (u <= start)
-		return 0;
-	if (u >= start + w)
-		f = 1.0;
-	else {
-		f = (double)(u - start) / (double)w;
-		*rate_scale = 1.0 - (double)sy->leap_dir * 1e9 / (double)w;
-	}
-	return (sy->leap_done ? sy->leap_dir * SEC_NS : 0) -
-		(int64_t)llround((double)sy->leap_dir * f * 1e9);
+	return dpn_leap_smear(sy->leap_dir, sy->leap_when_ns, sy->leap_done,
+			      (int64_t)sy->dconf.leapsmear_s * SEC_NS,
+			      true_ns, rate_scale);
 }
 
 static unsigned int
 served_leap(const struct dpn_sync *sy, int64_t now)
 {
+	/* A smeared leap second is not announced: the time never jumps. */
 	if (sy->dconf.leapsmear_s != 0 && sy->leap_loaded)
 		return DPN_NTP_LEAP_NONE;
-	if (sy->leap_loaded) {
-		if (sy->leap_dir != 0 && !sy->leap_done &&
-		    now >= sy->leap_when_ns - 86400 * SEC_NS)
-			return sy->leap_dir > 0 ? DPN_NTP_LEAP_INSERT :
-				DPN_NTP_LEAP_DELETE;
-		return DPN_NTP_LEAP_NONE;
-	}
+	if (sy->leap_loaded)
+		return dpn_leap_indicator(sy->leap_dir, sy->leap_when_ns,
+					  sy->leap_done, now);
 	return sy->served.leap == DPN_NTP_LEAP_ALARM ? DPN_NTP_LEAP_NONE :
 		sy->served.leap;
 }

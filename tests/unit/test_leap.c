@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,10 +178,91 @@ test_malformed(void **state)
 		     "/nonexistent/leap-seconds.list: No such file");
 }
 
+#define S 1000000000LL
+#define LEAP_AT (1483228800LL * S)	/* 2017-01-01, after 23:59:60 */
+
+static void
+test_indicator_last_day(void **state)
+{
+	(void)state;
+	assert_int_equal(dpn_leap_indicator(1, LEAP_AT, false,
+					    LEAP_AT - 86401 * S), 0);
+	assert_int_equal(dpn_leap_indicator(1, LEAP_AT, false,
+					    LEAP_AT - 86400 * S), 1);
+	assert_int_equal(dpn_leap_indicator(1, LEAP_AT, false, LEAP_AT - 1),
+			 1);
+	assert_int_equal(dpn_leap_indicator(-1, LEAP_AT, false,
+					    LEAP_AT - 3600 * S), 2);
+	/* Once through it, or with no leap, nothing to announce. */
+	assert_int_equal(dpn_leap_indicator(1, LEAP_AT, true,
+					    LEAP_AT - S), 0);
+	assert_int_equal(dpn_leap_indicator(1, LEAP_AT, false, LEAP_AT), 0);
+	assert_int_equal(dpn_leap_indicator(0, LEAP_AT, false, LEAP_AT - S),
+			 0);
+}
+
+/* served = true + smear; the served clock must never jump. */
+static int64_t
+served(int dir, bool done, int64_t true_ns, double *rate)
+{
+	return true_ns + dpn_leap_smear(dir, LEAP_AT, done, 86400 * S,
+					true_ns, rate);
+}
+
+static void
+test_smear_insert(void **state)
+{
+	const int64_t half = 43200 * S;
+	double rate;
+
+	(void)state;
+	/* Before the window (noon to noon): untouched. */
+	assert_int_equal(served(1, false, LEAP_AT - half - S, &rate),
+			 LEAP_AT - half - S);
+	assert_true(rate == 1.0);
+	/* A quarter in: a quarter second behind, running 1/86400 slow. */
+	assert_int_equal(served(1, false, LEAP_AT - half / 2, &rate),
+			 LEAP_AT - half / 2 - S / 4);
+	assert_true(fabs(rate - (1.0 - 1.0 / 86400)) < 1e-12);
+	/* Across the leap: true time repeats a second, served does not. */
+	assert_int_equal(served(1, false, LEAP_AT - 1, &rate),
+			 LEAP_AT - 1 - S / 2);
+	assert_true(llabs(served(1, true, LEAP_AT - S, &rate) -
+			  (LEAP_AT - S / 2)) <= 1);
+	/* Three quarters: 0.75 s behind the second-counting time, which is
+	 * true time plus one. */
+	assert_int_equal(served(1, true, LEAP_AT - S + half / 2, &rate),
+			 LEAP_AT - S + half / 2 + S / 4);
+	/* After the window: the true (POSIX) time again. */
+	assert_int_equal(served(1, true, LEAP_AT + half, &rate),
+			 LEAP_AT + half);
+	assert_true(rate == 1.0);
+}
+
+static void
+test_smear_delete_and_off(void **state)
+{
+	double rate;
+
+	(void)state;
+	/* A deleted second: the served clock runs fast, ahead by up to 1 s. */
+	assert_int_equal(served(-1, false, LEAP_AT - 21600 * S, &rate),
+			 LEAP_AT - 21600 * S + S / 4);
+	assert_true(rate > 1.0);
+	/* No window or no leap: nothing. */
+	assert_int_equal(dpn_leap_smear(1, LEAP_AT, false, 0, LEAP_AT - S,
+					&rate), 0);
+	assert_int_equal(dpn_leap_smear(0, LEAP_AT, false, 86400 * S,
+					LEAP_AT - S, &rate), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_indicator_last_day),
+		cmocka_unit_test(test_smear_insert),
+		cmocka_unit_test(test_smear_delete_and_off),
 		cmocka_unit_test(test_debian_list),
 		cmocka_unit_test(test_insert_and_delete),
 		cmocka_unit_test(test_damaged),
