@@ -29,7 +29,8 @@ def main():
     ap.add_argument("--offset", type=float, default=0.0)
     ap.add_argument("--seconds", type=float, default=60)
     a = ap.parse_args()
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    fam = socket.AF_INET6 if ":" in a.bind else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     s.bind((a.bind, 123))
     s.settimeout(0.5)

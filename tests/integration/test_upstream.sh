@@ -15,6 +15,8 @@ UP_GOOD=198.18.0.13
 UP_WRONG=198.18.0.14
 UP_PIDS=()
 
+# Daemons are started with ip netns exec (which execs them) so that $!
+# is theirs: a backgrounded shell function would leave them running.
 stop_upstreams() {
 	local p
 	for p in "${UP_PIDS[@]}"; do
@@ -43,7 +45,7 @@ interface ignore wildcard
 interface ignore all
 interface listen $UP_NTPD
 CONF
-	dpn_cli setpriv --bounding-set=-sys_time "$NTPSEC_NTPD" -n \
+	ip netns exec "$NS_CLI" setpriv --bounding-set=-sys_time "$NTPSEC_NTPD" -n \
 		-c "$DPN_TMP/ntp.conf" -p "$DPN_TMP/ntpd.pid" \
 		-l "$DPN_TMP/ntpd.log" >"$DPN_TMP/ntpd.out" 2>&1 &
 	UP_PIDS+=($!)
@@ -58,11 +60,11 @@ bindaddress $UP_CHRONY
 pidfile $DPN_TMP/chronyd.pid
 cmdport 0
 CONF
-dpn_cli chronyd -4 -d -x -f "$DPN_TMP/chrony.conf" >"$DPN_TMP/chronyd.log" 2>&1 &
+ip netns exec "$NS_CLI" chronyd -4 -d -x -f "$DPN_TMP/chrony.conf" >"$DPN_TMP/chronyd.log" 2>&1 &
 UP_PIDS+=($!)
 
 for spec in "$UP_GOOD:0" "$UP_WRONG:0.1"; do
-	dpn_cli timeout 200 "$PY" "$DPN_ROOT/tests/integration/brokenntp.py" \
+	ip netns exec "$NS_CLI" timeout 200 "$PY" "$DPN_ROOT/tests/integration/brokenntp.py" \
 		--bind "${spec%%:*}" --drop-every 0 --offset "${spec#*:}" \
 		--seconds 190 &
 	UP_PIDS+=($!)
