@@ -50,6 +50,10 @@ has_client_mac() {
 		{ [ -z "${2:-}" ] || [ "$(neigh_state "$1")" = "$2" ]; }
 }
 
+dpn_check "show config keeps the gateway" \
+	sh -c "'$DPNTPC' -s '$SOCK' show config | grep -q 'address $SRV4/24 gateway $GW4'"
+dpn_check "show port info shows prefix and gateway" \
+	sh -c "'$DPNTPC' -s '$SOCK' show port info 0 | grep -q '$SRV6/64 gateway $GW6'"
 dpn_check "show neighbors is empty before any traffic" \
 	test "$(dpnc show neighbors | wc -l)" -eq 1
 
