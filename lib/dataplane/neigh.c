@@ -196,7 +196,8 @@ route_v4(struct dpn_dataplane *dp, uint32_t dst, struct dpn_route *r)
 		const struct dpn_addrs *a = &dp->ports[pi].addrs;
 
 		for (i = 0; i < a->nb_v4; i++) {
-			if (a->v4[i] == dst)
+			/* Ours, or a served subnet's broadcast address. */
+			if (a->v4[i] == dst || a->v4_bcast[i] == dst)
 				return -EINVAL;
 			if (a->v4_gw[i] != 0 && gw_port < 0) {
 				gw_port = pi;

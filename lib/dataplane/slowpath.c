@@ -88,6 +88,13 @@ l2_reply(struct rte_mbuf *m, const struct dpn_port *port)
 		RTE_MBUF_F_TX_VLAN : 0;
 }
 
+/* A MAC a neighbour can have. */
+static bool
+mac_usable(const struct rte_ether_addr *mac)
+{
+	return rte_is_unicast_ether_addr(mac) && !rte_is_zero_ether_addr(mac);
+}
+
 /* A sender address worth a neighbour entry (not 0/8, multicast...). */
 static bool
 v4_unicast(uint32_t a)
@@ -119,7 +126,7 @@ arp_answer(const struct slow_ctx *c, struct rte_mbuf *m)
 
 	/* Whoever asks for us or answers us is on the link (RFC 826). */
 	if (v4_unicast(arp->arp_data.arp_sip) &&
-	    rte_is_unicast_ether_addr(&arp->arp_data.arp_sha))
+	    mac_usable(&arp->arp_data.arp_sha))
 		dpn_neigh_learn(c->dp, c->port_index, AF_INET,
 				&arp->arp_data.arp_sip, vlan,
 				&arp->arp_data.arp_sha,
@@ -215,7 +222,7 @@ nd_advert_heard(const struct slow_ctx *c, struct rte_mbuf *m,
 	else	/* Allowed for unicast solicitations: the sender's MAC. */
 		rte_ether_addr_copy(&rte_pktmbuf_mtod(m,
 			const struct rte_ether_hdr *)->src_addr, &mac);
-	if (!rte_is_unicast_ether_addr(&mac))
+	if (!mac_usable(&mac))
 		return SLOW_IGNORE;
 	if (flags & ND_NA_FLAG_SOLICITED)
 		dpn_neigh_learn(c->dp, c->port_index, AF_INET6, nd->target,
@@ -265,7 +272,7 @@ icmp6_answer(const struct slow_ctx *c, struct rte_mbuf *m)
 	sll = nd_find_lladdr(nd, len, ND_OPT_SOURCE_LLADDR);
 	if (sll != NULL && ip->src_addr[0] != 0xff) {
 		memcpy(mac.addr_bytes, sll->mac, RTE_ETHER_ADDR_LEN);
-		if (rte_is_unicast_ether_addr(&mac))
+		if (mac_usable(&mac))
 			dpn_neigh_learn(c->dp, c->port_index, AF_INET6,
 					ip->src_addr, pkt_vlan(m), &mac,
 					DPN_NEIGH_HEARD);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -347,7 +348,8 @@ test_read_copy(void **state)
 
 /* A reader in another thread never sees a half-written entry: the
  * writer keeps every byte of an entry's MAC equal to one counter. */
-static volatile int writer_done;
+static volatile int writer_stop;
+static volatile unsigned int writes;
 
 static void *
 writer(void *arg)
@@ -356,31 +358,35 @@ writer(void *arg)
 	uint8_t mac[6];
 
 	(void)arg;
-	for (i = 0; i < 200000; i++) {
+	for (i = 0; i < 100000000 &&
+	     !__atomic_load_n(&writer_stop, __ATOMIC_ACQUIRE); i++) {
 		memset(mac, 2 * (i % 127) + 2, sizeof(mac));	/* unicast */
 		dpn_neigh_table_learn(&tbl, AF_INET, A4, 0, mac,
 				      DPN_NEIGH_ANNOUNCED, T0 + i);
+		__atomic_store_n(&writes, i + 1, __ATOMIC_RELAXED);
 	}
-	__atomic_store_n(&writer_done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
 static void
 test_read_concurrent(void **state)
 {
-	struct dpn_neigh_entry out[4];
-	pthread_t th;
-	unsigned int reads = 0, j;
-	int n;
-
 	static const uint8_t first[6] = { 2, 2, 2, 2, 2, 2 };
+	struct dpn_neigh_entry out[4];
+	unsigned int reads = 0, tries, j;
+	pthread_t th;
+	int n;
 
 	dpn_neigh_table_learn(&tbl, AF_INET, A4, 0, first, DPN_NEIGH_HEARD,
 			      T0);
-	writer_done = 0;
+	writer_stop = 0;
+	writes = 0;
 	assert_int_equal(pthread_create(&th, NULL, writer, NULL), 0);
-	while (!__atomic_load_n(&writer_done, __ATOMIC_ACQUIRE) &&
-	       reads < 1000000) {
+	/* Read while it writes: wait (a bounded while) for it to start. */
+	for (tries = 0; tries < 1000000 &&
+	     __atomic_load_n(&writes, __ATOMIC_RELAXED) == 0; tries++)
+		sched_yield();
+	for (tries = 0; tries < 10000000 && reads < 20000; tries++) {
 		n = dpn_neigh_table_read(&tbl, out, 4);
 		if (n == -EBUSY)
 			continue;
@@ -389,8 +395,10 @@ test_read_concurrent(void **state)
 			assert_int_equal(out[0].mac[j], out[0].mac[0]);
 		reads++;
 	}
+	__atomic_store_n(&writer_stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
-	assert_true(reads > 0);
+	assert_int_equal(reads, 20000);
+	assert_true(writes > 0);
 }
 
 int
