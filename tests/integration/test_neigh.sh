@@ -20,6 +20,16 @@ FAR6=2001:db8:99::5
 SRV7=198.18.7.1
 CLI7=198.18.7.2
 
+# Helpers started in the background go too, also on failure.
+dump_pid=
+resp_pid=
+neigh_cleanup() {
+	[ -n "$dump_pid" ] && kill "$dump_pid" 2>/dev/null
+	[ -n "$resp_pid" ] && kill "$resp_pid" 2>/dev/null
+	dpn_cleanup
+}
+trap neigh_cleanup EXIT
+
 dpn_setup || exit 1
 dpn_cli ip addr add "$GW4/24" dev "$VETH_CLI"
 dpn_cli ip addr add "$GW6/64" dev "$VETH_CLI" nodad
@@ -99,8 +109,41 @@ fails() {
 		[ "$(neigh_line "$1" | awk '{ print $7 }')" = 3 ] &&
 		[ $((SECONDS - start)) -le 6 ]
 }
+# What went over the wire meanwhile, seen from the client namespace.
+dpn_cli timeout 20 tcpdump -i "$VETH_CLI" -nn -e -l \
+	"arp or (icmp6 and ip6[40] == 135)" >"$DPN_TMP/probes.txt" 2>/dev/null &
+dump_pid=$!
+sleep 1
 dpn_check "neigh resolve $NOBODY4: FAILED after 3 probes" fails "$NOBODY4"
 dpn_check "neigh resolve $NOBODY6: FAILED after 3 probes" fails "$NOBODY6"
+failed_again() {
+	local out start=$SECONDS
+	out=$(dpnc neigh resolve "$NOBODY4" 2>&1) && return 1
+	indent "$out"
+	echo "$out" | grep -q FAILED && [ $((SECONDS - start)) -le 1 ]
+}
+dpn_check "resolving it again fails at once (no new probes, see below)" \
+	failed_again
+sleep 1
+kill "$dump_pid" 2>/dev/null
+wait "$dump_pid" 2>/dev/null
+dump_pid=
+sed 's/^/  /' "$DPN_TMP/probes.txt"
+probes_seen() {
+	# COUNT frames matching all of the patterns that follow.
+	local want=$1 n
+	shift
+	n=$(cat "$DPN_TMP/probes.txt")
+	for p in "$@"; do
+		n=$(grep -F -- "$p" <<<"$n")
+	done
+	[ "$(grep -c . <<<"$n")" -eq "$want" ]
+}
+dpn_check "3 broadcast ARP requests for $NOBODY4, no more" \
+	probes_seen 3 "ff:ff:ff:ff:ff:ff" "Request who-has $NOBODY4 tell $SRV4"
+dpn_check "3 solicitations for $NOBODY6 to its solicited-node group" \
+	probes_seen 3 "33:33:ff:00:00:77" "> ff02::1:ff00:77:" \
+	"who has $NOBODY6"
 refused() {
 	local out
 	out=$(dpnc neigh resolve "$1" 2>&1)
@@ -134,14 +177,15 @@ sniff(iface=iface, lfilter=lambda p: p.haslayer(ARP), stop_filter=answer,
       timeout=12, store=False)
 '
 on_vlan7() {
-	local out rc rpid
+	local out rc
 	dpn_cli timeout 15 "$PY" -c "$VLAN7_RESPONDER" "$VETH_CLI" "$CLI7" \
 		"$MAC7" >"$DPN_TMP/resp.out" 2>&1 &
-	rpid=$!
+	resp_pid=$!
 	sleep 2	# scapy takes a moment to start sniffing
 	out=$(dpnc neigh resolve "$CLI7" 2>&1)
 	rc=$?
-	wait "$rpid"
+	wait "$resp_pid"
+	resp_pid=
 	sed 's/^/  /' "$DPN_TMP/resp.out"
 	indent "$out"
 	[ "$rc" -eq 0 ] && echo "$out" | grep -q "vlan 7" &&
