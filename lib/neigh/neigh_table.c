@@ -210,6 +210,17 @@ dpn_neigh_table_learn(struct dpn_neigh_table *t, int family,
 	return !same || how == DPN_NEIGH_ANSWERED;
 }
 
+/*
+ * Unused since @p last for DPN_NEIGH_GC_NS at @p now. The caller's @p now
+ * may be older than @p last (a resolve in the same pass took a fresher
+ * time): that is "just used", not a wrapped difference.
+ */
+static bool
+unused_long(uint64_t last, uint64_t now)
+{
+	return now > last && now - last >= DPN_NEIGH_GC_NS;
+}
+
 /* Would entry_tick() change @p e now? Cheap enough for every slot. */
 static bool
 entry_due(const struct dpn_neigh_entry *e, uint64_t now)
@@ -223,7 +234,7 @@ entry_due(const struct dpn_neigh_entry *e, uint64_t now)
 		return now >= e->next_ns;
 	case DPN_NEIGH_STALE:
 	case DPN_NEIGH_FAILED:
-		return now - last >= DPN_NEIGH_GC_NS;
+		return unused_long(last, now);
 	default:
 		return false;
 	}
@@ -258,7 +269,7 @@ entry_tick(struct dpn_neigh_table *t, struct dpn_neigh_entry *e,
 		return true;
 	case DPN_NEIGH_STALE:
 	case DPN_NEIGH_FAILED:
-		if (now - last < DPN_NEIGH_GC_NS)
+		if (!unused_long(last, now))
 			return false;
 		e->state = DPN_NEIGH_FREE;
 		t->nb--;

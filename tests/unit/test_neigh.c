@@ -324,6 +324,27 @@ test_gc(void **state)
 	assert_int_equal(tbl.nb, 0);
 }
 
+/* The timers may run with a time read before a resolve of the same
+ * pass: a FAILED entry just used must stay (it once vanished at once). */
+static void
+test_gc_time_read_before_use(void **state)
+{
+	struct dpn_neigh_entry *e;
+	enum dpn_neigh_action a;
+	uint8_t mac[6];
+	unsigned int i;
+
+	use(A4, T0, mac, &a);
+	for (i = 1; i <= 3; i++)
+		dpn_neigh_table_tick(&tbl, T0 + i * S, count_send, NULL);
+	e = dpn_neigh_table_find(&tbl, AF_INET, A4, 0);
+	assert_int_equal(e->state, DPN_NEIGH_FAILED);
+	assert_int_equal(use(A4, T0 + 5 * S, mac, &a), -EHOSTUNREACH);
+	dpn_neigh_table_tick(&tbl, T0 + 5 * S - 1000, count_send, NULL);
+	assert_int_equal(state_of(AF_INET, A4, 0), DPN_NEIGH_FAILED);
+	assert_int_equal(tbl.nb, 1);
+}
+
 /* What show neighbors copies: the entries in use, within max. */
 static void
 test_read_copy(void **state)
@@ -414,6 +435,7 @@ main(void)
 		TEST(test_keys_vlan_and_family),
 		TEST(test_bounded_eviction),
 		TEST(test_gc),
+		TEST(test_gc_time_read_before_use),
 		TEST(test_read_copy),
 		TEST(test_read_concurrent),
 	};
