@@ -70,7 +70,8 @@ dpn_check "show neighbors is empty before any traffic" \
 # Learning: the client's ARP request and neighbour solicitation.
 dpn_check "ping answered" dpn_cli ping -I "$CLI4" -c 1 -W 2 "$SRV4"
 dpn_check "ping -6 answered" dpn_cli ping -6 -I "$CLI6" -c 1 -W 2 "$SRV6"
-dpn_check "ntpdig gets the time" dpn_ntpdig_s1 "$SRV4"
+# Best of three: just started, dpntpd may not be synchronized yet.
+dpn_check "ntpdig gets the time" dpn_best_of3 dpn_ntpdig_s1 "$SRV4"
 dpn_check "learnt $CLI4 from its ARP request" has_client_mac "$CLI4"
 dpn_check "learnt $CLI6 from its solicitation" has_client_mac "$CLI6"
 dpn_check "show neigh is an alias" \
@@ -195,6 +196,6 @@ on_vlan7() {
 }
 dpn_check "neigh resolve $CLI7: ARP tagged 7 from $SRV7, REACHABLE" on_vlan7
 
-dpn_check "ntpdig still gets the time" dpn_ntpdig_s1 "$SRV4"
+dpn_check "ntpdig still gets the time" dpn_best_of3 dpn_ntpdig_s1 "$SRV4"
 dpn_check "dpntpd still running" dpn_alive
 dpn_pass
