@@ -381,7 +381,8 @@ writer(void *arg)
 	(void)arg;
 	for (i = 0; i < 100000000 &&
 	     !__atomic_load_n(&writer_stop, __ATOMIC_ACQUIRE); i++) {
-		memset(mac, 2 * (i % 127) + 2, sizeof(mac));	/* unicast */
+		/* Even first byte: unicast. */
+		memset(mac, 2 * (i % 127) + 2, sizeof(mac));
 		dpn_neigh_table_learn(&tbl, AF_INET, A4, 0, mac,
 				      DPN_NEIGH_ANNOUNCED, T0 + i);
 		__atomic_store_n(&writes, i + 1, __ATOMIC_RELAXED);
