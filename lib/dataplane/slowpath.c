@@ -213,8 +213,9 @@ nd_advert_heard(const struct slow_ctx *c, struct rte_mbuf *m,
 	struct rte_ether_addr mac;
 	uint32_t flags = rte_be_to_cpu_32(nd->flags);
 
+	/* RFC 4861 7.1.2; a bad checksum must not poison the table. */
 	if (nd->code != 0 || ip->hop_limits != 255 || len < sizeof(*nd) ||
-	    nd->target[0] == 0xff)
+	    nd->target[0] == 0xff || rte_ipv6_udptcp_cksum_verify(ip, nd) != 0)
 		return SLOW_IGNORE;
 	opt = nd_find_lladdr(nd, len, ND_OPT_TARGET_LLADDR);
 	if (opt != NULL)
@@ -268,9 +269,12 @@ icmp6_answer(const struct slow_ctx *c, struct rte_mbuf *m)
 	    memcmp(ip->src_addr, unspecified, 16) == 0 ||
 	    !dpn_addrs_has_v6(&port->addrs, nd->target, pkt_vlan(m)))
 		return SLOW_IGNORE;
-	/* RFC 4861 7.2.3: the solicitation's source link-layer option. */
+	/* RFC 4861 7.2.3: the solicitation's source link-layer option,
+	 * if the checksum holds (the answer goes out as before either way:
+	 * it goes to the MAC the solicitation came from). */
 	sll = nd_find_lladdr(nd, len, ND_OPT_SOURCE_LLADDR);
-	if (sll != NULL && ip->src_addr[0] != 0xff) {
+	if (sll != NULL && ip->src_addr[0] != 0xff &&
+	    rte_ipv6_udptcp_cksum_verify(ip, nd) == 0) {
 		memcpy(mac.addr_bytes, sll->mac, RTE_ETHER_ADDR_LEN);
 		if (mac_usable(&mac))
 			dpn_neigh_learn(c->dp, c->port_index, AF_INET6,

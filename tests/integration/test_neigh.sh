@@ -157,6 +157,35 @@ dpn_check "probes counted" test "$(dpn_counter neigh_probes)" -ge 10
 dpn_check "no frame of the management lcore lost" \
 	test "$(dpn_counter mgmt_tx_failed)" -eq 0
 
+# An unsolicited advertisement with the override flag moves a known
+# neighbour to a new MAC (failover), but not with a bad checksum.
+NEW_MAC=02:00:00:00:06:02
+send_na() {
+	dpn_cli timeout 20 "$PY" -c '
+import sys
+from scapy.all import Ether, IPv6, ICMPv6ND_NA, ICMPv6NDOptDstLLAddr, sendp
+iface, ip, mac, cksum = sys.argv[1:5]
+na = ICMPv6ND_NA(tgt=ip, R=0, S=0, O=1)
+if cksum != "good":
+    na.cksum = 0x1234
+sendp(Ether(src=mac, dst="33:33:00:00:00:01") /
+      IPv6(src=ip, dst="ff02::1", hlim=255) / na /
+      ICMPv6NDOptDstLLAddr(lladdr=mac), iface=iface, verbose=False)
+' "$VETH_CLI" "$CLI6" "$NEW_MAC" "$1"
+}
+na_moves() {
+	send_na "$1" || return 1
+	sleep 0.5
+	indent "$(neigh_line "$CLI6")"
+	[ "$(neigh_mac "$CLI6")" = "$2" ]
+}
+dpn_check "an advertisement with a bad checksum changes nothing" \
+	na_moves bad "$cli_mac"
+dpn_check "an override advertisement moves $CLI6 to $NEW_MAC" \
+	na_moves good "$NEW_MAC"
+dpn_check "... as STALE: not confirmed yet" \
+	test "$(neigh_state "$CLI6")" = STALE
+
 # A neighbour on VLAN 7: a scapy responder in the client namespace
 # answers tagged ARP requests for CLI7 with MAC7 (the kernel here may
 # have no 802.1Q).
