@@ -181,18 +181,26 @@ print_addrs(FILE *f, const struct dpn_addrs *a)
 	char buf[INET6_ADDRSTRLEN];
 	unsigned int i;
 
+	static const uint8_t no_gw[16];
+
 	for (i = 0; i < a->nb_v4; i++) {
 		inet_ntop(AF_INET, &a->v4[i], buf, sizeof(buf));
-		fprintf(f, "  address     %s", buf);
+		fprintf(f, "  address     %s/%u", buf, a->v4_prefix[i]);
 		if (a->v4_vlan[i] != 0)
 			fprintf(f, " vlan %u", a->v4_vlan[i]);
+		if (a->v4_gw[i] != 0)
+			fprintf(f, " gateway %s", inet_ntop(AF_INET,
+				&a->v4_gw[i], buf, sizeof(buf)));
 		fputc('\n', f);
 	}
 	for (i = 0; i < a->nb_v6; i++) {
 		inet_ntop(AF_INET6, a->v6[i], buf, sizeof(buf));
-		fprintf(f, "  address     %s", buf);
+		fprintf(f, "  address     %s/%u", buf, a->v6_prefix[i]);
 		if (a->v6_vlan[i] != 0)
 			fprintf(f, " vlan %u", a->v6_vlan[i]);
+		if (memcmp(a->v6_gw[i], no_gw, 16) != 0)
+			fprintf(f, " gateway %s", inet_ntop(AF_INET6,
+				a->v6_gw[i], buf, sizeof(buf)));
 		fputc('\n', f);
 	}
 }
@@ -376,11 +384,17 @@ neigh_print(FILE *f, unsigned int port, const struct dpn_neigh_entry *e,
 void
 dpn_ctl_show_neighbors(FILE *f)
 {
-	static __thread struct dpn_neigh_entry e[DPN_NEIGH_TABLE_SIZE];
 	uint64_t now = dpn_neigh_now_ns();
+	struct dpn_neigh_entry *e;
 	unsigned int pi;
 	int i, n;
 
+	/* A copy: the management lcore keeps changing the tables. */
+	e = malloc(sizeof(*e) * DPN_NEIGH_TABLE_SIZE);
+	if (e == NULL) {
+		ctl_fail("out of memory");
+		return;
+	}
 	neigh_header(f);
 	for (pi = 0; pi < ctl->dp->nb_ports; pi++) {
 		n = dpn_neigh_read(ctl->dp, pi, e, DPN_NEIGH_TABLE_SIZE);
@@ -389,21 +403,23 @@ dpn_ctl_show_neighbors(FILE *f)
 		for (i = 0; i < n; i++)
 			neigh_print(f, pi, &e[i], now);
 	}
+	free(e);
 }
 
-/* Port @p r's entry for its next hop, copied; false if there is none. */
+/* Port @p r's entry for its next hop, copied into @p out; false if
+ * there is none. @p tmp holds a copy of the whole table. */
 static bool
-neigh_entry_get(const struct dpn_route *r, struct dpn_neigh_entry *out)
+neigh_entry_get(const struct dpn_route *r, struct dpn_neigh_entry *tmp,
+		struct dpn_neigh_entry *out)
 {
-	static __thread struct dpn_neigh_entry e[DPN_NEIGH_TABLE_SIZE];
 	size_t alen = r->family == AF_INET ? 4 : 16;
 	int i, n;
 
-	n = dpn_neigh_read(ctl->dp, r->port_index, e, DPN_NEIGH_TABLE_SIZE);
+	n = dpn_neigh_read(ctl->dp, r->port_index, tmp, DPN_NEIGH_TABLE_SIZE);
 	for (i = 0; i < n; i++)
-		if (e[i].family == r->family && e[i].vlan == r->vlan &&
-		    memcmp(e[i].addr, &r->nexthop, alen) == 0) {
-			*out = e[i];
+		if (tmp[i].family == r->family && tmp[i].vlan == r->vlan &&
+		    memcmp(tmp[i].addr, &r->nexthop, alen) == 0) {
+			*out = tmp[i];
 			return true;
 		}
 	return false;
@@ -417,7 +433,7 @@ dpn_ctl_neigh_resolve(FILE *f, int family, const void *addr, char *err,
 	const unsigned int wait_ms = DPN_NEIGH_MAX_PROBES *
 		(DPN_NEIGH_RETRANS_NS / 1000000) + 1000;
 	char dst[INET6_ADDRSTRLEN], nh[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN];
-	struct dpn_neigh_entry e;
+	struct dpn_neigh_entry e, *tmp;
 	struct dpn_route r;
 	unsigned int waited;
 	bool found = false;
@@ -443,14 +459,21 @@ dpn_ctl_neigh_resolve(FILE *f, int family, const void *addr, char *err,
 	fprintf(f, "%s %s %s port %u vlan %u src %s\n", dst,
 		r.on_link ? "on link, next hop" : "via gateway", nh,
 		r.port_index, r.vlan, src);
+	tmp = malloc(sizeof(*tmp) * DPN_NEIGH_TABLE_SIZE);
+	if (tmp == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	/* Until the neighbour answers or is given up on. */
 	for (waited = 0; waited <= wait_ms; waited += 50) {
-		found = neigh_entry_get(&r, &e);
-		if (found && (e.state == DPN_NEIGH_REACHABLE ||
-			      e.state == DPN_NEIGH_FAILED))
+		found = neigh_entry_get(&r, tmp, &e);
+		if (rc == -ENOSPC ||
+		    (found && (e.state == DPN_NEIGH_REACHABLE ||
+			       e.state == DPN_NEIGH_FAILED)))
 			break;
 		usleep(50 * 1000);
 	}
+	free(tmp);
 	if (found) {
 		neigh_header(f);
 		neigh_print(f, r.port_index, &e, dpn_neigh_now_ns());

@@ -344,7 +344,7 @@ struct dpn_route {
 	uint16_t vlan;			/**< 0 = untagged */
 	bool on_link;			/**< else through a gateway */
 	union dpn_inaddr dst;		/**< the destination asked for */
-	union dpn_inaddr src;		/**< our listen address to send from */
+	union dpn_inaddr src;		/**< our address to send from */
 	union dpn_inaddr nexthop;	/**< dst when on link, else gateway */
 };
 

@@ -155,7 +155,8 @@ dpn_mgmt_tx(struct dpn_dataplane *dp, unsigned int port_index,
 static bool
 v4_in_prefix(uint32_t a, uint32_t net, unsigned int len)
 {
-	uint32_t mask = len == 0 ? 0 : rte_cpu_to_be_32(UINT32_MAX << (32 - len));
+	uint32_t mask = len == 0 ? 0 :
+		rte_cpu_to_be_32(UINT32_MAX << (32 - len));
 
 	return ((a ^ net) & mask) == 0;
 }
@@ -196,7 +197,8 @@ route_v4(struct dpn_dataplane *dp, uint32_t dst, struct dpn_route *r)
 		const struct dpn_addrs *a = &dp->ports[pi].addrs;
 
 		for (i = 0; i < a->nb_v4; i++) {
-			if (a->v4[i] == dst)
+			/* Ours, or a served subnet's broadcast address. */
+			if (a->v4[i] == dst || a->v4_bcast[i] == dst)
 				return -EINVAL;
 			if (a->v4_gw[i] != 0 && gw_port < 0) {
 				gw_port = pi;
@@ -415,7 +417,7 @@ ns_build(struct dpn_dataplane *dp, struct rte_mbuf *m,
 	if (unicast) {
 		memcpy(ip->dst_addr, t, 16);
 	} else {
-		/* Solicited-node multicast: ff02::1:ff00:0/104 + low 24 bits. */
+		/* Solicited-node: ff02::1:ff00:0/104 + the low 24 bits. */
 		static const uint8_t snm[13] = { 0xff, 0x02, [11] = 0x01,
 						 [12] = 0xff };
 
@@ -549,7 +551,8 @@ requests_serve(struct dpn_dataplane *dp)
 		struct neigh_request *q = &dp->neigh->req[i];
 		uint32_t expect = REQ_POSTED;
 
-		if (__atomic_load_n(&q->state, __ATOMIC_RELAXED) != REQ_POSTED ||
+		if (__atomic_load_n(&q->state, __ATOMIC_RELAXED) !=
+		    REQ_POSTED ||
 		    !__atomic_compare_exchange_n(&q->state, &expect, REQ_BUSY,
 						 false, __ATOMIC_ACQUIRE,
 						 __ATOMIC_RELAXED))
@@ -633,8 +636,9 @@ dpn_neigh_request(struct dpn_dataplane *dp, int family, const void *dst_addr,
 			break;
 		rte_delay_us_sleep(1000);
 	}
+	/* Still not done: the slot is lost (three remain); harmless. */
 	if (__atomic_load_n(&q->state, __ATOMIC_ACQUIRE) != REQ_DONE)
-		return -ETIMEDOUT;	/* the slot stays BUSY: lost, harmless */
+		return -ETIMEDOUT;
 	*route = q->route;
 	*result = q->result;
 	__atomic_store_n(&q->state, REQ_FREE, __ATOMIC_RELEASE);

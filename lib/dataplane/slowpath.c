@@ -88,6 +88,13 @@ l2_reply(struct rte_mbuf *m, const struct dpn_port *port)
 		RTE_MBUF_F_TX_VLAN : 0;
 }
 
+/* A MAC a neighbour can have. */
+static bool
+mac_usable(const struct rte_ether_addr *mac)
+{
+	return rte_is_unicast_ether_addr(mac) && !rte_is_zero_ether_addr(mac);
+}
+
 /* A sender address worth a neighbour entry (not 0/8, multicast...). */
 static bool
 v4_unicast(uint32_t a)
@@ -119,7 +126,7 @@ arp_answer(const struct slow_ctx *c, struct rte_mbuf *m)
 
 	/* Whoever asks for us or answers us is on the link (RFC 826). */
 	if (v4_unicast(arp->arp_data.arp_sip) &&
-	    rte_is_unicast_ether_addr(&arp->arp_data.arp_sha))
+	    mac_usable(&arp->arp_data.arp_sha))
 		dpn_neigh_learn(c->dp, c->port_index, AF_INET,
 				&arp->arp_data.arp_sip, vlan,
 				&arp->arp_data.arp_sha,
@@ -206,8 +213,9 @@ nd_advert_heard(const struct slow_ctx *c, struct rte_mbuf *m,
 	struct rte_ether_addr mac;
 	uint32_t flags = rte_be_to_cpu_32(nd->flags);
 
+	/* RFC 4861 7.1.2; a bad checksum must not poison the table. */
 	if (nd->code != 0 || ip->hop_limits != 255 || len < sizeof(*nd) ||
-	    nd->target[0] == 0xff)
+	    nd->target[0] == 0xff || rte_ipv6_udptcp_cksum_verify(ip, nd) != 0)
 		return SLOW_IGNORE;
 	opt = nd_find_lladdr(nd, len, ND_OPT_TARGET_LLADDR);
 	if (opt != NULL)
@@ -215,7 +223,7 @@ nd_advert_heard(const struct slow_ctx *c, struct rte_mbuf *m,
 	else	/* Allowed for unicast solicitations: the sender's MAC. */
 		rte_ether_addr_copy(&rte_pktmbuf_mtod(m,
 			const struct rte_ether_hdr *)->src_addr, &mac);
-	if (!rte_is_unicast_ether_addr(&mac))
+	if (!mac_usable(&mac))
 		return SLOW_IGNORE;
 	if (flags & ND_NA_FLAG_SOLICITED)
 		dpn_neigh_learn(c->dp, c->port_index, AF_INET6, nd->target,
@@ -261,11 +269,14 @@ icmp6_answer(const struct slow_ctx *c, struct rte_mbuf *m)
 	    memcmp(ip->src_addr, unspecified, 16) == 0 ||
 	    !dpn_addrs_has_v6(&port->addrs, nd->target, pkt_vlan(m)))
 		return SLOW_IGNORE;
-	/* RFC 4861 7.2.3: the solicitation's source link-layer option. */
+	/* RFC 4861 7.2.3: the solicitation's source link-layer option,
+	 * if the checksum holds (the answer goes out as before either way:
+	 * it goes to the MAC the solicitation came from). */
 	sll = nd_find_lladdr(nd, len, ND_OPT_SOURCE_LLADDR);
-	if (sll != NULL && ip->src_addr[0] != 0xff) {
+	if (sll != NULL && ip->src_addr[0] != 0xff &&
+	    rte_ipv6_udptcp_cksum_verify(ip, nd) == 0) {
 		memcpy(mac.addr_bytes, sll->mac, RTE_ETHER_ADDR_LEN);
-		if (rte_is_unicast_ether_addr(&mac))
+		if (mac_usable(&mac))
 			dpn_neigh_learn(c->dp, c->port_index, AF_INET6,
 					ip->src_addr, pkt_vlan(m), &mac,
 					DPN_NEIGH_HEARD);

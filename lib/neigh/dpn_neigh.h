@@ -42,11 +42,11 @@
 #define DPN_NEIGH_REACHABLE_NS (30 * DPN_NEIGH_NS_PER_S)
 /** Time between two probes of one entry (Linux: retrans_time). */
 #define DPN_NEIGH_RETRANS_NS (1 * DPN_NEIGH_NS_PER_S)
-/** Unanswered probes before an entry is FAILED (Linux: mcast/ucast_solicit). */
+/** Unanswered probes before FAILED (Linux: mcast_solicit, ucast_solicit). */
 #define DPN_NEIGH_MAX_PROBES 3
 /** Time a FAILED entry answers "unreachable" before it is retried. */
 #define DPN_NEIGH_FAILED_NS (20 * DPN_NEIGH_NS_PER_S)
-/** STALE or FAILED entries unused this long are removed (Linux: gc_stale_time is 60 s). */
+/** STALE or FAILED entries unused this long are removed. */
 #define DPN_NEIGH_GC_NS (600 * DPN_NEIGH_NS_PER_S)
 
 enum dpn_neigh_state {
@@ -61,7 +61,7 @@ enum dpn_neigh_state {
 /** What the caller has to send for an entry. */
 enum dpn_neigh_action {
 	DPN_NEIGH_SEND_NONE = 0,
-	DPN_NEIGH_SEND_MULTICAST,	/**< ARP broadcast / NS to solicited-node */
+	DPN_NEIGH_SEND_MULTICAST,	/**< broadcast ARP, multicast NS */
 	DPN_NEIGH_SEND_UNICAST,		/**< ARP / NS to the known MAC */
 };
 
@@ -87,7 +87,7 @@ struct dpn_neigh_entry {
 	uint8_t mac[6];		/**< valid unless INCOMPLETE (or FAILED
 				 *   without ever being answered) */
 	uint16_t vlan;		/**< 0 = untagged */
-	uint64_t confirmed_ns;	/**< last answer or learnt MAC, 0 = never */
+	uint64_t confirmed_ns;	/**< last answer or new MAC, 0 = never */
 	uint64_t updated_ns;	/**< last state change */
 	uint64_t used_ns;	/**< last dpn_neigh_table_use() */
 	uint64_t next_ns;	/**< next probe or state change due */

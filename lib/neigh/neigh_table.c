@@ -210,6 +210,36 @@ dpn_neigh_table_learn(struct dpn_neigh_table *t, int family,
 	return !same || how == DPN_NEIGH_ANSWERED;
 }
 
+/*
+ * Unused since @p last for DPN_NEIGH_GC_NS at @p now. The caller's @p now
+ * may be older than @p last (a resolve in the same pass took a fresher
+ * time): that is "just used", not a wrapped difference.
+ */
+static bool
+unused_long(uint64_t last, uint64_t now)
+{
+	return now > last && now - last >= DPN_NEIGH_GC_NS;
+}
+
+/* Would entry_tick() change @p e now? Cheap enough for every slot. */
+static bool
+entry_due(const struct dpn_neigh_entry *e, uint64_t now)
+{
+	uint64_t last = e->used_ns > e->updated_ns ? e->used_ns : e->updated_ns;
+
+	switch (e->state) {
+	case DPN_NEIGH_REACHABLE:
+	case DPN_NEIGH_INCOMPLETE:
+	case DPN_NEIGH_PROBE:
+		return now >= e->next_ns;
+	case DPN_NEIGH_STALE:
+	case DPN_NEIGH_FAILED:
+		return unused_long(last, now);
+	default:
+		return false;
+	}
+}
+
 /* One entry's timers; true if the table changed. */
 static bool
 entry_tick(struct dpn_neigh_table *t, struct dpn_neigh_entry *e,
@@ -239,7 +269,7 @@ entry_tick(struct dpn_neigh_table *t, struct dpn_neigh_entry *e,
 		return true;
 	case DPN_NEIGH_STALE:
 	case DPN_NEIGH_FAILED:
-		if (now - last < DPN_NEIGH_GC_NS)
+		if (!unused_long(last, now))
 			return false;
 		e->state = DPN_NEIGH_FREE;
 		t->nb--;
@@ -260,9 +290,9 @@ dpn_neigh_table_tick(struct dpn_neigh_table *t, uint64_t now_ns,
 	for (i = 0; i < DPN_NEIGH_TABLE_SIZE; i++) {
 		struct dpn_neigh_entry *e = &t->e[i];
 
-		if (e->state == DPN_NEIGH_FREE)
+		/* Readers retry on every write: only write what changes. */
+		if (!entry_due(e, now_ns))
 			continue;
-		/* A probe's sender may look at the entry: no open write. */
 		write_begin(t);
 		entry_tick(t, e, now_ns, send, arg, &nb);
 		write_end(t);

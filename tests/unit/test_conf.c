@@ -413,6 +413,70 @@ test_listen_bad_prefix(void **state)
 		    "listen: invalid prefix length '24/8' for IPv4");
 }
 
+static void
+test_listen_gateway(void **state)
+{
+	struct in_addr g4;
+	struct in6_addr g6;
+
+	parse_ok("listen port 0 address 198.18.0.1/24 gateway 198.18.0.254\n"
+		 "listen gateway 2001:db8::ff address 2001:db8::1/64 port 1\n"
+		 "listen port 0 address 2001:db8:1::1/64 gateway fe80::1 vlan 3\n"
+		 "listen port 0 address 198.18.1.1/24\n");
+	assert_int_equal(conf.nb_listen, 4);
+	assert_true(conf.listen[0].has_gateway);
+	inet_pton(AF_INET, "198.18.0.254", &g4);
+	assert_int_equal(conf.listen[0].gateway.v4.s_addr, g4.s_addr);
+	assert_true(conf.listen[1].has_gateway);
+	assert_int_equal(conf.listen[1].port, 1);
+	inet_pton(AF_INET6, "2001:db8::ff", &g6);
+	assert_memory_equal(&conf.listen[1].gateway.v6, &g6, 16);
+	/* Link-local: on every link, whatever the prefix. */
+	assert_true(conf.listen[2].has_gateway);
+	assert_int_equal(conf.listen[2].vlan, 3);
+	inet_pton(AF_INET6, "fe80::1", &g6);
+	assert_memory_equal(&conf.listen[2].gateway.v6, &g6, 16);
+	assert_false(conf.listen[3].has_gateway);
+	/* /31: the other address of the pair. */
+	parse_ok("listen port 0 address 198.18.0.0/31 gateway 198.18.0.1\n");
+	assert_true(conf.listen[0].has_gateway);
+}
+
+static void
+test_listen_bad_gateway(void **state)
+{
+	parse_fails("listen port 0 address 198.18.0.1/24\n"
+		    "listen port 0 address 198.18.1.1/24 gateway 198.18.0.254\n",
+		    2, "listen: gateway 198.18.0.254 is not inside 198.18.1.1/24");
+	parse_fails("listen port 0 address 198.18.0.1/32 gateway 198.18.0.2\n",
+		    1, "gateway 198.18.0.2 is not inside 198.18.0.1/32");
+	parse_fails("listen port 0 address 2001:db8::1/64 gateway 2001:db8:1::1\n",
+		    1, "listen: gateway 2001:db8:1::1 is neither inside "
+		    "2001:db8::1/64 nor link-local (fe80::/10)");
+	parse_fails("listen port 0 address 198.18.0.1/24 gateway fe80::1\n", 1,
+		    "listen: gateway fe80::1 is IPv6 but address 198.18.0.1 is IPv4");
+	parse_fails("listen port 0 address 2001:db8::1/64 gateway 198.18.0.1\n",
+		    1, "gateway 198.18.0.1 is IPv4 but address 2001:db8::1 is IPv6");
+	parse_fails("listen port 0 address 198.18.0.1/24 gateway 198.18.0.1\n", 1,
+		    "listen: gateway 198.18.0.1 is the address itself");
+	parse_fails("listen port 0 address 198.18.0.1/0 gateway 224.0.0.1\n", 1,
+		    "listen: gateway 224.0.0.1 is not a unicast address");
+	parse_fails("listen port 0 address 198.18.0.1/0 gateway 0.0.0.0\n", 1,
+		    "listen: gateway 0.0.0.0 is not a unicast address");
+	parse_fails("listen port 0 address 2001:db8::1/64 gateway ff02::1\n", 1,
+		    "listen: gateway ff02::1 is not a unicast address");
+	parse_fails("listen port 0 address 198.18.0.1/24 gateway 198.18.0.999\n",
+		    1, "listen: invalid gateway address '198.18.0.999'");
+	parse_fails("listen port 0 address 198.18.0.1/24 gateway\n", 1,
+		    "listen: missing value after 'gateway'");
+	parse_fails("listen port 0 address 198.18.0.1/24 gateway 198.18.0.2 "
+		    "gateway 198.18.0.3\n", 1,
+		    "listen: 'gateway' given more than once");
+	/* Checked once the address is known, whatever the order. */
+	parse_fails("listen gateway 198.18.9.9 port 0 address 198.18.0.1/24\n",
+		    1, "gateway 198.18.9.9 is not inside 198.18.0.1/24");
+}
+
 /* ---- refclock ---- */
 
 static void
@@ -1074,6 +1138,10 @@ assert_same_conf(const struct dpn_conf *a, const struct dpn_conf *b)
 					    sizeof(x->addr.v6));
 		assert_int_equal(x->prefix_len, y->prefix_len);
 		assert_int_equal(x->vlan, y->vlan);
+		assert_int_equal(x->has_gateway, y->has_gateway);
+		if (x->has_gateway)
+			assert_memory_equal(&x->gateway, &y->gateway,
+					    x->family == AF_INET ? 4 : 16);
 	}
 	assert_int_equal(ra->enabled, rb->enabled);
 	assert_int_equal(ra->stratum, rb->stratum);
@@ -1119,6 +1187,16 @@ test_format_canonical(void **state)
 			    "refclock system stratum 1 refid LOCL "
 			    "precision -20\n");
 
+	parse_ok("listen gateway 198.18.0.9 port 0 address 198.18.0.1/24\n"
+		 "listen port 0 address 2001:db8::1/64 gateway FE80::0:1 "
+		 "vlan 2\n");
+	dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_string_equal(buf,
+			    "listen port 0 address 198.18.0.1/24 "
+			    "gateway 198.18.0.9\n"
+			    "listen port 0 address 2001:db8::1/64 vlan 2 "
+			    "gateway fe80::1\n");
+
 	parse_ok("");
 	assert_int_equal(dpn_conf_format(&conf, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "");
@@ -1132,7 +1210,8 @@ test_format_round_trip(void **state)
 	int n;
 
 	parse_ok("listen port 0 address 198.18.0.1/24 vlan 5\n"
-		 "listen port 1 address 198.18.0.1/24\n"
+		 "listen port 1 address 198.18.0.1/24 gateway 198.18.0.2\n"
+		 "listen port 2 address 2001:db8::1/64 gateway fe80::1\n"
 		 "listen port 1023 address 2001:db8:1:2:3:4:5:6/128 vlan 4094\n"
 		 "listen port 3 address ::ffff:10.0.0.1/96\n"
 		 "refclock system stratum 15 refid a.:! precision -30\n");
@@ -1318,6 +1397,8 @@ main(void)
 		TEST(test_listen_bad_vlan),
 		TEST(test_listen_bad_address),
 		TEST(test_listen_bad_prefix),
+		TEST(test_listen_gateway),
+		TEST(test_listen_bad_gateway),
 		TEST(test_refclock_system_defaults),
 		TEST(test_refclock_system_options),
 		TEST(test_refclock_system_bad_values),
