@@ -26,6 +26,25 @@
 
 static pthread_mutex_t acl_mutex = PTHREAD_MUTEX_INITIALIZER;
 
+/* Did the upstream side's lines change (line numbers aside)? */
+static bool
+upstream_changed(const struct dpn_conf *a, const struct dpn_conf *b)
+{
+	unsigned int i;
+
+	if (a->nb_servers != b->nb_servers ||
+	    memcmp(&a->disc, &b->disc, sizeof(a->disc)) != 0)
+		return true;
+	for (i = 0; i < a->nb_servers; i++) {
+		struct dpn_conf_server x = a->servers[i], y = b->servers[i];
+
+		x.line = y.line = 0;
+		if (memcmp(&x, &y, sizeof(x)) != 0)
+			return true;
+	}
+	return false;
+}
+
 int
 dpn_ctl_reload(char *err, size_t errlen)
 {
@@ -63,9 +82,10 @@ dpn_ctl_reload(char *err, size_t errlen)
 				sizeof(nc->refclock_system)) != 0 ||
 			 nc->clientlimit != ctx->conf->clientlimit ||
 			 memcmp(&nc->metrics, &ctx->conf->metrics,
-				sizeof(nc->metrics)) != 0))
+				sizeof(nc->metrics)) != 0 ||
+			 upstream_changed(nc, ctx->conf)))
 		snprintf(err, errlen,
-			 "listen, refclock, metrics and clientlimit changes need a restart; restrict and discard applied");
+			 "listen, refclock, server, pool, tinker, tos, driftfile, leapfile, leapsmear, holdover, metrics and clientlimit changes need a restart; restrict and discard applied");
 	dpn_conf_free(nc);
 	free(nc);
 	return ret;

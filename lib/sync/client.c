@@ -159,6 +159,31 @@ client_send(struct dpn_sync *sy, struct dpn_sync_assoc *a, int64_t now_ns)
 	return 1;
 }
 
+/*
+ * The NIC's receive stamp on the true clock: the published NIC model
+ * gives the served (possibly smeared) time, so the smear comes off.
+ * @p t4 when the port's clock has no model yet.
+ */
+static int64_t
+nic_t4(const struct dpn_sync *sy, unsigned int port_index,
+       const struct rte_mbuf *m, int64_t t4)
+{
+	uint16_t port_id = sy->dp->ports[port_index].port_id;
+	struct dpn_clock_snapshot snap;
+	int64_t served;
+	double scale;
+
+	if (port_id >= DPN_CLOCK_MAX_PORTS)
+		return t4;
+	dpn_clock_read(sy->dp->clock, &snap);
+	if (snap.nic[port_id].mult == 0)
+		return t4;
+	served = dpn_clock_model_ns(&snap.nic[port_id],
+				    *RTE_MBUF_DYNFIELD(m, sy->ts_off,
+						       uint64_t *));
+	return served - sync_smear_of(sy, served, &scale);
+}
+
 static struct dpn_sync_assoc *
 find_assoc(struct dpn_sync *sy, int family, const uint8_t *addr)
 {
@@ -190,7 +215,6 @@ client_on_reply(void *arg, unsigned int port_index, struct rte_mbuf *m)
 	int64_t t4;
 	int family;
 
-	RTE_SET_USED(port_index);
 	tsc = *RTE_MBUF_DYNFIELD(m, sy->rx_tsc_off, uint64_t *);
 	if (m->l3_len == sizeof(struct rte_ipv4_hdr)) {
 		family = AF_INET;
@@ -208,8 +232,11 @@ client_on_reply(void *arg, unsigned int port_index, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	/* T4: the burst's TSC read by the worker, on the true clock. */
+	/* T4: the burst's TSC read by the worker, on the true clock... */
 	t4 = dpn_clock_model_ns(&sy->disc.tracker.model, tsc);
+	/* ...or the NIC's stamp, as server traffic gets (workers' T2). */
+	if (sy->ts_off >= 0 && (m->ol_flags & sy->ts_flag))
+		t4 = nic_t4(sy, port_index, m, t4);
 	v = dpn_source_receive(&a->src, (const struct dpn_ntp_hdr *)(udp + 1),
 			       len, t4);
 	if (v == DPN_SOURCE_R_OK) {

@@ -126,6 +126,8 @@ struct dpn_sync {
 	int64_t next_publish_ns;
 	int64_t log_next_ns;		/**< rate limit for remote-caused logs */
 	int rx_tsc_off;
+	int ts_off;			/**< NIC RX stamp field, -1 none */
+	uint64_t ts_flag;
 
 	rte_spinlock_t view_lock;
 	struct dpn_sync_view view;

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include <rte_cycles.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_log.h>
 #include <rte_random.h>
 
@@ -495,9 +496,9 @@ leap_step(struct dpn_sync *sy)
 		 "deleted");
 }
 
-/* Served minus true time now, and the factor on the rate (smear). */
-static int64_t
-smear_of(const struct dpn_sync *sy, int64_t true_ns, double *rate_scale)
+int64_t
+sync_smear_of(const struct dpn_sync *sy, int64_t true_ns,
+	      double *rate_scale)
 {
 	*rate_scale = 1.0;
 	if (!sy->leap_loaded)
@@ -597,7 +598,7 @@ publish(struct dpn_sync *sy)
 		leap = served_leap(sy, now);
 
 	dpn_clock_read(sy->dp->clock, &snap);
-	smear = smear_of(sy, now, &scale);
+	smear = sync_smear_of(sy, now, &scale);
 	dpn_clock_model_set(&snap.tsc, tsc, now + smear,
 			    dpn_clock_model_rate(m) * scale);
 	snap.synced = synced;
@@ -700,6 +701,12 @@ dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
 	sy->sel.sys_peer = -1;
 	rte_spinlock_init(&sy->view_lock);
 	sy->rx_tsc_off = dpn_rx_tsc_dynfield_register();
+	sy->ts_off = -1;
+	for (i = 0; i < dp->nb_ports; i++)
+		if (dp->ports[i].rx_timestamp &&
+		    rte_mbuf_dyn_rx_timestamp_register(&sy->ts_off,
+						       &sy->ts_flag) != 0)
+			sy->ts_off = -1;
 	if (sy->rx_tsc_off < 0) {
 		snprintf(err, errlen, "cannot find the receive-time mbuf field");
 		return -1;
@@ -719,6 +726,7 @@ dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
 			 sy->disc.counter_hz,
 			 dpn_discipline_freq_ppm(&sy->disc));
 	drift_load(sy);
+	sy->last_freq_ppm = dpn_discipline_freq_ppm(&sy->disc);
 
 	if (rs->conf.enabled) {
 		struct dpn_source_conf c;

@@ -39,6 +39,9 @@ void client_on_reply(void *arg, unsigned int port_index,
 /* Say why a reply was refused (rate limited: a remote cause). */
 void sync_log_refused(struct dpn_sync *sy, const struct dpn_source *s,
 		      enum dpn_source_verdict v);
+/* Served minus true time at @p true_ns (leap smear), rate factor. */
+int64_t sync_smear_of(const struct dpn_sync *sy, int64_t true_ns,
+		      double *rate_scale);
 /* Server clock now, Unix ns (the true, unsmeared model). */
 int64_t sync_now_ns(const struct dpn_sync *sy);
 /* Run selection and, when the system peer has news, the discipline. */
