@@ -4,9 +4,9 @@
  * management lcore and sent through a worker's TX queue, servers'
  * replies passed up by the workers with the TSC of their burst.
  *
- * Requests carry nothing but the version, mode, poll and transmit
- * timestamp (the fields a server needs; the rest is zero, as the NTP
- * client data minimization draft recommends). Source and destination
+ * Requests are lib/source's: nothing but the version, mode, poll and
+ * transmit timestamp (the fields a server needs; the rest is zero, as
+ * the NTP client data minimization draft recommends). Source and destination
  * port are 123, as ntpd's, so one firewall rule covers both directions.
  */
 
@@ -30,20 +30,11 @@
 #define NEIGH_WAIT_NS 1000000000LL
 #define NEIGH_RETRY_NS 20000000LL
 
-static void
-fill_request(struct dpn_ntp_hdr *h, const struct dpn_source *s)
-{
-	memset(h, 0, sizeof(*h));
-	h->li_vn_mode = (uint8_t)((s->conf.version << 3) |
-				  DPN_NTP_MODE_CLIENT);
-	h->poll = (int8_t)s->poll;
-}
-
-/* Build the frame for @p a along @p r; NULL when no mbuf. */
+/* The frame of a request along @p r, but its NTP header (@p *ntp);
+ * NULL when there is no mbuf. */
 static struct rte_mbuf *
-build(struct dpn_sync *sy, const struct dpn_sync_assoc *a,
-      const struct dpn_route *r, const struct rte_ether_addr *mac,
-      struct dpn_ntp_hdr **ntp)
+build(struct dpn_sync *sy, const struct dpn_route *r,
+      const struct rte_ether_addr *mac, struct dpn_ntp_hdr **ntp)
 {
 	const size_t udp_len = sizeof(struct rte_udp_hdr) + DPN_NTP_HDR_LEN;
 	bool v4 = r->family == AF_INET;
@@ -89,8 +80,6 @@ build(struct dpn_sync *sy, const struct dpn_sync_assoc *a,
 	udp->dgram_len = rte_cpu_to_be_16(udp_len);
 	udp->dgram_cksum = 0;
 	*ntp = (struct dpn_ntp_hdr *)(udp + 1);
-	fill_request(*ntp, &a->src);
-	RTE_SET_USED(sy);
 	return m;
 }
 
@@ -140,14 +129,14 @@ client_send(struct dpn_sync *sy, struct dpn_sync_assoc *a, int64_t now_ns)
 		}
 	}
 	a->tx_wait_until_ns = 0;
-	m = ret == 0 ? build(sy, a, &r, &mac, &ntp) : NULL;
+	m = ret == 0 ? build(sy, &r, &mac, &ntp) : NULL;
 	/*
 	 * T1 as late as possible: the worker sends the frame in its next
 	 * burst, a few microseconds from now at most.
 	 */
 	t1 = dpn_ntp_ts_from_unix_ns(sync_now_ns(sy));
 	if (m != NULL) {
-		ntp->xmt_ts = rte_cpu_to_be_64(t1);
+		dpn_source_request(s, ntp, t1);
 		finish_cksum(m);
 		if (dpn_mgmt_tx(sy->dp, r.port_index, m) != 0)
 			m = NULL;

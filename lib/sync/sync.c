@@ -38,7 +38,7 @@ RTE_LOG_REGISTER(dpn_sync_logtype, dpntp.sync, INFO);
 #define RESOLVE_RETRY_MAX_NS (300 * SEC_NS)
 /* Messages a remote server can cause: at most one per this interval. */
 #define LOG_INTERVAL_NS (10 * SEC_NS)
-/* Poll jitter: a few percent of the interval, so sources spread out. */
+/* Frequency tolerance (RFC 5905 PHI): dispersion grows 15 ppm. */
 #define PHI 15e-6
 
 int64_t
@@ -531,7 +531,6 @@ view_update(struct dpn_sync *sy, int64_t now, bool synced, bool holdover,
 {
 	struct dpn_sync_view *v = &sy->view;
 	unsigned int i, n = 0;
-	int64_t when = 0;
 
 	rte_spinlock_lock(&sy->view_lock);
 	if (sy->rs->conf.enabled)
@@ -565,7 +564,6 @@ view_update(struct dpn_sync *sy, int64_t now, bool synced, bool holdover,
 	v->smear_ns = smear;
 	v->tai_offset = sy->leap_loaded ?
 		dpn_leap_tai_offset(&sy->leap, now / SEC_NS) : 0;
-	RTE_SET_USED(when);
 	rte_spinlock_unlock(&sy->view_lock);
 }
 
