@@ -126,20 +126,11 @@ static const char *const port_stat_names[] = {
 static void
 port_stats_print(FILE *f, const struct dpn_port *p, bool json)
 {
-	struct rte_eth_stats st;
-	uint64_t v[RTE_DIM(port_stat_names)];
+	uint64_t v[CTL_PORT_STATS];
 	unsigned int j;
 
-	if (rte_eth_stats_get(p->port_id, &st) != 0)
-		memset(&st, 0, sizeof(st));
-	v[0] = st.ipackets;
-	v[1] = st.ibytes;
-	v[2] = st.imissed;
-	v[3] = st.ierrors;
-	v[4] = st.rx_nombuf;
-	v[5] = st.opackets;
-	v[6] = st.obytes;
-	v[7] = st.oerrors;
+	RTE_BUILD_BUG_ON(RTE_DIM(port_stat_names) != CTL_PORT_STATS);
+	ctl_port_stats(p, v);
 	if (json) {
 		fprintf(f, "{\"port\": %u, \"name\": ", p->port_id);
 		ctl_json_str(f, p->name);

@@ -15,6 +15,11 @@
 
 struct dpn_ctl_ctx *dpn_ctl_ctx_get(void);
 
+/* A port's rte_eth_stats (ipackets, ibytes, imissed, ierrors, rx_nombuf,
+ * opackets, obytes, oerrors) since the last `clear port stats`. */
+#define CTL_PORT_STATS 8
+void ctl_port_stats(const struct dpn_port *p, uint64_t v[CTL_PORT_STATS]);
+
 /** True for a port in use, else the command fails with "no port N". */
 bool ctl_port_valid(int port);
 
