@@ -35,8 +35,24 @@ DPN_CHECKS=0
 
 dpn_log() { echo "[$DPN_TEST] $*"; }
 
+# Peers a test starts (chronyd, ntpd, test servers) are stopped at exit.
+# Start them with ip netns exec (which execs them) so that $! is theirs:
+# a backgrounded shell function would leave them running.
+DPN_PEER_PIDS=()
+dpn_stop_peers() {
+	local p
+	for p in "${DPN_PEER_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${DPN_PEER_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	DPN_PEER_PIDS=()
+}
+
 dpn_cleanup() {
 	local i
+	dpn_stop_peers
 	if [ -n "$DPN_PID" ] && kill -0 "$DPN_PID" 2>/dev/null; then
 		kill -TERM "$DPN_PID" 2>/dev/null
 		for i in $(seq 50); do
@@ -185,6 +201,44 @@ dpn_fetch_ntpsec() {
 		{ tail -n 5 "$DPN_TMP/apt-ntpsec.log"; return 1; }
 	rm -rf "$cache/root"
 	dpkg-deb -x "$cache"/ntpsec_*.deb "$cache/root" && [ -x "$NTPSEC_NTPD" ]
+}
+
+# One variable of `show sysinfo` (name=value lines).
+dpn_sysvar() { dpnc show sysinfo | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+
+# ntpdig's view of dpntpd at $SRV4: "OFFSET STRATUM LEAP", e.g.
+# "-0.000012 s2 no-leap", or ntpdig's message when it got no time.
+dpn_served() {
+	dpn_cli timeout 10 ntpdig -t 2 "$SRV4" 2>&1 | awk '
+		{ off = ""
+		  for (i = 1; i < NF; i++) if ($i ~ /^[+-][0-9.]+$/) off = $i
+		  if (off == "") print; else print off, $(NF - 1), $NF; exit }'
+}
+
+# Wait (at most $1 s) until dpn_served's output matches the awk test $2
+# (given in single quotes: awk expands it, not the shell).
+dpn_wait_served() {
+	local _ out
+	for _ in $(seq "$1"); do
+		out=$(dpn_served)
+		if echo "$out" | awk "{ exit !($2) }"; then
+			echo "  $out"
+			return 0
+		fi
+		sleep 1
+	done
+	echo "  last: $out"
+	return 1
+}
+
+# Wait (at most $2 s) until dpntpd's log has a line matching $1.
+dpn_wait_log() {
+	local _
+	for _ in $(seq "$2"); do
+		grep -q "$1" "$LOG" && return 0
+		sleep 1
+	done
+	return 1
 }
 
 dpn_pass() {

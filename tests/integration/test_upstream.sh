@@ -13,21 +13,7 @@ UP_CHRONY=198.18.0.11
 UP_NTPD=198.18.0.12
 UP_GOOD=198.18.0.13
 UP_WRONG=198.18.0.14
-UP_PIDS=()
 
-# Daemons are started with ip netns exec (which execs them) so that $!
-# is theirs: a backgrounded shell function would leave them running.
-stop_upstreams() {
-	local p
-	for p in "${UP_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${UP_PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	UP_PIDS=()
-}
-trap 'stop_upstreams; dpn_cleanup' EXIT
 
 dpn_setup || exit 1
 for a in $UP_CHRONY $UP_NTPD $UP_GOOD $UP_WRONG; do
@@ -48,7 +34,7 @@ CONF
 	ip netns exec "$NS_CLI" setpriv --bounding-set=-sys_time "$NTPSEC_NTPD" -n \
 		-c "$DPN_TMP/ntp.conf" -p "$DPN_TMP/ntpd.pid" \
 		-l "$DPN_TMP/ntpd.log" >"$DPN_TMP/ntpd.out" 2>&1 &
-	UP_PIDS+=($!)
+	DPN_PEER_PIDS+=($!)
 else
 	dpn_log "cannot fetch ntpsec (apt-get download ntpsec)"
 fi
@@ -61,13 +47,13 @@ pidfile $DPN_TMP/chronyd.pid
 cmdport 0
 CONF
 ip netns exec "$NS_CLI" chronyd -4 -d -x -f "$DPN_TMP/chrony.conf" >"$DPN_TMP/chronyd.log" 2>&1 &
-UP_PIDS+=($!)
+DPN_PEER_PIDS+=($!)
 
 for spec in "$UP_GOOD:0" "$UP_WRONG:0.1"; do
 	ip netns exec "$NS_CLI" timeout 200 "$PY" "$DPN_ROOT/tests/integration/brokenntp.py" \
 		--bind "${spec%%:*}" --drop-every 0 --offset "${spec#*:}" \
 		--seconds 190 &
-	UP_PIDS+=($!)
+	DPN_PEER_PIDS+=($!)
 done
 # ntpd answers "unsynchronized" (leap 3) for its first seconds.
 sleep 5
@@ -86,8 +72,8 @@ write_conf() {
 
 # The '*' line of show peers, waiting for it (at most $1 s).
 wait_peer() {
-	local i
-	for i in $(seq $(($1 * 2))); do
+	local _
+	for _ in $(seq $(($1 * 2))); do
 		if dpnc show peers | grep -q '^\*'; then
 			return 0
 		fi
@@ -96,8 +82,6 @@ wait_peer() {
 	dpnc show peers
 	return 1
 }
-
-sysvar() { dpnc show sysinfo | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 
 # ntpdig against dpntpd: stratum 2 and |offset| < 1 ms.
 ntpdig_s2() {
@@ -131,14 +115,14 @@ dpn_check "ntpdig sees stratum 2 and |offset| < 1 ms" ntpdig_s2_within_40s
 dpn_check "both upstreams reached (reach not 0)" \
 	test "$(dpnc show peers | awk '$1 ~ /198\.18\.0\.1[12]$/ && $7 != "0"' | wc -l)" -eq 2
 dpnc show sysinfo | sed 's/^/  /'
-dpn_check "stratum is the peer's + 1" test "$(sysvar stratum)" = \
+dpn_check "stratum is the peer's + 1" test "$(dpn_sysvar stratum)" = \
 	"$(( $(dpnc show peers | awk '/^\*/ { print $3 }') + 1 ))"
 refid_is_peer() {
 	dpnc show sysinfo | awk -F= '$1 == "refid" { r = $2 } $1 == "peer" { p = $2 }
 		END { exit !(r != "" && r == p) }'
 }
 dpn_check "refid is the system peer's address" refid_is_peer
-dpn_check "sync=yes" test "$(sysvar sync)" = yes
+dpn_check "sync=yes" test "$(dpn_sysvar sync)" = yes
 dpn_check "upstream replies counted" \
 	test "$(dpn_counter ntp_upstream_replies)" -ge 4
 dpn_check "the unresolvable name is logged and retried" \
@@ -167,5 +151,5 @@ dpn_check "it is not the system peer" \
 	test "$(dpnc show peers | awk '/^\*/ { print substr($1, 2) }')" != $UP_WRONG
 dpn_check "ntpdig still sees stratum 2 and |offset| < 1 ms" ntpdig_s2_within_40s
 dpn_check "dpntpd still running" dpn_alive
-stop_upstreams
+dpn_stop_peers
 dpn_pass

@@ -12,22 +12,8 @@
 UP_A=198.18.0.13
 UP_B=198.18.0.15
 UP_6=2001:db8::13
-UP_PIDS=()
 HOSTS_DIR=/etc/netns/$NS_SRV
-
-# Daemons are started with ip netns exec (which execs them) so that $!
-# is theirs: a backgrounded shell function would leave them running.
-stop_upstreams() {
-	local p
-	for p in "${UP_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${UP_PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	UP_PIDS=()
-}
-trap 'stop_upstreams; rm -rf "$HOSTS_DIR"; dpn_cleanup' EXIT
+trap 'rm -rf "$HOSTS_DIR"; dpn_cleanup' EXIT
 
 dpn_setup || exit 1
 ip -n "$NS_CLI" addr add "$UP_A/24" dev "$VETH_CLI"
@@ -36,38 +22,11 @@ ip -n "$NS_CLI" addr add "$UP_6/64" dev "$VETH_CLI" nodad
 for a in $UP_A $UP_B $UP_6; do
 	ip netns exec "$NS_CLI" timeout 250 "$PY" "$DPN_ROOT/tests/integration/brokenntp.py" \
 		--bind "$a" --drop-every 0 --seconds 240 &
-	UP_PIDS+=($!)
+	DPN_PEER_PIDS+=($!)
 done
 # ip netns exec mounts /etc/netns/NS/hosts over /etc/hosts for dpntpd.
 mkdir -p "$HOSTS_DIR"
 printf '%s pool.test\n' $UP_A $UP_B $UP_6 >"$HOSTS_DIR/hosts"
-
-sysvar() { dpnc show sysinfo | awk -F= -v k="$1" '$1 == k { print $2 }'; }
-
-# ntpdig's view of dpntpd: "OFFSET STRATUM LEAP", e.g. "-0.000012 s2 no-leap".
-served() {
-	dpn_cli timeout 10 ntpdig -t 2 "$SRV4" 2>&1 | awk '
-		{ off = ""
-		  for (i = 1; i < NF; i++) if ($i ~ /^[+-][0-9.]+$/) off = $i
-		  if (off == "") print; else print off, $(NF - 1), $NF; exit }'
-}
-
-# Wait (at most $1 s) until served's output matches the awk test $2
-# (given in single quotes: awk expands it, not the shell).
-# shellcheck disable=SC2016
-wait_served() {
-	local _ out
-	for _ in $(seq "$1"); do
-		out=$(served)
-		if echo "$out" | awk "{ exit !($2) }"; then
-			echo "  $out"
-			return 0
-		fi
-		sleep 1
-	done
-	echo "  last: $out"
-	return 1
-}
 
 # --- pool, leap second inserted, holdover, unsynchronized -----------------
 /usr/bin/python3 "$DPN_ROOT/tests/integration/mkleap.py" "$DPN_TMP/leap" --in 35
@@ -94,36 +53,28 @@ dpn_check "the pool name gave three associations (IPv4 and IPv6)" wait_members
 dpnc show peers | sed 's/^/  /'
 dpn_check "an IPv6 pool member is polled" sh -c "'$DPNTPC' -s '$SOCK' show peers | grep -q '2001:db8::13'"
 dpn_check "leap second announced: LI 1 (add-leap), stratum 2" \
-	wait_served 40 '$2 == "s2" && $3 == "add-leap"'
+	dpn_wait_served 40 '$2 == "s2" && $3 == "add-leap"'
 dpn_check "show sysinfo: leapmode step, an insertion pending" \
-	test "$(sysvar leapmode) $(sysvar leapsec | cut -d' ' -f1)" = "step insert"
-wait_log() {
-	local _
-	for _ in $(seq "$2"); do
-		grep -q "$1" "$LOG" && return 0
-		sleep 1
-	done
-	return 1
-}
-dpn_check "the clock model inserted the second" wait_log "leap second inserted" 40
+	test "$(dpn_sysvar leapmode) $(dpn_sysvar leapsec | cut -d' ' -f1)" = "step insert"
+dpn_check "the clock model inserted the second" dpn_wait_log "leap second inserted" 40
 # The upstreams do not leap (they serve the host clock): dpntpd is now a
 # second behind them and, with stepout 600 s, stays there. The +1 s
 # samples reach the discipline only once the clock filter prefers them
 # to the older ones (up to 8 polls).
 dpn_check "served time is one second behind the host after it, no-leap" \
-	wait_served 5 '$1 < -0.99 && $1 > -1.01 && $3 == "no-leap"'
+	dpn_wait_served 5 '$1 < -0.99 && $1 > -1.01 && $3 == "no-leap"'
 dpn_check "the offset to the upstreams is held as a spike, not stepped" \
-	wait_log "above the step threshold: ignored" 90
-stop_upstreams
+	dpn_wait_log "above the step threshold: ignored" 90
+dpn_stop_peers
 # 8 unanswered polls of 8 s make the sources unreachable; 5 s of holdover.
 dpn_check "without sources, after the holdover: unsynchronized (LI 3)" \
-	wait_served 100 '$0 ~ /stratum too high|no-sync|s16/'
+	dpn_wait_served 100 '$0 ~ /stratum too high|no-sync|s16/'
 dpn_check "holdover end logged" grep -q "serving unsynchronized" "$LOG"
 # A pool's server unreachable for 8 polls makes room for another address.
 dpn_check "the pool drops a server that stopped answering and looks again" \
-	wait_log "pool pool.test: dropping .* (unreachable), looking for another" 70
+	dpn_wait_log "pool pool.test: dropping .* (unreachable), looking for another" 70
 dpn_check "show sysinfo: sync=no, stratum 16" \
-	test "$(sysvar sync) $(sysvar stratum)" = "no 16"
+	test "$(dpn_sysvar sync) $(dpn_sysvar stratum)" = "no 16"
 kill -TERM "$DPN_PID"; wait "$DPN_PID" 2>/dev/null; DPN_PID=
 dpn_check "an unwritable drift file is named in one clear message" \
 	grep -q "cannot write the drift file: $DPN_TMP/no-such-dir/drift.tmp: No such file or directory; its directory must be writable" "$LOG"
@@ -141,7 +92,7 @@ leapsmear 86400
 CONF
 dpn_start || exit 1
 dpn_check "smear: served time 11/24 s behind, stratum 1, not announced" \
-	wait_served 10 '$1 < -0.453 && $1 > -0.464 && $2 == "s1" && $3 == "no-leap"'
+	dpn_wait_served 10 '$1 < -0.453 && $1 > -0.464 && $2 == "s1" && $3 == "no-leap"'
 dpn_check "show sysinfo: leapmode smear, smear -458 ms" \
 	sh -c "'$DPNTPC' -s '$SOCK' show sysinfo | grep -Eq '^smear=-45[78]\\.'"
 dpn_check "dpntpd still running" dpn_alive

@@ -7,68 +7,18 @@
 . "$(dirname "$0")/lib.sh"
 
 UP_A=198.18.0.13
-UP_PIDS=()
 
-# Daemons are started with ip netns exec (which execs them) so that $!
-# is theirs: a backgrounded shell function would leave them running.
-stop_upstreams() {
-	local p
-	for p in "${UP_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${UP_PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	UP_PIDS=()
-}
-trap 'stop_upstreams; dpn_cleanup' EXIT
 
 dpn_setup || exit 1
 ip -n "$NS_CLI" addr add "$UP_A/24" dev "$VETH_CLI"
 
-sysvar() { dpnc show sysinfo | awk -F= -v k="$1" '$1 == k { print $2 }'; }
-
-# ntpdig's view of dpntpd: "OFFSET STRATUM LEAP", e.g. "-0.000012 s2 no-leap".
-served() {
-	dpn_cli timeout 10 ntpdig -t 2 "$SRV4" 2>&1 | awk '
-		{ off = ""
-		  for (i = 1; i < NF; i++) if ($i ~ /^[+-][0-9.]+$/) off = $i
-		  if (off == "") print; else print off, $(NF - 1), $NF; exit }'
-}
-
-# Wait (at most $1 s) until served's output matches the awk test $2
-# (given in single quotes: awk expands it, not the shell).
-# shellcheck disable=SC2016
-wait_served() {
-	local _ out
-	for _ in $(seq "$1"); do
-		out=$(served)
-		if echo "$out" | awk "{ exit !($2) }"; then
-			echo "  $out"
-			return 0
-		fi
-		sleep 1
-	done
-	echo "  last: $out"
-	return 1
-}
-
-wait_log() {
-	local _
-	for _ in $(seq "$2"); do
-		grep -q "$1" "$LOG" && return 0
-		sleep 1
-	done
-	return 1
-}
-
 # --- a server far off: stepped at start, refused above panic unless -g ----
 far_server() {
-	stop_upstreams
+	dpn_stop_peers
 	ip netns exec "$NS_CLI" timeout 100 "$PY" \
 		"$DPN_ROOT/tests/integration/brokenntp.py" --bind "$UP_A" \
 		--drop-every 0 --offset "$1" --seconds 90 &
-	UP_PIDS+=($!)
+	DPN_PEER_PIDS+=($!)
 	cat >"$CONF" <<CONF
 listen port 0 address $SRV4/24
 server $UP_A iburst minpoll 3 maxpoll 3
@@ -77,22 +27,22 @@ CONF
 far_server 0.5
 dpn_start || exit 1
 dpn_check "0.5 s off at start: stepped once, served 0.5 s ahead" \
-	wait_served 40 '$1 > 0.49 && $1 < 0.51 && $2 == "s2"'
+	dpn_wait_served 40 '$1 > 0.49 && $1 < 0.51 && $2 == "s2"'
 dpn_check "the step is logged" grep -q "clock stepped by +0.5" "$LOG"
 kill -TERM "$DPN_PID"; wait "$DPN_PID" 2>/dev/null; DPN_PID=
 rm -rf "/var/run/dpdk/dpnt$DPN_TAG"
 far_server 2000
 dpn_start || exit 1
 dpn_check "2000 s off: refused above the panic threshold, with a log line" \
-	wait_log "above the panic threshold" 40
+	dpn_wait_log "above the panic threshold" 40
 dpn_check "and the server stays unsynchronized" \
-	test "$(sysvar sync) $(sysvar stratum)" = "no 16"
+	test "$(dpn_sysvar sync) $(dpn_sysvar stratum)" = "no 16"
 kill -TERM "$DPN_PID"; wait "$DPN_PID" 2>/dev/null; DPN_PID=
 rm -rf "/var/run/dpdk/dpnt$DPN_TAG"
 # shellcheck disable=SC2034 # read by dpn_start (lib.sh)
 DPN_APP_ARGS=(-g)
 dpn_start || exit 1
 dpn_check "with -g: stepped to it, served 2000 s ahead" \
-	wait_served 40 '$1 > 1999.9 && $1 < 2000.1 && $2 == "s2"'
+	dpn_wait_served 40 '$1 > 1999.9 && $1 < 2000.1 && $2 == "s2"'
 dpn_check "dpntpd still running" dpn_alive
 dpn_pass
