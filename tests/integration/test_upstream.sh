@@ -135,6 +135,8 @@ rm -rf "/var/run/dpdk/dpnt$DPN_TAG"
 # --- three good upstreams and a falseticker -------------------------------
 write_conf $UP_CHRONY $UP_NTPD $UP_GOOD $UP_WRONG
 dpn_start || exit 1
+dpn_check "the drift file is read back at start" \
+	grep -q "frequency [-+][0-9.]* ppm from $DPN_TMP/drift" "$LOG"
 dpn_check "a system peer is selected within 60 s" wait_peer 60
 falseticker() {
 	local _
