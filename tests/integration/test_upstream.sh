@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # dpntpd as a client of real upstream servers (issue 5): chronyd and
-# ntpsec's ntpd in the client namespace, plus two small test servers
-# (brokenntp.py), one right and one 100 ms off. dpntpd must select the
+# ntpsec's ntpd, each in a namespace of its own bridged to the client
+# namespace, plus two small test servers (brokenntp.py) in the client
+# namespace, one right and one 100 ms off. dpntpd must select the
 # good ones, serve stratum 2 with its system peer's address as refid and
 # an offset under 1 ms to ntpdig, and mark the wrong one 'x' without the
 # served time moving. The host clock is never touched (chronyd -x, ntpd
@@ -13,25 +14,55 @@ UP_CHRONY=198.18.0.11
 UP_NTPD=198.18.0.12
 UP_GOOD=198.18.0.13
 UP_WRONG=198.18.0.14
-
+UP_NS=()
+del_up_ns() {
+	local n
+	for n in "${UP_NS[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
+}
+trap 'dpn_stop_peers; del_up_ns; dpn_cleanup' EXIT
 
 dpn_setup || exit 1
-for a in $UP_CHRONY $UP_NTPD $UP_GOOD $UP_WRONG; do
-	ip -n "$NS_CLI" addr add "$a/24" dev "$VETH_CLI"
+# The client namespace becomes a switch: a bridge holding the veth to
+# dpntpd and one veth per upstream namespace.
+ip -n "$NS_CLI" link add br0 type bridge
+ip -n "$NS_CLI" link set "$VETH_CLI" master br0
+ip -n "$NS_CLI" addr flush dev "$VETH_CLI"
+ip -n "$NS_CLI" link set br0 up
+ip -n "$NS_CLI" addr add "$CLI4/24" dev br0
+for a in $UP_GOOD $UP_WRONG; do
+	ip -n "$NS_CLI" addr add "$a/24" dev br0
 done
 
-# ntpsec's ntpd in orphan mode (it has no reference), only on its address.
+# up_ns NAME ADDR: a namespace for one upstream server, on the bridge.
+up_ns() {
+	local ns=dpnt-u$1-$DPN_TAG v=du$1$DPN_TAG
+	ip netns add "$ns" || return 1
+	UP_NS+=("$ns")
+	ip link add "$v" type veth peer name "${v}b" || return 1
+	ip link set "$v" netns "$ns"
+	ip link set "${v}b" netns "$NS_CLI"
+	ip -n "$NS_CLI" link set "${v}b" master br0 up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" addr add "$2/24" dev "$v"
+	ip -n "$ns" link set "$v" up
+	ip netns exec "$ns" ethtool -K "$v" tx off >/dev/null
+}
+up_ns c "$UP_CHRONY" || exit 1
+up_ns n "$UP_NTPD" || exit 1
+NS_CHRONY=dpnt-uc-$DPN_TAG
+NS_NTPD=dpnt-un-$DPN_TAG
+
+# ntpsec's ntpd in orphan mode (it has no reference).
 if dpn_fetch_ntpsec; then
 	cat >"$DPN_TMP/ntp.conf" <<CONF
 tos orphan 5 orphanwait 1
 disable ntp
 disable kernel
 unrestrict default noquery limited
-interface ignore wildcard
-interface ignore all
-interface listen $UP_NTPD
 CONF
-	ip netns exec "$NS_CLI" setpriv --bounding-set=-sys_time "$NTPSEC_NTPD" -n \
+	ip netns exec "$NS_NTPD" setpriv --bounding-set=-sys_time "$NTPSEC_NTPD" -n \
 		-c "$DPN_TMP/ntp.conf" -p "$DPN_TMP/ntpd.pid" \
 		-l "$DPN_TMP/ntpd.log" >"$DPN_TMP/ntpd.out" 2>&1 &
 	DPN_PEER_PIDS+=($!)
@@ -46,7 +77,7 @@ bindaddress $UP_CHRONY
 pidfile $DPN_TMP/chronyd.pid
 cmdport 0
 CONF
-ip netns exec "$NS_CLI" chronyd -4 -d -x -f "$DPN_TMP/chrony.conf" >"$DPN_TMP/chronyd.log" 2>&1 &
+ip netns exec "$NS_CHRONY" chronyd -4 -d -x -f "$DPN_TMP/chrony.conf" >"$DPN_TMP/chronyd.log" 2>&1 &
 DPN_PEER_PIDS+=($!)
 
 for spec in "$UP_GOOD:0" "$UP_WRONG:0.1"; do
