@@ -107,8 +107,8 @@ static inline enum action
 ntp_accept(struct dpn_worker *w, const struct rte_udp_hdr *udp,
 	   unsigned int udp_len)
 {
-	enum dpn_ntp_verdict v = dpn_ntp_classify(udp + 1,
-						  udp_len - sizeof(*udp));
+	const struct dpn_ntp_hdr *h = (const void *)(udp + 1);
+	enum dpn_ntp_verdict v = dpn_ntp_classify(h, udp_len - sizeof(*udp));
 
 	if (unlikely(v != DPN_NTP_V_OK)) {
 		/* A server's reply: for our own client, on the management
@@ -118,6 +118,11 @@ ntp_accept(struct dpn_worker *w, const struct rte_udp_hdr *udp,
 		w->stats.c[DPN_STAT_DROP_NTP_SHORT + v - 1]++;
 		return ACT_DROP;
 	}
+	/* Requests by mode and version: client ones first (mode 3 has
+	 * bit 1 set, mode 1 has not), versions 1 to 4 after the check. */
+	w->stats.c[DPN_STAT_NTP_REQUESTS_CLIENT_V1 +
+		   ((dpn_ntp_mode_of(h) & 2) ? 0 : 4) +
+		   dpn_ntp_version_of(h) - 1]++;
 	return ACT_NTP;
 }
 

@@ -186,6 +186,8 @@ struct stat_metric {
 	const char *family;
 	const char *label;		/* NULL: no label */
 	const char *value;
+	const char *label2;		/* a second one, or NULL */
+	const char *value2;
 };
 
 static const struct {
@@ -195,6 +197,22 @@ static const struct {
 	{ "rx_packets", { "dpntp_rx_packets", NULL, NULL } },
 	{ "tx_packets", { "dpntp_tx_packets", NULL, NULL } },
 	{ "tx_failed", { "dpntp_tx_failed_packets", NULL, NULL } },
+	{ "ntp_requests_client_v1",
+	  { "dpntp_requests", "mode", "client", "version", "1" } },
+	{ "ntp_requests_client_v2",
+	  { "dpntp_requests", "mode", "client", "version", "2" } },
+	{ "ntp_requests_client_v3",
+	  { "dpntp_requests", "mode", "client", "version", "3" } },
+	{ "ntp_requests_client_v4",
+	  { "dpntp_requests", "mode", "client", "version", "4" } },
+	{ "ntp_requests_symmetric_v1",
+	  { "dpntp_requests", "mode", "symmetric_active", "version", "1" } },
+	{ "ntp_requests_symmetric_v2",
+	  { "dpntp_requests", "mode", "symmetric_active", "version", "2" } },
+	{ "ntp_requests_symmetric_v3",
+	  { "dpntp_requests", "mode", "symmetric_active", "version", "3" } },
+	{ "ntp_requests_symmetric_v4",
+	  { "dpntp_requests", "mode", "symmetric_active", "version", "4" } },
 	{ "ntp_server_replies", { "dpntp_replies", "mode", "server" } },
 	{ "ntp_symmetric_replies",
 	  { "dpntp_replies", "mode", "symmetric_passive" } },
@@ -217,6 +235,9 @@ static const struct {
 } group_help[] = {
 	{ "dpntp_drops", "Packets dropped, by reason (drop_* and acl_* "
 	  "counters of `show stats`, and slow_ring_full)." },
+	{ "dpntp_requests", "NTP requests that passed the packet checks "
+	  "(before restrict and rate limiting), by mode (client 3, "
+	  "symmetric_active 1) and version." },
 	{ "dpntp_replies", "NTP replies sent, by reply mode: server (4) to "
 	  "client requests, symmetric_passive (2) to symmetric active." },
 	{ "dpntp_slow_path_replies", "ARP replies, IPv6 neighbour "
@@ -283,7 +304,10 @@ write_stats(struct expo *e, const struct dpn_stats *st)
 			stat_metric(j, &mj, buf_j, sizeof(buf_j));
 			if (strcmp(mj.family, mi.family) != 0)
 				continue;
-			if (mj.label != NULL)
+			if (mj.label2 != NULL)
+				sample_u64(e, st->c[j], mj.label, mj.value,
+					   mj.label2, mj.value2, NULL);
+			else if (mj.label != NULL)
 				sample_u64(e, st->c[j], mj.label, mj.value,
 					   NULL);
 			else

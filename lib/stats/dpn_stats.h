@@ -26,6 +26,22 @@
 	X(TX_FAILED, tx_failed, "packets the port refused to send") \
 	X(NTP_SERVER_REPLIES, ntp_server_replies, \
 	  "mode 4 replies to client (mode 3) requests") \
+	X(NTP_REQUESTS_CLIENT_V1, ntp_requests_client_v1, \
+	  "client (mode 3) requests of NTP version 1 accepted for judging") \
+	X(NTP_REQUESTS_CLIENT_V2, ntp_requests_client_v2, \
+	  "client (mode 3) requests of NTP version 2 accepted for judging") \
+	X(NTP_REQUESTS_CLIENT_V3, ntp_requests_client_v3, \
+	  "client (mode 3) requests of NTP version 3 accepted for judging") \
+	X(NTP_REQUESTS_CLIENT_V4, ntp_requests_client_v4, \
+	  "client (mode 3) requests of NTP version 4 accepted for judging") \
+	X(NTP_REQUESTS_SYMMETRIC_V1, ntp_requests_symmetric_v1, \
+	  "symmetric active (mode 1) requests of NTP version 1") \
+	X(NTP_REQUESTS_SYMMETRIC_V2, ntp_requests_symmetric_v2, \
+	  "symmetric active (mode 1) requests of NTP version 2") \
+	X(NTP_REQUESTS_SYMMETRIC_V3, ntp_requests_symmetric_v3, \
+	  "symmetric active (mode 1) requests of NTP version 3") \
+	X(NTP_REQUESTS_SYMMETRIC_V4, ntp_requests_symmetric_v4, \
+	  "symmetric active (mode 1) requests of NTP version 4") \
 	X(NTP_SYMMETRIC_REPLIES, ntp_symmetric_replies, \
 	  "mode 2 replies to symmetric active (mode 1) requests") \
 	X(NTP_TRUNCATED, ntp_truncated, \

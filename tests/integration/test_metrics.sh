@@ -113,6 +113,9 @@ dpn_check "dpntp_replies_total{mode=server} rose by at least 3" \
 dpn_check "... and equals ntp_server_replies of dpntpc show stats" \
 	test "$after" = "$(dpn_counter ntp_server_replies)"
 dpn_check "per-queue rx packets rose" test "$rx_after" -gt "$rx_before"
+dpn_check "client requests of version 4 counted (ntpdig sends v4)" \
+	test "$(sample 'dpntp_requests_total{mode="client",version="4"}' \
+		"$DPN_TMP/m1.txt")" -ge "$after"
 dpn_check "restrict hits counted under the rule as written" \
 	test "$hits_after" -ge $((hits_before + 2))
 dpn_check "the rule label is the line of dpntpc show restrict" \

@@ -177,6 +177,16 @@ test_names_and_labels(void **state)
 	snprintf(line, sizeof(line),
 		 "dpntp_replies_total{mode=\"server\"} %d", 1000 + id);
 	assert_line(text, line);
+	id = dpn_stats_lookup("ntp_requests_client_v4");
+	snprintf(line, sizeof(line),
+		 "dpntp_requests_total{mode=\"client\",version=\"4\"} %d",
+		 1000 + id);
+	assert_line(text, line);
+	id = dpn_stats_lookup("ntp_requests_symmetric_v3");
+	snprintf(line, sizeof(line),
+		 "dpntp_requests_total{mode=\"symmetric_active\",version=\"3\"} %d",
+		 1000 + id);
+	assert_line(text, line);
 	id = dpn_stats_lookup("kod_sent");
 	snprintf(line, sizeof(line), "dpntp_kod_sent_total %d", 1000 + id);
 	assert_line(text, line);
