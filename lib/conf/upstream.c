@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 
 #include "conf_private.h"
 
@@ -90,6 +91,19 @@ valid_host(const char *s)
 	return true;
 }
 
+/* AF_INET or AF_INET6 for an address literal, 0 for a name. */
+static int
+literal_family(const char *host)
+{
+	unsigned char buf[16];
+
+	if (inet_pton(AF_INET, host, buf) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, host, buf) == 1)
+		return AF_INET6;
+	return 0;
+}
+
 static int
 server_poll(struct conf_parser *p, const char *dir, const char *what,
 	    const char *value, int8_t *out)
@@ -136,6 +150,12 @@ dpn_conf_parse_server(struct conf_parser *p, char **words, int nb_words)
 	if (!valid_host(words[w]))
 		return conf_err(p, "%s: '%s' is not a host name or address",
 				dir, words[w]);
+	if (s.family != 0 && literal_family(words[w]) != 0 &&
+	    literal_family(words[w]) != s.family)
+		return conf_err(p, "%s: %s is an %s address, but the line says %s",
+				dir, words[w],
+				literal_family(words[w]) == AF_INET ? "IPv4" :
+				"IPv6", s.family == AF_INET ? "-4" : "-6");
 	strcpy(s.host, words[w++]);
 
 	for (; w < nb_words; w++) {

@@ -118,8 +118,14 @@ client_send(struct dpn_sync *sy, struct dpn_sync_assoc *a, int64_t now_ns)
 	int ret;
 
 	ret = dpn_route_lookup(sy->dp, s->conf.family, s->conf.addr, &r);
+	if (ret != 0)
+		sync_log_unsent(sy, s, ret == -ENETUNREACH ?
+				"no route: no listen prefix holds it and no listen line has a gateway" :
+				"not an address dpntpd can send to (ours, or not unicast)");
 	if (ret == 0)
 		ret = dpn_neigh_resolve(sy->dp, &r, &mac);
+	if (ret == -EHOSTUNREACH)
+		sync_log_unsent(sy, s, "the next hop does not answer ARP/NDP (see show neighbors)");
 	if (ret == -EAGAIN) {
 		if (a->tx_wait_until_ns == 0)
 			a->tx_wait_until_ns = now_ns + NEIGH_WAIT_NS;

@@ -66,6 +66,15 @@ sync_log_refused(struct dpn_sync *sy, const struct dpn_source *s,
 		 dpn_source_verdict_str(v));
 }
 
+void
+sync_log_unsent(struct dpn_sync *sy, const struct dpn_source *s,
+		const char *why)
+{
+	if (!log_allowed(sy, sync_now_ns(sy)))
+		return;
+	SYNC_LOG(WARNING, "cannot poll %s: %s", s->conf.name, why);
+}
+
 static int64_t
 poll_jitter(void *arg, int64_t max_ns)
 {

@@ -42,6 +42,9 @@ void sync_log_refused(struct dpn_sync *sy, const struct dpn_source *s,
 /* Served minus true time at @p true_ns (leap smear), rate factor. */
 int64_t sync_smear_of(const struct dpn_sync *sy, int64_t true_ns,
 		      double *rate_scale);
+/* Say why a poll could not be sent (rate limited). */
+void sync_log_unsent(struct dpn_sync *sy, const struct dpn_source *s,
+		     const char *why);
 /* Server clock now, Unix ns (the true, unsmeared model). */
 int64_t sync_now_ns(const struct dpn_sync *sy);
 /* Run selection and, when the system peer has news, the discipline. */

@@ -4,7 +4,8 @@
 # ntpdate -u then ntpd), 2000 s is refused above the panic threshold and
 # accepted once with -g (ntpd's meaning); gone for longer than the
 # holdover, the server says unsynchronized and recovers when it returns;
-# corrupted and expired leap files are reported. The server is
+# corrupted and expired leap files are reported, and so is a server
+# without a route. The server is
 # brokenntp.py serving the host clock plus an offset; the host clock is
 # never touched.
 . "$(dirname "$0")/lib.sh"
@@ -70,11 +71,14 @@ dpn_check "server back: synchronized again, stratum 2, |offset| < 1 ms" \
 # --- leap files that must not be believed ---------------------------------
 /usr/bin/python3 "$DPN_ROOT/tests/integration/mkleap.py" "$DPN_TMP/leap" \
 	--in 86400 --corrupt
-far_server 0 "leapfile $DPN_TMP/leap"
+far_server 0 "leapfile $DPN_TMP/leap
+server 198.19.5.5"
 restart || exit 1
 dpn_check "a corrupted leap file is reported and not used" \
 	grep -q "leapfile: $DPN_TMP/leap: the SHA-1 in '#h' does not match" "$LOG"
 dpn_check "show sysinfo: leapmode none" test "$(dpn_sysvar leapmode)" = none
+dpn_check "a server no listen line reaches is logged as unroutable" \
+	dpn_wait_log "cannot poll 198.19.5.5: no route" 10
 /usr/bin/python3 "$DPN_ROOT/tests/integration/mkleap.py" "$DPN_TMP/leap" \
 	--in 86400 --expired
 restart || exit 1

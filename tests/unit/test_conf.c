@@ -1283,6 +1283,10 @@ test_server_errors(void **state)
 	parse_fails("server\n", 1, "missing host name or address");
 	parse_fails("server -4\n", 1, "missing host name or address");
 	parse_fails("server bad/name\n", 1, "is not a host name or address");
+	parse_fails("server -6 198.18.0.1\n", 1,
+		    "198.18.0.1 is an IPv4 address, but the line says -6");
+	parse_fails("pool -4 2001:db8::1\n", 1,
+		    "2001:db8::1 is an IPv6 address, but the line says -4");
 	parse_fails("server 198.18.0.1 minpoll\n", 1,
 		    "missing value after 'minpoll'");
 	parse_fails("server 198.18.0.1 minpoll 2\n", 1,
