@@ -641,6 +641,8 @@ static const struct {
 	{ "leapfile", dpn_conf_parse_leapfile },
 	{ "leapsmear", dpn_conf_parse_leapsmear },
 	{ "holdover", dpn_conf_parse_holdover },
+	{ "keys", dpn_conf_parse_keys },
+	{ "trustedkey", dpn_conf_parse_trustedkey },
 	{ "metrics", parse_metrics },
 };
 

@@ -23,6 +23,7 @@
  *   tinker [step S] [panic S] [stepout S]             (ntpd's)
  *   tos [minsane N] [minclock N] [maxdist S]          (ntpd's)
  *   driftfile PATH, leapfile PATH, leapsmear SECONDS, holdover SECONDS
+ *   keys PATH, trustedkey ID...   (ntpd's; before the server lines using them)
  *   metrics ADDRESS:PORT          (Prometheus endpoint; [IPv6]:PORT)
  */
 
@@ -31,6 +32,7 @@
 #include <netinet/in.h>
 
 #include "dpn_acl.h"
+#include "dpn_ntpauth.h"
 #include "dpn_ratelimit.h"
 
 #define DPN_CONF_MAX_LISTEN 64
@@ -76,6 +78,7 @@ struct dpn_conf_server {
 	int8_t minpoll;		/**< log2 s, 3..17 (default 6) */
 	int8_t maxpoll;		/**< log2 s, minpoll..17 (default 10) */
 	uint8_t version;	/**< NTP version sent, 1..4 (default 4) */
+	uint32_t key;		/**< symmetric key ID, 0 = none */
 	unsigned int line;
 };
 
@@ -126,6 +129,10 @@ struct dpn_conf {
 	struct dpn_conf_server servers[DPN_CONF_MAX_SERVERS];
 	struct dpn_conf_discipline disc;
 	struct dpn_conf_metrics metrics;
+	char keys_path[DPN_CONF_PATH_MAX];	/**< `keys`, "" = none */
+	struct dpn_ntpauth_keys keys;		/**< read from it */
+	unsigned int nb_trusted;
+	uint32_t trusted[DPN_NTPAUTH_MAX_KEYS];	/**< `trustedkey` */
 };
 
 /** Fill @p conf with defaults (nothing listening, no reference, no

@@ -104,6 +104,26 @@ literal_family(const char *host)
 	return 0;
 }
 
+/* A key for a server must be in the keys file and trusted (ntpd). */
+static int
+check_key(struct conf_parser *p, const char *dir, uint32_t id)
+{
+	const struct dpn_conf *c = p->conf;
+	unsigned int i;
+
+	if (c->keys_path[0] == '\0')
+		return conf_err(p, "%s: key %u: no 'keys' line before this one",
+				dir, id);
+	if (dpn_ntpauth_find(&c->keys, id) == NULL)
+		return conf_err(p, "%s: key %u is not in %s", dir, id,
+				c->keys_path);
+	for (i = 0; i < c->nb_trusted; i++)
+		if (c->trusted[i] == id)
+			return 0;
+	return conf_err(p, "%s: key %u is not in a 'trustedkey' line before this one",
+			dir, id);
+}
+
 static int
 server_poll(struct conf_parser *p, const char *dir, const char *what,
 	    const char *value, int8_t *out)
@@ -188,11 +208,20 @@ dpn_conf_parse_server(struct conf_parser *p, char **words, int nb_words)
 				return -1;
 			s.version = (uint8_t)v;
 			w++;
-		} else if (strcmp(key, "key") == 0 ||
-			   strcmp(key, "autokey") == 0) {
-			return conf_err(p,
-					"%s: '%s': authenticated associations are not supported yet",
-					dir, key);
+		} else if (strcmp(key, "key") == 0) {
+			if (value == NULL)
+				return conf_err(p, "%s: missing value after 'key'",
+						dir);
+			if (conf_ranged(p, dir, "key", value, 1,
+					DPN_NTPAUTH_ID_MAX, &v) < 0)
+				return -1;
+			if (check_key(p, dir, (uint32_t)v) < 0)
+				return -1;
+			s.key = (uint32_t)v;
+			w++;
+		} else if (strcmp(key, "autokey") == 0) {
+			return conf_err(p, "%s: 'autokey' is not supported (use 'key' with a symmetric key)",
+					dir);
 		} else {
 			return conf_err(p, "%s: unexpected word '%s'", dir,
 					key);
@@ -306,6 +335,44 @@ parse_path(struct conf_parser *p, char **words, int nb_words, char *out)
 	return 0;
 }
 
+/* keys PATH: ntpd's symmetric keys file, read now. */
+int
+dpn_conf_parse_keys(struct conf_parser *p, char **words, int nb_words)
+{
+	char err[DPN_CONF_ERRLEN];
+
+	if (p->conf->keys_path[0] != '\0')
+		return conf_err(p, "keys: already given");
+	if (parse_path(p, words, nb_words, p->conf->keys_path) < 0)
+		return -1;
+	if (dpn_ntpauth_load(p->conf->keys_path, &p->conf->keys, err,
+			     sizeof(err)) != 0)
+		return conf_err(p, "keys: %s", err);
+	return 0;
+}
+
+/* trustedkey ID [ID...] */
+int
+dpn_conf_parse_trustedkey(struct conf_parser *p, char **words, int nb_words)
+{
+	struct dpn_conf *c = p->conf;
+	long v;
+	int i;
+
+	if (nb_words < 2)
+		return conf_err(p, "trustedkey: missing key ID");
+	for (i = 1; i < nb_words; i++) {
+		if (conf_ranged(p, "trustedkey", "key ID", words[i], 1,
+				DPN_NTPAUTH_ID_MAX, &v) < 0)
+			return -1;
+		if (c->nb_trusted == DPN_NTPAUTH_MAX_KEYS)
+			return conf_err(p, "trustedkey: more than %d keys",
+					DPN_NTPAUTH_MAX_KEYS);
+		c->trusted[c->nb_trusted++] = (uint32_t)v;
+	}
+	return 0;
+}
+
 int
 dpn_conf_parse_driftfile(struct conf_parser *p, char **words, int nb_words)
 {
@@ -358,6 +425,14 @@ dpn_conf_upstream_format(const struct dpn_conf *conf, char *buf, size_t len,
 	const struct dpn_conf_discipline *d = &conf->disc;
 	unsigned int i;
 
+	if (conf->keys_path[0] != '\0')
+		conf_append(buf, len, off, "keys %s\n", conf->keys_path);
+	if (conf->nb_trusted > 0) {
+		conf_append(buf, len, off, "trustedkey");
+		for (i = 0; i < conf->nb_trusted; i++)
+			conf_append(buf, len, off, " %u", conf->trusted[i]);
+		conf_append(buf, len, off, "\n");
+	}
 	for (i = 0; i < conf->nb_servers; i++) {
 		const struct dpn_conf_server *s = &conf->servers[i];
 
@@ -378,6 +453,8 @@ dpn_conf_upstream_format(const struct dpn_conf *conf, char *buf, size_t len,
 			    s->minpoll, s->maxpoll);
 		if (s->version != VERSION_DEFAULT)
 			conf_append(buf, len, off, " version %u", s->version);
+		if (s->key != 0)
+			conf_append(buf, len, off, " key %u", s->key);
 		conf_append(buf, len, off, "\n");
 	}
 	if (d->step_s != STEP_DEFAULT || d->panic_s != PANIC_DEFAULT ||

@@ -33,7 +33,12 @@ upstream_changed(const struct dpn_conf *a, const struct dpn_conf *b)
 	unsigned int i;
 
 	if (a->nb_servers != b->nb_servers ||
-	    memcmp(&a->disc, &b->disc, sizeof(a->disc)) != 0)
+	    memcmp(&a->disc, &b->disc, sizeof(a->disc)) != 0 ||
+	    strcmp(a->keys_path, b->keys_path) != 0 ||
+	    memcmp(&a->keys, &b->keys, sizeof(a->keys)) != 0 ||
+	    a->nb_trusted != b->nb_trusted ||
+	    memcmp(a->trusted, b->trusted,
+		   a->nb_trusted * sizeof(a->trusted[0])) != 0)
 		return true;
 	for (i = 0; i < a->nb_servers; i++) {
 		struct dpn_conf_server x = a->servers[i], y = b->servers[i];
@@ -85,7 +90,7 @@ dpn_ctl_reload(char *err, size_t errlen)
 				sizeof(nc->metrics)) != 0 ||
 			 upstream_changed(nc, ctx->conf)))
 		snprintf(err, errlen,
-			 "listen, refclock, server, pool, tinker, tos, driftfile, leapfile, leapsmear, holdover, metrics and clientlimit changes need a restart; restrict and discard applied");
+			 "listen, refclock, server, pool, keys, tinker, tos, driftfile, leapfile, leapsmear, holdover, metrics and clientlimit changes need a restart; restrict and discard applied");
 	dpn_conf_free(nc);
 	free(nc);
 	return ret;

@@ -34,9 +34,11 @@
  * NULL when there is no mbuf. */
 static struct rte_mbuf *
 build(struct dpn_sync *sy, const struct dpn_route *r,
-      const struct rte_ether_addr *mac, struct dpn_ntp_hdr **ntp)
+      const struct rte_ether_addr *mac, size_t auth_len,
+      struct dpn_ntp_hdr **ntp)
 {
-	const size_t udp_len = sizeof(struct rte_udp_hdr) + DPN_NTP_HDR_LEN;
+	const size_t udp_len = sizeof(struct rte_udp_hdr) + DPN_NTP_HDR_LEN +
+		auth_len;
 	bool v4 = r->family == AF_INET;
 	size_t l3_len = v4 ? sizeof(struct rte_ipv4_hdr) :
 		sizeof(struct rte_ipv6_hdr);
@@ -135,7 +137,9 @@ client_send(struct dpn_sync *sy, struct dpn_sync_assoc *a, int64_t now_ns)
 		}
 	}
 	a->tx_wait_until_ns = 0;
-	m = ret == 0 ? build(sy, &r, &mac, &ntp) : NULL;
+	m = ret == 0 ? build(sy, &r, &mac, a->auth ?
+			     4 + dpn_ntpauth_mac_len(&a->key) : 0, &ntp) :
+		NULL;
 	/*
 	 * T1 as late as possible: the worker sends the frame in its next
 	 * burst, a few microseconds from now at most.
@@ -143,6 +147,13 @@ client_send(struct dpn_sync *sy, struct dpn_sync_assoc *a, int64_t now_ns)
 	t1 = dpn_ntp_ts_from_unix_ns(sync_now_ns(sy));
 	if (m != NULL) {
 		dpn_source_request(s, ntp, t1);
+		if (a->auth && dpn_ntpauth_sign(&a->key, ntp,
+						DPN_NTP_HDR_LEN) == 0) {
+			rte_pktmbuf_free(m);
+			m = NULL;
+		}
+	}
+	if (m != NULL) {
 		finish_cksum(m);
 		if (dpn_mgmt_tx(sy->dp, r.port_index, m) != 0)
 			m = NULL;
@@ -232,8 +243,16 @@ client_on_reply(void *arg, unsigned int port_index, struct rte_mbuf *m)
 	/* ...or the NIC's stamp, as server traffic gets (workers' T2). */
 	if (sy->ts_off >= 0 && (m->ol_flags & sy->ts_flag))
 		t4 = nic_t4(sy, port_index, m, t4);
+	/* A server with a key must sign its replies with it. */
+	if (a->auth && !dpn_ntpauth_verify(&a->key, udp + 1, len)) {
+		st->c[DPN_STAT_NTP_UPSTREAM_BAD]++;
+		a->src.nb_rx_bad++;
+		sync_log_auth_failed(sy, &a->src, a->key.id);
+		rte_pktmbuf_free(m);
+		return;
+	}
 	v = dpn_source_receive(&a->src, (const struct dpn_ntp_hdr *)(udp + 1),
-			       len, t4);
+			       a->auth ? DPN_NTP_HDR_LEN : len, t4);
 	if (v == DPN_SOURCE_R_OK) {
 		st->c[DPN_STAT_NTP_UPSTREAM_REPLIES]++;
 	} else {

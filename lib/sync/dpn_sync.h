@@ -26,6 +26,7 @@
 #include "dpn_dataplane.h"
 #include "dpn_discipline.h"
 #include "dpn_leap.h"
+#include "dpn_ntpauth.h"
 #include "dpn_refclock.h"
 #include "dpn_source.h"
 
@@ -43,6 +44,8 @@ struct dpn_sync_assoc {
 	unsigned int conf_index;	/**< its server/pool line */
 	bool in_use;
 	int64_t tx_wait_until_ns;	/**< waiting for the neighbour */
+	bool auth;			/**< `key K`: requests signed, */
+	struct dpn_ntpauth_key key;	/**< replies must be too */
 };
 
 /** Leap second state, as `show sysinfo` prints it. */
@@ -87,6 +90,7 @@ struct dpn_sync {
 	struct dpn_conf_discipline dconf;
 	unsigned int nb_servers;
 	struct dpn_conf_server servers[DPN_CONF_MAX_SERVERS];
+	struct dpn_ntpauth_keys keys;
 	bool allow_big_step;
 
 	struct dpn_discipline disc;

@@ -67,6 +67,16 @@ sync_log_refused(struct dpn_sync *sy, const struct dpn_source *s,
 }
 
 void
+sync_log_auth_failed(struct dpn_sync *sy, const struct dpn_source *s,
+		     uint32_t key)
+{
+	if (!log_allowed(sy, sync_now_ns(sy)))
+		return;
+	SYNC_LOG(NOTICE, "reply from %s refused: not signed with key %u (authentication failed)",
+		 s->conf.name, key);
+}
+
+void
 sync_log_unsent(struct dpn_sync *sy, const struct dpn_source *s,
 		const char *why)
 {
@@ -132,6 +142,16 @@ assoc_new(struct dpn_sync *sy, unsigned int ci, int family,
 	a->src.jitter_fn = poll_jitter;
 	a->conf_index = ci;
 	a->in_use = true;
+	if (cs->key != 0) {
+		const struct dpn_ntpauth_key *k =
+			dpn_ntpauth_find(&sy->keys, cs->key);
+
+		/* The parser checked it is there. */
+		if (k != NULL) {
+			a->key = *k;
+			a->auth = true;
+		}
+	}
 	return a;
 }
 
@@ -703,6 +723,7 @@ dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
 	sy->nb_servers = conf->nb_servers;
 	memcpy(sy->servers, conf->servers,
 	       conf->nb_servers * sizeof(conf->servers[0]));
+	sy->keys = conf->keys;
 	sy->allow_big_step = allow_big_step;
 	sy->precision = rs->precision;
 	sy->sel.sys_peer = -1;

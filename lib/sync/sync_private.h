@@ -42,6 +42,9 @@ void sync_log_refused(struct dpn_sync *sy, const struct dpn_source *s,
 /* Served minus true time at @p true_ns (leap smear), rate factor. */
 int64_t sync_smear_of(const struct dpn_sync *sy, int64_t true_ns,
 		      double *rate_scale);
+/* A reply that was not signed with the server's key (rate limited). */
+void sync_log_auth_failed(struct dpn_sync *sy, const struct dpn_source *s,
+			  uint32_t key);
 /* Say why a poll could not be sent (rate limited). */
 void sync_log_unsent(struct dpn_sync *sy, const struct dpn_source *s,
 		     const char *why);

@@ -6,7 +6,9 @@
 # namespace, one right and one 100 ms off. dpntpd must select the
 # good ones, serve stratum 2 with its system peer's address as refid and
 # an offset under 1 ms to ntpdig, and mark the wrong one 'x' without the
-# served time moving. The host clock is never touched (chronyd -x, ntpd
+# served time moving. chronyd is polled with a symmetric key (SHA1); with
+# a key it does not share, nothing it sends is accepted. The host clock
+# is never touched (chronyd -x, ntpd
 # without CAP_SYS_TIME, the test servers only read it).
 . "$(dirname "$0")/lib.sh"
 
@@ -69,13 +71,19 @@ CONF
 else
 	dpn_log "cannot fetch ntpsec (apt-get download ntpsec)"
 fi
-# chronyd: a stratum 1 server from the (untouched) host clock.
+# chronyd: a stratum 1 server from the (untouched) host clock, with the
+# symmetric keys dpntpd uses for it (key 2 differs on the two sides).
+printf '1 SHA1 HEX:00112233445566778899aabbccddeeff01234567\n2 MD5 rightsecret\n' \
+	>"$DPN_TMP/chrony.keys"
+printf '1 SHA1 00112233445566778899aabbccddeeff01234567\n2 MD5 wrongsecret\n' \
+	>"$DPN_TMP/ntp.keys"
 cat >"$DPN_TMP/chrony.conf" <<CONF
 local stratum 1
 allow
 bindaddress $UP_CHRONY
 pidfile $DPN_TMP/chronyd.pid
 cmdport 0
+keyfile $DPN_TMP/chrony.keys
 CONF
 ip netns exec "$NS_CHRONY" chronyd -4 -d -x -f "$DPN_TMP/chrony.conf" >"$DPN_TMP/chronyd.log" 2>&1 &
 DPN_PEER_PIDS+=($!)
@@ -89,12 +97,16 @@ done
 # ntpd answers "unsynchronized" (leap 3) for its first seconds.
 sleep 5
 
+# write_conf ADDR...: chronyd's address is polled with key 1 (SHA1).
 write_conf() {
 	{
 		echo "listen port 0 address $SRV4/24"
 		echo "driftfile $DPN_TMP/drift"
+		echo "keys $DPN_TMP/ntp.keys"
+		echo "trustedkey 1 2"
 		for s in "$@"; do
-			echo "server $s iburst minpoll 3 maxpoll 4"
+			echo "server $s iburst minpoll 3 maxpoll 4$(
+				[ "$s" = $UP_CHRONY ] && echo " key 1")"
 		done
 		# A name that cannot resolve: dpntpd must start and serve anyway.
 		echo "server ntp.invalid iburst"
@@ -183,6 +195,24 @@ dpnc show peers | sed 's/^/  /'
 dpn_check "it is not the system peer" \
 	test "$(dpnc show peers | awk '/^\*/ { print substr($1, 2) }')" != $UP_WRONG
 dpn_check "ntpdig still sees stratum 2 and |offset| < 1 ms" ntpdig_s2_within_40s
+dpn_check "chronyd's signed replies were accepted (key 1, SHA1)" \
+	sh -c "! grep -q 'reply from $UP_CHRONY refused: not signed' '$LOG'"
+kill -TERM "$DPN_PID"; wait "$DPN_PID" 2>/dev/null; DPN_PID=
+rm -rf "/var/run/dpdk/dpnt$DPN_TAG"
+
+# --- a key the server does not share -------------------------------------
+cat >"$CONF" <<CONF
+listen port 0 address $SRV4/24
+keys $DPN_TMP/ntp.keys
+trustedkey 1 2
+server $UP_CHRONY iburst minpoll 3 maxpoll 3 key 2
+CONF
+dpn_start || exit 1
+sleep 20
+dpnc show peers | sed 's/^/  /'
+dpn_check "with the wrong key: no reply accepted, the server stays unreachable" \
+	test "$(dpn_counter ntp_upstream_replies)" = 0
+dpn_check "... and dpntpd serves unsynchronized" \
+	test "$(dpn_sysvar sync) $(dpn_sysvar stratum)" = "no 16"
 dpn_check "dpntpd still running" dpn_alive
-dpn_stop_peers
 dpn_pass

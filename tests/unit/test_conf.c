@@ -1297,7 +1297,9 @@ test_server_errors(void **state)
 		    "minpoll 8 is above maxpoll 6");
 	parse_fails("server 198.18.0.1 version 5\n", 1, "version must be 1..4");
 	parse_fails("server 198.18.0.1 key 5\n", 1,
-		    "authenticated associations are not supported");
+		    "key 5: no 'keys' line before this one");
+	parse_fails("server 198.18.0.1 autokey\n", 1,
+		    "'autokey' is not supported");
 	parse_fails("server 198.18.0.1 xleave\n", 1,
 		    "unexpected word 'xleave'");
 	parse_fails("server 198.18.0.1\n\npool 198.18.0.1\n", 3,
@@ -1374,6 +1376,32 @@ test_format_upstream_round_trip(void **state)
 	assert_string_equal(buf, text);
 }
 
+static void
+test_keys_trustedkey_server_key(void **state)
+{
+	char path[64], text[512];
+	const char keys[] = "1 MD5 secret\n2 SHA1 other\n";
+
+	write_temp(path, keys, strlen(keys));
+	snprintf(text, sizeof(text), "keys %s\ntrustedkey 1 2\n"
+		 "server 198.18.0.1 iburst key 2\n", path);
+	parse_ok(text);
+	assert_int_equal(conf.keys.nb, 2);
+	assert_int_equal(conf.nb_trusted, 2);
+	assert_int_equal(conf.servers[0].key, 2);
+
+	snprintf(text, sizeof(text), "keys %s\nserver 198.18.0.1 key 1\n",
+		 path);
+	parse_fails(text, 2, "key 1 is not in a 'trustedkey' line");
+	snprintf(text, sizeof(text), "keys %s\ntrustedkey 3\n"
+		 "server 198.18.0.1 key 3\n", path);
+	parse_fails(text, 3, "key 3 is not in");
+	parse_fails("keys /nonexistent/ntp.keys\n", 1,
+		    "keys: /nonexistent/ntp.keys: No such file");
+	parse_fails("trustedkey 0\n", 1, "key ID must be 1..65535");
+	unlink(path);
+}
+
 /* Every test frees what it parsed, so valgrind sees no leak. */
 #define TEST(f) cmocka_unit_test_teardown(f, free_conf)
 
@@ -1437,6 +1465,7 @@ main(void)
 		TEST(test_server_errors),
 		TEST(test_tinker_tos_files),
 		TEST(test_format_upstream_round_trip),
+		TEST(test_keys_trustedkey_server_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
