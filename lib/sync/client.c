@@ -190,22 +190,6 @@ nic_t4(const struct dpn_sync *sy, unsigned int port_index,
 	return served - sync_smear_of(sy, served, &scale);
 }
 
-static struct dpn_sync_assoc *
-find_assoc(struct dpn_sync *sy, int family, const uint8_t *addr)
-{
-	unsigned int i;
-
-	for (i = 0; i < sy->nb_assoc; i++) {
-		struct dpn_sync_assoc *a = &sy->assoc[i];
-
-		if (a->in_use && a->src.conf.family == family &&
-		    memcmp(a->src.conf.addr, addr,
-			   family == AF_INET ? 4 : 16) == 0)
-			return a;
-	}
-	return NULL;
-}
-
 void
 client_on_reply(void *arg, unsigned int port_index, struct rte_mbuf *m)
 {
@@ -224,12 +208,12 @@ client_on_reply(void *arg, unsigned int port_index, struct rte_mbuf *m)
 	tsc = *RTE_MBUF_DYNFIELD(m, sy->rx_tsc_off, uint64_t *);
 	if (m->l3_len == sizeof(struct rte_ipv4_hdr)) {
 		family = AF_INET;
-		a = find_assoc(sy, family,
+		a = sync_find_assoc(sy, family,
 			       (const uint8_t *)&((const struct rte_ipv4_hdr *)
 						  l3)->src_addr);
 	} else {
 		family = AF_INET6;
-		a = find_assoc(sy, family,
+		a = sync_find_assoc(sy, family,
 			       ((const struct rte_ipv6_hdr *)l3)->src_addr);
 	}
 	len = rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp);

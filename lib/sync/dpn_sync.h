@@ -91,7 +91,6 @@ struct dpn_sync {
 	unsigned int nb_servers;
 	struct dpn_conf_server servers[DPN_CONF_MAX_SERVERS];
 	struct dpn_ntpauth_keys keys;
-	bool allow_big_step;
 
 	struct dpn_discipline disc;
 	struct dpn_source ref;		/**< `refclock system`, when enabled */

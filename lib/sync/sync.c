@@ -166,19 +166,20 @@ assoc_count(const struct dpn_sync *sy, unsigned int ci)
 	return n;
 }
 
-static bool
-assoc_has_addr(const struct dpn_sync *sy, int family, const uint8_t *addr)
+struct dpn_sync_assoc *
+sync_find_assoc(struct dpn_sync *sy, int family, const uint8_t *addr)
 {
 	unsigned int i;
 
 	for (i = 0; i < sy->nb_assoc; i++) {
-		const struct dpn_source_conf *c = &sy->assoc[i].src.conf;
+		struct dpn_sync_assoc *a = &sy->assoc[i];
 
-		if (sy->assoc[i].in_use && c->family == family &&
-		    memcmp(c->addr, addr, family == AF_INET ? 4 : 16) == 0)
-			return true;
+		if (a->in_use && a->src.conf.family == family &&
+		    memcmp(a->src.conf.addr, addr,
+			   family == AF_INET ? 4 : 16) == 0)
+			return a;
 	}
-	return false;
+	return NULL;
 }
 
 /* Addresses found for line @p r->conf_index become associations. */
@@ -207,7 +208,7 @@ take_resolved(struct dpn_sync *sy, const struct resolve_result *r,
 	}
 	sy->resolve_fails[ci] = 0;
 	for (i = 0; i < r->nb && assoc_count(sy, ci) < want; i++) {
-		if (assoc_has_addr(sy, r->family[i], r->addr[i]))
+		if (sync_find_assoc(sy, r->family[i], r->addr[i]) != NULL)
 			continue;
 		if (assoc_new(sy, ci, r->family[i], r->addr[i], now) == NULL) {
 			SYNC_LOG(WARNING, "%s: no room for more associations (at most %d)",
@@ -724,7 +725,6 @@ dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
 	memcpy(sy->servers, conf->servers,
 	       conf->nb_servers * sizeof(conf->servers[0]));
 	sy->keys = conf->keys;
-	sy->allow_big_step = allow_big_step;
 	sy->precision = rs->precision;
 	sy->sel.sys_peer = -1;
 	rte_spinlock_init(&sy->view_lock);

@@ -48,6 +48,9 @@ void sync_log_auth_failed(struct dpn_sync *sy, const struct dpn_source *s,
 /* Say why a poll could not be sent (rate limited). */
 void sync_log_unsent(struct dpn_sync *sy, const struct dpn_source *s,
 		     const char *why);
+/* The association with that address, or NULL. */
+struct dpn_sync_assoc *sync_find_assoc(struct dpn_sync *sy, int family,
+				       const uint8_t *addr);
 /* Server clock now, Unix ns (the true, unsmeared model). */
 int64_t sync_now_ns(const struct dpn_sync *sy);
 /* Run selection and, when the system peer has news, the discipline. */
