@@ -306,7 +306,8 @@ setup(void)
 	{
 		struct dpn_rl_params p;
 		size_t sz = dpn_rl_memsize(NB_CLIENTS_RL);
-		void *mem = rte_zmalloc("bench_clients", sz, 128);
+		void *mem = rte_zmalloc("bench_clients", sz,
+					sizeof(struct dpn_rl_bucket));
 
 		dpn_rl_params_default(&p);
 		if (mem == NULL ||

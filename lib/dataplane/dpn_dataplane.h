@@ -187,6 +187,15 @@ struct dpn_worker {
 	struct dpn_acl_table *const *acl;	/**< the published rule set */
 	uint32_t acl_generation;	/**< whose discard params rl has */
 	struct dpn_rl_table rl;		/**< this worker's clients */
+	/*
+	 * Restrict verdicts cached in client slots (worker.c) hold only for
+	 * the rules they were taken from: a slot's verdict is trusted if it
+	 * carries this rule set's tag and was written after the worker took
+	 * the rule set up (its last request is later than acl_valid_after).
+	 */
+	uint32_t acl_tag;		/**< tag of the current rule set */
+	uint32_t acl_valid_after;	/**< rate-limit time it was taken up */
+	uint32_t rl_now_max;		/**< latest rate-limit time seen */
 	struct rte_rcu_qsbr *qsbr;
 } __rte_cache_aligned;
 

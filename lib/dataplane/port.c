@@ -219,7 +219,8 @@ rl_create(struct dpn_worker *w, const struct dpn_conf *conf, int socket,
 	  char *err, size_t errlen)
 {
 	size_t size = dpn_rl_memsize(conf->clientlimit);
-	void *mem = rte_zmalloc_socket("dpn_clients", size, 128, socket);
+	void *mem = rte_zmalloc_socket("dpn_clients", size,
+					sizeof(struct dpn_rl_bucket), socket);
 
 	if (mem == NULL || dpn_rl_init(&w->rl, mem, conf->clientlimit,
 				       &conf->discard) != 0) {
@@ -379,9 +380,11 @@ dpn_dataplane_init(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 				    errlen);
 	if (ret != 0)
 		return ret;
-	DP_LOG(INFO, "restrict: discard average %d minimum %u; %u client slots per worker",
+	DP_LOG(INFO, "restrict: discard average %d minimum %u; clientlimit %u: %zu client slots (%zu bytes) per worker",
 	       conf->discard.average_log2, conf->discard.minimum_s,
-	       conf->clientlimit);
+	       conf->clientlimit,
+	       dpn_rl_memsize(conf->clientlimit) / sizeof(struct dpn_rl_slot),
+	       dpn_rl_memsize(conf->clientlimit));
 	return 0;
 }
 

@@ -432,19 +432,61 @@ answer_kod(const struct dpn_rxq *q, struct rte_mbuf *m, int8_t min_poll)
 
 /* A request waiting for its restrict and rate-limit verdict. */
 struct pending {
+	uint8_t key[DPN_RL_KEY_LEN];	/* first: 8-byte aligned words */
 	struct rte_mbuf *m;
 	uint64_t t2;
 	const struct dpn_acl_entry *e;
+	struct dpn_rl_slot *slot;	/* the client's, if known */
 	uint32_t hash;
-	uint8_t key[DPN_RL_KEY_LEN];
 };
 
 /*
- * Find each pending request's restrict entry with the bulk LPM lookups.
- * IPv4 and IPv6 requests are looked up in two batches.
+ * A client's restrict entry, cached in its rate-limit slot (user): the
+ * rule set's tag in the top byte (never 0, so a new slot's 0 is never a
+ * verdict) and the index of the entry in the low 24 bits (LPM next hops
+ * have 24 bits), or ACL_REF_DEFAULT for the family's default.
+ */
+#define ACL_REF_DEFAULT 0xffffffu
+#define ACL_REF_INDEX(ref) ((ref) & 0xffffffu)
+
+static inline uint32_t
+acl_tag_of(uint32_t generation)
+{
+	return (0x80u | (generation & 0x7fu)) << 24;
+}
+
+static inline bool
+acl_ref_valid(const struct dpn_worker *w, const struct dpn_rl_slot *s)
+{
+	return (s->user & 0xff000000u) == w->acl_tag &&
+		(int32_t)(s->last - w->acl_valid_after) > 0;
+}
+
+static inline const struct dpn_acl_entry *
+acl_ref_entry(const struct dpn_acl_table *acl, uint32_t ref, bool v4)
+{
+	if (ACL_REF_INDEX(ref) == ACL_REF_DEFAULT)
+		return v4 ? &acl->def4 : &acl->def6;
+	return &acl->entries[ACL_REF_INDEX(ref)];
+}
+
+static inline uint32_t
+acl_ref_of(const struct dpn_worker *w, const struct dpn_acl_table *acl,
+	   const struct dpn_acl_entry *e)
+{
+	if (e == &acl->def4 || e == &acl->def6)
+		return w->acl_tag | ACL_REF_DEFAULT;
+	return w->acl_tag | (uint32_t)(e - acl->entries);
+}
+
+/*
+ * Find the restrict entry of the pending requests @p idx[0..n) (all of
+ * them if @p idx is NULL) with the bulk LPM lookups. IPv4 and IPv6
+ * requests are looked up in two batches.
  */
 static inline void
-acl_lookup(const struct dpn_acl_table *acl, struct pending *p, unsigned int n)
+acl_lookup(const struct dpn_acl_table *acl, struct pending *p,
+	   const uint16_t *idx, unsigned int n)
 {
 	uint32_t ip4[DPN_BURST * 2], nh4[DPN_BURST * 2];
 	uint8_t ip6[DPN_BURST * 2][16];
@@ -453,17 +495,18 @@ acl_lookup(const struct dpn_acl_table *acl, struct pending *p, unsigned int n)
 	unsigned int i, n4 = 0, n6 = 0;
 
 	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = p[i].m;
+		uint16_t k = idx == NULL ? i : idx[i];
+		struct rte_mbuf *m = p[k].m;
 		void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
 
 		if (m->ol_flags & RTE_MBUF_F_TX_IPV4) {
 			ip4[n4] = rte_be_to_cpu_32(
 				((struct rte_ipv4_hdr *)l3)->src_addr);
-			i4[n4++] = i;
+			i4[n4++] = k;
 		} else {
 			memcpy(ip6[n6], ((struct rte_ipv6_hdr *)l3)->src_addr,
 			       16);
-			i6[n6++] = i;
+			i6[n6++] = k;
 		}
 	}
 	if (n4 != 0 && acl->lpm == NULL) {
@@ -490,6 +533,40 @@ acl_lookup(const struct dpn_acl_table *acl, struct pending *p, unsigned int n)
 	}
 }
 
+/*
+ * Where a rule set rate-limits, every limited client has a slot, and
+ * its slot remembers its restrict entry: known clients skip the LPM
+ * (one random cache line per request instead of two or more). The rest
+ * are looked up.
+ */
+static inline void
+acl_find(struct dpn_worker *w, const struct dpn_acl_table *acl,
+	 struct pending *p, unsigned int n)
+{
+	uint16_t miss[DPN_BURST * 2];
+	unsigned int i, n_miss = 0;
+
+	if (!acl->any_limited) {
+		acl_lookup(acl, p, NULL, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct dpn_rl_slot *s = dpn_rl_find(&w->rl, p[i].key,
+						    p[i].hash);
+
+		p[i].slot = s;
+		if (s != NULL && acl_ref_valid(w, s)) {
+			p[i].e = acl_ref_entry(acl, s->user,
+				p[i].m->ol_flags & RTE_MBUF_F_TX_IPV4);
+			rte_prefetch0(p[i].e);
+		} else {
+			miss[n_miss++] = (uint16_t)i;
+		}
+	}
+	if (n_miss != 0)
+		acl_lookup(acl, p, miss, n_miss);
+}
+
 static inline void
 rl_key(struct rte_mbuf *m, uint8_t *key)
 {
@@ -513,16 +590,16 @@ early_prefetch(struct dpn_worker *w, const struct dpn_acl_table *acl,
 	struct rte_mbuf *m = p->m;
 	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
 
-	if ((m->ol_flags & RTE_MBUF_F_TX_IPV4) && acl->lpm != NULL)
-		rte_prefetch0(&acl->lpm->tbl24[rte_be_to_cpu_32(
-			((struct rte_ipv4_hdr *)l3)->src_addr) >> 8]);
-	if (!acl->any_limited)
+	if (!acl->any_limited) {
+		if ((m->ol_flags & RTE_MBUF_F_TX_IPV4) && acl->lpm != NULL)
+			rte_prefetch0(&acl->lpm->tbl24[rte_be_to_cpu_32(
+				((struct rte_ipv4_hdr *)l3)->src_addr) >> 8]);
 		return;
+	}
+	/* The client's bucket, which usually also holds its verdict. */
 	rl_key(m, p->key);
 	p->hash = dpn_rl_hash(p->key, w->rl.seed);
-	/* A bucket is two cache lines; the check reads (and writes) both. */
 	rte_prefetch0(dpn_rl_bucket_of(&w->rl, p->hash));
-	rte_prefetch0(RTE_PTR_ADD(dpn_rl_bucket_of(&w->rl, p->hash), 64));
 }
 
 /* Both of a request's rule counters (they are usually the same). */
@@ -562,7 +639,9 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
 		rte_rdtsc()) >> DPN_RL_UNIT_SHIFT);
 	unsigned int i;
 
-	acl_lookup(acl, p, n);
+	if ((int32_t)(now - w->rl_now_max) > 0)
+		w->rl_now_max = now;
+	acl_find(w, acl, p, n);
 	/* The entries are on their way; start on the rule counters too. */
 	for (i = 0; i < n && i < CTR_PREFETCH_AHEAD; i++)
 		prefetch_counter(ctr, p[i].e);
@@ -588,8 +667,11 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
 			w->stats.c[acl_drop_stat[v]]++;
 			goto drop;
 		}
-		if (flags & DPN_ACL_F(LIMITED))
-			r = dpn_rl_check(&w->rl, p[i].key, p[i].hash, now);
+		if (flags & DPN_ACL_F(LIMITED)) {
+			r = dpn_rl_account(&w->rl, &p[i].slot, p[i].key,
+					   p[i].hash, now);
+			p[i].slot->user = acl_ref_of(w, acl, p[i].e);
+		}
 		if (likely(r == DPN_RL_PASS)) {
 			answer(w, q, m, p[i].t2, &snap->sysinfo);
 			out[(*nb_out)++] = m;
@@ -633,6 +715,9 @@ dpn_worker_handle_burst(struct dpn_worker *w, const struct dpn_rxq *q,
 	if (acl != NULL && unlikely(acl->generation != w->acl_generation)) {
 		dpn_rl_set_params(&w->rl, &acl->discard);
 		w->acl_generation = acl->generation;
+		/* Verdicts cached under earlier rules are void from now. */
+		w->acl_tag = acl_tag_of(acl->generation);
+		w->acl_valid_after = w->rl_now_max;
 	}
 	w->stats.c[DPN_STAT_RX_PACKETS] += nb;
 	/* Bursts larger than the scratch arrays are handled in slices. */

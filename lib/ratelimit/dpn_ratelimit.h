@@ -9,11 +9,17 @@
  *
  * DPDK-free. Each worker owns one table (RSS sends a client to one
  * worker), sized at start; memory never grows. The table is a hash of
- * buckets of DPN_RL_BUCKET_SLOTS small slots (one client each); a new
- * client takes the least recently seen slot of its bucket, so a flood of
- * spoofed sources can evict entries but never lock a real client out:
- * an evicted client simply starts again with a clean record
- * (chrony's clientlog makes the same trade).
+ * one-cache-line buckets of DPN_RL_BUCKET_SLOTS small slots (one client
+ * each), with twice as many slots as the clients it is sized for, so
+ * that a bucket rarely has more clients than slots. A new client takes
+ * the least recently seen slot of its bucket, so a flood of spoofed
+ * sources can evict entries but never lock a real client out: an
+ * evicted client simply starts again with a clean record (chrony's
+ * clientlog makes the same trade).
+ *
+ * A slot also keeps 32 bits for its owner (dpn_rl_slot.user), which
+ * the data plane uses to remember the client's restrict verdict, so
+ * that a known client costs one cache line and no restrict lookup.
  *
  * The limiter is ntpd's leaky bucket (ntp_monitor.c): each request adds
  * the headway 2^average seconds to a per-client score that leaks at one
@@ -33,7 +39,11 @@
 
 #define DPN_RL_UNIT_SHIFT 26
 #define DPN_RL_UNIT_NS (1ULL << DPN_RL_UNIT_SHIFT)
-#define DPN_RL_BUCKET_SLOTS 4
+#define DPN_RL_BUCKET_SLOTS 2
+/** Slots per client the table is sized for (see dpn_rl_memsize()). */
+#define DPN_RL_SLOTS_PER_CLIENT 2
+/** Where a client's count of limited requests stops. */
+#define DPN_RL_LIMITED_MAX 1023
 #define DPN_RL_KEY_LEN 16
 
 /** ntpd's `discard` settings. */
@@ -47,16 +57,19 @@ struct dpn_rl_params {
 struct dpn_rl_slot {
 	uint8_t key[DPN_RL_KEY_LEN];
 	uint32_t last;		/**< time of the last request, in units */
-	int32_t score;		/**< leaky-bucket score, in units */
-	uint32_t hits;		/**< requests seen */
-	uint16_t limited;	/**< requests limited (saturating) */
-	uint8_t in_penalty;	/**< a KoD was already allowed this penalty */
-	uint8_t used;
+	uint32_t hits;		/**< requests seen (saturating) */
+	/** leaky-bucket score, in units: at most 9 headways of 2^10 s */
+	uint32_t score : 20;
+	uint32_t limited : 10;	/**< requests limited (saturating) */
+	uint32_t in_penalty : 1; /**< a KoD was already allowed this penalty */
+	uint32_t used : 1;
+	/** The owner's, kept with the client; 0 in a new client's slot. */
+	uint32_t user;
 };
 
 struct dpn_rl_bucket {
 	struct dpn_rl_slot slot[DPN_RL_BUCKET_SLOTS];
-} __attribute__((aligned(128)));
+} __attribute__((aligned(64)));
 
 struct dpn_rl_table {
 	struct dpn_rl_bucket *buckets;
@@ -77,11 +90,14 @@ enum dpn_rl_result {
 /** Parameter defaults (ntpd's): average 3, minimum 2, monitor 3000. */
 void dpn_rl_params_default(struct dpn_rl_params *p);
 
-/** Bytes of bucket memory for at least @p nb_clients slots. */
+/**
+ * Bytes of bucket memory for @p nb_clients clients: at least
+ * DPN_RL_SLOTS_PER_CLIENT slots each, in a power of two of buckets.
+ */
 size_t dpn_rl_memsize(unsigned int nb_clients);
 
 /**
- * Set up @p t over @p mem (dpn_rl_memsize(nb_clients) bytes, 128-byte
+ * Set up @p t over @p mem (dpn_rl_memsize(nb_clients) bytes, 64-byte
  * aligned, zeroed by the caller). @return 0 or -EINVAL.
  */
 int dpn_rl_init(struct dpn_rl_table *t, void *mem, unsigned int nb_clients,
@@ -94,22 +110,28 @@ int dpn_rl_init(struct dpn_rl_table *t, void *mem, unsigned int nb_clients,
  */
 int dpn_rl_set_params(struct dpn_rl_table *t, const struct dpn_rl_params *p);
 
-/** Key for an IPv4 address (network order) or an IPv6 address. */
+/**
+ * Key for an IPv4 address (network order): ::ffff:a.b.c.d. Written as
+ * two 8-byte words, the size dpn_rl_hash() reads them in, so that the
+ * reads are served from the stores instead of waiting for them.
+ */
 static inline void
 dpn_rl_key_v4(uint8_t key[DPN_RL_KEY_LEN], uint32_t addr)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-					    0xff, 0xff };
+	uint64_t lo = 0, hi = 0;
+	const uint16_t mapped = 0xffff;
 
-	__builtin_memcpy(key, mapped, 12);
-	__builtin_memcpy(key + 12, &addr, 4);
+	__builtin_memcpy((uint8_t *)&hi + 2, &mapped, 2);
+	__builtin_memcpy((uint8_t *)&hi + 4, &addr, 4);
+	__builtin_memcpy(key, &lo, 8);
+	__builtin_memcpy(key + 8, &hi, 8);
 }
 
 /*
  * The bucket is the low bits of the result, and a multiply only carries
  * upwards: without the xor-shifts, an IPv4 key (address in the top 32
  * bits of the second word) would be bucketed by its first few bits only,
- * putting a whole /18 into one 4-slot bucket.
+ * putting a whole /18 into one bucket.
  */
 /*
  * Bucket hash. @p seed is the table's secret (dpn_rl_table.seed, random
@@ -142,14 +164,58 @@ dpn_rl_bucket_of(const struct dpn_rl_table *t, uint32_t hash)
 	return &t->buckets[hash & t->bucket_mask];
 }
 
+static inline int
+dpn_rl_key_eq(const uint8_t a[DPN_RL_KEY_LEN], const uint8_t b[DPN_RL_KEY_LEN])
+{
+	uint64_t a0, a1, b0, b1;
+
+	__builtin_memcpy(&a0, a, 8);
+	__builtin_memcpy(&a1, a + 8, 8);
+	__builtin_memcpy(&b0, b, 8);
+	__builtin_memcpy(&b1, b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/**
+ * The slot of @p key, or NULL if the client is not in the table. Reads
+ * only; @p hash is dpn_rl_hash(key, t->seed).
+ */
+static inline struct dpn_rl_slot *
+dpn_rl_find(const struct dpn_rl_table *t, const uint8_t key[DPN_RL_KEY_LEN],
+	    uint32_t hash)
+{
+	struct dpn_rl_bucket *b = dpn_rl_bucket_of(t, hash);
+	unsigned int i;
+
+	for (i = 0; i < DPN_RL_BUCKET_SLOTS; i++)
+		if (b->slot[i].used && dpn_rl_key_eq(b->slot[i].key, key))
+			return &b->slot[i];
+	return NULL;
+}
+
 /**
  * Account one request from @p key at time @p now (units) and say
- * whether it is within the limits. @p hash is dpn_rl_hash(key, t->seed), computed
- * earlier so the bucket could be prefetched across the burst.
+ * whether it is within the limits. @p hash is dpn_rl_hash(key, t->seed),
+ * computed earlier so the bucket could be prefetched across the burst.
+ *
+ * @p slot holds what dpn_rl_find() said earlier, which may since have
+ * gone stale (given to another client of the same burst) or be NULL; on
+ * return it is the client's slot, new or not.
  */
-enum dpn_rl_result dpn_rl_check(struct dpn_rl_table *t,
-				const uint8_t key[DPN_RL_KEY_LEN],
-				uint32_t hash, uint32_t now);
+enum dpn_rl_result dpn_rl_account(struct dpn_rl_table *t,
+				  struct dpn_rl_slot **slot,
+				  const uint8_t key[DPN_RL_KEY_LEN],
+				  uint32_t hash, uint32_t now);
+
+/** dpn_rl_account() without a lookup done beforehand. */
+static inline enum dpn_rl_result
+dpn_rl_check(struct dpn_rl_table *t, const uint8_t key[DPN_RL_KEY_LEN],
+	     uint32_t hash, uint32_t now)
+{
+	struct dpn_rl_slot *s = dpn_rl_find(t, key, hash);
+
+	return dpn_rl_account(t, &s, key, hash, now);
+}
 
 /** A client as `show clients` shows it. */
 struct dpn_rl_client {

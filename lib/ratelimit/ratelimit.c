@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Per-client rate limiting: ntpd's `discard average A minimum M` leaky
- * bucket (ntp_monitor.c) over a fixed table of 4-slot buckets.
+ * bucket (ntp_monitor.c) over a fixed table of 2-slot buckets.
  *
- * dpn_rl_check() runs per packet on a worker lcore: no division, no
- * allocation, no system call, one 128-byte bucket touched. Everything
+ * dpn_rl_account() runs per packet on a worker lcore: no division, no
+ * allocation, no system call, one 64-byte bucket touched. Everything
  * that needs arithmetic beyond add/compare is done in set_params.
  */
 
@@ -14,10 +14,17 @@
 
 #include "dpn_ratelimit.h"
 
+#define likely(x) __builtin_expect(!!(x), 1)
+
 #define DPN_RL_LIMIT_HEADWAYS 8	/* ntpd's NTP_SHIFT */
 #define DPN_RL_AVERAGE_MAX 10
 #define DPN_RL_MINIMUM_MAX 60
 #define NS_PER_S 1000000000ULL
+
+/* The largest score (a penalty at the longest average) fits its field. */
+_Static_assert((((1ULL << DPN_RL_AVERAGE_MAX) * NS_PER_S) >> DPN_RL_UNIT_SHIFT)
+	       * (DPN_RL_LIMIT_HEADWAYS + 1) < (1ULL << 20),
+	       "dpn_rl_slot.score is too narrow");
 
 void
 dpn_rl_params_default(struct dpn_rl_params *p)
@@ -37,7 +44,8 @@ params_valid(const struct dpn_rl_params *p)
 static uint32_t
 nb_buckets_for(unsigned int nb_clients)
 {
-	uint64_t need = ((uint64_t)nb_clients + DPN_RL_BUCKET_SLOTS - 1) /
+	uint64_t need = ((uint64_t)nb_clients * DPN_RL_SLOTS_PER_CLIENT +
+			DPN_RL_BUCKET_SLOTS - 1) /
 			DPN_RL_BUCKET_SLOTS;
 	uint64_t n = 1;
 
@@ -120,31 +128,22 @@ elapsed(uint32_t now, uint32_t last)
 	return d > INT32_MAX ? INT32_MAX : (int32_t)d;
 }
 
-static inline int
-key_eq(const uint8_t a[DPN_RL_KEY_LEN], const uint8_t b[DPN_RL_KEY_LEN])
-{
-	uint64_t a0, a1, b0, b1;
-
-	memcpy(&a0, a, 8);
-	memcpy(&a1, a + 8, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, b + 8, 8);
-	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
-
 enum dpn_rl_result
-dpn_rl_check(struct dpn_rl_table *t, const uint8_t key[DPN_RL_KEY_LEN],
-	     uint32_t hash, uint32_t now)
+dpn_rl_account(struct dpn_rl_table *t, struct dpn_rl_slot **slot,
+	       const uint8_t key[DPN_RL_KEY_LEN], uint32_t hash, uint32_t now)
 {
-	struct dpn_rl_bucket *b = dpn_rl_bucket_of(t, hash);
+	struct dpn_rl_bucket *b;
 	int32_t head = __atomic_load_n(&t->head, __ATOMIC_RELAXED);
 	int32_t limit = __atomic_load_n(&t->limit, __ATOMIC_RELAXED);
 	int32_t minimum = __atomic_load_n(&t->minimum, __ATOMIC_RELAXED);
-	struct dpn_rl_slot *s, *victim = NULL;
+	struct dpn_rl_slot *s = *slot, *victim = NULL;
 	uint32_t oldest = 0;
-	int32_t interval, leak;
+	int32_t interval, score;
 	unsigned int i;
 
+	if (likely(s != NULL && s->used && dpn_rl_key_eq(s->key, key)))
+		goto known;
+	b = dpn_rl_bucket_of(t, hash);
 	for (i = 0; i < DPN_RL_BUCKET_SLOTS; i++) {
 		s = &b->slot[i];
 		if (!s->used) {
@@ -153,7 +152,7 @@ dpn_rl_check(struct dpn_rl_table *t, const uint8_t key[DPN_RL_KEY_LEN],
 				victim = s;
 			continue;
 		}
-		if (key_eq(s->key, key))
+		if (dpn_rl_key_eq(s->key, key))
 			goto known;
 		if (victim == NULL ||
 		    (victim->used && now - s->last > oldest)) {
@@ -167,47 +166,50 @@ dpn_rl_check(struct dpn_rl_table *t, const uint8_t key[DPN_RL_KEY_LEN],
 	 * sources this is how a real client comes back; it is never refused.
 	 */
 	s = victim;
+	*slot = s;
 	memcpy(s->key, key, DPN_RL_KEY_LEN);
 	s->last = now;
-	s->score = head;
+	s->score = (uint32_t)head;
 	s->hits = 1;
 	s->limited = 0;
 	s->in_penalty = 0;
 	s->used = 1;
+	s->user = 0;
 	return DPN_RL_PASS;
 
 known:
+	*slot = s;
 	/* A clock stepped back gives a "huge" interval: the client passes
 	 * once rather than everyone being limited until time catches up.
 	 */
 	interval = elapsed(now, s->last);
 	s->last = now;
-	s->hits++;
+	s->hits += s->hits != UINT32_MAX;
 	/* score >= 0 and interval >= 0, so this cannot overflow. */
-	s->score -= interval;
-	if (s->score < 0)
-		s->score = 0;
-	leak = s->score + head;
-	if (interval >= minimum && leak < limit) {
-		s->score = leak;
+	score = (int32_t)s->score - interval;
+	if (score < 0)
+		score = 0;
+	if (interval >= minimum && score + head < limit) {
+		s->score = (uint32_t)(score + head);
 		s->in_penalty = 0;
 		return DPN_RL_PASS;
 	}
-	if (s->limited != UINT16_MAX)
-		s->limited++;
-	if (s->score < limit) {
+	s->limited += s->limited != DPN_RL_LIMITED_MAX;
+	if (score < limit) {
 		/*
 		 * Start (or restart) a penalty: the score jumps past the
 		 * limit so the client must back off a full headway before
 		 * it is answered again. Only the first one gets a KoD, or
 		 * a flooding client would turn us into a KoD reflector.
 		 */
-		s->score = limit + head;
+		s->score = (uint32_t)(limit + head);
 		if (!s->in_penalty) {
 			s->in_penalty = 1;
 			return DPN_RL_LIMITED_KOD;
 		}
+		return DPN_RL_LIMITED;
 	}
+	s->score = (uint32_t)score;
 	return DPN_RL_LIMITED;
 }
 
@@ -257,7 +259,7 @@ dpn_rl_top(const struct dpn_rl_table *t, uint32_t now,
 			if (*nb_out == n &&
 			    (n == 0 || s->hits <= out[n - 1].hits))
 				continue;
-			score = s->score - elapsed(now, s->last);
+			score = (int32_t)s->score - elapsed(now, s->last);
 			if (score < 0)
 				score = 0;
 			memcpy(c.key, s->key, DPN_RL_KEY_LEN);

@@ -14,7 +14,7 @@ SRV4B=198.18.1.1	# second subnet: under `restrict default` (IPv4)
 CLI4B=198.18.1.2
 
 dpn_setup || exit 1
-for a in 10 11 12 13 14 17 18 20 21; do
+for a in 10 11 12 13 14 17 18 19 20 21; do
 	ip -n "$NS_CLI" addr add 198.18.0.$a/24 dev "$VETH_CLI"
 done
 ip -n "$NS_CLI" addr add $CLI4B/24 dev "$VETH_CLI"
@@ -234,9 +234,22 @@ case_ "198.18.0.18 (kod limited, average 3, minimum 0) 12 at 0.2 s: 8 replies, o
 	"RRRRRRRRK..." "ntp_server_replies=8 rate_limited=4 kod_sent=1" \
 	198.18.0.18 $SRV4 12 0.2
 
+# --- a client's cached verdict does not outlive its rule -----------------
+# A limited client's slot remembers its restrict entry, so that its next
+# request skips the lookup; a rule added or removed for it must still
+# apply from its very next request.
+case_ "198.18.0.19 (kod limited): answered, its verdict now cached" RR \
+	"ntp_server_replies=2" 198.18.0.19 $SRV4 2 0.2
+dpn_check "restrict add 198.18.0.19 ignore" dpnc restrict add 198.18.0.19 ignore
+case_ "198.18.0.19 after 'restrict add ... ignore': no reply" .. \
+	"acl_ignore=2" 198.18.0.19 $SRV4 2 0.2
+dpn_check "restrict del 198.18.0.19" dpnc restrict del 198.18.0.19
+case_ "198.18.0.19 after 'restrict del': answered again" RR \
+	"ntp_server_replies=2" 198.18.0.19 $SRV4 2 0.2
+
 # --- clientlimit: the table is bounded; an evicted client starts clean ---
 sed -i 's/^discard .*/discard average 3 minimum 2/' "$CONF"
-echo "clientlimit 4" >>"$CONF"
+echo "clientlimit 1" >>"$CONF"
 out=$(dpnc reload 2>&1)
 echo "  $out"
 dpn_check "reload with a clientlimit change: applied, says it needs a restart" \
@@ -244,19 +257,20 @@ dpn_check "reload with a clientlimit change: applied, says it needs a restart" \
 kill -TERM "$DPN_PID"
 wait "$DPN_PID"
 dpn_start || exit 1
-dpn_check "clientlimit 4: 4 client slots per worker" \
-	grep -q "; 4 client slots per worker" "$LOG"
-case_ "clientlimit 4: 198.18.0.17 reply, KoD" RK \
+# clientlimit 1: one bucket of two slots, so eviction is deterministic.
+dpn_check "clientlimit 1: 2 client slots per worker" \
+	grep -q "clientlimit 1: 2 client slots (64 bytes) per worker" "$LOG"
+case_ "clientlimit 1: 198.18.0.17 reply, KoD" RK \
 	"ntp_server_replies=1 rate_limited=1 kod_sent=1" 198.18.0.17 $SRV4 2 0.2
 for a in "198.18.0.21 $SRV4" "$CLI4B $SRV4B" "2001:db8::5 $SRV6" \
 	"198.18.0.18 $SRV4"; do
-	case_ "clientlimit 4: new client ${a% *} answered" R \
+	case_ "clientlimit 1: new client ${a% *} answered" R \
 		"ntp_server_replies=1" $a 1 0.1
 done
-case_ "clientlimit 4: 198.18.0.17, evicted by the 5th client, starts clean" R \
+case_ "clientlimit 1: 198.18.0.17, evicted by newer clients, starts clean" R \
 	"ntp_server_replies=1" 198.18.0.17 $SRV4 1 0.1
-tracked4() { dpnc show clients | grep -q "^# 4 clients tracked"; }
-dpn_check "clientlimit 4: 4 clients tracked" tracked4
+tracked2() { dpnc show clients | grep -q "^# 2 clients tracked"; }
+dpn_check "clientlimit 1: 2 clients tracked" tracked2
 
 dpn_check "dpntpd still running" dpn_alive
 dpn_pass

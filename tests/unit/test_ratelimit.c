@@ -341,13 +341,13 @@ test_neighbours_spread(void **state)
 	uint32_t i;
 
 	rl_open(&r, 4096, NULL);
-	assert_int_equal(r.t.bucket_mask, 1023);
+	assert_int_equal(r.t.bucket_mask, 4095);
 	for (i = 0; i < 1024; i++) {
 		key_of(k, 0xc6336400 + i);	/* 198.51.100.0/22 */
 		check(&r, k, NS_PER_S);
 	}
-	/* A 4-slot bucket overflows rarely with 1 client per bucket on
-	 * average: nearly all stay.
+	/* A 2-slot bucket overflows rarely with a quarter of a client per
+	 * bucket on average: nearly all stay.
 	 */
 	assert_true(dpn_rl_count(&r.t) >= 1000);
 	rl_close(&r);
@@ -409,7 +409,7 @@ test_spoof_flood(void **state)
 		}
 	}
 	assert_true(real_checks >= 18);
-	assert_int_equal(dpn_rl_count(&r.t), 4096);
+	assert_int_equal(dpn_rl_count(&r.t), 4096 * DPN_RL_SLOTS_PER_CLIENT);
 	for (i = 0; i < guard_len; i++)
 		assert_int_equal(guard[i], 0xa5);
 	free(r.mem);
@@ -451,36 +451,99 @@ test_lru_eviction(void **state)
 {
 	struct dpn_rl_params p = params(3, 0);
 	struct rl r;
-	uint8_t keys[6][DPN_RL_KEY_LEN];
+	const unsigned int ways = DPN_RL_BUCKET_SLOTS;
+	uint8_t keys[ways + 2][DPN_RL_KEY_LEN];
 	struct dpn_rl_client top[16];
-	unsigned int nb = 0, i;
+	unsigned int nb = 0, i, next_oldest;
 	uint32_t t0 = 1000;
 
+	(void)state;
 	rl_open(&r, 64, &p);
-	colliding_keys(&r.t, keys, 6);
-	for (i = 0; i < 4; i++)
+	colliding_keys(&r.t, keys, ways + 2);
+	for (i = 0; i < ways; i++)
 		assert_int_equal(dpn_rl_check(&r.t, keys[i],
 				 dpn_rl_hash(keys[i], 0), t0 + i), DPN_RL_PASS);
 	/* Key 0 was inserted first but is seen again: key 1 is now the
 	 * least recently seen.
 	 */
 	dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0], 0), t0 + 10);
-	dpn_rl_check(&r.t, keys[4], dpn_rl_hash(keys[4], 0), t0 + 11);
+	dpn_rl_check(&r.t, keys[ways], dpn_rl_hash(keys[ways], 0), t0 + 11);
 	dpn_rl_top(&r.t, t0 + 11, top, &nb, 16);
-	assert_int_equal(nb, 4);
+	assert_int_equal(nb, ways);
 	assert_true(listed(top, nb, keys[0]) >= 0);
 	assert_int_equal(listed(top, nb, keys[1]), -1);
-	assert_true(listed(top, nb, keys[2]) >= 0);
-	assert_true(listed(top, nb, keys[3]) >= 0);
-	assert_true(listed(top, nb, keys[4]) >= 0);
+	for (i = 2; i <= ways; i++)
+		assert_true(listed(top, nb, keys[i]) >= 0);
 
-	/* Next oldest is key 2. */
-	dpn_rl_check(&r.t, keys[5], dpn_rl_hash(keys[5], 0), t0 + 12);
+	/* Next oldest: key 2, or key 0 (seen at t0 + 10) in 2-slot buckets. */
+	next_oldest = ways > 2 ? 2 : 0;
+	dpn_rl_check(&r.t, keys[ways + 1], dpn_rl_hash(keys[ways + 1], 0),
+		     t0 + 12);
 	nb = 0;
 	dpn_rl_top(&r.t, t0 + 12, top, &nb, 16);
-	assert_int_equal(listed(top, nb, keys[2]), -1);
-	assert_true(listed(top, nb, keys[5]) >= 0);
-	assert_int_equal(dpn_rl_count(&r.t), 4);
+	assert_int_equal(listed(top, nb, keys[next_oldest]), -1);
+	assert_true(listed(top, nb, keys[ways + 1]) >= 0);
+	assert_int_equal(dpn_rl_count(&r.t), ways);
+	rl_close(&r);
+}
+
+/*
+ * The data plane looks clients up for a whole burst first and accounts
+ * their requests afterwards: a slot found for one request may have gone
+ * to another client of the same bucket in between, and the owner's word
+ * (user) must stay with its client and only with it.
+ */
+static void
+test_find_then_account(void **state)
+{
+	struct dpn_rl_params p = params(3, 0);
+	struct rl r;
+	const unsigned int ways = DPN_RL_BUCKET_SLOTS;
+	uint8_t keys[ways + 1][DPN_RL_KEY_LEN];
+	struct dpn_rl_slot *s, *found;
+	uint32_t now = 1000;
+	unsigned int i;
+
+	(void)state;
+	rl_open(&r, 64, &p);
+	colliding_keys(&r.t, keys, ways + 1);
+	assert_null(dpn_rl_find(&r.t, keys[0], dpn_rl_hash(keys[0], 0)));
+	s = NULL;
+	assert_int_equal(dpn_rl_account(&r.t, &s, keys[0],
+					dpn_rl_hash(keys[0], 0), now++),
+			 DPN_RL_PASS);
+	assert_non_null(s);
+	assert_int_equal(s->user, 0);
+	s->user = 0x8000002a;
+	/* Known: found, same slot, and the owner's word is kept. */
+	found = dpn_rl_find(&r.t, keys[0], dpn_rl_hash(keys[0], 0));
+	assert_ptr_equal(found, s);
+	assert_int_equal(dpn_rl_account(&r.t, &found, keys[0],
+					dpn_rl_hash(keys[0], 0), now + 20),
+			 DPN_RL_PASS);
+	assert_ptr_equal(found, s);
+	assert_int_equal(s->user, 0x8000002a);
+	assert_int_equal(s->hits, 2);
+
+	/* Key 0 is found, then the bucket fills with newer clients and
+	 * key 0's slot goes to the last of them: the stale pointer must
+	 * not account key 0's request to that client.
+	 */
+	found = dpn_rl_find(&r.t, keys[0], dpn_rl_hash(keys[0], 0));
+	for (i = 1; i <= ways; i++)
+		dpn_rl_check(&r.t, keys[i], dpn_rl_hash(keys[i], 0), now + 40 + i);
+	s = dpn_rl_find(&r.t, keys[ways], dpn_rl_hash(keys[ways], 0));
+	assert_ptr_equal(s, found);
+	assert_int_equal(s->user, 0);	/* a new client's slot starts clean */
+	assert_int_equal(dpn_rl_account(&r.t, &found, keys[0],
+					dpn_rl_hash(keys[0], 0), now + 60),
+			 DPN_RL_PASS);
+	assert_true(dpn_rl_key_eq(found->key, keys[0]));
+	assert_int_equal(found->hits, 1);	/* evicted: a clean record */
+	/* The client that took key 0's old slot keeps it, untouched. */
+	assert_ptr_not_equal(found, s);
+	assert_true(dpn_rl_key_eq(s->key, keys[ways]));
+	assert_int_equal(s->hits, 1);
 	rl_close(&r);
 }
 
@@ -669,7 +732,7 @@ test_params_validation(void **state)
 	assert_int_equal(dpn_rl_init(&t, mem, 64, &p), -EINVAL);
 	p = params(3, 2);
 	assert_int_equal(dpn_rl_init(&t, NULL, 64, &p), -EINVAL);
-	assert_int_equal(dpn_rl_init(&t, mem + 64, 64, &p), -EINVAL);
+	assert_int_equal(dpn_rl_init(&t, mem + 32, 64, &p), -EINVAL);
 
 	/* The range ends are accepted; headway and minimum in units. */
 	p = params(0, 0);
@@ -693,17 +756,18 @@ test_memsize(void **state)
 {
 	size_t m = dpn_rl_memsize(1000000);
 
+	(void)state;
 	assert_int_equal(sizeof(struct dpn_rl_slot), 32);
-	assert_int_equal(sizeof(struct dpn_rl_bucket), 128);
-	/* 250000 buckets round up to 2^18: 32 MiB for a million clients. */
-	assert_int_equal(m, 32u << 20);
-	assert_true(m <= 64u << 20);
-	assert_true(m / sizeof(struct dpn_rl_slot) >= 1000000);
-	assert_int_equal(dpn_rl_memsize(0), 128);
-	assert_int_equal(dpn_rl_memsize(1), 128);
-	assert_int_equal(dpn_rl_memsize(4), 128);
-	assert_int_equal(dpn_rl_memsize(5), 256);
-	assert_int_equal(dpn_rl_memsize(4096), 1024 * 128);
+	assert_int_equal(sizeof(struct dpn_rl_bucket), 64);
+	/* Two slots a client, 1,000,000 buckets round up to 2^20: 64 MiB
+	 * for a million clients, the most the issue allows. */
+	assert_int_equal(m, 64u << 20);
+	assert_true(m / sizeof(struct dpn_rl_slot) >= 2000000);
+	assert_int_equal(dpn_rl_memsize(0), 64);
+	assert_int_equal(dpn_rl_memsize(1), 64);
+	assert_int_equal(dpn_rl_memsize(2), 128);
+	assert_int_equal(dpn_rl_memsize(3), 256);
+	assert_int_equal(dpn_rl_memsize(4096), 4096 * 64);
 }
 
 int
@@ -712,6 +776,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_are_ntpds),
 		cmocka_unit_test(test_polite_client_never_limited),
+		cmocka_unit_test(test_find_then_account),
 		cmocka_unit_test(test_spacing_at_minimum_passes),
 		cmocka_unit_test(test_fast_client_penalty_one_kod),
 		cmocka_unit_test(test_penalty_ends_when_client_slows),
