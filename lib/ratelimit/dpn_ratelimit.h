@@ -43,7 +43,7 @@
 /** Slots per client the table is sized for (see dpn_rl_memsize()). */
 #define DPN_RL_SLOTS_PER_CLIENT 2
 /** Where a client's count of limited requests stops. */
-#define DPN_RL_LIMITED_MAX 1023
+#define DPN_RL_LIMITED_MAX 4095
 #define DPN_RL_KEY_LEN 16
 
 /** ntpd's `discard` settings. */
@@ -59,8 +59,8 @@ struct dpn_rl_slot {
 	uint32_t last;		/**< time of the last request, in units */
 	uint32_t hits;		/**< requests seen (saturating) */
 	/** leaky-bucket score, in units: at most 9 headways of 2^10 s */
-	uint32_t score : 20;
-	uint32_t limited : 10;	/**< requests limited (saturating) */
+	uint32_t score : 18;
+	uint32_t limited : 12;	/**< requests limited (saturating) */
 	uint32_t in_penalty : 1; /**< a KoD was already allowed this penalty */
 	uint32_t used : 1;
 	/** The owner's, kept with the client; 0 in a new client's slot. */

@@ -23,7 +23,7 @@
 
 /* The largest score (a penalty at the longest average) fits its field. */
 _Static_assert((((1ULL << DPN_RL_AVERAGE_MAX) * NS_PER_S) >> DPN_RL_UNIT_SHIFT)
-	       * (DPN_RL_LIMIT_HEADWAYS + 1) < (1ULL << 20),
+	       * (DPN_RL_LIMIT_HEADWAYS + 1) < (1ULL << 18),
 	       "dpn_rl_slot.score is too narrow");
 
 void

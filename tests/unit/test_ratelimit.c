@@ -751,6 +751,48 @@ test_params_validation(void **state)
 	free(mem);
 }
 
+/*
+ * The slot packs the score and the limited count into bit fields: the
+ * largest score (a penalty at average 10, 9 headways of 1024 s) must
+ * not wrap, and the counts stop at their maximum.
+ */
+static void
+test_packed_fields(void **state)
+{
+	struct dpn_rl_params p = params(10, 0);
+	struct rl r;
+	uint8_t k[DPN_RL_KEY_LEN];
+	struct dpn_rl_slot *s = NULL;
+	struct dpn_rl_client top[1];
+	unsigned int nb = 0, i, pass = 0;
+	const unsigned int total = DPN_RL_LIMITED_MAX + 100;
+	uint32_t now = 100000;
+
+	(void)state;
+	rl_open(&r, 4, &p);
+	assert_int_equal(r.t.head, 15259);
+	key_of(k, 0xc6120005);
+	for (i = 0; i < total; i++)
+		pass += dpn_rl_account(&r.t, &s, k, dpn_rl_hash(k, 0), now) ==
+			DPN_RL_PASS;
+	/* Scores h .. 7h pass; 8h would reach the limit. */
+	assert_int_equal(pass, 7);
+	assert_int_equal(s->hits, total);
+	assert_int_equal(s->limited, DPN_RL_LIMITED_MAX);
+	assert_int_equal(s->score, 9 * 15259);
+	dpn_rl_top(&r.t, now, top, &nb, 1);
+	assert_int_equal(nb, 1);
+	assert_int_equal(top[0].limited, DPN_RL_LIMITED_MAX);
+	assert_int_equal(top[0].score, 9 * 15259);
+	assert_true(top[0].in_penalty);
+	/* hits stops at its maximum too. */
+	s->hits = UINT32_MAX - 1;
+	dpn_rl_account(&r.t, &s, k, dpn_rl_hash(k, 0), now);
+	dpn_rl_account(&r.t, &s, k, dpn_rl_hash(k, 0), now);
+	assert_int_equal(s->hits, UINT32_MAX);
+	rl_close(&r);
+}
+
 static void
 test_memsize(void **state)
 {
@@ -777,6 +819,7 @@ main(void)
 		cmocka_unit_test(test_defaults_are_ntpds),
 		cmocka_unit_test(test_polite_client_never_limited),
 		cmocka_unit_test(test_find_then_account),
+		cmocka_unit_test(test_packed_fields),
 		cmocka_unit_test(test_spacing_at_minimum_passes),
 		cmocka_unit_test(test_fast_client_penalty_one_kod),
 		cmocka_unit_test(test_penalty_ends_when_client_slows),
