@@ -217,6 +217,8 @@ def write_rst(doc, servers, path, outdir):
                 v = ("dpntpd --lcores %s, dpntp-gen --lcores %s; chronyd and ntpd on CPU %s"
                      % (v, machine.get("generator lcores", "?"),
                         machine.get("server cpu", "?").split()[0]))
+                if machine.get("busy pollers nice"):
+                    v += "; nice %s" % machine["busy pollers nice"]
             L.append("* %s: %s" % (title, v))
     L += ["* %s s per step, %s pass(es) over all servers, interleaved; each"
           " figure below is the median over the passes" % (
