@@ -185,12 +185,17 @@ dpn_rl_find(const struct dpn_rl_table *t, const uint8_t key[DPN_RL_KEY_LEN],
 	    uint32_t hash)
 {
 	struct dpn_rl_bucket *b = dpn_rl_bucket_of(t, hash);
+	struct dpn_rl_slot *found = NULL;
 	unsigned int i;
 
-	for (i = 0; i < DPN_RL_BUCKET_SLOTS; i++)
-		if (b->slot[i].used && dpn_rl_key_eq(b->slot[i].key, key))
-			return &b->slot[i];
-	return NULL;
+	/* Without branches: which slot holds a client is a coin toss that
+	 * a branch predictor would lose half the time. */
+	for (i = 0; i < DPN_RL_BUCKET_SLOTS; i++) {
+		int hit = b->slot[i].used & dpn_rl_key_eq(b->slot[i].key, key);
+
+		found = hit ? &b->slot[i] : found;
+	}
+	return found;
 }
 
 /**
