@@ -279,6 +279,12 @@ dpn_acl_table_create(const struct dpn_acl_ruleset *src,
 	if (dpn_acl_ruleset_copy(&t->rules, src) != 0)
 		goto nomem;
 	dpn_acl_ruleset_sort(&t->rules);
+	/* Entries are named by 24-bit LPM next hops, and the workers keep
+	 * 0xffffff for "the default" in their client slots (worker.c). */
+	if (t->rules.nb >= DPN_ACL_MAX_RULES) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	t->empty = t->rules.nb == 0;
 	for (i = 0; i < t->rules.nb; i++)
 		if (t->rules.rules[i].flags & DPN_ACL_F(LIMITED))
@@ -330,8 +336,13 @@ dpn_acl_table_create(const struct dpn_acl_ruleset *src,
 nomem:
 	ret = -ENOMEM;
 fail:
-	snprintf(err, errlen, "cannot build the restrict tables (%u rules): %s",
-		 src->nb, rte_strerror(-ret));
+	if (ret == -E2BIG)
+		snprintf(err, errlen, "too many restrict rules (%u, at most %u)",
+			 src->nb, DPN_ACL_MAX_RULES);
+	else
+		snprintf(err, errlen,
+			 "cannot build the restrict tables (%u rules): %s",
+			 src->nb, rte_strerror(-ret));
 	dpn_acl_table_free(t);
 	return NULL;
 }

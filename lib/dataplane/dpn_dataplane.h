@@ -113,6 +113,8 @@ struct dpn_rxq {
  */
 
 #define DPN_ACL_NO_RULE UINT32_MAX
+/** Most restrict rules a compiled table takes (24-bit entry numbers). */
+#define DPN_ACL_MAX_RULES 0xfffffeu
 
 struct dpn_dataplane;
 
