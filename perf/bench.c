@@ -6,10 +6,16 @@
  * mempool, without I/O, and reports ns/request and Mpps: the basic path,
  * then with 100,000 restrict prefixes per family (rte_lpm/rte_lpm6), then
  * with those and every client through the rate limiter, 1,000,000
- * distinct clients.
+ * distinct clients; and interleaved requests (each names the previous
+ * reply to its client, so every one is answered interleaved).
  *
  *   dpntp-bench -l 0 -m 2000 --in-memory --no-pci -- [--json] [--runs N]
  *       [--packets N] [--only CASE] [--clients N] [--burst N] [--prefixes N]
+ *       [--xleavelimit N]
+ *
+ * --xleavelimit sizes the interleaved table (the directive's default;
+ * 0 turns interleaved mode off, to measure what saving costs the basic
+ * cases).
  *
  * Instructions per request come from the hardware counter
  * (perf_event_open) where the machine lets us read it.
@@ -57,12 +63,17 @@ struct bench_case {
 	bool acl;		/* 100,000 prefixes per family */
 	bool limited;		/* every client through the rate limiter */
 	unsigned int clients;	/* distinct sources, cycled through */
+	bool xleave;		/* requests name the previous reply */
 };
 
 #define CASES(name, v6, acl, rl, clients) \
-	{ name, v6, 8, acl, rl, clients }, \
-	{ name, v6, 32, acl, rl, clients }, \
-	{ name, v6, 64, acl, rl, clients }
+	{ name, v6, 8, acl, rl, clients, false }, \
+	{ name, v6, 32, acl, rl, clients, false }, \
+	{ name, v6, 64, acl, rl, clients, false }
+#define XCASES(name, v6) \
+	{ name, v6, 8, false, false, 256, true }, \
+	{ name, v6, 32, false, false, 256, true }, \
+	{ name, v6, 64, false, false, 256, true }
 
 static const struct bench_case cases[] = {
 	CASES("basic-ipv4", false, false, false, 256),
@@ -71,7 +82,14 @@ static const struct bench_case cases[] = {
 	CASES("acl-ipv6", true, true, false, NB_CLIENTS_RL),
 	CASES("acl+rl-ipv4", false, true, true, NB_CLIENTS_RL),
 	CASES("acl+rl-ipv6", true, true, true, NB_CLIENTS_RL),
+	XCASES("xleave-ipv4", false),
+	XCASES("xleave-ipv6", true),
 };
+
+/* A template's transmit and (interleaved) receive fields carry its
+ * number, so that a reply tells which template it answered. */
+#define TMPL_XMT 0xeabc123400000000ULL
+#define TMPL_REC 0xeabc567800000000ULL
 
 static struct dpn_port port;
 static struct dpn_worker *worker;
@@ -82,6 +100,7 @@ static uint32_t *client4;
 static uint8_t (*client6)[16];
 static size_t client_table_bytes;
 static unsigned int nb_prefixes = NB_PREFIXES;
+static unsigned int xleavelimit = DPN_CONF_XLEAVELIMIT_DEFAULT;
 /* Hardware instruction counter, where the machine lets us read one. */
 static int insn_fd = -1;
 
@@ -264,7 +283,7 @@ make_request(uint8_t *buf, bool v6, unsigned int client)
 	ntp = (struct dpn_ntp_hdr *)(udp + 1);
 	ntp->li_vn_mode = dpn_ntp_li_vn_mode(0, 4, DPN_NTP_MODE_CLIENT);
 	ntp->poll = 6;
-	ntp->xmt_ts = __builtin_bswap64(0xeabc123400000000ULL + client);
+	ntp->xmt_ts = __builtin_bswap64(TMPL_XMT + client);
 	if (v6)
 		udp->dgram_cksum = rte_ipv6_udptcp_cksum(
 			(struct rte_ipv6_hdr *)(eth + 1), udp);
@@ -314,6 +333,11 @@ setup(void)
 		    dpn_rl_init(&worker->rl, mem, NB_CLIENTS_RL, &p) != 0)
 			return -1;
 		client_table_bytes = sz;
+		mem = xleavelimit == 0 ? NULL : rte_zmalloc("bench_xleave",
+			dpn_xleave_memsize(xleavelimit), RTE_CACHE_LINE_SIZE);
+		if ((mem == NULL && xleavelimit != 0) ||
+		    dpn_xleave_init(&worker->xleave, mem, xleavelimit) != 0)
+			return -1;
 	}
 
 	dpn_clock_init(&clock_pub);
@@ -361,6 +385,38 @@ set_client(uint8_t *d, bool v6, unsigned int i)
 	}
 }
 
+/*
+ * Interleaved cases: the next request of a reply's template names that
+ * reply (origin = its receive timestamp) as a chronyd client in xleave
+ * mode does. Not timed.
+ */
+static void
+xleave_follow(struct rte_mbuf **m, unsigned int n, uint8_t (*tmpl)[128],
+	      bool v6)
+{
+	unsigned int i, l3 = v6 ? sizeof(struct rte_ipv6_hdr) :
+		sizeof(struct rte_ipv4_hdr);
+
+	for (i = 0; i < n; i++) {
+		const struct dpn_ntp_hdr *r = rte_pktmbuf_mtod_offset(m[i],
+			const struct dpn_ntp_hdr *, m[i]->l2_len + l3 +
+			sizeof(struct rte_udp_hdr));
+		uint64_t org = rte_be_to_cpu_64(r->orig_ts);
+		unsigned int t = (unsigned int)(org - ((org >> 32) ==
+			(TMPL_XMT >> 32) ? TMPL_XMT : TMPL_REC)) & 255;
+		uint8_t *d = tmpl[t];
+		void *ip = d + sizeof(struct rte_ether_hdr);
+		struct rte_udp_hdr *udp = RTE_PTR_ADD(ip, l3);
+		struct dpn_ntp_hdr *q = (struct dpn_ntp_hdr *)(udp + 1);
+
+		q->orig_ts = r->recv_ts;
+		q->recv_ts = rte_cpu_to_be_64(TMPL_REC + t);
+		udp->dgram_cksum = 0;
+		udp->dgram_cksum = v6 ? rte_ipv6_udptcp_cksum(ip, udp) :
+			rte_ipv4_udptcp_cksum(ip, udp);
+	}
+}
+
 /* One run: ns per request over @p nb_packets, timing only the worker code. */
 static double
 run_once(const struct bench_case *c, struct rte_mbuf **m,
@@ -373,7 +429,7 @@ run_once(const struct bench_case *c, struct rte_mbuf **m,
 	uint64_t cycles = 0, done = 0;
 	unsigned int i, k = 0, nb_clients = c->clients;
 	static unsigned int cl;
-	uint16_t nb_kod;
+	struct dpn_burst_result res;
 
 	while (done < nb_packets) {
 		uint64_t t0;
@@ -398,8 +454,10 @@ run_once(const struct bench_case *c, struct rte_mbuf **m,
 		t0 = rte_rdtsc_precise();
 		dpn_clock_read(&clock_pub, &snap);
 		nb = dpn_worker_handle_burst(worker, &worker->rxq[0], burst,
-					     c->burst, t0, &snap, &nb_kod);
-		dpn_worker_stamp_tx(worker, &worker->rxq[0], burst, nb, &snap);
+					     c->burst, t0, &snap, &res);
+		dpn_worker_stamp_tx(worker, &worker->rxq[0], burst,
+				    res.nb_basic, &snap);
+		dpn_worker_tx_done(worker, nb, &snap);
 		cycles += rte_rdtsc_precise() - t0;
 		if (insn_fd >= 0) {
 			insn += insn_read() - i0;
@@ -410,6 +468,8 @@ run_once(const struct bench_case *c, struct rte_mbuf **m,
 				nb, c->burst);
 			exit(1);
 		}
+		if (c->xleave)
+			xleave_follow(burst, nb, tmpl, c->v6);
 		done += c->burst;
 	}
 	if (insn_per_req != NULL)
@@ -429,6 +489,7 @@ main(int argc, char **argv)
 		{ "clients", required_argument, NULL, 'c' },
 		{ "burst", required_argument, NULL, 'b' },
 		{ "prefixes", required_argument, NULL, 'x' },
+		{ "xleavelimit", required_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static uint8_t tmpl[256][128];
@@ -470,8 +531,11 @@ main(int argc, char **argv)
 		case 'x':
 			nb_prefixes = (unsigned int)atoi(optarg);
 			break;
+		case 'X':
+			xleavelimit = (unsigned int)atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: dpntp-bench [EAL] -- [--json] [--runs N] [--packets N] [--only CASE] [--clients N] [--burst N] [--prefixes N]\n");
+			fprintf(stderr, "usage: dpntp-bench [EAL] -- [--json] [--runs N] [--packets N] [--only CASE] [--clients N] [--burst N] [--prefixes N] [--xleavelimit N]\n");
 			return 1;
 		}
 	}
@@ -481,9 +545,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (clients > NB_CLIENTS_RL || burst > MAX_BURST ||
-	    nb_prefixes > NB_PREFIXES_MAX) {
-		fprintf(stderr, "dpntp-bench: --clients must be 1..%d, --burst 1..%d, --prefixes 0..%d\n",
-			NB_CLIENTS_RL, MAX_BURST, NB_PREFIXES_MAX);
+	    nb_prefixes > NB_PREFIXES_MAX ||
+	    xleavelimit > DPN_XLEAVE_MAX_SIZE) {
+		fprintf(stderr, "dpntp-bench: --clients must be 1..%d, --burst 1..%d, --prefixes 0..%d, --xleavelimit 0..%u\n",
+			NB_CLIENTS_RL, MAX_BURST, NB_PREFIXES_MAX,
+			DPN_XLEAVE_MAX_SIZE);
 		return 1;
 	}
 	insn_open();

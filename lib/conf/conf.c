@@ -546,27 +546,44 @@ parse_discard(struct conf_parser *p, char **words, int nb_words)
 	return 0;
 }
 
+/* A directive with one number in [min, max], given at most once. */
+static int
+parse_one_number(struct conf_parser *p, char **words, int nb_words,
+		 long min, long max, unsigned int *line, unsigned int *out)
+{
+	long val;
+
+	if (*line != 0)
+		return conf_err(p, "%s: already configured on line %u",
+				 words[0], *line);
+	if (nb_words < 2)
+		return conf_err(p, "%s: missing value", words[0]);
+	if (nb_words > 2)
+		return conf_err(p, "%s: unexpected word '%s'", words[0],
+				 words[2]);
+	if (conf_ranged(p, words[0], "value", words[1], min, max, &val) < 0)
+		return -1;
+	*out = (unsigned int)val;
+	*line = p->line;
+	return 0;
+}
+
 /* clientlimit N */
 static int
 parse_clientlimit(struct conf_parser *p, char **words, int nb_words)
 {
-	long val;
+	return parse_one_number(p, words, nb_words, 1,
+				DPN_CONF_CLIENTLIMIT_MAX, &p->clientlimit_line,
+				&p->conf->clientlimit);
+}
 
-	if (p->clientlimit_line != 0)
-		return conf_err(p,
-				 "clientlimit: already configured on line %u",
-				 p->clientlimit_line);
-	if (nb_words < 2)
-		return conf_err(p, "clientlimit: missing value");
-	if (nb_words > 2)
-		return conf_err(p, "clientlimit: unexpected word '%s'",
-				 words[2]);
-	if (conf_ranged(p, "clientlimit", "value", words[1], 1,
-			 DPN_CONF_CLIENTLIMIT_MAX, &val) < 0)
-		return -1;
-	p->conf->clientlimit = val;
-	p->clientlimit_line = p->line;
-	return 0;
+/* xleavelimit N: saved transmit times per worker, 0 = interleaved off */
+static int
+parse_xleavelimit(struct conf_parser *p, char **words, int nb_words)
+{
+	return parse_one_number(p, words, nb_words, 0,
+				DPN_CONF_XLEAVELIMIT_MAX, &p->xleavelimit_line,
+				&p->conf->xleavelimit);
 }
 
 /*
@@ -632,6 +649,7 @@ static const struct {
 	{ "restrict", parse_restrict },
 	{ "discard", parse_discard },
 	{ "clientlimit", parse_clientlimit },
+	{ "xleavelimit", parse_xleavelimit },
 	{ "server", dpn_conf_parse_server },
 	{ "pool", dpn_conf_parse_server },
 	{ "peer", dpn_conf_parse_peer },
@@ -716,6 +734,7 @@ dpn_conf_init(struct dpn_conf *conf)
 	dpn_rl_params_default(&conf->discard);
 	conf->discard_line = 0;
 	conf->clientlimit = DPN_CONF_CLIENTLIMIT_DEFAULT;
+	conf->xleavelimit = DPN_CONF_XLEAVELIMIT_DEFAULT;
 	dpn_conf_upstream_init(conf);
 }
 
@@ -888,6 +907,8 @@ dpn_conf_format(const struct dpn_conf *conf, char *buf, size_t len)
 		       conf->discard.monitor);
 	if (conf->clientlimit != DPN_CONF_CLIENTLIMIT_DEFAULT)
 		conf_append(buf, len, &off, "clientlimit %u\n", conf->clientlimit);
+	if (conf->xleavelimit != DPN_CONF_XLEAVELIMIT_DEFAULT)
+		conf_append(buf, len, &off, "xleavelimit %u\n", conf->xleavelimit);
 	dpn_conf_upstream_format(conf, buf, len, &off);
 	if (conf->metrics.enabled) {
 		inet_ntop(conf->metrics.family, &conf->metrics.addr, text,

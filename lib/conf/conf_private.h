@@ -13,6 +13,7 @@ struct conf_parser {
 	char *err;
 	size_t errlen;
 	unsigned int clientlimit_line;	/* 0 until a clientlimit line */
+	unsigned int xleavelimit_line;	/* 0 until an xleavelimit line */
 };
 
 /* Report a problem on the current line; always returns -1. */

@@ -18,6 +18,8 @@
  *   restrict ...                  (see dpn_acl.h; ntpd's syntax)
  *   discard [average A] [minimum M] [monitor N]   (ntpd's)
  *   clientlimit N                 (rate-limit slots per worker)
+ *   xleavelimit N                 (interleaved mode: transmit times saved
+ *                                  per worker; 0 = off)
  *   server|pool HOST [iburst] [burst] [prefer] [minpoll N] [maxpoll N]
  *                [noselect] [true] [version N]      (ntpd's)
  *   tinker [step S] [panic S] [stepout S]             (ntpd's)
@@ -39,6 +41,14 @@
 #define DPN_CONF_ERRLEN 512
 #define DPN_CONF_CLIENTLIMIT_DEFAULT 65536
 #define DPN_CONF_CLIENTLIMIT_MAX (1u << 24)
+/*
+ * Interleaved mode keeps one transmit time per reply, so a client is
+ * answered interleaved while fewer than this many replies of its worker
+ * came between two of its requests: 65536 covers a client polling every
+ * 64 s at 1,000 requests a second per worker.
+ */
+#define DPN_CONF_XLEAVELIMIT_DEFAULT 65536
+#define DPN_CONF_XLEAVELIMIT_MAX (1u << 26)
 
 /** An address served on a port (optionally on one 802.1Q VLAN). */
 struct dpn_conf_listen {
@@ -125,6 +135,7 @@ struct dpn_conf {
 	struct dpn_rl_params discard;	/**< ntpd defaults unless set */
 	unsigned int discard_line;	/**< 0 if no discard line */
 	unsigned int clientlimit;	/**< rate-limit slots per worker */
+	unsigned int xleavelimit;	/**< interleaved: saved per worker */
 	unsigned int nb_servers;
 	struct dpn_conf_server servers[DPN_CONF_MAX_SERVERS];
 	struct dpn_conf_discipline disc;

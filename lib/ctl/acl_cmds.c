@@ -86,11 +86,12 @@ dpn_ctl_reload(char *err, size_t errlen)
 				&ctx->conf->refclock_system,
 				sizeof(nc->refclock_system)) != 0 ||
 			 nc->clientlimit != ctx->conf->clientlimit ||
+			 nc->xleavelimit != ctx->conf->xleavelimit ||
 			 memcmp(&nc->metrics, &ctx->conf->metrics,
 				sizeof(nc->metrics)) != 0 ||
 			 upstream_changed(nc, ctx->conf)))
 		snprintf(err, errlen,
-			 "listen, refclock, server, pool, keys, tinker, tos, driftfile, leapfile, leapsmear, holdover, metrics and clientlimit changes need a restart; restrict and discard applied");
+			 "listen, refclock, server, pool, keys, tinker, tos, driftfile, leapfile, leapsmear, holdover, metrics, clientlimit and xleavelimit changes need a restart; restrict and discard applied");
 	dpn_conf_free(nc);
 	free(nc);
 	return ret;

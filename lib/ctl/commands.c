@@ -196,6 +196,24 @@ print_addrs(FILE *f, const struct dpn_addrs *a)
 	}
 }
 
+/* Where T2 comes from on port @p pi, and how well it is mapped. */
+static void
+print_rx_stamps(FILE *f, const struct dpn_dataplane *dp, unsigned int pi)
+{
+	struct dpn_rx_stamp_info si;
+
+	dpn_rx_stamp_info_get(dp, pi, &si);
+	fprintf(f, "  rx_tstamp   %s", dpn_rx_stamp_source_name(si.source));
+	if (si.hz != 0)
+		fprintf(f, ", %.0f Hz, residual %.0f ns", si.hz,
+			si.residual_ns);
+	if (si.source == DPN_RX_STAMP_NIC_FIT)
+		fprintf(f, ", rx_burst %.0f ns later, %" PRIu64 " restarts",
+			si.delay_ns, si.restarts);
+	fprintf(f, "\n  rx_stamped  %" PRIu64 " nic, %" PRIu64 " tsc\n",
+		si.nb_nic, si.nb_tsc);
+}
+
 int
 dpn_ctl_show_port_info(FILE *f, int port)
 {
@@ -229,7 +247,7 @@ dpn_ctl_show_port_info(FILE *f, int port)
 			p->tx_cksum_offload ? "nic" : "software");
 		fprintf(f, "  rx_cksum    %s\n",
 			p->rx_cksum_offload ? "nic" : "software");
-		fprintf(f, "  rx_tstamp   %s\n", p->rx_timestamp ? "nic" : "tsc");
+		print_rx_stamps(f, ctl->dp, i);
 		print_addrs(f, &p->addrs);
 	}
 	return 0;

@@ -27,8 +27,10 @@
 #include "dpn_clock.h"
 #include "dpn_conf.h"
 #include "dpn_neigh.h"
+#include "dpn_nicfit.h"
 #include "dpn_ratelimit.h"
 #include "dpn_stats.h"
+#include "dpn_xleave.h"
 
 #define DPN_MAX_PORTS DPN_CLOCK_MAX_PORTS
 #define DPN_MAX_ADDRS 16	/* per family and port */
@@ -83,6 +85,27 @@ struct dpn_nic_clock {
 	struct dpn_clock_tracker tracker;	/**< NIC ticks -> UTC */
 };
 
+/** Where the receive times (T2) of a port's requests come from. */
+enum dpn_rx_stamp_source {
+	DPN_RX_STAMP_TSC,	/**< the TSC at rx_burst: no usable stamps */
+	DPN_RX_STAMP_NIC_READ,	/**< NIC stamps, clock read beside the TSC */
+	DPN_RX_STAMP_NIC_FIT,	/**< NIC stamps, clock fitted from them */
+};
+
+/** "tsc", "nic-clock" or "nic-fit", for show, metrics and telemetry. */
+const char *dpn_rx_stamp_source_name(enum dpn_rx_stamp_source s);
+
+/** Where a port's receive times come from, for show/metrics/telemetry. */
+struct dpn_rx_stamp_info {
+	enum dpn_rx_stamp_source source;
+	uint64_t nb_nic;	/**< requests whose T2 is their stamp */
+	uint64_t nb_tsc;	/**< requests whose T2 is the TSC */
+	double hz;		/**< the stamps' rate, 0 = not known */
+	double residual_ns;	/**< RMS of the NIC fit, or the tracker's */
+	double delay_ns;	/**< nic-fit: rx_burst after the stamp */
+	uint64_t restarts;	/**< nic-fit: restarts after steps */
+};
+
 /** A port as the data plane uses it. */
 struct dpn_port {
 	uint16_t port_id;
@@ -91,21 +114,50 @@ struct dpn_port {
 	struct rte_ether_addr mac;
 	bool tx_cksum_offload;		/**< IPv4 + UDP + (IPv6) UDP by NIC */
 	bool rx_cksum_offload;		/**< NIC flags checksums */
-	bool rx_timestamp;		/**< NIC stamps received packets */
+	bool rx_timestamp;		/**< the PMD offers the stamp offload */
 	uint64_t rss_hf;		/**< hash functions in use, 0 = none */
 	struct dpn_addrs addrs;
 	struct rte_mempool *pool;
 	char name[RTE_ETH_NAME_MAX_LEN];
-	struct dpn_nic_clock nic_clock;	/**< management lcore only */
+	/* Management lcore only (read, a sample old at worst, by show). */
+	struct dpn_nic_clock nic_clock;	/**< rte_eth_read_clock() fit */
+	bool nic_readable;		/**< rte_eth_read_clock() works */
+	/** The stamps' unit where the PMD's is known (net_pcap: us), else
+	 * 0: the fit learns it. */
+	double stamp_hz;
+	struct dpn_nicfit fit;		/**< stamps fitted to the TSC */
+	enum dpn_rx_stamp_source rx_stamp_source;
+};
+
+/**
+ * Pairs (the latest NIC stamp of a burst, the TSC at the rx_burst that
+ * returned it) that a worker leaves for the management lcore, which fits
+ * from them the clock of a port it cannot read (lib/nicfit). One writer;
+ * the reader copies what is new since its last look and checks @p head
+ * again after copying (a pair overwritten meanwhile is skipped).
+ */
+#define DPN_STAMP_LOG_SIZE 64
+struct dpn_stamp_log {
+	uint64_t head;			/**< pairs written since start */
+	struct {
+		uint64_t stamp;
+		uint64_t tsc;
+	} pair[DPN_STAMP_LOG_SIZE];
+	/** The reader's: pairs it has taken (its own cache line). */
+	uint64_t read __rte_cache_aligned;
 };
 
 /** One queue pair of one port, as seen by the worker that owns it. */
 struct dpn_rxq {
 	const struct dpn_port *port;
-	uint16_t port_id;
+	uint16_t port_id;		/**< also its index in dp->ports */
 	uint16_t queue_id;
 	struct rte_ring *to_mgmt;	/**< slow path, worker -> management */
 	struct rte_ring *from_mgmt;	/**< its answers, management -> worker */
+	/* Where the T2 of this queue's requests came from. */
+	uint64_t rx_stamp_nic;		/**< the NIC's stamp, mapped */
+	uint64_t rx_stamp_tsc;		/**< the TSC at rx_burst */
+	struct dpn_stamp_log stamps;
 };
 
 /*
@@ -180,15 +232,18 @@ struct dpn_worker {
 	unsigned int nb_rxq;
 	struct dpn_rxq rxq[DPN_MAX_PORTS];
 	const struct dpn_clock *clock;
-	int ts_dynfield_offset;		/**< -1 without NIC timestamps */
+	int ts_dynfield_offset;		/**< the mbuf's RX timestamp field */
 	int rx_tsc_dynfield_offset;	/**< TSC of the burst, slow path */
-	uint64_t ts_dynflag;
+	uint64_t ts_dynflag;		/**< 0: no stamps are looked at */
 	uint64_t busy_cycles;		/**< cycles spent on non-empty polls */
 	uint64_t total_cycles;
 	volatile bool *quit;
 	struct dpn_acl_table *const *acl;	/**< the published rule set */
 	uint32_t acl_generation;	/**< whose discard params rl has */
 	struct dpn_rl_table rl;		/**< this worker's clients */
+	/** Transmit times of this worker's replies, for interleaved
+	 * requests; disabled (never finds anything) with xleavelimit 0. */
+	struct dpn_xleave_table xleave;
 	/*
 	 * Restrict verdicts cached in client slots (worker.c) hold only for
 	 * the rules they were taken from: a slot's verdict is trusted if it
@@ -276,28 +331,45 @@ int dpn_rx_tsc_dynfield_register(void);
  * The worker (worker.c).
  */
 
+/** What dpn_worker_handle_burst() left at the front of the burst, in
+ * this order. */
+struct dpn_burst_result {
+	uint16_t nb_basic;	/**< replies whose T3 is still to be set */
+	uint16_t nb_xleave;	/**< interleaved replies, complete */
+	uint16_t nb_kod;	/**< KoD RATE packets, complete */
+};
+
 /**
- * Handle one received burst: apply the restrict rules and the rate
- * limit, answer NTP in place, pass slow-path packets to the management
- * lcore, free the rest. The replies are moved to the front of @p pkts;
- * their transmit timestamps are not set yet (dpn_worker_stamp_tx). The
- * @p *nb_kod KoD packets that follow them are complete. @p rx_tsc is the
- * TSC read when the burst arrived (T2 unless the NIC stamped the packet).
- * @return number of replies at the front of @p pkts.
+ * Handle one received burst (at most DPN_BURST * 2 packets): apply the
+ * restrict rules and the rate limit, answer NTP in place, pass slow-path
+ * packets to the management lcore, free the rest. What is to be sent is
+ * moved to the front of @p pkts: the basic replies, whose transmit
+ * timestamps are not set yet (dpn_worker_stamp_tx), then the
+ * interleaved replies and the KoDs, complete (@p res says how many of
+ * each). @p rx_tsc is the TSC read when the burst arrived (T2 unless the
+ * NIC stamped the packet).
+ * @return number of packets to send at the front of @p pkts.
  */
-uint16_t dpn_worker_handle_burst(struct dpn_worker *w,
-				 const struct dpn_rxq *q,
+uint16_t dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 				 struct rte_mbuf **pkts, uint16_t nb,
 				 uint64_t rx_tsc,
 				 const struct dpn_clock_snapshot *snap,
-				 uint16_t *nb_kod);
+				 struct dpn_burst_result *res);
 
-/** Set T3 in @p nb replies (read from the TSC now) and their UDP
+/** Set T3 in @p nb basic replies (read from the TSC now) and their UDP
  * checksums. Called as late as possible before rte_eth_tx_burst().
  */
 void dpn_worker_stamp_tx(struct dpn_worker *w, const struct dpn_rxq *q,
 			 struct rte_mbuf **pkts, uint16_t nb,
 			 const struct dpn_clock_snapshot *snap);
+
+/**
+ * After rte_eth_tx_burst() took @p sent of the burst's packets: save the
+ * transmit time of the replies that left, for interleaved requests that
+ * will name them.
+ */
+void dpn_worker_tx_done(struct dpn_worker *w, uint16_t sent,
+			const struct dpn_clock_snapshot *snap);
 
 /** The worker lcore's main loop (rte_eal_remote_launch argument: the
  * struct dpn_worker). Returns when *quit becomes true.
@@ -309,11 +381,25 @@ int dpn_worker_main(void *arg);
  */
 
 /**
- * Read the clock of every port that stamps received packets and publish
- * its NIC -> UTC model in the snapshot. Call after each update of the
- * TSC model. @return number of ports polled.
+ * Map the stamps of every port that stamps received packets onto the
+ * served clock and publish each port's NIC -> UTC model in the snapshot:
+ * by reading the NIC clock beside the TSC where the PMD can
+ * (rte_eth_read_clock), else by fitting the stamps the workers saw to
+ * the TSC of their bursts (lib/nicfit). A port whose PMD advertises no
+ * stamps but fills the timestamp field anyway (net_pcap) is fitted as
+ * soon as stamps arrive. Call after each update of the TSC model.
+ * @return number of ports with stamps.
  */
 unsigned int dpn_nic_clock_poll(struct dpn_dataplane *dp);
+
+/**
+ * Fill @p out for port @p port_index, safe from a control thread: the
+ * counters are the workers' (summed), the rest the management lcore's,
+ * a sample old at worst.
+ */
+void dpn_rx_stamp_info_get(const struct dpn_dataplane *dp,
+			   unsigned int port_index,
+			   struct dpn_rx_stamp_info *out);
 
 /**
  * One calibration step of a NIC clock against the TSC: read port

@@ -79,6 +79,28 @@ full:
 	return -E2BIG;
 }
 
+/*
+ * How the port's receive stamps reach the served clock: read the NIC
+ * clock beside the TSC where the PMD can, else fit the stamps (their
+ * unit known for net_pcap, the kernel's receive time in microseconds;
+ * learnt for the others). ice stamps only once timesync is enabled; a
+ * PMD without timesync just says no.
+ */
+static void
+rx_stamps_setup(struct dpn_port *p, const struct rte_eth_dev_info *info)
+{
+	uint64_t t;
+
+	p->rx_stamp_source = DPN_RX_STAMP_TSC;
+	p->stamp_hz = info->driver_name != NULL &&
+		strcmp(info->driver_name, "net_pcap") == 0 ? 1e6 : 0;
+	dpn_nicfit_init(&p->fit, NULL, p->stamp_hz);
+	if (!p->rx_timestamp)
+		return;
+	(void)rte_eth_timesync_enable(p->port_id);
+	p->nic_readable = rte_eth_read_clock(p->port_id, &t) == 0;
+}
+
 static int
 port_setup(struct dpn_port *p, uint16_t nb_queues, unsigned int nb_mbufs,
 	   char *err, size_t errlen)
@@ -166,6 +188,7 @@ port_setup(struct dpn_port *p, uint16_t nb_queues, unsigned int nb_mbufs,
 	if (rte_eth_allmulticast_enable(p->port_id) != 0)
 		rte_eth_promiscuous_enable(p->port_id);
 	p->nb_queues = nb_queues;
+	rx_stamps_setup(p, &info);
 	return 0;
 fail:
 	snprintf(err, errlen, "port %u (%s): setup failed: %s", p->port_id,
@@ -186,7 +209,9 @@ port_log(const struct dpn_port *p)
 	       p->rss_hf ? "on" : "off",
 	       p->tx_cksum_offload ? "by NIC" : "in software",
 	       p->rx_cksum_offload ? "by NIC" : "in software",
-	       p->rx_timestamp ? "by NIC" : "from TSC",
+	       !p->rx_timestamp ? "not offered (TSC, or the stamps the PMD leaves)" :
+	       p->nic_readable ? "by NIC, clock read" :
+	       "by NIC, clock fitted from the stamps",
 	       p->addrs.nb_v4, p->addrs.nb_v6);
 }
 
@@ -235,6 +260,33 @@ rl_create(struct dpn_worker *w, const struct dpn_conf *conf, int socket,
 	return 0;
 }
 
+/* The worker's interleaved-mode table, on its own node, sized once. */
+static int
+xleave_create(struct dpn_worker *w, const struct dpn_conf *conf, int socket,
+	      char *err, size_t errlen)
+{
+	size_t size = dpn_xleave_memsize(conf->xleavelimit);
+	void *mem = NULL;
+
+	if (size != 0) {
+		mem = rte_zmalloc_socket("dpn_xleave", size,
+					 RTE_CACHE_LINE_SIZE, socket);
+		if (mem == NULL) {
+			snprintf(err, errlen,
+				 "cannot allocate %zu bytes for %u transmit times (xleavelimit)",
+				 size, conf->xleavelimit);
+			return -ENOMEM;
+		}
+	}
+	if (dpn_xleave_init(&w->xleave, mem, conf->xleavelimit) != 0) {
+		rte_free(mem);
+		snprintf(err, errlen, "xleavelimit %u is too large",
+			 conf->xleavelimit);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int
 dpn_rx_tsc_dynfield_register(void)
 {
@@ -256,14 +308,16 @@ workers_create(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 	uint64_t ts_flag = 0;
 	unsigned int i, pi;
 
-	for (pi = 0; pi < dp->nb_ports; pi++)
-		if (dp->ports[pi].rx_timestamp) {
-			ret = rte_mbuf_dyn_rx_timestamp_register(&ts_off,
-								 &ts_flag);
-			if (ret != 0)
-				ts_off = -1;
-			break;
-		}
+	/*
+	 * Always: a PMD that stamps without advertising the offload
+	 * (net_pcap, with the kernel's receive time) registered the field
+	 * and sets its flag; this finds them. Where nothing stamps, the
+	 * flag is never set and costs a test per request.
+	 */
+	if (rte_mbuf_dyn_rx_timestamp_register(&ts_off, &ts_flag) != 0) {
+		ts_off = -1;
+		ts_flag = 0;
+	}
 
 	rx_tsc_off = dpn_rx_tsc_dynfield_register();
 	if (rx_tsc_off < 0) {
@@ -285,6 +339,10 @@ workers_create(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 		dp->nb_workers = i + 1;
 		ret = rl_create(w, conf, rte_lcore_to_socket_id(lcores[i]), err,
 				errlen);
+		if (ret == 0)
+			ret = xleave_create(w, conf,
+					    rte_lcore_to_socket_id(lcores[i]),
+					    err, errlen);
 		if (ret != 0)
 			return ret;
 		/* Each worker reads the copy on its own node. */
@@ -385,6 +443,12 @@ dpn_dataplane_init(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 	       conf->clientlimit,
 	       dpn_rl_memsize(conf->clientlimit) / sizeof(struct dpn_rl_slot),
 	       dpn_rl_memsize(conf->clientlimit));
+	if (conf->xleavelimit == 0)
+		DP_LOG(INFO, "interleaved mode off (xleavelimit 0)");
+	else
+		DP_LOG(INFO, "interleaved mode: xleavelimit %u: %u transmit times (%zu bytes) per worker",
+		       conf->xleavelimit, dpn_xleave_size(conf->xleavelimit),
+		       dpn_xleave_memsize(conf->xleavelimit));
 	return 0;
 }
 
@@ -487,6 +551,7 @@ dpn_dataplane_fini(struct dpn_dataplane *dp)
 			rte_ring_free(w->rxq[pi].from_mgmt);
 		}
 		rte_free(w->rl.buckets);
+		rte_free(w->xleave.ring);
 		rte_free(w);
 		dp->workers[i] = NULL;
 	}

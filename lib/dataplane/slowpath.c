@@ -299,21 +299,12 @@ icmp6_answer(const struct slow_ctx *c, struct rte_mbuf *m)
 	return SLOW_ANSWER;
 }
 
-/* The workers pass up UDP only for servers' replies to our client. */
+/* The workers pass up UDP only for servers' replies to our client; what
+ * they parsed is in packet_type (worker.c), ol_flags are the NIC's. */
 static bool
 is_udp(const struct rte_mbuf *m)
 {
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *,
-						    m->l2_len);
-
-	if (m->l3_len == sizeof(struct rte_ipv4_hdr) &&
-	    (m->ol_flags & RTE_MBUF_F_TX_IPV4))
-		return ((const struct rte_ipv4_hdr *)l3)->next_proto_id ==
-			IPPROTO_UDP;
-	if (m->l3_len == sizeof(struct rte_ipv6_hdr) &&
-	    (m->ol_flags & RTE_MBUF_F_TX_IPV6))
-		return ((const struct rte_ipv6_hdr *)l3)->proto == IPPROTO_UDP;
-	return false;
+	return (m->packet_type & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP;
 }
 
 /* Learn from the packet, and build the answer in place if it needs one. */

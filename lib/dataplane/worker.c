@@ -22,11 +22,28 @@
 
 #include "dpn_dataplane.h"
 #include "dpn_ntp.h"
+#include "dpn_xleave.h"
 
 #define PREFETCH_OFFSET 4
 #define CTR_PREFETCH_AHEAD 4
 #define REPLY_TTL 64
 #define NTP_UDP_LEN (sizeof(struct rte_udp_hdr) + DPN_NTP_HDR_LEN)
+
+/*
+ * What classify() found is kept in the mbuf's own parse fields (l2_len,
+ * l3_len, packet_type), never in ol_flags: those still hold what the
+ * NIC said (the receive timestamp flag, VLAN stripped, checksums) until
+ * the reply is built, and the client side reads the timestamp flag of
+ * servers' replies on the management lcore.
+ */
+#define PTYPE_UDP4 (RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP)
+#define PTYPE_UDP6 (RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV6 | RTE_PTYPE_L4_UDP)
+
+static inline bool
+is_v4(const struct rte_mbuf *m)
+{
+	return (m->packet_type & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV4;
+}
 
 enum action {
 	ACT_DROP,
@@ -158,8 +175,12 @@ handle_ipv4(struct dpn_worker *w, const struct dpn_port *port,
 		return ACT_DROP;
 	}
 	if (ip->next_proto_id != IPPROTO_UDP) {
-		if (ip->next_proto_id == IPPROTO_ICMP)
+		if (ip->next_proto_id == IPPROTO_ICMP) {
+			m->l3_len = sizeof(*ip);
+			m->packet_type = RTE_PTYPE_L2_ETHER |
+				RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_ICMP;
 			return ACT_SLOW;
+		}
 		w->stats.c[DPN_STAT_DROP_PROTO]++;
 		return ACT_DROP;
 	}
@@ -183,7 +204,7 @@ handle_ipv4(struct dpn_worker *w, const struct dpn_port *port,
 		return ACT_DROP;
 	}
 	m->l3_len = sizeof(*ip);
-	m->ol_flags = RTE_MBUF_F_TX_IPV4;
+	m->packet_type = PTYPE_UDP4;
 	return ntp_accept(w, udp, udp_len);
 
 bad_header:
@@ -219,8 +240,12 @@ handle_ipv6(struct dpn_worker *w, const struct dpn_port *port,
 	if (ip->proto == IPPROTO_ICMPV6) {
 		/* NDP goes to solicited-node multicast addresses. */
 		if (ipv6_is_multicast(ip->dst_addr) ||
-		    dpn_addrs_has_v6(&port->addrs, ip->dst_addr, vlan))
+		    dpn_addrs_has_v6(&port->addrs, ip->dst_addr, vlan)) {
+			m->l3_len = sizeof(*ip);
+			m->packet_type = RTE_PTYPE_L2_ETHER |
+				RTE_PTYPE_L3_IPV6 | RTE_PTYPE_L4_ICMP;
 			return ACT_SLOW;
+		}
 		w->stats.c[DPN_STAT_DROP_NOT_LOCAL]++;
 		return ACT_DROP;
 	}
@@ -262,7 +287,7 @@ handle_ipv6(struct dpn_worker *w, const struct dpn_port *port,
 		return ACT_DROP;
 	}
 	m->l3_len = sizeof(*ip);
-	m->ol_flags = RTE_MBUF_F_TX_IPV6;
+	m->packet_type = PTYPE_UDP6;
 	return ntp_accept(w, udp, udp_len);
 
 bad_header:
@@ -273,21 +298,67 @@ bad_udp_len:
 	return ACT_DROP;
 }
 
-/* T2 for one packet: the NIC's stamp when there is one, else the burst's. */
-static inline uint64_t
-rx_stamp(const struct dpn_worker *w, const struct dpn_rxq *q,
-	 const struct rte_mbuf *m, uint64_t burst_t2,
-	 const struct dpn_clock_snapshot *snap)
-{
-	uint64_t nic;
+/* What the burst's stamps say, gathered while its packets are read. */
+struct burst_stamps {
+	uint64_t latest;	/* the latest NIC stamp of the burst */
+	uint16_t nb_nic;	/* requests whose T2 is their NIC stamp */
+	uint16_t nb_tsc;	/* requests whose T2 is the burst's TSC */
+};
 
-	if (likely(w->ts_dynfield_offset < 0 ||
-		   !(m->ol_flags & w->ts_dynflag) ||
-		   snap->nic[q->port_id].mult == 0))
-		return burst_t2;
-	nic = *RTE_MBUF_DYNFIELD(m, w->ts_dynfield_offset, uint64_t *);
-	return dpn_ntp_ts_from_unix_ns(
-		dpn_clock_model_ns(&snap->nic[q->port_id], nic));
+/*
+ * T2 for one request: the NIC's stamp mapped onto the served clock when
+ * the port stamped it and the management lcore has a model for the
+ * port's clock, else the burst's TSC. Made unique and tagged for
+ * interleaved mode (dpn_xleave_rx_ts). Reads the timestamp flag the PMD
+ * set: nothing before this may rewrite ol_flags.
+ */
+static inline uint64_t
+rx_stamp(struct dpn_worker *w, const struct dpn_rxq *q,
+	 const struct rte_mbuf *m, uint64_t burst_t2,
+	 const struct dpn_clock_snapshot *snap, struct burst_stamps *bs)
+{
+	const struct dpn_clock_model *nic = &snap->nic[q->port_id];
+	uint64_t stamp, t2 = burst_t2;
+
+	if (m->ol_flags & w->ts_dynflag) {
+		stamp = *RTE_MBUF_DYNFIELD(m, w->ts_dynfield_offset,
+					   uint64_t *);
+		if (stamp > bs->latest)
+			bs->latest = stamp;
+		if (nic->mult != 0) {
+			t2 = dpn_ntp_ts_from_unix_ns(
+				dpn_clock_model_ns(nic, stamp));
+			bs->nb_nic++;
+			return dpn_xleave_rx_ts(&w->xleave, t2);
+		}
+	}
+	bs->nb_tsc++;
+	return dpn_xleave_rx_ts(&w->xleave, t2);
+}
+
+/*
+ * Account the burst's stamps: the counters, and the pair (latest stamp,
+ * TSC at rx_burst) from which the management lcore fits a port clock it
+ * cannot read (the stamp precedes rx_burst, so these pairs bound the
+ * clock from below: lib/nicfit).
+ */
+static inline void
+stamps_done(struct dpn_worker *w, struct dpn_rxq *q,
+	    const struct burst_stamps *bs, uint64_t rx_tsc)
+{
+	struct dpn_stamp_log *log = &q->stamps;
+	uint64_t h;
+
+	w->stats.c[DPN_STAT_RX_STAMP_NIC] += bs->nb_nic;
+	w->stats.c[DPN_STAT_RX_STAMP_TSC] += bs->nb_tsc;
+	q->rx_stamp_nic += bs->nb_nic;
+	q->rx_stamp_tsc += bs->nb_tsc;
+	if (bs->latest == 0)
+		return;
+	h = log->head;
+	log->pair[h % DPN_STAMP_LOG_SIZE].stamp = bs->latest;
+	log->pair[h % DPN_STAMP_LOG_SIZE].tsc = rx_tsc;
+	__atomic_store_n(&log->head, h + 1, __ATOMIC_RELEASE);
 }
 
 static inline enum action
@@ -295,13 +366,14 @@ classify(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	unsigned int l2 = sizeof(*eth);
-	uint16_t type = eth->ether_type;
+	uint16_t type;
 	uint16_t vlan = 0;
 	bool stripped = m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED;
 	enum action act;
 
 	if (unlikely(m->data_len < sizeof(*eth) || m->nb_segs != 1))
 		goto drop_l2;
+	type = eth->ether_type;
 	if (stripped) {
 		vlan = m->vlan_tci & 0xfff;
 	} else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
@@ -334,14 +406,11 @@ classify(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m)
 		act = handle_ipv4(w, q->port, m, l2, vlan);
 	else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6))
 		act = handle_ipv6(w, q->port, m, l2, vlan);
-	else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+	else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+		m->packet_type = RTE_PTYPE_L2_ETHER_ARP;
 		return ACT_SLOW;
-	else
+	} else
 		goto drop_l2;
-
-	/* The NIC took the tag off; it puts it back (vlan_tci). */
-	if (act == ACT_NTP && stripped)
-		m->ol_flags |= RTE_MBUF_F_TX_VLAN;
 	return act;
 
 drop_l2:
@@ -368,7 +437,12 @@ turn_around(const struct dpn_rxq *q, struct rte_mbuf *m)
 
 	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
 	rte_ether_addr_copy(&q->port->mac, &eth->src_addr);
-	if (m->ol_flags & RTE_MBUF_F_TX_IPV4) {
+	/* From here on ol_flags say what to do on transmit; a tag the NIC
+	 * took off is put back (vlan_tci is kept). */
+	m->ol_flags = (is_v4(m) ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) |
+		((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ?
+		 RTE_MBUF_F_TX_VLAN : 0);
+	if (is_v4(m)) {
 		struct rte_ipv4_hdr *ip = l3;
 		uint32_t a = ip->src_addr;
 
@@ -395,12 +469,47 @@ turn_around(const struct dpn_rxq *q, struct rte_mbuf *m)
 	m->data_len = m->pkt_len = m->l2_len + m->l3_len + NTP_UDP_LEN;
 }
 
+/* Checksums of a reply that is complete (it needs no T3). */
 static inline void
+cksum_complete(struct rte_mbuf *m)
+{
+	struct rte_udp_hdr *udp = udp_of(m);
+	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
+
+	if (is_v4(m)) {
+		((struct rte_ipv4_hdr *)l3)->hdr_checksum = rte_ipv4_cksum(l3);
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(l3, udp);
+	} else {
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(l3, udp);
+	}
+}
+
+/*
+ * Is this an interleaved request (RFC 9769)? A client request of version
+ * 4 whose origin is a receive timestamp we gave (lowest bit set) and
+ * whose receive and transmit fields differ (as chrony checks).
+ */
+static inline bool
+xleave_asked(const struct dpn_worker *w, const struct dpn_ntp_hdr *ntp)
+{
+	return (rte_be_to_cpu_64(ntp->orig_ts) & 1) &&
+		dpn_ntp_version_of(ntp) == 4 &&
+		dpn_ntp_mode_of(ntp) == DPN_NTP_MODE_CLIENT &&
+		ntp->recv_ts != ntp->xmt_ts && dpn_xleave_enabled(&w->xleave);
+}
+
+/*
+ * Answer an accepted request in place. @return true when the reply is
+ * interleaved, and so complete: its transmit timestamp is the saved
+ * one, not T3.
+ */
+static inline bool
 answer(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
        uint64_t t2, const struct dpn_ntp_sysinfo *si)
 {
 	struct rte_udp_hdr *udp = udp_of(m);
 	struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp + 1);
+	uint64_t tx;
 
 	w->stats.c[dpn_ntp_mode_of(ntp) == DPN_NTP_MODE_CLIENT ?
 		   DPN_STAT_NTP_SERVER_REPLIES :
@@ -408,8 +517,21 @@ answer(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 	/* Extension fields or a MAC: a plain reply, never a longer one. */
 	if (unlikely(rte_be_to_cpu_16(udp->dgram_len) != NTP_UDP_LEN))
 		w->stats.c[DPN_STAT_NTP_TRUNCATED]++;
+	if (unlikely(xleave_asked(w, ntp))) {
+		tx = dpn_xleave_take(&w->xleave,
+				     rte_be_to_cpu_64(ntp->orig_ts));
+		if (tx != 0) {
+			w->stats.c[DPN_STAT_NTP_INTERLEAVED_REPLIES]++;
+			dpn_ntp_build_reply_interleaved(ntp, si, t2, tx);
+			turn_around(q, m);
+			cksum_complete(m);
+			return true;
+		}
+		w->stats.c[DPN_STAT_NTP_INTERLEAVED_MISSES]++;
+	}
 	dpn_ntp_build_reply(ntp, si, t2);
 	turn_around(q, m);
+	return false;
 }
 
 /* A complete KoD RATE: it carries no time, so it needs no T3. */
@@ -417,17 +539,11 @@ static inline void
 answer_kod(const struct dpn_rxq *q, struct rte_mbuf *m, int8_t min_poll)
 {
 	struct rte_udp_hdr *udp = udp_of(m);
-	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
 
 	dpn_ntp_build_kod((struct dpn_ntp_hdr *)(udp + 1),
 			  dpn_ntp_refid_from_str("RATE"), min_poll);
 	turn_around(q, m);
-	if (m->ol_flags & RTE_MBUF_F_TX_IPV4) {
-		((struct rte_ipv4_hdr *)l3)->hdr_checksum = rte_ipv4_cksum(l3);
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum(l3, udp);
-	} else {
-		udp->dgram_cksum = rte_ipv6_udptcp_cksum(l3, udp);
-	}
+	cksum_complete(m);
 }
 
 /* A request waiting for its restrict and rate-limit verdict. */
@@ -499,7 +615,7 @@ acl_lookup(const struct dpn_acl_table *acl, struct pending *p,
 		struct rte_mbuf *m = p[k].m;
 		void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
 
-		if (m->ol_flags & RTE_MBUF_F_TX_IPV4) {
+		if (is_v4(m)) {
 			ip4[n4] = rte_be_to_cpu_32(
 				((struct rte_ipv4_hdr *)l3)->src_addr);
 			i4[n4++] = k;
@@ -556,8 +672,7 @@ acl_find(struct dpn_worker *w, const struct dpn_acl_table *acl,
 
 		p[i].slot = s;
 		if (s != NULL && acl_ref_valid(w, s)) {
-			p[i].e = acl_ref_entry(acl, s->user,
-				p[i].m->ol_flags & RTE_MBUF_F_TX_IPV4);
+			p[i].e = acl_ref_entry(acl, s->user, is_v4(p[i].m));
 			rte_prefetch0(p[i].e);
 		} else {
 			miss[n_miss++] = (uint16_t)i;
@@ -572,7 +687,7 @@ rl_key(struct rte_mbuf *m, uint8_t *key)
 {
 	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
 
-	if (m->ol_flags & RTE_MBUF_F_TX_IPV4)
+	if (is_v4(m))
 		dpn_rl_key_v4(key, ((struct rte_ipv4_hdr *)l3)->src_addr);
 	else
 		memcpy(key, ((struct rte_ipv6_hdr *)l3)->src_addr, 16);
@@ -591,7 +706,7 @@ early_prefetch(struct dpn_worker *w, const struct dpn_acl_table *acl,
 	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
 
 	if (!acl->any_limited) {
-		if ((m->ol_flags & RTE_MBUF_F_TX_IPV4) && acl->lpm != NULL)
+		if (is_v4(m) && acl->lpm != NULL)
 			rte_prefetch0(&acl->lpm->tbl24[rte_be_to_cpu_32(
 				((struct rte_ipv4_hdr *)l3)->src_addr) >> 8]);
 		return;
@@ -621,17 +736,34 @@ static const uint8_t acl_drop_stat[] = {
 	[DPN_ACL_DROP_VERSION] = DPN_STAT_ACL_VERSION,
 };
 
+/* Where a burst's packets go, in the order they will be sent. */
+struct burst_out {
+	struct rte_mbuf *basic[DPN_BURST * 2];	/* replies waiting for T3 */
+	struct rte_mbuf *xleave[DPN_BURST * 2];	/* interleaved, complete */
+	struct rte_mbuf *kod[DPN_BURST * 2];	/* KoD RATE, complete */
+	struct rte_mbuf *slow[DPN_BURST * 2];
+	struct rte_mbuf *drop[DPN_BURST * 2];
+	uint16_t nb_basic, nb_xleave, nb_kod, nb_slow, nb_drop;
+};
+
+static inline void
+reply_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
+	  uint64_t t2, const struct dpn_ntp_sysinfo *si, struct burst_out *o)
+{
+	if (unlikely(answer(w, q, m, t2, si)))
+		o->xleave[o->nb_xleave++] = m;
+	else
+		o->basic[o->nb_basic++] = m;
+}
+
 /*
  * Judge the pending requests against the restrict rules and the rate
- * limit, answer the ones that pass in place (front of @p out), put KoDs
- * in @p kod and the rest in @p drop.
+ * limit: answer the ones that pass in place, build KoDs, drop the rest.
  */
 static inline void
 judge(struct dpn_worker *w, const struct dpn_rxq *q,
       const struct dpn_acl_table *acl, struct pending *p, unsigned int n,
-      const struct dpn_clock_snapshot *snap, struct rte_mbuf **out,
-      uint16_t *nb_out, struct rte_mbuf **kod, uint16_t *nb_kod,
-      struct rte_mbuf **drop, uint16_t *nb_drop)
+      const struct dpn_clock_snapshot *snap, struct burst_out *o)
 {
 	struct dpn_acl_counters *ctr = acl->counters +
 		(size_t)w->index * (acl->rules.nb + 1);
@@ -672,9 +804,10 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
 					   p[i].hash, now);
 			p[i].slot->user = acl_ref_of(w, acl, p[i].e);
 		}
+		/* Interleaved requests are judged as any other: the saved
+		 * transmit time is only taken for one that is answered. */
 		if (likely(r == DPN_RL_PASS)) {
-			answer(w, q, m, p[i].t2, &snap->sysinfo);
-			out[(*nb_out)++] = m;
+			reply_out(w, q, m, p[i].t2, &snap->sysinfo, o);
 			continue;
 		}
 		w->stats.c[DPN_STAT_RATE_LIMITED]++;
@@ -683,31 +816,58 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
 			w->stats.c[DPN_STAT_KOD_SENT]++;
 			if (rule != DPN_ACL_NO_RULE)
 				ctr[rule].kods++;
-			kod[(*nb_kod)++] = m;
+			o->kod[o->nb_kod++] = m;
 			continue;
 		}
 drop:
 		if (rule != DPN_ACL_NO_RULE)
 			ctr[rule].drops++;
-		drop[(*nb_drop)++] = m;
+		o->drop[o->nb_drop++] = m;
+	}
+}
+
+/*
+ * Save the receive timestamps of the burst's replies (basic and
+ * interleaved, in the order they will be sent) for interleaved mode;
+ * their transmit times follow in dpn_worker_tx_done().
+ */
+static inline void
+xleave_save(struct dpn_worker *w, struct rte_mbuf **pkts, unsigned int n)
+{
+	unsigned int i;
+
+	dpn_xleave_begin(&w->xleave);
+	for (i = 0; i < n; i++) {
+		const struct dpn_ntp_hdr *ntp = (const void *)(udp_of(pkts[i]) +
+							       1);
+
+		dpn_xleave_add(&w->xleave, rte_be_to_cpu_64(ntp->recv_ts));
 	}
 }
 
 uint16_t
-dpn_worker_handle_burst(struct dpn_worker *w, const struct dpn_rxq *q,
+dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 			struct rte_mbuf **pkts, uint16_t nb, uint64_t rx_tsc,
-			const struct dpn_clock_snapshot *snap, uint16_t *nb_kod)
+			const struct dpn_clock_snapshot *snap,
+			struct dpn_burst_result *res)
 {
-	struct rte_mbuf *slow[DPN_BURST * 2], *drop[DPN_BURST * 2];
-	struct rte_mbuf *kod[DPN_BURST * 2];
+	struct burst_out o;
+	struct burst_stamps bs = { 0, 0, 0 };
 	struct pending pend[DPN_BURST * 2];
 	const struct dpn_acl_table *acl = w->acl == NULL ? NULL :
 		__atomic_load_n(w->acl, __ATOMIC_ACQUIRE);
-	uint16_t nb_reply = 0, nb_slow = 0, nb_drop = 0, nb_k = 0;
 	uint64_t t2 = dpn_ntp_ts_from_unix_ns(
 		dpn_clock_model_ns(&snap->tsc, rx_tsc));
-	unsigned int i, n_pend, done = 0;
+	unsigned int i, n_pend = 0, n_out;
 
+	/* Every array here holds one burst of at most DPN_BURST * 2. */
+	RTE_ASSERT(nb <= DPN_BURST * 2);
+	if (unlikely(nb > DPN_BURST * 2)) {
+		rte_pktmbuf_free_bulk(pkts + DPN_BURST * 2,
+				      nb - DPN_BURST * 2);
+		nb = DPN_BURST * 2;
+	}
+	o.nb_basic = o.nb_xleave = o.nb_kod = o.nb_slow = o.nb_drop = 0;
 	if (acl != NULL && acl->empty)
 		acl = NULL;
 	/* The discard settings travel with the rules; apply them here so
@@ -720,68 +880,66 @@ dpn_worker_handle_burst(struct dpn_worker *w, const struct dpn_rxq *q,
 		w->acl_valid_after = w->rl_now_max;
 	}
 	w->stats.c[DPN_STAT_RX_PACKETS] += nb;
-	/* Bursts larger than the scratch arrays are handled in slices. */
-	while (done < nb) {
-		unsigned int n = RTE_MIN(nb - done, (unsigned int)DPN_BURST * 2);
+	for (i = 0; i < PREFETCH_OFFSET && i < nb; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (i = 0; i < nb; i++) {
+		struct rte_mbuf *m = pkts[i];
 
-		n_pend = 0;
-		for (i = 0; i < PREFETCH_OFFSET && i < n; i++)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[done + i], void *));
-		for (i = 0; i < n; i++) {
-			struct rte_mbuf *m = pkts[done + i];
-
-			if (i + PREFETCH_OFFSET < n)
-				rte_prefetch0(rte_pktmbuf_mtod(
-					pkts[done + i + PREFETCH_OFFSET],
-					void *));
-			switch (classify(w, q, m)) {
-			case ACT_NTP:
-				if (acl == NULL) {
-					answer(w, q, m, rx_stamp(w, q, m, t2,
-						snap), &snap->sysinfo);
-					pkts[nb_reply++] = m;
-					break;
-				}
-				pend[n_pend].m = m;
-				pend[n_pend].t2 = rx_stamp(w, q, m, t2, snap);
-				early_prefetch(w, acl, &pend[n_pend++]);
-				break;
-			case ACT_SLOW:
-				/* The client side needs T4 of server replies. */
-				*RTE_MBUF_DYNFIELD(m, w->rx_tsc_dynfield_offset,
-						   uint64_t *) = rx_tsc;
-				slow[nb_slow++] = m;
-				break;
-			default:
-				drop[nb_drop++] = m;
+		if (i + PREFETCH_OFFSET < nb)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_OFFSET],
+						       void *));
+		switch (classify(w, q, m)) {
+		case ACT_NTP:
+			if (acl == NULL) {
+				reply_out(w, q, m, rx_stamp(w, q, m, t2, snap,
+							    &bs),
+					  &snap->sysinfo, &o);
 				break;
 			}
-		}
-		done += n;
-		if (n_pend != 0)
-			judge(w, q, acl, pend, n_pend, snap, pkts, &nb_reply,
-			      kod, &nb_k, drop, &nb_drop);
-		if (nb_slow != 0) {
-			unsigned int sent = rte_ring_sp_enqueue_burst(
-				q->to_mgmt, (void **)slow, nb_slow, NULL);
-
-			w->stats.c[DPN_STAT_SLOW_QUEUED] += sent;
-			w->stats.c[DPN_STAT_SLOW_RING_FULL] += nb_slow - sent;
-			if (sent < nb_slow)
-				rte_pktmbuf_free_bulk(slow + sent,
-						      nb_slow - sent);
-			nb_slow = 0;
-		}
-		if (nb_drop != 0) {
-			rte_pktmbuf_free_bulk(drop, nb_drop);
-			nb_drop = 0;
+			pend[n_pend].m = m;
+			pend[n_pend].t2 = rx_stamp(w, q, m, t2, snap, &bs);
+			early_prefetch(w, acl, &pend[n_pend++]);
+			break;
+		case ACT_SLOW:
+			/* The client side needs T4 of server replies: the
+			 * burst's TSC, or the NIC stamp (its flag is kept). */
+			*RTE_MBUF_DYNFIELD(m, w->rx_tsc_dynfield_offset,
+					   uint64_t *) = rx_tsc;
+			o.slow[o.nb_slow++] = m;
+			break;
+		default:
+			o.drop[o.nb_drop++] = m;
+			break;
 		}
 	}
-	/* KoDs go right after the replies; they are already complete. */
-	for (i = 0; i < nb_k; i++)
-		pkts[nb_reply + i] = kod[i];
-	*nb_kod = nb_k;
-	return nb_reply;
+	if (n_pend != 0)
+		judge(w, q, acl, pend, n_pend, snap, &o);
+	stamps_done(w, q, &bs, rx_tsc);
+	if (o.nb_slow != 0) {
+		unsigned int sent = rte_ring_sp_enqueue_burst(q->to_mgmt,
+			(void **)o.slow, o.nb_slow, NULL);
+
+		w->stats.c[DPN_STAT_SLOW_QUEUED] += sent;
+		w->stats.c[DPN_STAT_SLOW_RING_FULL] += o.nb_slow - sent;
+		if (sent < o.nb_slow)
+			rte_pktmbuf_free_bulk(o.slow + sent, o.nb_slow - sent);
+	}
+	if (o.nb_drop != 0)
+		rte_pktmbuf_free_bulk(o.drop, o.nb_drop);
+	/* Basic replies, interleaved ones, then KoDs. */
+	n_out = 0;
+	for (i = 0; i < o.nb_basic; i++)
+		pkts[n_out++] = o.basic[i];
+	for (i = 0; i < o.nb_xleave; i++)
+		pkts[n_out++] = o.xleave[i];
+	if (dpn_xleave_enabled(&w->xleave))
+		xleave_save(w, pkts, n_out);
+	for (i = 0; i < o.nb_kod; i++)
+		pkts[n_out++] = o.kod[i];
+	res->nb_basic = o.nb_basic;
+	res->nb_xleave = o.nb_xleave;
+	res->nb_kod = o.nb_kod;
+	return (uint16_t)n_out;
 }
 
 /* Fold a 32-bit one's complement sum to 16 bits. */
@@ -833,8 +991,8 @@ dpn_worker_stamp_tx(struct dpn_worker *w, const struct dpn_rxq *q,
 				   rte_raw_cksum(udp, NTP_UDP_LEN));
 	}
 
-	t3 = dpn_ntp_ts_from_unix_ns(dpn_clock_model_ns(&snap->tsc,
-							 rte_rdtsc()));
+	t3 = dpn_xleave_tx_ts(dpn_ntp_ts_from_unix_ns(
+		dpn_clock_model_ns(&snap->tsc, rte_rdtsc())));
 	for (i = 0; i < nb; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct rte_udp_hdr *udp = rte_pktmbuf_mtod_offset(m,
@@ -860,6 +1018,24 @@ dpn_worker_stamp_tx(struct dpn_worker *w, const struct dpn_rxq *q,
 	}
 }
 
+void
+dpn_worker_tx_done(struct dpn_worker *w, uint16_t sent,
+		   const struct dpn_clock_snapshot *snap)
+{
+	if (!dpn_xleave_enabled(&w->xleave) || w->xleave.pending == 0)
+		return;
+	/*
+	 * The replies have left rte_eth_tx_burst(): on a real NIC they sit
+	 * in its ring and leave within microseconds; through a kernel
+	 * device (af_packet, pcap, tap) the send has happened. No port
+	 * here reports when a frame really left, so this is the closest
+	 * bound the worker has, later than the basic reply's T3.
+	 */
+	dpn_xleave_sent(&w->xleave, sent, dpn_xleave_tx_ts(
+		dpn_ntp_ts_from_unix_ns(dpn_clock_model_ns(&snap->tsc,
+							   rte_rdtsc()))));
+}
+
 int
 dpn_worker_main(void *arg)
 {
@@ -874,9 +1050,10 @@ dpn_worker_main(void *arg)
 	}
 	while (!*w->quit) {
 		for (qi = 0; qi < w->nb_rxq; qi++) {
-			const struct dpn_rxq *q = &w->rxq[qi];
+			struct dpn_rxq *q = &w->rxq[qi];
+			struct dpn_burst_result res;
 			uint64_t start = rte_rdtsc(), now;
-			uint16_t nb_rx, nb_reply, nb_kod, nb_tx, sent;
+			uint16_t nb_rx, nb_tx, sent;
 
 			nb_rx = rte_eth_rx_burst(q->port_id, q->queue_id,
 						 pkts, DPN_BURST);
@@ -885,18 +1062,17 @@ dpn_worker_main(void *arg)
 				continue;
 			}
 			dpn_clock_read(w->clock, &snap);
-			nb_reply = dpn_worker_handle_burst(w, q, pkts, nb_rx,
-							   start, &snap,
-							   &nb_kod);
-			nb_tx = nb_reply + nb_kod;
+			nb_tx = dpn_worker_handle_burst(w, q, pkts, nb_rx,
+							start, &snap, &res);
 			if (unlikely(!rte_ring_empty(q->from_mgmt)))
 				nb_tx += rte_ring_sc_dequeue_burst(
 					q->from_mgmt, (void **)pkts + nb_tx,
 					DPN_BURST * 2 - nb_tx, NULL);
-			dpn_worker_stamp_tx(w, q, pkts, nb_reply, &snap);
+			dpn_worker_stamp_tx(w, q, pkts, res.nb_basic, &snap);
 			sent = nb_tx == 0 ? 0 :
 				rte_eth_tx_burst(q->port_id, q->queue_id,
 						 pkts, nb_tx);
+			dpn_worker_tx_done(w, sent, &snap);
 			w->stats.c[DPN_STAT_TX_PACKETS] += sent;
 			if (unlikely(sent < nb_tx)) {
 				w->stats.c[DPN_STAT_TX_FAILED] += nb_tx - sent;

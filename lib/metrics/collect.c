@@ -123,8 +123,10 @@ out:
 }
 
 static int
-collect_port(const struct dpn_port *p, struct dpn_metrics_port *mp)
+collect_port(const struct dpn_dataplane *dp, unsigned int pi,
+	     struct dpn_metrics_port *mp)
 {
+	const struct dpn_port *p = &dp->ports[pi];
 	struct rte_eth_dev_info info;
 	struct rte_eth_stats st;
 	struct rte_eth_link link;
@@ -164,7 +166,16 @@ collect_port(const struct dpn_port *p, struct dpn_metrics_port *mp)
 	 * The NIC clock fit belongs to the management lcore; a scrape may
 	 * read a value a sample old, never a harmful one (plain words).
 	 */
-	if (p->rx_timestamp && p->nic_clock.nb_samples >= 2) {
+	{
+		struct dpn_rx_stamp_info rs;
+
+		dpn_rx_stamp_info_get(dp, pi, &rs);
+		mp->rx_stamp_source = dpn_rx_stamp_source_name(rs.source);
+		mp->rx_stamped_nic = rs.nb_nic;
+		mp->rx_stamped_tsc = rs.nb_tsc;
+		mp->rx_stamp_residual_s = rs.residual_ns / 1e9;
+	}
+	if (p->nic_readable && p->nic_clock.nb_samples >= 2) {
 		mp->nic_clock = true;
 		mp->nic_clock_offset_s =
 			(double)p->nic_clock.tracker.last_offset_ns / 1e9;
@@ -311,7 +322,7 @@ dpn_metrics_collect(struct dpn_metrics_snapshot *s)
 	s->nb_workers = dp->nb_workers;
 	for (i = 0; i < dp->nb_ports; i++) {
 		s->nb_ports = i + 1;
-		if (collect_port(&dp->ports[i], &s->ports[i]) != 0)
+		if (collect_port(dp, i, &s->ports[i]) != 0)
 			goto nomem;
 	}
 	s->nb_rules_total = dpn_ctl_restrict_walk(add_rule, s,

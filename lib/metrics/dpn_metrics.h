@@ -54,6 +54,9 @@ struct dpn_metrics_port {
 	bool nic_clock;			/**< stamps packets, fit running */
 	double nic_clock_offset_s;	/**< last residual of the fit */
 	double nic_clock_jitter_s;
+	const char *rx_stamp_source;	/**< dpn_rx_stamp_source_name() */
+	uint64_t rx_stamped_nic, rx_stamped_tsc;
+	double rx_stamp_residual_s;	/**< the stamps' map: RMS */
 	unsigned int nb_xstats;
 	struct dpn_metrics_xstat *xstats;
 };

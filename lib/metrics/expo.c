@@ -217,6 +217,12 @@ static const struct {
 	{ "ntp_symmetric_replies",
 	  { "dpntp_replies", "mode", "symmetric_passive" } },
 	{ "ntp_truncated", { "dpntp_truncated_replies", NULL, NULL } },
+	{ "ntp_interleaved_replies",
+	  { "dpntp_interleaved_replies", NULL, NULL } },
+	{ "ntp_interleaved_misses",
+	  { "dpntp_interleaved_misses", NULL, NULL } },
+	{ "rx_stamp_nic", { "dpntp_rx_stamps", "source", "nic" } },
+	{ "rx_stamp_tsc", { "dpntp_rx_stamps", "source", "tsc" } },
 	{ "slow_ring_full", { "dpntp_drops", "reason", "slow_ring_full" } },
 	{ "rate_limited", { "dpntp_rate_limited_requests", NULL, NULL } },
 	{ "kod_sent", { "dpntp_kod_sent", NULL, NULL } },
@@ -242,6 +248,9 @@ static const struct {
 	  "client requests, symmetric_passive (2) to symmetric active." },
 	{ "dpntp_slow_path_replies", "ARP replies, IPv6 neighbour "
 	  "advertisements and ICMP echo replies sent." },
+	{ "dpntp_rx_stamps", "Requests by where their receive time (T2) "
+	  "came from: nic (the port's stamp mapped onto the served clock) "
+	  "or tsc (the TSC read at rx_burst)." },
 };
 
 static void
@@ -444,6 +453,35 @@ write_ports(struct expo *e, const struct dpn_metrics_snapshot *s)
 	queue_counter(e, s, "dpntp_port_queue_tx_bytes",
 		      "Bytes sent on one TX queue.", PORT_FIELD(q_tx_bytes));
 
+	family(e, "dpntp_port_rx_stamp_source", EXPO_GAUGE,
+	       "Where the receive times (T2) of the port's requests come "
+	       "from: 1 for the source in use (tsc: the TSC at rx_burst; "
+	       "nic-clock: NIC stamps, NIC clock read; nic-fit: NIC stamps "
+	       "fitted to the TSC).");
+	for (i = 0; i < s->nb_ports; i++) {
+		snprintf(port, sizeof(port), "%u", s->ports[i].port_id);
+		sample_u64(e, 1, "port", port, "source",
+			   s->ports[i].rx_stamp_source != NULL ?
+			   s->ports[i].rx_stamp_source : "tsc", NULL);
+	}
+	family(e, "dpntp_port_rx_stamps", EXPO_COUNTER,
+	       "Requests by where their receive time came from: nic (their "
+	       "stamp, mapped) or tsc.");
+	for (i = 0; i < s->nb_ports; i++) {
+		snprintf(port, sizeof(port), "%u", s->ports[i].port_id);
+		sample_u64(e, s->ports[i].rx_stamped_nic, "port", port,
+			   "source", "nic", NULL);
+		sample_u64(e, s->ports[i].rx_stamped_tsc, "port", port,
+			   "source", "tsc", NULL);
+	}
+	family(e, "dpntp_port_rx_stamp_residual_seconds", EXPO_GAUGE,
+	       "RMS residual of the map from the port's stamps to the "
+	       "served clock (0 while receive times come from the TSC).");
+	for (i = 0; i < s->nb_ports; i++) {
+		snprintf(port, sizeof(port), "%u", s->ports[i].port_id);
+		sample_f64(e, s->ports[i].rx_stamp_residual_s, "port", port,
+			   NULL);
+	}
 	family(e, "dpntp_port_nic_clock_offset_seconds", EXPO_GAUGE,
 	       "Residual of the NIC clock to UTC fit at its last sample "
 	       "(ports that timestamp received packets only).");

@@ -69,6 +69,7 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 		const struct dpn_port *p = &dp->ports[i];
 		struct rte_tel_data *pd = rte_tel_data_alloc();
 		struct rte_eth_stats st;
+		struct dpn_rx_stamp_info rs;
 		char key[12];
 
 		if (pd == NULL)
@@ -79,8 +80,13 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_int(pd, "port", p->port_id);
 		rte_tel_data_add_dict_string(pd, "name", p->name);
 		rte_tel_data_add_dict_int(pd, "queues", p->nb_queues);
+		dpn_rx_stamp_info_get(dp, i, &rs);
 		rte_tel_data_add_dict_string(pd, "rx_timestamp",
-					     p->rx_timestamp ? "nic" : "tsc");
+			dpn_rx_stamp_source_name(rs.source));
+		rte_tel_data_add_dict_u64(pd, "rx_stamped_nic", rs.nb_nic);
+		rte_tel_data_add_dict_u64(pd, "rx_stamped_tsc", rs.nb_tsc);
+		rte_tel_data_add_dict_int(pd, "rx_stamp_residual_ns",
+					  (int)rs.residual_ns);
 		rte_tel_data_add_dict_u64(pd, "rx_packets", st.ipackets);
 		rte_tel_data_add_dict_u64(pd, "tx_packets", st.opackets);
 		rte_tel_data_add_dict_u64(pd, "rx_bytes", st.ibytes);

@@ -233,6 +233,25 @@ dpn_ntp_build_reply(struct dpn_ntp_hdr *pkt,
 }
 
 /**
+ * Build an interleaved reply (RFC 9769) in place: as
+ * dpn_ntp_build_reply(), but the origin is the request's receive field
+ * (the client's receive time of our previous reply) and the transmit
+ * timestamp @p tx_ts is the true transmit time of that previous reply,
+ * so the packet is complete. Both timestamps host-order NTP format.
+ */
+static inline void
+dpn_ntp_build_reply_interleaved(struct dpn_ntp_hdr *pkt,
+				const struct dpn_ntp_sysinfo *si,
+				uint64_t rx_ts, uint64_t tx_ts)
+{
+	uint64_t org = pkt->recv_ts;
+
+	dpn_ntp_build_reply(pkt, si, rx_ts);
+	pkt->orig_ts = org;
+	pkt->xmt_ts = __builtin_bswap64(tx_ts);
+}
+
+/**
  * Build a kiss-o'-death reply in place (RFC 5905 7.4): leap 3, stratum
  * 0, the kiss code in the refid, the mode a reply would have, poll at
  * least @p min_poll. Like ntpd, the three timestamps all carry the

@@ -46,6 +46,14 @@
 	  "mode 2 replies to symmetric active (mode 1) requests") \
 	X(NTP_TRUNCATED, ntp_truncated, \
 	  "requests with extension fields or a MAC given a 48-byte reply") \
+	X(NTP_INTERLEAVED_REPLIES, ntp_interleaved_replies, \
+	  "interleaved mode 4 replies (RFC 9769), among the server replies") \
+	X(NTP_INTERLEAVED_MISSES, ntp_interleaved_misses, \
+	  "interleaved requests whose earlier reply was gone or its transmit time used or unknown: answered basic") \
+	X(RX_STAMP_NIC, rx_stamp_nic, \
+	  "requests whose receive time (T2) is the port's stamp mapped onto the served clock") \
+	X(RX_STAMP_TSC, rx_stamp_tsc, \
+	  "requests whose receive time (T2) is the TSC read at rx_burst") \
 	X(DROP_NTP_SHORT, drop_ntp_short, "NTP payload shorter than 48 bytes") \
 	X(DROP_NTP_VERSION, drop_ntp_version, "NTP version 0 or above 4") \
 	X(DROP_NTP_MODE0, drop_ntp_mode0, "NTP mode 0 (reserved)") \

@@ -257,7 +257,7 @@ echo "clientlimit 1" >>"$CONF"
 out=$(dpnc reload 2>&1)
 echo "  $out"
 dpn_check "reload with a clientlimit change: applied, says it needs a restart" \
-	grep -q "clientlimit changes need a restart" <<<"$out"
+	grep -q "clientlimit and xleavelimit changes need a restart" <<<"$out"
 kill -TERM "$DPN_PID"
 wait "$DPN_PID"
 dpn_start || exit 1

@@ -1,0 +1,1069 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker's per-packet code, dpn_worker_handle_burst() then
+ * dpn_worker_stamp_tx() (what the worker loop calls between rx_burst
+ * and tx_burst), fed crafted frames on a port that exists only in
+ * memory. Each reply is checked field by field against its request:
+ * addresses, lengths, checksums, the NTP header, and T2 from the NIC's
+ * stamp or the TSC. Also VLANs (stripped and in band), the NIC's
+ * checksum flags, and servers' replies passed to the slow path with
+ * what the client side needs (the burst's TSC, the NIC's stamp).
+ *
+ * Needs EAL (mbuf pool, rings, mbuf dynamic fields); runs without huge
+ * pages or devices: the port and the worker are put together by hand,
+ * the way perf/bench.c does.
+ */
+
+#include <inttypes.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include <cmocka.h>
+
+#include "dpn_acl.h"
+#include "dpn_dataplane.h"
+#include "dpn_ntp.h"
+
+#define POOL_SIZE 511
+#define FRAME_MAX 128
+#define CLIENT_PORT 40000
+#define VID 100		/* the VLAN of the port's second addresses */
+#define VID_OTHER 200		/* a VLAN the port has no address on */
+#define TCI (0x2000 | VID)	/* priority 1: the whole TCI must stay */
+#define CLIENT_IGNORED 0x902	/* 198.19.9.2, in the `ignore` prefix */
+#define NIC_STAMP 0x0000123456789abcULL
+#define EPOCH_NS 1795000000000000000LL
+#define SEC_NS 1000000000LL
+/* The NIC's stamp maps 0.75 s before the burst's TSC: a reply's T2
+ * tells which of the two it was taken from. */
+#define NIC_EARLIER_NS 750000000LL
+/* The worker may set the lowest bit and add a few units to keep
+ * receive timestamps unique. */
+#define T2_SLACK 64
+#define XMT_BASE 0xeabc123400000000ULL
+#define TX4 RTE_MBUF_F_TX_IPV4
+#define TX6 RTE_MBUF_F_TX_IPV6
+
+#define CHECK(cond, ...) do {			\
+	if (!(cond))				\
+		fail_msg(__VA_ARGS__);		\
+} while (0)
+
+#define CHECK_EQ(got, want, what) do {				\
+	uint64_t g_ = (uint64_t)(got), w_ = (uint64_t)(want);	\
+	if (g_ != w_)						\
+		fail_msg("%s: got %#" PRIx64 ", want %#" PRIx64, \
+			 (what), g_, w_);			\
+} while (0)
+
+static struct dpn_port port;
+static struct dpn_worker *worker;
+static struct dpn_clock clock_pub;
+static struct dpn_acl_table *acl_none;	/* no restrict rules */
+static struct dpn_acl_table *acl_rules;	/* 198.19.9.0/24 ignore */
+static int ts_off = -1;
+static uint64_t ts_flag;
+
+/* Per test: the burst's TSC, what it and the NIC's stamp map to. */
+static struct dpn_clock_snapshot snap;
+static uint64_t rx_tsc;
+static int64_t t_tsc_ns, t_nic_ns;
+static unsigned int test_nb;
+static uint64_t xmt_seq;
+
+/* Mbufs the worker handed back, freed after each test. */
+static struct rte_mbuf *held[POOL_SIZE];
+static unsigned int nb_held;
+static unsigned int pool_free;	/* in the pool when the test began */
+
+static const struct rte_ether_addr client_mac = {
+	{ 0x02, 0, 0, 0, 0, 0x02 }
+};
+static const char *const local4[] = { "198.18.0.1", "198.18.100.1" };
+static const char *const local6[] = { "2001:db8::1", "2001:db8:100::1" };
+static const uint16_t local_vlan[] = { 0, VID };
+
+/*
+ * Requests.
+ */
+
+struct req {
+	bool v6;
+	int vlan;		/* VID of an 802.1Q tag in the frame, or -1 */
+	unsigned int dst;	/* index of the port address it goes to */
+	unsigned int client;	/* low 16 bits of the source address */
+	unsigned int mode;
+	unsigned int version;
+	uint16_t src_port;
+	uint16_t dst_port;
+};
+
+/* A request as sent, kept to compare its reply with. */
+struct sent {
+	struct req r;
+	unsigned int len;
+	uint8_t b[FRAME_MAX];
+};
+
+static struct req
+req_of(bool v6)
+{
+	struct req r = {
+		.v6 = v6, .vlan = -1, .dst = 0, .client = 2,
+		.mode = DPN_NTP_MODE_CLIENT, .version = 4,
+		.src_port = CLIENT_PORT, .dst_port = DPN_NTP_PORT,
+	};
+
+	return r;
+}
+
+/* A server's reply to our client: mode 4, port 123 to port 123. */
+static struct req
+server_reply_of(bool v6)
+{
+	struct req r = req_of(v6);
+
+	r.mode = DPN_NTP_MODE_SERVER;
+	r.src_port = DPN_NTP_PORT;
+	return r;
+}
+
+static unsigned int
+l2_of(const struct req *r)
+{
+	return sizeof(struct rte_ether_hdr) +
+		(r->vlan >= 0 ? sizeof(struct rte_vlan_hdr) : 0);
+}
+
+static unsigned int
+l3_of(const struct req *r)
+{
+	return r->v6 ? sizeof(struct rte_ipv6_hdr) :
+		sizeof(struct rte_ipv4_hdr);
+}
+
+static struct rte_udp_hdr *
+udp_in(uint8_t *frame, const struct req *r)
+{
+	return (struct rte_udp_hdr *)(frame + l2_of(r) + l3_of(r));
+}
+
+/* The frame of @p r with valid checksums, in @p s->b. */
+static void
+build(struct sent *s, const struct req *r)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)s->b;
+	void *l3 = s->b + l2_of(r);
+	struct rte_udp_hdr *udp = udp_in(s->b, r);
+	struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp + 1);
+	uint16_t type = r->v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4;
+
+	memset(s, 0, sizeof(*s));
+	s->r = *r;
+	s->len = l2_of(r) + l3_of(r) + sizeof(*udp) + DPN_NTP_HDR_LEN;
+	eth->dst_addr = port.mac;
+	eth->src_addr = client_mac;
+	if (r->vlan >= 0) {
+		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eth + 1);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+		vh->vlan_tci = rte_cpu_to_be_16(0x2000 | r->vlan);
+		vh->eth_proto = rte_cpu_to_be_16(type);
+	} else {
+		eth->ether_type = rte_cpu_to_be_16(type);
+	}
+	if (r->v6) {
+		struct rte_ipv6_hdr *ip = l3;
+
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip->payload_len = rte_cpu_to_be_16(sizeof(*udp) +
+						   DPN_NTP_HDR_LEN);
+		ip->proto = IPPROTO_UDP;
+		ip->hop_limits = 57;
+		inet_pton(AF_INET6, "2001:db8:1::", ip->src_addr);
+		ip->src_addr[14] = (uint8_t)(r->client >> 8);
+		ip->src_addr[15] = (uint8_t)r->client;
+		memcpy(ip->dst_addr, port.addrs.v6[r->dst], 16);
+	} else {
+		struct rte_ipv4_hdr *ip = l3;
+
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) +
+			sizeof(*udp) + DPN_NTP_HDR_LEN);
+		ip->packet_id = rte_cpu_to_be_16(0x1234);
+		ip->time_to_live = 57;
+		ip->next_proto_id = IPPROTO_UDP;
+		/* 198.19.0.0/16 */
+		ip->src_addr = rte_cpu_to_be_32(0xc6130000u |
+						(r->client & 0xffff));
+		ip->dst_addr = port.addrs.v4[r->dst];
+	}
+	udp->src_port = rte_cpu_to_be_16(r->src_port);
+	udp->dst_port = rte_cpu_to_be_16(r->dst_port);
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + DPN_NTP_HDR_LEN);
+	ntp->li_vn_mode = dpn_ntp_li_vn_mode(0, r->version, r->mode);
+	ntp->poll = 6;
+	ntp->precision = -20;
+	/* The lowest bit clear, origin zero: a basic (not interleaved)
+	 * client, as RFC 9769 and chrony tell them apart. */
+	xmt_seq += 2;
+	ntp->xmt_ts = rte_cpu_to_be_64(XMT_BASE + xmt_seq);
+	if (r->v6) {
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(l3, udp);
+	} else {
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(l3, udp);
+		((struct rte_ipv4_hdr *)l3)->hdr_checksum = rte_ipv4_cksum(l3);
+	}
+}
+
+/* An mbuf holding @p r's frame, as the NIC hands it over with @p ol_flags. */
+static struct rte_mbuf *
+make(struct sent *s, const struct req *r, uint64_t ol_flags)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(port.pool);
+	char *d;
+
+	build(s, r);
+	assert_non_null(m);
+	d = rte_pktmbuf_append(m, s->len);
+	assert_non_null(d);
+	memcpy(d, s->b, s->len);
+	m->ol_flags = ol_flags;
+	return m;
+}
+
+/* The NIC stamped @p m: the flag, and a stamp the nic model knows. */
+static void
+nic_stamp(struct rte_mbuf *m)
+{
+	*RTE_MBUF_DYNFIELD(m, ts_off, uint64_t *) = NIC_STAMP;
+	m->ol_flags |= ts_flag;
+}
+
+/* The NIC took @p m's 802.1Q tag off. */
+static void
+vlan_strip(struct rte_mbuf *m, uint16_t tci)
+{
+	m->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+	m->vlan_tci = tci;
+}
+
+static void
+corrupt_ip_cksum(struct rte_mbuf *m, const struct req *r)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+		struct rte_ipv4_hdr *, l2_of(r));
+
+	ip->hdr_checksum ^= rte_cpu_to_be_16(0x0101);
+}
+
+static void
+corrupt_udp_cksum(struct rte_mbuf *m, const struct req *r)
+{
+	udp_in(rte_pktmbuf_mtod(m, uint8_t *), r)->dgram_cksum ^=
+		rte_cpu_to_be_16(0x0101);
+}
+
+/*
+ * Running the worker.
+ */
+
+static void
+hold(struct rte_mbuf **m, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		held[nb_held++] = m[i];
+}
+
+/*
+ * One burst through the worker as its loop runs it; @return the number
+ * of replies (at the front of @p pkts). Every packet must come back to
+ * be sent, sit on the slow-path ring, or be back in the pool: nothing
+ * leaks.
+ */
+static uint16_t
+burst(struct rte_mbuf **pkts, uint16_t nb)
+{
+	struct dpn_rxq *q = &worker->rxq[0];
+	struct dpn_burst_result res = { 0, 0, 0 };
+	unsigned int in_use;
+	uint16_t nb_out;
+
+	nb_out = dpn_worker_handle_burst(worker, q, pkts, nb, rx_tsc, &snap,
+					 &res);
+	hold(pkts, RTE_MIN(nb_out, nb));
+	CHECK(nb_out <= nb &&
+	      nb_out == res.nb_basic + res.nb_xleave + res.nb_kod,
+	      "%u packets to send from %u: %u basic, %u interleaved, %u KoDs",
+	      nb_out, nb, res.nb_basic, res.nb_xleave, res.nb_kod);
+	/* Basic clients, interleaved mode off, no rate limit. */
+	CHECK(res.nb_xleave == 0 && res.nb_kod == 0,
+	      "%u interleaved replies and %u KoDs", res.nb_xleave, res.nb_kod);
+	dpn_worker_stamp_tx(worker, q, pkts, res.nb_basic, &snap);
+	dpn_worker_tx_done(worker, nb_out, &snap);
+	in_use = pool_free - rte_mempool_avail_count(port.pool);
+	CHECK(in_use == nb_held + rte_ring_count(q->to_mgmt),
+	      "%u mbufs out of the pool, %u returned, %u on the slow path",
+	      in_use, nb_held, rte_ring_count(q->to_mgmt));
+	return res.nb_basic;
+}
+
+static unsigned int
+take_slow(struct rte_mbuf **out, unsigned int max)
+{
+	unsigned int n = rte_ring_sc_dequeue_burst(worker->rxq[0].to_mgmt,
+						   (void **)out, max, NULL);
+
+	hold(out, n);
+	return n;
+}
+
+static void
+expect_stat(enum dpn_stats_id id, uint64_t want)
+{
+	uint64_t got = worker->stats.c[id];
+
+	CHECK(got == want, "counter %s is %" PRIu64 ", want %" PRIu64,
+	      dpn_stats_name(id), got, want);
+}
+
+static void
+check_t2(uint64_t got, int64_t want_ns, const char *from)
+{
+	uint64_t want = dpn_ntp_ts_from_unix_ns(want_ns);
+	int64_t d = (int64_t)(got - want);
+
+	CHECK(d >= -T2_SLACK && d <= T2_SLACK,
+	      "receive timestamp (T2) %#" PRIx64 " is %+.9f s from %s (%#"
+	      PRIx64 ")", got, (double)d / 4294967296.0, from, want);
+}
+
+/*
+ * The reply in @p m to the request @p s, byte by byte. @p t2_ns is the
+ * receive time it must carry (@p from names where it comes from);
+ * @p tx_flags the offloads it must ask of the NIC.
+ */
+static void
+check_reply(const struct rte_mbuf *m, const struct sent *s, int64_t t2_ns,
+	    const char *from, uint64_t tx_flags)
+{
+	const struct req *r = &s->r;
+	unsigned int l2 = l2_of(r), l3 = l3_of(r);
+	const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ether_hdr *eth = (const void *)b;
+	const struct rte_ether_hdr *qeth = (const void *)s->b;
+	const struct rte_udp_hdr *udp = (const void *)(b + l2 + l3);
+	const struct rte_udp_hdr *qudp = (const void *)(s->b + l2 + l3);
+	const struct dpn_ntp_hdr *ntp = (const void *)(udp + 1);
+	const struct dpn_ntp_hdr *qntp = (const void *)(qudp + 1);
+	const struct dpn_ntp_sysinfo *si = &snap.sysinfo;
+	uint64_t t2, t3, now;
+
+	CHECK_EQ(m->pkt_len, l2 + l3 + 56, "reply pkt_len");
+	CHECK_EQ(m->data_len, m->pkt_len, "reply data_len");
+	CHECK_EQ(m->l2_len, l2, "reply l2_len");
+	CHECK_EQ(m->l3_len, l3, "reply l3_len");
+	CHECK_EQ(m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK, tx_flags,
+		 "reply TX offload flags");
+
+	CHECK(rte_is_same_ether_addr(&eth->dst_addr, &qeth->src_addr),
+	      "reply not to the request's source MAC");
+	CHECK(rte_is_same_ether_addr(&eth->src_addr, &port.mac),
+	      "reply not from the port's MAC");
+	/* The EtherType, and the whole 802.1Q tag when there is one. */
+	CHECK(memcmp(b + 12, s->b + 12, l2 - 12) == 0,
+	      "reply's EtherType or VLAN tag differs from the request's");
+
+	if (r->v6) {
+		const struct rte_ipv6_hdr *ip = (const void *)(b + l2);
+		const struct rte_ipv6_hdr *qip = (const void *)(s->b + l2);
+
+		CHECK_EQ(rte_be_to_cpu_32(ip->vtc_flow) >> 28, 6,
+			 "IPv6 version");
+		CHECK_EQ(rte_be_to_cpu_16(ip->payload_len), 56,
+			 "IPv6 payload_len");
+		CHECK_EQ(ip->proto, IPPROTO_UDP, "IPv6 next header");
+		CHECK_EQ(ip->hop_limits, 64, "IPv6 hop limit");
+		CHECK(memcmp(ip->src_addr, qip->dst_addr, 16) == 0 &&
+		      memcmp(ip->dst_addr, qip->src_addr, 16) == 0,
+		      "IPv6 addresses not swapped");
+		CHECK(udp->dgram_cksum != 0 &&
+		      rte_ipv6_udptcp_cksum_verify(ip, udp) == 0,
+		      "UDP checksum %#x wrong (IPv6)",
+		      rte_be_to_cpu_16(udp->dgram_cksum));
+	} else {
+		const struct rte_ipv4_hdr *ip = (const void *)(b + l2);
+		const struct rte_ipv4_hdr *qip = (const void *)(s->b + l2);
+
+		CHECK_EQ(ip->version_ihl, RTE_IPV4_VHL_DEF, "IPv4 version_ihl");
+		CHECK_EQ(rte_be_to_cpu_16(ip->total_length), 76,
+			 "IPv4 total_length");
+		CHECK_EQ(ip->next_proto_id, IPPROTO_UDP, "IPv4 protocol");
+		CHECK_EQ(ip->time_to_live, 64, "IPv4 TTL");
+		CHECK_EQ(ip->src_addr, qip->dst_addr, "IPv4 source");
+		CHECK_EQ(ip->dst_addr, qip->src_addr, "IPv4 destination");
+		CHECK(rte_raw_cksum(ip, sizeof(*ip)) == 0xffff,
+		      "IPv4 header checksum %#x wrong",
+		      rte_be_to_cpu_16(ip->hdr_checksum));
+		CHECK(udp->dgram_cksum != 0 &&
+		      rte_ipv4_udptcp_cksum_verify(ip, udp) == 0,
+		      "UDP checksum %#x wrong (IPv4)",
+		      rte_be_to_cpu_16(udp->dgram_cksum));
+	}
+	CHECK_EQ(udp->src_port, qudp->dst_port, "UDP source port");
+	CHECK_EQ(udp->dst_port, qudp->src_port, "UDP destination port");
+	CHECK_EQ(rte_be_to_cpu_16(udp->dgram_len), 56, "UDP length");
+
+	CHECK_EQ(dpn_ntp_mode_of(ntp), DPN_NTP_MODE_SERVER, "NTP mode");
+	CHECK_EQ(dpn_ntp_version_of(ntp), r->version, "NTP version");
+	CHECK_EQ(dpn_ntp_leap_of(ntp), si->leap, "NTP leap");
+	CHECK_EQ(ntp->stratum, si->stratum, "NTP stratum");
+	CHECK_EQ(ntp->poll, qntp->poll, "NTP poll");
+	CHECK_EQ(ntp->precision, si->precision, "NTP precision");
+	CHECK_EQ(ntp->root_delay, si->root_delay, "NTP root delay");
+	CHECK_EQ(ntp->root_disp, si->root_disp, "NTP root dispersion");
+	CHECK_EQ(ntp->refid, si->refid, "NTP refid");
+	CHECK_EQ(ntp->ref_ts, si->ref_ts, "NTP reference timestamp");
+	CHECK_EQ(ntp->orig_ts, qntp->xmt_ts,
+		 "NTP origin (the request's transmit timestamp)");
+	t2 = rte_be_to_cpu_64(ntp->recv_ts);
+	check_t2(t2, t2_ns, from);
+	t3 = rte_be_to_cpu_64(ntp->xmt_ts);
+	now = dpn_ntp_ts_from_unix_ns(dpn_clock_model_ns(&snap.tsc,
+							  rte_rdtsc()));
+	CHECK(t3 >= t2 && t3 <= now,
+	      "transmit timestamp (T3) %#" PRIx64 " not between T2 %#" PRIx64
+	      " and now %#" PRIx64, t3, t2, now);
+}
+
+/* The reply carries the burst's TSC, or the NIC's stamp, as T2. */
+static void
+reply_tsc(const struct rte_mbuf *m, const struct sent *s, uint64_t tx_flags)
+{
+	check_reply(m, s, t_tsc_ns, "the burst's TSC", tx_flags);
+}
+
+static void
+reply_nic(const struct rte_mbuf *m, const struct sent *s, uint64_t tx_flags)
+{
+	check_reply(m, s, t_nic_ns, "the NIC's stamp", tx_flags);
+}
+
+/*
+ * A server's reply the worker passed to the slow path: untouched, with
+ * what the client side needs for T4 (the burst's TSC, and the NIC's
+ * stamp where there was one) and where its headers are.
+ */
+static void
+check_slow(const struct rte_mbuf *m, const struct sent *s, bool stamped)
+{
+	CHECK_EQ(m->pkt_len, s->len, "slow-path packet length");
+	CHECK(memcmp(rte_pktmbuf_mtod(m, const void *), s->b, s->len) == 0,
+	      "slow-path packet modified");
+	CHECK_EQ(*RTE_MBUF_DYNFIELD(m, worker->rx_tsc_dynfield_offset,
+				    const uint64_t *), rx_tsc,
+		 "slow-path rx_tsc dynfield (the burst's TSC)");
+	CHECK_EQ(m->l2_len, l2_of(&s->r), "slow-path l2_len");
+	CHECK_EQ(m->l3_len, l3_of(&s->r), "slow-path l3_len");
+	if (!stamped)
+		return;
+	CHECK(m->ol_flags & ts_flag,
+	      "slow-path packet lost the RX timestamp flag (ol_flags %#"
+	      PRIx64 ")", m->ol_flags);
+	CHECK_EQ(*RTE_MBUF_DYNFIELD(m, ts_off, const uint64_t *), NIC_STAMP,
+		 "slow-path NIC timestamp");
+}
+
+/*
+ * Replies.
+ */
+
+static void
+test_ipv4_reply(void **state)
+{
+	struct req r = req_of(false);
+	struct rte_mbuf *m[1];
+	struct sent s;
+
+	(void)state;
+	m[0] = make(&s, &r, 0);
+	CHECK_EQ(burst(m, 1), 1, "replies");
+	reply_tsc(m[0], &s, TX4);
+	expect_stat(DPN_STAT_RX_PACKETS, 1);
+	expect_stat(DPN_STAT_NTP_REQUESTS_CLIENT_V4, 1);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 1);
+}
+
+static void
+test_ipv6_reply(void **state)
+{
+	struct req r = req_of(true);
+	struct rte_mbuf *m[1];
+	struct sent s;
+
+	(void)state;
+	r.version = 3;	/* echoed */
+	m[0] = make(&s, &r, 0);
+	CHECK_EQ(burst(m, 1), 1, "replies");
+	reply_tsc(m[0], &s, TX6);
+	expect_stat(DPN_STAT_RX_PACKETS, 1);
+	expect_stat(DPN_STAT_NTP_REQUESTS_CLIENT_V3, 1);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 1);
+}
+
+/* Replies first, in order; every packet counted; each fate its counter. */
+static void
+test_mixed_burst(void **state)
+{
+	struct req r[5] = {
+		req_of(false), req_of(false), req_of(true),
+		server_reply_of(false), req_of(false),
+	};
+	struct rte_mbuf *m[5], *orig[5], *slow[2];
+	struct sent s[5];
+	unsigned int i;
+
+	(void)state;
+	r[1].dst_port = DPN_NTP_PORT + 1;	/* not NTP */
+	r[4].dst = 1;			/* its address is on VLAN VID */
+	for (i = 0; i < 5; i++)
+		orig[i] = m[i] = make(&s[i], &r[i], 0);
+	CHECK_EQ(burst(m, 5), 2, "replies");
+	CHECK(m[0] == orig[0] && m[1] == orig[2],
+	      "replies not at the front in arrival order");
+	reply_tsc(m[0], &s[0], TX4);
+	reply_tsc(m[1], &s[2], TX6);
+	CHECK_EQ(take_slow(slow, 2), 1, "packets on the slow path");
+	CHECK(slow[0] == orig[3], "the server's reply is not the slow one");
+	check_slow(slow[0], &s[3], false);
+	expect_stat(DPN_STAT_RX_PACKETS, 5);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 2);
+	expect_stat(DPN_STAT_DROP_UDP_PORT, 1);
+	expect_stat(DPN_STAT_DROP_NOT_LOCAL, 1);
+	expect_stat(DPN_STAT_SLOW_QUEUED, 1);
+}
+
+/*
+ * T2: the NIC's stamp where there is one and a model for it.
+ */
+
+static void
+nic_stamp_reply(bool v6)
+{
+	struct req r = req_of(v6);
+	struct rte_mbuf *m[1];
+	struct sent s;
+
+	m[0] = make(&s, &r, 0);
+	nic_stamp(m[0]);
+	CHECK_EQ(burst(m, 1), 1, "replies");
+	reply_nic(m[0], &s, v6 ? TX6 : TX4);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 1);
+}
+
+static void
+test_nic_stamp_ipv4(void **state)
+{
+	(void)state;
+	nic_stamp_reply(false);
+}
+
+static void
+test_nic_stamp_ipv6(void **state)
+{
+	(void)state;
+	nic_stamp_reply(true);
+}
+
+/* A stamp in the field but no flag: the NIC did not stamp this one. */
+static void
+test_nic_stamp_flag_clear(void **state)
+{
+	struct req r[2] = { req_of(false), req_of(true) };
+	struct rte_mbuf *m[2];
+	struct sent s[2];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		m[i] = make(&s[i], &r[i], 0);
+		*RTE_MBUF_DYNFIELD(m[i], ts_off, uint64_t *) = NIC_STAMP;
+	}
+	CHECK_EQ(burst(m, 2), 2, "replies");
+	reply_tsc(m[0], &s[0], TX4);
+	reply_tsc(m[1], &s[1], TX6);
+}
+
+/* Stamped, but this port's clock has no model yet (another port's has). */
+static void
+test_nic_stamp_no_model(void **state)
+{
+	struct req r[2] = { req_of(false), req_of(true) };
+	struct rte_mbuf *m[2];
+	struct sent s[2];
+	unsigned int i;
+
+	(void)state;
+	snap.nic[1] = snap.nic[0];
+	memset(&snap.nic[0], 0, sizeof(snap.nic[0]));
+	for (i = 0; i < 2; i++) {
+		m[i] = make(&s[i], &r[i], 0);
+		nic_stamp(m[i]);
+	}
+	CHECK_EQ(burst(m, 2), 2, "replies");
+	reply_tsc(m[0], &s[0], TX4);
+	reply_tsc(m[1], &s[1], TX6);
+}
+
+/* With restrict rules the requests wait for their verdict: same T2. */
+static void
+test_nic_stamp_restrict(void **state)
+{
+	struct req r[3] = { req_of(false), req_of(false), req_of(true) };
+	struct rte_mbuf *m[3], *orig[3];
+	struct sent s[3];
+	unsigned int i;
+
+	(void)state;
+	worker->acl = &acl_rules;
+	r[1].client = CLIENT_IGNORED;
+	for (i = 0; i < 3; i++) {
+		orig[i] = m[i] = make(&s[i], &r[i], 0);
+		nic_stamp(m[i]);
+	}
+	CHECK_EQ(burst(m, 3), 2, "replies");
+	CHECK(m[0] == orig[0] && m[1] == orig[2],
+	      "replies not at the front in arrival order");
+	expect_stat(DPN_STAT_ACL_IGNORE, 1);
+	reply_nic(m[0], &s[0], TX4);
+	reply_nic(m[1], &s[2], TX6);
+}
+
+/*
+ * VLANs: each address is on one VLAN.
+ */
+
+static void
+test_vlan_stripped(void **state)
+{
+	struct req r[5] = {
+		req_of(false), req_of(true), req_of(false), req_of(false),
+		req_of(false),
+	};
+	uint16_t tci[5] = { TCI, TCI, 0x2000 | VID_OTHER, TCI, 0 };
+	struct rte_mbuf *m[5], *orig[5];
+	struct sent s[5];
+	unsigned int i;
+
+	(void)state;
+	r[0].dst = r[1].dst = r[2].dst = 1;	/* on VLAN VID */
+	r[3].dst = 0;				/* untagged */
+	r[4].dst = 1;				/* arrives untagged */
+	for (i = 0; i < 5; i++) {
+		orig[i] = m[i] = make(&s[i], &r[i], 0);
+		if (tci[i] != 0)
+			vlan_strip(m[i], tci[i]);
+	}
+	CHECK_EQ(burst(m, 5), 2, "replies");
+	CHECK(m[0] == orig[0] && m[1] == orig[1],
+	      "replies not at the front in arrival order");
+	reply_tsc(m[0], &s[0], TX4 | RTE_MBUF_F_TX_VLAN);
+	reply_tsc(m[1], &s[1], TX6 | RTE_MBUF_F_TX_VLAN);
+	for (i = 0; i < 2; i++)
+		CHECK_EQ(m[i]->vlan_tci, TCI, "reply vlan_tci");
+	expect_stat(DPN_STAT_DROP_NOT_LOCAL, 3);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 2);
+}
+
+static void
+test_vlan_inband(void **state)
+{
+	struct req r[4] = {
+		req_of(false), req_of(true), req_of(false), req_of(true),
+	};
+	struct rte_mbuf *m[4];
+	struct sent s[4];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		r[i].dst = 1;
+		r[i].vlan = i < 2 ? VID : VID_OTHER;
+		m[i] = make(&s[i], &r[i], 0);
+	}
+	CHECK_EQ(burst(m, 4), 2, "replies");
+	reply_tsc(m[0], &s[0], TX4);
+	reply_tsc(m[1], &s[1], TX6);
+	expect_stat(DPN_STAT_DROP_NOT_LOCAL, 2);
+}
+
+/*
+ * The NIC's checksum flags.
+ */
+
+static void
+test_cksum_bad(void **state)
+{
+	struct req r[3] = { req_of(false), req_of(false), req_of(true) };
+	uint64_t f[3] = {
+		RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_GOOD,
+		RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_BAD,
+		RTE_MBUF_F_RX_L4_CKSUM_BAD,
+	};
+	struct rte_mbuf *m[3];
+	struct sent s[3];
+	unsigned int i;
+
+	(void)state;
+	/* The checksums in the frames are right: the flags decide. */
+	for (i = 0; i < 3; i++)
+		m[i] = make(&s[i], &r[i], f[i]);
+	CHECK_EQ(burst(m, 3), 0, "replies");
+	expect_stat(DPN_STAT_DROP_IPV4_CHECKSUM, 1);
+	expect_stat(DPN_STAT_DROP_UDP_CHECKSUM, 2);
+	expect_stat(DPN_STAT_RX_PACKETS, 3);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 0);
+}
+
+/* UNKNOWN: the NIC did not look, so the worker does. */
+static void
+test_cksum_unknown(void **state)
+{
+	struct req r[6] = {
+		req_of(false), req_of(false), req_of(false),
+		req_of(true), req_of(true), req_of(false),
+	};
+	struct rte_mbuf *m[6], *orig[6];
+	struct sent s[6];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 6; i++)
+		orig[i] = m[i] = make(&s[i], &r[i],
+				      RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN |
+				      RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN);
+	corrupt_ip_cksum(m[1], &r[1]);
+	corrupt_udp_cksum(m[2], &r[2]);
+	corrupt_udp_cksum(m[4], &r[4]);
+	/* IPv4 lets a sender leave the UDP checksum out (RFC 768). */
+	udp_in(rte_pktmbuf_mtod(m[5], uint8_t *), &r[5])->dgram_cksum = 0;
+	CHECK_EQ(burst(m, 6), 3, "replies");
+	CHECK(m[0] == orig[0] && m[1] == orig[3] && m[2] == orig[5],
+	      "not the requests with good checksums answered, in order");
+	reply_tsc(m[0], &s[0], TX4);
+	reply_tsc(m[1], &s[3], TX6);
+	reply_tsc(m[2], &s[5], TX4);
+	expect_stat(DPN_STAT_DROP_IPV4_CHECKSUM, 1);
+	expect_stat(DPN_STAT_DROP_UDP_CHECKSUM, 2);
+}
+
+/* GOOD is trusted, each flag for its own checksum. */
+static void
+test_cksum_good(void **state)
+{
+	struct req r[3] = { req_of(false), req_of(true), req_of(false) };
+	uint64_t f[3] = {
+		RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD,
+		RTE_MBUF_F_RX_L4_CKSUM_GOOD,
+		RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+	};
+	struct rte_mbuf *m[3], *orig[3];
+	struct sent s[3];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		orig[i] = m[i] = make(&s[i], &r[i], f[i]);
+		if (!r[i].v6)
+			corrupt_ip_cksum(m[i], &r[i]);
+		corrupt_udp_cksum(m[i], &r[i]);
+	}
+	/* The third: its IPv4 header trusted, its UDP checksum looked at. */
+	CHECK_EQ(burst(m, 3), 2, "replies");
+	CHECK(m[0] == orig[0] && m[1] == orig[1],
+	      "replies not at the front in arrival order");
+	reply_tsc(m[0], &s[0], TX4);
+	reply_tsc(m[1], &s[1], TX6);
+	expect_stat(DPN_STAT_DROP_IPV4_CHECKSUM, 0);
+	expect_stat(DPN_STAT_DROP_UDP_CHECKSUM, 1);
+}
+
+/* NONE: the bytes are wrong but the packet is intact (DPDK's meaning). */
+static void
+test_cksum_none(void **state)
+{
+	struct req r[2] = { req_of(false), req_of(true) };
+	struct rte_mbuf *m[2];
+	struct sent s[2];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		m[i] = make(&s[i], &r[i], RTE_MBUF_F_RX_IP_CKSUM_NONE |
+			    RTE_MBUF_F_RX_L4_CKSUM_NONE);
+		if (!r[i].v6)
+			corrupt_ip_cksum(m[i], &r[i]);
+		corrupt_udp_cksum(m[i], &r[i]);
+	}
+	CHECK_EQ(burst(m, 2), 2, "replies");
+	reply_tsc(m[0], &s[0], TX4);
+	reply_tsc(m[1], &s[1], TX6);
+}
+
+/*
+ * Servers' replies to our client: to the slow path, with T4.
+ */
+
+static void
+server_reply_slow(bool v6)
+{
+	struct req r = server_reply_of(v6);
+	struct rte_mbuf *m[1], *orig, *slow[2];
+	struct sent s;
+
+	orig = m[0] = make(&s, &r, 0);
+	nic_stamp(m[0]);
+	CHECK_EQ(burst(m, 1), 0, "replies");
+	CHECK_EQ(take_slow(slow, 2), 1, "packets on the slow path");
+	CHECK(slow[0] == orig, "not the server's reply on the slow path");
+	expect_stat(DPN_STAT_RX_PACKETS, 1);
+	expect_stat(DPN_STAT_SLOW_QUEUED, 1);
+	expect_stat(DPN_STAT_DROP_NTP_MODE4, 0);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 0);
+	check_slow(slow[0], &s, true);
+}
+
+static void
+test_server_reply_slow_ipv4(void **state)
+{
+	(void)state;
+	server_reply_slow(false);
+}
+
+static void
+test_server_reply_slow_ipv6(void **state)
+{
+	(void)state;
+	server_reply_slow(true);
+}
+
+/*
+ * Setup.
+ */
+
+/*
+ * A fresh burst time and clock for each test. Time moves 10 s per test:
+ * receive timestamps are kept unique per worker (nudged past the last
+ * one), and a test must not inherit the nudges of the tests before it.
+ */
+static int
+test_setup(void **state)
+{
+	(void)state;
+	test_nb++;
+	t_tsc_ns = EPOCH_NS + (int64_t)test_nb * 10 * SEC_NS + SEC_NS;
+	t_nic_ns = t_tsc_ns - NIC_EARLIER_NS;
+	rx_tsc = rte_rdtsc();
+	memset(&snap, 0, sizeof(snap));
+	dpn_clock_model_set(&snap.tsc, rx_tsc, t_tsc_ns,
+			    1e9 / (double)rte_get_tsc_hz());
+	dpn_clock_model_set(&snap.nic[worker->rxq[0].port_id], NIC_STAMP,
+			    t_nic_ns, 1.0);
+	snap.synced = true;
+	dpn_ntp_sysinfo_set(&snap.sysinfo, true, 0, 2, -23, 1500000, 2500000,
+			    dpn_ntp_refid_from_str("TEST"),
+			    t_tsc_ns - 16 * SEC_NS);
+	dpn_clock_publish(&clock_pub, &snap);
+	memset(&worker->stats, 0, sizeof(worker->stats));
+	worker->acl = &acl_none;
+	worker->ts_dynfield_offset = ts_off;
+	worker->ts_dynflag = ts_flag;
+	port.tx_cksum_offload = false;
+	nb_held = 0;
+	pool_free = rte_mempool_avail_count(port.pool);
+	return 0;
+}
+
+static int
+test_teardown(void **state)
+{
+	struct rte_mbuf *m;
+
+	(void)state;
+	rte_pktmbuf_free_bulk(held, nb_held);
+	nb_held = 0;
+	while (rte_ring_sc_dequeue(worker->rxq[0].to_mgmt, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	return 0;
+}
+
+static int
+make_acl(void)
+{
+	char w0[] = "198.19.9.0/24", w1[] = "ignore";
+	char *words[] = { w0, w1 };
+	struct dpn_acl_ruleset rs;
+	struct dpn_rl_params discard;
+	struct dpn_acl_rule rule;
+	char err[256];
+
+	dpn_rl_params_default(&discard);
+	dpn_acl_ruleset_init(&rs);
+	acl_none = dpn_acl_table_create(&rs, &discard, 1, SOCKET_ID_ANY, err,
+					sizeof(err));
+	if (dpn_acl_parse(words, RTE_DIM(words), &rule, 1, err,
+			  sizeof(err)) != 1 ||
+	    dpn_acl_ruleset_add(&rs, &rule) != 0) {
+		print_error("restrict rule: %s\n", err);
+		return -1;
+	}
+	acl_rules = dpn_acl_table_create(&rs, &discard, 1, SOCKET_ID_ANY, err,
+					 sizeof(err));
+	dpn_acl_ruleset_free(&rs);
+	if (acl_none == NULL || acl_rules == NULL) {
+		print_error("dpn_acl_table_create: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The port and worker of perf/bench.c's setup(), plus NIC timestamps. */
+static int
+make_worker(void)
+{
+	struct dpn_rl_params p;
+	unsigned int i;
+	void *mem;
+
+	port.port_id = 0;
+	port.mac = (struct rte_ether_addr){ { 0x02, 0, 0, 0, 0, 0x01 } };
+	port.rx_timestamp = true;
+	for (i = 0; i < RTE_DIM(local4); i++) {
+		inet_pton(AF_INET, local4[i], &port.addrs.v4[i]);
+		port.addrs.v4_bcast[i] = port.addrs.v4[i] |
+			rte_cpu_to_be_32(0xff);
+		port.addrs.v4_prefix[i] = 24;
+		port.addrs.v4_vlan[i] = local_vlan[i];
+		inet_pton(AF_INET6, local6[i], port.addrs.v6[i]);
+		port.addrs.v6_prefix[i] = 64;
+		port.addrs.v6_vlan[i] = local_vlan[i];
+	}
+	port.addrs.nb_v4 = port.addrs.nb_v6 = RTE_DIM(local4);
+	port.pool = rte_pktmbuf_pool_create("test_worker", POOL_SIZE, 0, 0,
+					    RTE_MBUF_DEFAULT_BUF_SIZE,
+					    SOCKET_ID_ANY);
+	worker = rte_zmalloc("test_worker", sizeof(*worker),
+			     RTE_CACHE_LINE_SIZE);
+	mem = rte_zmalloc("test_worker_rl", dpn_rl_memsize(1024),
+			  sizeof(struct dpn_rl_bucket));
+	if (port.pool == NULL || worker == NULL || mem == NULL)
+		return -1;
+	worker->nb_rxq = 1;
+	worker->rxq[0].port = &port;
+	worker->rxq[0].port_id = port.port_id;
+	worker->rxq[0].to_mgmt = rte_ring_create("test_worker_up",
+		DPN_RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	worker->rxq[0].from_mgmt = rte_ring_create("test_worker_down",
+		DPN_RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (worker->rxq[0].to_mgmt == NULL || worker->rxq[0].from_mgmt == NULL)
+		return -1;
+	if (rte_mbuf_dyn_rx_timestamp_register(&ts_off, &ts_flag) != 0)
+		return -1;
+	worker->rx_tsc_dynfield_offset = dpn_rx_tsc_dynfield_register();
+	if (worker->rx_tsc_dynfield_offset < 0)
+		return -1;
+	dpn_clock_init(&clock_pub);
+	worker->clock = &clock_pub;
+	dpn_rl_params_default(&p);
+	return dpn_rl_init(&worker->rl, mem, 1024, &p) == 0 ? 0 : -1;
+}
+
+static int
+eal_setup(void **state)
+{
+	static char prefix[64];
+	char *argv[] = {
+		"test_worker", "--no-huge", "-m", "256", "--no-pci", "-l", "0",
+		"--no-shconf", "--no-telemetry", "--file-prefix", prefix,
+		"--log-level=error",
+		NULL,
+	};
+
+	(void)state;
+	snprintf(prefix, sizeof(prefix), "dpntest_worker_%d", (int)getpid());
+	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
+		print_error("rte_eal_init: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	if (make_worker() != 0) {
+		print_error("worker setup: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	return make_acl();
+}
+
+static int
+eal_teardown(void **state)
+{
+	char dir[PATH_MAX];
+
+	(void)state;
+	dpn_acl_table_free(acl_none);
+	dpn_acl_table_free(acl_rules);
+	/* With --no-shconf and --no-telemetry the runtime directory is
+	 * empty after cleanup: remove it. */
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	rmdir(dir);
+	return 0;
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_ipv4_reply),
+		T(test_ipv6_reply),
+		T(test_mixed_burst),
+		T(test_nic_stamp_ipv4),
+		T(test_nic_stamp_ipv6),
+		T(test_nic_stamp_flag_clear),
+		T(test_nic_stamp_no_model),
+		T(test_nic_stamp_restrict),
+		T(test_vlan_stripped),
+		T(test_vlan_inband),
+		T(test_cksum_bad),
+		T(test_cksum_unknown),
+		T(test_cksum_good),
+		T(test_cksum_none),
+		T(test_server_reply_slow_ipv4),
+		T(test_server_reply_slow_ipv6),
+	};
+
+	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
+}
