@@ -329,11 +329,16 @@ rx_stamp(struct dpn_worker *w, const struct dpn_rxq *q,
 			t2 = dpn_ntp_ts_from_unix_ns(
 				dpn_clock_model_ns(nic, stamp));
 			bs->nb_nic++;
-			return dpn_xleave_rx_ts(&w->xleave, t2);
+			goto unique;
 		}
 	}
 	bs->nb_tsc++;
-	return dpn_xleave_rx_ts(&w->xleave, t2);
+unique:
+	t2 = dpn_xleave_rx_ts(&w->xleave, t2);
+	/* The reply will be saved under t2: fetch its index line now. */
+	if (dpn_xleave_enabled(&w->xleave))
+		rte_prefetch0(dpn_xleave_line(&w->xleave, t2));
+	return t2;
 }
 
 /*

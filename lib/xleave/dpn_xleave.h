@@ -122,6 +122,16 @@ dpn_xleave_hash(const struct dpn_xleave_table *t, uint64_t rx)
 }
 
 /**
+ * Start loading the index line that dpn_xleave_find() or dpn_xleave_add()
+ * will read for @p ts, so that the burst's other work hides the miss.
+ */
+static inline const void *
+dpn_xleave_line(const struct dpn_xleave_table *t, uint64_t ts)
+{
+	return &t->index[dpn_xleave_hash(t, ts)];
+}
+
+/**
  * The pair saved for @p org, the origin timestamp of a request, or NULL.
  * Does not count: see dpn_xleave_take().
  */
