@@ -1057,7 +1057,7 @@ dpn_worker_main(void *arg)
 		for (qi = 0; qi < w->nb_rxq; qi++) {
 			struct dpn_rxq *q = &w->rxq[qi];
 			struct dpn_burst_result res;
-			uint64_t start = rte_rdtsc(), now;
+			uint64_t start = rte_rdtsc(), rx_tsc, now;
 			uint16_t nb_rx, nb_tx, sent;
 
 			nb_rx = rte_eth_rx_burst(q->port_id, q->queue_id,
@@ -1066,9 +1066,17 @@ dpn_worker_main(void *arg)
 				w->total_cycles += rte_rdtsc() - start;
 				continue;
 			}
+			/*
+			 * T2 without NIC stamps, and the pair the stamp fit
+			 * takes: read once rx_burst has returned the packets,
+			 * so that it never precedes their arrival (a worker
+			 * preempted between a read before the call and the
+			 * call served times before the request was sent).
+			 */
+			rx_tsc = rte_rdtsc();
 			dpn_clock_read(w->clock, &snap);
 			nb_tx = dpn_worker_handle_burst(w, q, pkts, nb_rx,
-							start, &snap, &res);
+							rx_tsc, &snap, &res);
 			if (unlikely(!rte_ring_empty(q->from_mgmt)))
 				nb_tx += rte_ring_sc_dequeue_burst(
 					q->from_mgmt, (void **)pkts + nb_tx,

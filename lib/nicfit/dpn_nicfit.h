@@ -40,18 +40,23 @@
 /*
  * How far a fitted rate may be from a given nominal one: oscillators are
  * within 100 ppm and the kernel clock behind pcap stamps slews at most
- * 500 ppm, so this only catches a wrong unit.
+ * 500 ppm; a line further off comes from too few or too noisy points.
  */
-#define DPN_NICFIT_MAX_FREQ_ERROR 0.01
+#define DPN_NICFIT_MAX_FREQ_ERROR 0.001
+/** Late envelope points in a row that restart the fit (see jump_ns). */
+#define DPN_NICFIT_LATE_RUN 8
 
 struct dpn_nicfit_params {
 	int64_t window_ns;	/**< UTC span of a window (1 s) */
 	/** Envelope points before the map is valid (3; at least 2). */
 	unsigned int min_points;
 	/**
-	 * An envelope point this far off the fit, twice in a row and both
-	 * off by the same amount, restarts the fit: the NIC clock was
-	 * stepped. Once is an outlier, dropped. Default 200 us: far above
+	 * An envelope point this far off a fit of at least min_points
+	 * points is dropped. Two early in a row, two late by the same
+	 * amount, or DPN_NICFIT_LATE_RUN late in a row restart the fit:
+	 * the NIC clock was stepped, or the line's rate was wrong (sparse
+	 * early windows) and its error has grown this large.
+	 * Default 200 us: far above
 	 * the envelope's scatter (below a microsecond to a few tens),
 	 * well below the millisecond steps a PHC or the kernel clock takes.
 	 */
@@ -99,6 +104,7 @@ struct dpn_nicfit {
 
 	/* A point off the fit, held to see whether the next one agrees. */
 	bool pending;
+	unsigned int late_run;		/**< late points in a row */
 	struct dpn_nicfit_point pend;
 	double pend_off_ns;
 

@@ -230,6 +230,7 @@ restart(struct dpn_nicfit *f, const struct dpn_nicfit_point *pt)
 {
 	f->restarts++;
 	f->pending = false;
+	f->late_run = 0;
 	f->head = 0;
 	f->nb_pts = 0;
 	push_point(f, &f->pend);
@@ -243,12 +244,26 @@ take_point(struct dpn_nicfit *f, const struct dpn_nicfit_point *pt)
 	double off;
 
 	f->points++;
-	if (f->fit_ok) {
+	/* Only a line through min_points points can call a point off: the
+	 * first two may be off themselves (a sparse window's least delay). */
+	if (f->fit_ok && f->nb_pts >= f->p.min_points) {
 		off = dutc(pt->utc_ns, f->base.utc_ns) - f->fit_off_ns -
 			f->fit_rate * dstamp(pt->stamp, f->base.stamp);
 		if (fabs(off) > (double)f->p.jump_ns) {
+			/*
+			 * The line no longer holds when points come early
+			 * (a delay cannot be negative) twice in a row, or
+			 * late twice by the same amount (a step back), or
+			 * late DPN_NICFIT_LATE_RUN times in a row (a rate
+			 * that was wrong from the start). A window late by
+			 * itself is only a window whose pairs all waited:
+			 * sparse traffic through a busy host.
+			 */
+			f->late_run = off > 0 ? f->late_run + 1 : 0;
 			if (f->pending &&
-			    fabs(off - f->pend_off_ns) <= (double)f->p.jump_ns) {
+			    ((off < 0 && f->pend_off_ns < 0) ||
+			     fabs(off - f->pend_off_ns) <= (double)f->p.jump_ns ||
+			     f->late_run >= DPN_NICFIT_LATE_RUN)) {
 				restart(f, pt);
 				return;
 			}
@@ -264,6 +279,7 @@ take_point(struct dpn_nicfit *f, const struct dpn_nicfit_point *pt)
 		f->pending = false;
 		f->outliers++;
 	}
+	f->late_run = 0;
 	push_point(f, pt);
 	refit(f);
 }

@@ -201,9 +201,22 @@ dpn_xleave_add(struct dpn_xleave_table *t, uint64_t rx)
 	b = &t->index[dpn_xleave_hash(t, rx)];
 	/* An empty slot, else the one pointing furthest back. */
 	for (i = 0; i < DPN_XLEAVE_BUCKET_SLOTS; i++) {
-		uint32_t age = b->slot[i] == 0 ? UINT32_MAX :
-			pos - (uint32_t)b->slot[i];
+		uint64_t s = b->slot[i];
+		uint32_t age = s == 0 ? UINT32_MAX : pos - (uint32_t)s;
+		struct dpn_xleave_pair *p = &t->ring[(uint32_t)s & t->ring_mask];
 
+		/*
+		 * The same receive timestamp given twice (T2 from two
+		 * sources more than DPN_XLEAVE_UNIQUE_WINDOW apart, which
+		 * dpn_xleave_rx_ts() takes for a step): neither reply may
+		 * be matched, or one client would get the other's time.
+		 */
+		if (s != 0 && (uint32_t)(s >> 32) == (uint32_t)rx &&
+		    age <= t->ring_mask + 1 && p->rx == rx) {
+			p->rx = 0;
+			t->ring[pos & t->ring_mask].rx = 0;
+			return;
+		}
 		if (age > age_max) {
 			age_max = age;
 			oldest = i;

@@ -8,6 +8,9 @@
  * stamp or the TSC. Also VLANs (stripped and in band), the NIC's
  * checksum flags, and servers' replies passed to the slow path with
  * what the client side needs (the burst's TSC, the NIC's stamp).
+ * Interleaved mode (RFC 9769) through a real table: dpn_worker_tx_done()
+ * saves a reply's transmit time and the next request naming that reply
+ * gets it, once, and only when it looks interleaved and is served.
  *
  * Needs EAL (mbuf pool, rings, mbuf dynamic fields); runs without huge
  * pages or devices: the port and the worker are put together by hand,
@@ -52,6 +55,11 @@
 #define VID_OTHER 200		/* a VLAN the port has no address on */
 #define TCI (0x2000 | VID)	/* priority 1: the whole TCI must stay */
 #define CLIENT_IGNORED 0x902	/* 198.19.9.2, in the `ignore` prefix */
+#define CLIENT_LIMITED 0xa02	/* 198.19.10.2, `limited kod` (acl_limited) */
+#define XLEAVE_ENTRIES 256
+/* A client's receive time of our previous reply (the receive field of
+ * an interleaved request): any value but its transmit field. */
+#define CLIENT_RX 0xeabc1234deadbee0ULL
 #define NIC_STAMP 0x0000123456789abcULL
 #define EPOCH_NS 1795000000000000000LL
 #define SEC_NS 1000000000LL
@@ -82,6 +90,9 @@ static struct dpn_worker *worker;
 static struct dpn_clock clock_pub;
 static struct dpn_acl_table *acl_none;	/* no restrict rules */
 static struct dpn_acl_table *acl_rules;	/* 198.19.9.0/24 ignore */
+/* acl_rules, and 198.19.10.0/24 limited kod */
+static struct dpn_acl_table *acl_limited;
+static void *xleave_mem;	/* the worker's interleaved table, if on */
 static int ts_off = -1;
 static uint64_t ts_flag;
 
@@ -117,6 +128,11 @@ struct req {
 	unsigned int version;
 	uint16_t src_port;
 	uint16_t dst_port;
+	/* NTP timestamps, host order: origin and receive (0 in a basic
+	 * request), transmit (0: the next of a sequence). */
+	uint64_t org;
+	uint64_t rcv;
+	uint64_t xmt;
 };
 
 /* A request as sent, kept to compare its reply with. */
@@ -228,7 +244,10 @@ build(struct sent *s, const struct req *r)
 	/* The lowest bit clear, origin zero: a basic (not interleaved)
 	 * client, as RFC 9769 and chrony tell them apart. */
 	xmt_seq += 2;
-	ntp->xmt_ts = rte_cpu_to_be_64(XMT_BASE + xmt_seq);
+	ntp->xmt_ts = rte_cpu_to_be_64(r->xmt != 0 ? r->xmt :
+				       XMT_BASE + xmt_seq);
+	ntp->orig_ts = rte_cpu_to_be_64(r->org);
+	ntp->recv_ts = rte_cpu_to_be_64(r->rcv);
 	if (r->v6) {
 		udp->dgram_cksum = rte_ipv6_udptcp_cksum(l3, udp);
 	} else {
@@ -298,37 +317,67 @@ hold(struct rte_mbuf **m, unsigned int n)
 		held[nb_held++] = m[i];
 }
 
+/* The served clock now, as the worker reads it. */
+static uint64_t
+now_ts(void)
+{
+	return dpn_ntp_ts_from_unix_ns(dpn_clock_model_ns(&snap.tsc,
+							  rte_rdtsc()));
+}
+
+/* What one burst gave: the replies of each kind, and the span in which
+ * dpn_worker_tx_done() took the transmit time it saved. */
+struct outcome {
+	struct dpn_burst_result res;
+	uint64_t tx_lo;
+	uint64_t tx_hi;
+};
+
 /*
- * One burst through the worker as its loop runs it; @return the number
- * of replies (at the front of @p pkts). Every packet must come back to
- * be sent, sit on the slow-path ring, or be back in the pool: nothing
+ * One burst through the worker as its loop runs it, tx_burst having
+ * taken @p sent of the packets (-1: all); @return the number of packets
+ * to send (at the front of @p pkts). Every packet must come back to be
+ * sent, sit on the slow-path ring, or be back in the pool: nothing
  * leaks.
  */
 static uint16_t
-burst(struct rte_mbuf **pkts, uint16_t nb)
+run_burst(struct rte_mbuf **pkts, uint16_t nb, int sent, struct outcome *o)
 {
 	struct dpn_rxq *q = &worker->rxq[0];
-	struct dpn_burst_result res = { 0, 0, 0 };
 	unsigned int in_use;
 	uint16_t nb_out;
 
+	memset(o, 0, sizeof(*o));
 	nb_out = dpn_worker_handle_burst(worker, q, pkts, nb, rx_tsc, &snap,
-					 &res);
+					 &o->res);
 	hold(pkts, RTE_MIN(nb_out, nb));
 	CHECK(nb_out <= nb &&
-	      nb_out == res.nb_basic + res.nb_xleave + res.nb_kod,
+	      nb_out == o->res.nb_basic + o->res.nb_xleave + o->res.nb_kod,
 	      "%u packets to send from %u: %u basic, %u interleaved, %u KoDs",
-	      nb_out, nb, res.nb_basic, res.nb_xleave, res.nb_kod);
-	/* Basic clients, interleaved mode off, no rate limit. */
-	CHECK(res.nb_xleave == 0 && res.nb_kod == 0,
-	      "%u interleaved replies and %u KoDs", res.nb_xleave, res.nb_kod);
-	dpn_worker_stamp_tx(worker, q, pkts, res.nb_basic, &snap);
-	dpn_worker_tx_done(worker, nb_out, &snap);
+	      nb_out, nb, o->res.nb_basic, o->res.nb_xleave, o->res.nb_kod);
+	dpn_worker_stamp_tx(worker, q, pkts, o->res.nb_basic, &snap);
+	o->tx_lo = now_ts();
+	dpn_worker_tx_done(worker, sent < 0 ? nb_out : (uint16_t)sent,
+			   &snap);
+	o->tx_hi = now_ts();
 	in_use = pool_free - rte_mempool_avail_count(port.pool);
 	CHECK(in_use == nb_held + rte_ring_count(q->to_mgmt),
 	      "%u mbufs out of the pool, %u returned, %u on the slow path",
 	      in_use, nb_held, rte_ring_count(q->to_mgmt));
-	return res.nb_basic;
+	return nb_out;
+}
+
+/* A burst of basic clients, no rate limit: @return the replies. */
+static uint16_t
+burst(struct rte_mbuf **pkts, uint16_t nb)
+{
+	struct outcome o;
+
+	run_burst(pkts, nb, -1, &o);
+	CHECK(o.res.nb_xleave == 0 && o.res.nb_kod == 0,
+	      "%u interleaved replies and %u KoDs", o.res.nb_xleave,
+	      o.res.nb_kod);
+	return o.res.nb_basic;
 }
 
 static unsigned int
@@ -361,14 +410,29 @@ check_t2(uint64_t got, int64_t want_ns, const char *from)
 	      PRIx64 ")", got, (double)d / 4294967296.0, from, want);
 }
 
+/* The NTP header of @p m, a reply, or of @p s, a request. */
+static const struct dpn_ntp_hdr *
+ntp_of(const struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, const struct dpn_ntp_hdr *,
+		m->l2_len + m->l3_len + sizeof(struct rte_udp_hdr));
+}
+
+static const struct dpn_ntp_hdr *
+req_ntp(const struct sent *s)
+{
+	return (const void *)(s->b + l2_of(&s->r) + l3_of(&s->r) +
+			      sizeof(struct rte_udp_hdr));
+}
+
 /*
- * The reply in @p m to the request @p s, byte by byte. @p t2_ns is the
- * receive time it must carry (@p from names where it comes from);
- * @p tx_flags the offloads it must ask of the NIC.
+ * The frame in @p m that answers the request @p s, byte by byte up to
+ * the NTP header: addresses, lengths, checksums; @p tx_flags the
+ * offloads it must ask of the NIC.
  */
 static void
-check_reply(const struct rte_mbuf *m, const struct sent *s, int64_t t2_ns,
-	    const char *from, uint64_t tx_flags)
+check_frame(const struct rte_mbuf *m, const struct sent *s,
+	    uint64_t tx_flags)
 {
 	const struct req *r = &s->r;
 	unsigned int l2 = l2_of(r), l3 = l3_of(r);
@@ -377,10 +441,6 @@ check_reply(const struct rte_mbuf *m, const struct sent *s, int64_t t2_ns,
 	const struct rte_ether_hdr *qeth = (const void *)s->b;
 	const struct rte_udp_hdr *udp = (const void *)(b + l2 + l3);
 	const struct rte_udp_hdr *qudp = (const void *)(s->b + l2 + l3);
-	const struct dpn_ntp_hdr *ntp = (const void *)(udp + 1);
-	const struct dpn_ntp_hdr *qntp = (const void *)(qudp + 1);
-	const struct dpn_ntp_sysinfo *si = &snap.sysinfo;
-	uint64_t t2, t3, now;
 
 	CHECK_EQ(m->pkt_len, l2 + l3 + 56, "reply pkt_len");
 	CHECK_EQ(m->data_len, m->pkt_len, "reply data_len");
@@ -436,9 +496,18 @@ check_reply(const struct rte_mbuf *m, const struct sent *s, int64_t t2_ns,
 	CHECK_EQ(udp->src_port, qudp->dst_port, "UDP source port");
 	CHECK_EQ(udp->dst_port, qudp->src_port, "UDP destination port");
 	CHECK_EQ(rte_be_to_cpu_16(udp->dgram_len), 56, "UDP length");
+}
+
+/* The NTP fields of a reply that come from the request and the
+ * server's state, not from the time. */
+static void
+check_ntp_fixed(const struct dpn_ntp_hdr *ntp, const struct sent *s)
+{
+	const struct dpn_ntp_hdr *qntp = req_ntp(s);
+	const struct dpn_ntp_sysinfo *si = &snap.sysinfo;
 
 	CHECK_EQ(dpn_ntp_mode_of(ntp), DPN_NTP_MODE_SERVER, "NTP mode");
-	CHECK_EQ(dpn_ntp_version_of(ntp), r->version, "NTP version");
+	CHECK_EQ(dpn_ntp_version_of(ntp), s->r.version, "NTP version");
 	CHECK_EQ(dpn_ntp_leap_of(ntp), si->leap, "NTP leap");
 	CHECK_EQ(ntp->stratum, si->stratum, "NTP stratum");
 	CHECK_EQ(ntp->poll, qntp->poll, "NTP poll");
@@ -447,6 +516,23 @@ check_reply(const struct rte_mbuf *m, const struct sent *s, int64_t t2_ns,
 	CHECK_EQ(ntp->root_disp, si->root_disp, "NTP root dispersion");
 	CHECK_EQ(ntp->refid, si->refid, "NTP refid");
 	CHECK_EQ(ntp->ref_ts, si->ref_ts, "NTP reference timestamp");
+}
+
+/*
+ * The basic reply in @p m to the request @p s, byte by byte. @p t2_ns
+ * is the receive time it must carry (@p from names where it comes
+ * from); @p tx_flags the offloads it must ask of the NIC.
+ */
+static void
+check_reply(const struct rte_mbuf *m, const struct sent *s, int64_t t2_ns,
+	    const char *from, uint64_t tx_flags)
+{
+	const struct dpn_ntp_hdr *ntp = ntp_of(m);
+	const struct dpn_ntp_hdr *qntp = req_ntp(s);
+	uint64_t t2, t3, now;
+
+	check_frame(m, s, tx_flags);
+	check_ntp_fixed(ntp, s);
 	CHECK_EQ(ntp->orig_ts, qntp->xmt_ts,
 		 "NTP origin (the request's transmit timestamp)");
 	t2 = rte_be_to_cpu_64(ntp->recv_ts);
@@ -457,6 +543,57 @@ check_reply(const struct rte_mbuf *m, const struct sent *s, int64_t t2_ns,
 	CHECK(t3 >= t2 && t3 <= now,
 	      "transmit timestamp (T3) %#" PRIx64 " not between T2 %#" PRIx64
 	      " and now %#" PRIx64, t3, t2, now);
+	/* Tagged for interleaved mode (RFC 9769), on or off: a client
+	 * echoing T3 as its origin is told from one naming T2. */
+	CHECK(t2 & 1, "T2 %#" PRIx64 ": lowest bit clear", t2);
+	CHECK(!(t3 & 1), "T3 %#" PRIx64 ": lowest bit set", t3);
+}
+
+/*
+ * The interleaved reply in @p m to the request @p s: complete (its
+ * checksums done by the worker), its origin the request's receive
+ * field, its receive timestamp this request's T2 (past @p t2_before,
+ * the last one given), and its transmit timestamp the one saved for
+ * the reply the request names, taken within @p prev's tx_done().
+ */
+static void
+check_xleave_reply(const struct rte_mbuf *m, const struct sent *s,
+		   uint64_t t2_before, const struct outcome *prev)
+{
+	const struct dpn_ntp_hdr *ntp = ntp_of(m);
+	uint64_t t2 = rte_be_to_cpu_64(ntp->recv_ts);
+	uint64_t tx = rte_be_to_cpu_64(ntp->xmt_ts);
+
+	check_frame(m, s, s->r.v6 ? TX6 : TX4);
+	check_ntp_fixed(ntp, s);
+	CHECK_EQ(ntp->orig_ts, req_ntp(s)->recv_ts,
+		 "interleaved origin (the request's receive timestamp)");
+	check_t2(t2, t_tsc_ns, "the burst's TSC");
+	CHECK((t2 & 1) && t2 > t2_before,
+	      "T2 %#" PRIx64 " not tagged, or not past %#" PRIx64, t2,
+	      t2_before);
+	CHECK(!(tx & 1) && tx >= (prev->tx_lo & ~1ULL) && tx <= prev->tx_hi,
+	      "interleaved transmit timestamp %#" PRIx64 " not the one "
+	      "saved at tx_done (between %#" PRIx64 " and %#" PRIx64 ")",
+	      tx, prev->tx_lo, prev->tx_hi);
+}
+
+/* A KoD RATE in @p m for the request @p s: complete, no time in it. */
+static void
+check_kod(const struct rte_mbuf *m, const struct sent *s)
+{
+	const struct dpn_ntp_hdr *ntp = ntp_of(m);
+	const struct dpn_ntp_hdr *qntp = req_ntp(s);
+
+	check_frame(m, s, s->r.v6 ? TX6 : TX4);
+	CHECK_EQ(dpn_ntp_mode_of(ntp), DPN_NTP_MODE_SERVER, "KoD mode");
+	CHECK_EQ(dpn_ntp_leap_of(ntp), DPN_NTP_LEAP_ALARM, "KoD leap");
+	CHECK_EQ(ntp->stratum, 0, "KoD stratum");
+	CHECK_EQ(ntp->refid, rte_cpu_to_be_32(dpn_ntp_refid_from_str("RATE")),
+		 "KoD code");
+	CHECK(ntp->orig_ts == qntp->xmt_ts && ntp->recv_ts == qntp->xmt_ts &&
+	      ntp->xmt_ts == qntp->xmt_ts,
+	      "KoD timestamps not the request's transmit timestamp");
 }
 
 /* The reply carries the burst's TSC, or the NIC's stamp, as T2. */
@@ -871,6 +1008,369 @@ test_server_reply_slow_ipv6(void **state)
 }
 
 /*
+ * Interleaved mode (RFC 9769).
+ */
+
+/* Interleaved mode on for this test, as xleavelimit @p entries does. */
+static void
+xleave_on(uint32_t entries)
+{
+	xleave_mem = rte_zmalloc("test_xleave", dpn_xleave_memsize(entries),
+				 RTE_CACHE_LINE_SIZE);
+	assert_non_null(xleave_mem);
+	assert_int_equal(dpn_xleave_init(&worker->xleave, xleave_mem,
+					 entries), 0);
+}
+
+static uint64_t
+recv_of(const struct rte_mbuf *m)
+{
+	return rte_be_to_cpu_64(ntp_of(m)->recv_ts);
+}
+
+/* The interleaved request that follows the reply @p m: its origin the
+ * reply's T2, its receive field the client's receive time of it. */
+static struct req
+xleave_req(struct req r, const struct rte_mbuf *m)
+{
+	r.org = recv_of(m);
+	r.rcv = CLIENT_RX;
+	return r;
+}
+
+/* One request through its own burst, all of it sent. */
+static struct rte_mbuf *
+one(struct sent *s, const struct req *r, struct outcome *o)
+{
+	struct rte_mbuf *m[1];
+
+	m[0] = make(s, r, 0);
+	CHECK_EQ(run_burst(m, 1, -1, o), 1, "replies");
+	return m[0];
+}
+
+/*
+ * A basic exchange, then the client goes interleaved: the reply carries
+ * the first reply's true transmit time (saved at tx_done, later than
+ * its T3), and is itself saved, so the next request can name it.
+ */
+static void
+xleave_reply(bool v6)
+{
+	struct req r = req_of(v6);
+	struct rte_mbuf *m1, *m2, *m3;
+	struct sent s1, s2, s3;
+	struct outcome o1, o2, o3;
+	uint64_t t3;
+
+	xleave_on(XLEAVE_ENTRIES);
+	m1 = one(&s1, &r, &o1);
+	CHECK(o1.res.nb_basic == 1, "the first reply is not basic");
+	reply_tsc(m1, &s1, v6 ? TX6 : TX4);
+	t3 = rte_be_to_cpu_64(ntp_of(m1)->xmt_ts);
+
+	r = xleave_req(r, m1);
+	m2 = one(&s2, &r, &o2);
+	CHECK(o2.res.nb_xleave == 1 && o2.res.nb_basic == 0,
+	      "%u interleaved, %u basic replies", o2.res.nb_xleave,
+	      o2.res.nb_basic);
+	check_xleave_reply(m2, &s2, recv_of(m1), &o1);
+	CHECK(rte_be_to_cpu_64(ntp_of(m2)->xmt_ts) >= t3,
+	      "saved transmit time before the first reply's T3");
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_REPLIES, 1);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_MISSES, 0);
+
+	r = xleave_req(r, m2);
+	m3 = one(&s3, &r, &o3);
+	CHECK_EQ(o3.res.nb_xleave, 1, "interleaved replies");
+	check_xleave_reply(m3, &s3, recv_of(m2), &o2);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_REPLIES, 2);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 3);
+	expect_stat(DPN_STAT_TX_PACKETS, 0);	/* the loop counts those */
+}
+
+static void
+test_xleave_reply_ipv4(void **state)
+{
+	(void)state;
+	xleave_reply(false);
+}
+
+static void
+test_xleave_reply_ipv6(void **state)
+{
+	(void)state;
+	xleave_reply(true);
+}
+
+/* Each saved time is sent once: a repeat gets a basic reply. */
+static void
+test_xleave_used_once(void **state)
+{
+	struct req r = req_of(false);
+	struct rte_mbuf *m1, *m;
+	struct sent s1, s2, s3;
+	struct outcome o1, o;
+
+	(void)state;
+	xleave_on(XLEAVE_ENTRIES);
+	m1 = one(&s1, &r, &o1);
+	r = xleave_req(r, m1);
+	m = one(&s2, &r, &o);
+	CHECK_EQ(o.res.nb_xleave, 1, "interleaved replies");
+	check_xleave_reply(m, &s2, recv_of(m1), &o1);
+	m = one(&s3, &r, &o);
+	CHECK_EQ(o.res.nb_basic, 1, "basic replies to the repeat");
+	reply_tsc(m, &s3, TX4);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_REPLIES, 1);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_MISSES, 1);
+}
+
+/*
+ * A reply tx_burst did not take has no transmit time: of a burst of two
+ * with one sent, and of a burst with none sent, only the sent one can
+ * be named. The misses come out first, as basic replies.
+ */
+static void
+test_xleave_not_sent(void **state)
+{
+	struct req r[3] = { req_of(false), req_of(false), req_of(false) };
+	struct rte_mbuf *m[3], *first[3], *orig[3];
+	struct sent s[3];
+	struct outcome o, o_ab;
+	unsigned int i;
+
+	(void)state;
+	xleave_on(XLEAVE_ENTRIES);
+	for (i = 0; i < 3; i++)
+		r[i].client = 3 + i;
+	for (i = 0; i < 2; i++)
+		first[i] = m[i] = make(&s[i], &r[i], 0);
+	CHECK_EQ(run_burst(m, 2, 1, &o_ab), 2, "replies");
+	first[2] = m[0] = make(&s[2], &r[2], 0);
+	CHECK_EQ(run_burst(m, 1, 0, &o), 1, "replies");
+	for (i = 0; i < 3; i++) {
+		r[i] = xleave_req(r[i], first[i]);
+		orig[i] = m[i] = make(&s[i], &r[i], 0);
+	}
+	CHECK_EQ(run_burst(m, 3, -1, &o), 3, "replies");
+	CHECK(o.res.nb_basic == 2 && o.res.nb_xleave == 1,
+	      "%u basic, %u interleaved", o.res.nb_basic, o.res.nb_xleave);
+	CHECK(m[0] == orig[1] && m[1] == orig[2] && m[2] == orig[0],
+	      "not the misses first, then the interleaved reply");
+	reply_tsc(m[0], &s[1], TX4);
+	reply_tsc(m[1], &s[2], TX4);
+	check_xleave_reply(m[2], &s[0], recv_of(first[2]), &o_ab);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_REPLIES, 1);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_MISSES, 2);
+}
+
+/*
+ * Not interleaved requests, though they name a saved reply: version 3,
+ * a receive field equal to the transmit field (chrony's test), an
+ * origin with the lowest bit clear. Basic replies, no misses counted,
+ * and the saved time is still there for the real one.
+ */
+static void
+test_xleave_not_asked(void **state)
+{
+	struct req r0 = req_of(false), r[4];
+	struct rte_mbuf *m0, *m[4], *orig[4];
+	struct sent s0, s[4];
+	struct outcome o0, o;
+	unsigned int i;
+
+	(void)state;
+	xleave_on(XLEAVE_ENTRIES);
+	m0 = one(&s0, &r0, &o0);
+	for (i = 0; i < 4; i++)
+		r[i] = xleave_req(r0, m0);
+	r[0].version = 3;
+	r[1].rcv = r[1].xmt = CLIENT_RX;
+	r[2].org &= ~1ULL;
+	for (i = 0; i < 4; i++)
+		orig[i] = m[i] = make(&s[i], &r[i], 0);
+	CHECK_EQ(run_burst(m, 4, -1, &o), 4, "replies");
+	CHECK(o.res.nb_basic == 3 && o.res.nb_xleave == 1,
+	      "%u basic, %u interleaved", o.res.nb_basic, o.res.nb_xleave);
+	for (i = 0; i < 3; i++) {
+		CHECK(m[i] == orig[i], "reply %u out of order", i);
+		reply_tsc(m[i], &s[i], TX4);
+	}
+	CHECK(m[3] == orig[3], "the interleaved reply is not last");
+	check_xleave_reply(m[3], &s[3], recv_of(m0), &o0);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_REPLIES, 1);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_MISSES, 0);
+}
+
+/* `restrict ignore` drops an interleaved request like any other, and
+ * the saved time it named is not used up. */
+static void
+test_xleave_restrict_ignore(void **state)
+{
+	struct req r0 = req_of(false), r;
+	struct rte_mbuf *m0, *m[1];
+	struct sent s0, s;
+	struct outcome o0, o;
+
+	(void)state;
+	xleave_on(XLEAVE_ENTRIES);
+	worker->acl = &acl_rules;
+	m0 = one(&s0, &r0, &o0);
+	r = xleave_req(r0, m0);
+	r.client = CLIENT_IGNORED;
+	m[0] = make(&s, &r, 0);
+	CHECK_EQ(run_burst(m, 1, -1, &o), 0, "replies to an ignored client");
+	expect_stat(DPN_STAT_ACL_IGNORE, 1);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_REPLIES, 0);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_MISSES, 0);
+	r.client = r0.client;
+	m[0] = make(&s, &r, 0);
+	CHECK_EQ(run_burst(m, 1, -1, &o), 1, "replies");
+	CHECK_EQ(o.res.nb_xleave, 1, "interleaved replies");
+	check_xleave_reply(m[0], &s, recv_of(m0), &o0);
+}
+
+/* xleavelimit 0: never interleaved, and no misses counted (nothing was
+ * looked for); the timestamps are still tagged. */
+static void
+test_xleave_off(void **state)
+{
+	struct req r = req_of(false);
+	struct rte_mbuf *m0, *m;
+	struct sent s0, s;
+	struct outcome o0, o;
+
+	(void)state;
+	CHECK(!dpn_xleave_enabled(&worker->xleave), "table on by default");
+	m0 = one(&s0, &r, &o0);
+	reply_tsc(m0, &s0, TX4);
+	r = xleave_req(r, m0);
+	m = one(&s, &r, &o);
+	CHECK_EQ(o.res.nb_basic, 1, "basic replies");
+	reply_tsc(m, &s, TX4);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_REPLIES, 0);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_MISSES, 0);
+}
+
+/*
+ * One burst of each kind, in the order they go out: basic replies
+ * (waiting for T3), interleaved ones, KoDs. The KoD answers an
+ * interleaved request from a client over its rate: its saved time is
+ * not used up, and is sent once the limit is lifted.
+ */
+static void
+test_xleave_burst_order(void **state)
+{
+	struct req rb = req_of(false), rc = req_of(false);
+	struct req rd = req_of(false), r[3];
+	struct rte_mbuf *mb, *mc, *m[3], *orig[3];
+	struct sent sb, sc, s[3];
+	struct outcome ob, oc, o;
+	unsigned int i;
+	uint32_t head;
+
+	(void)state;
+	xleave_on(XLEAVE_ENTRIES);
+	worker->acl = &acl_limited;
+	rb.client = 6;			/* no rule: never limited */
+	rc.client = CLIENT_LIMITED;
+	rd.client = CLIENT_LIMITED + 1;	/* limited, but new */
+	mb = one(&sb, &rb, &ob);
+	mc = one(&sc, &rc, &oc);
+	/* C again within `minimum`: limited, its first: a KoD. */
+	r[0] = xleave_req(rc, mc);
+	r[1] = xleave_req(rb, mb);
+	r[2] = rd;
+	for (i = 0; i < 3; i++)
+		orig[i] = m[i] = make(&s[i], &r[i], 0);
+	head = worker->xleave.head;
+	CHECK_EQ(run_burst(m, 3, -1, &o), 3, "packets to send");
+	/* A KoD carries no time of ours: nothing to follow up. */
+	CHECK_EQ(worker->xleave.head - head, 2, "replies saved");
+	CHECK(o.res.nb_basic == 1 && o.res.nb_xleave == 1 &&
+	      o.res.nb_kod == 1, "%u basic, %u interleaved, %u KoDs",
+	      o.res.nb_basic, o.res.nb_xleave, o.res.nb_kod);
+	CHECK(m[0] == orig[2] && m[1] == orig[1] && m[2] == orig[0],
+	      "not basic, interleaved, KoD");
+	reply_tsc(m[0], &s[2], TX4);
+	check_xleave_reply(m[1], &s[1], recv_of(mc), &ob);
+	check_kod(m[2], &s[0]);
+	expect_stat(DPN_STAT_RATE_LIMITED, 1);
+	expect_stat(DPN_STAT_KOD_SENT, 1);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_REPLIES, 1);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_MISSES, 0);
+
+	worker->acl = &acl_none;
+	m[0] = make(&s[0], &r[0], 0);
+	CHECK_EQ(run_burst(m, 1, -1, &o), 1, "replies");
+	CHECK_EQ(o.res.nb_xleave, 1, "interleaved replies");
+	check_xleave_reply(m[0], &s[0], recv_of(orig[2]), &oc);
+	expect_stat(DPN_STAT_NTP_INTERLEAVED_REPLIES, 2);
+}
+
+/* The NIC stamped @p m at @p ns on the served clock (the nic model). */
+static void
+nic_stamp_at(struct rte_mbuf *m, int64_t ns)
+{
+	nic_stamp(m);
+	*RTE_MBUF_DYNFIELD(m, ts_off, uint64_t *) = NIC_STAMP +
+		(uint64_t)(ns - t_nic_ns);
+}
+
+/* @p r's client names @p prev, sent within @p o_prev's tx_done: it gets
+ * that reply's transmit time, or a basic reply; never another's. */
+static void
+xleave_own_or_basic(struct req r, const struct rte_mbuf *prev,
+		    const struct outcome *o_prev)
+{
+	struct rte_mbuf *m[1];
+	struct sent s;
+	struct outcome o;
+
+	r = xleave_req(r, prev);
+	m[0] = make(&s, &r, 0);
+	CHECK_EQ(run_burst(m, 1, -1, &o), 1, "replies");
+	if (o.res.nb_xleave == 1)
+		check_xleave_reply(m[0], &s, recv_of(prev), o_prev);
+	else
+		reply_tsc(m[0], &s, TX4);
+}
+
+/*
+ * One worker's T2 from two sources more than DPN_XLEAVE_UNIQUE_WINDOW
+ * apart (a port's NIC stamps behind a backlog, the TSC of another's
+ * burst): a later stamp can repeat an earlier receive timestamp
+ * exactly. Neither client may be sent the other's transmit time.
+ */
+static void
+test_xleave_rx_unique_mixed(void **state)
+{
+	struct req r[3] = { req_of(false), req_of(false), req_of(false) };
+	struct rte_mbuf *m[2], *ma;
+	struct sent s[3];
+	struct outcome oa, obc;
+	unsigned int i;
+
+	(void)state;
+	xleave_on(XLEAVE_ENTRIES);
+	for (i = 0; i < 3; i++)
+		r[i].client = 7 + i;
+	/* a: not stamped, T2 the burst's TSC. */
+	ma = one(&s[0], &r[0], &oa);
+	/* The next burst leaves measurably later. */
+	usleep(2000);
+	/* b arrived 2 ms before a's burst was read, c at that instant. */
+	m[0] = make(&s[1], &r[1], 0);
+	nic_stamp_at(m[0], t_tsc_ns - 2 * 1000 * 1000);
+	m[1] = make(&s[2], &r[2], 0);
+	nic_stamp_at(m[1], t_tsc_ns);
+	CHECK_EQ(run_burst(m, 2, -1, &obc), 2, "replies");
+	xleave_own_or_basic(r[2], m[1], &obc);
+	xleave_own_or_basic(r[0], ma, &oa);
+}
+
+/*
  * Setup.
  */
 
@@ -917,6 +1417,25 @@ test_teardown(void **state)
 	nb_held = 0;
 	while (rte_ring_sc_dequeue(worker->rxq[0].to_mgmt, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
+	/* Interleaved mode off again, as xleavelimit 0. */
+	dpn_xleave_init(&worker->xleave, NULL, 0);
+	rte_free(xleave_mem);
+	xleave_mem = NULL;
+	return 0;
+}
+
+/* Add the rule of @p nb words to @p rs. */
+static int
+add_rule(struct dpn_acl_ruleset *rs, char **words, int nb)
+{
+	struct dpn_acl_rule rule;
+	char err[256];
+
+	if (dpn_acl_parse(words, nb, &rule, 1, err, sizeof(err)) != 1 ||
+	    dpn_acl_ruleset_add(rs, &rule) != 0) {
+		print_error("restrict rule: %s\n", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -924,26 +1443,29 @@ static int
 make_acl(void)
 {
 	char w0[] = "198.19.9.0/24", w1[] = "ignore";
+	char l0[] = "198.19.10.0/24", l1[] = "limited", l2[] = "kod";
 	char *words[] = { w0, w1 };
+	char *limited[] = { l0, l1, l2 };
 	struct dpn_acl_ruleset rs;
 	struct dpn_rl_params discard;
-	struct dpn_acl_rule rule;
 	char err[256];
 
+	/* ntpd's discard defaults: minimum 2 s, so a second request of a
+	 * test comes too soon. */
 	dpn_rl_params_default(&discard);
 	dpn_acl_ruleset_init(&rs);
 	acl_none = dpn_acl_table_create(&rs, &discard, 1, SOCKET_ID_ANY, err,
 					sizeof(err));
-	if (dpn_acl_parse(words, RTE_DIM(words), &rule, 1, err,
-			  sizeof(err)) != 1 ||
-	    dpn_acl_ruleset_add(&rs, &rule) != 0) {
-		print_error("restrict rule: %s\n", err);
+	if (add_rule(&rs, words, RTE_DIM(words)) != 0)
 		return -1;
-	}
 	acl_rules = dpn_acl_table_create(&rs, &discard, 1, SOCKET_ID_ANY, err,
 					 sizeof(err));
+	if (add_rule(&rs, limited, RTE_DIM(limited)) != 0)
+		return -1;
+	acl_limited = dpn_acl_table_create(&rs, &discard, 1, SOCKET_ID_ANY,
+					   err, sizeof(err));
 	dpn_acl_ruleset_free(&rs);
-	if (acl_none == NULL || acl_rules == NULL) {
+	if (acl_none == NULL || acl_rules == NULL || acl_limited == NULL) {
 		print_error("dpn_acl_table_create: %s\n", err);
 		return -1;
 	}
@@ -1033,6 +1555,7 @@ eal_teardown(void **state)
 	(void)state;
 	dpn_acl_table_free(acl_none);
 	dpn_acl_table_free(acl_rules);
+	dpn_acl_table_free(acl_limited);
 	/* With --no-shconf and --no-telemetry the runtime directory is
 	 * empty after cleanup: remove it. */
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
@@ -1063,6 +1586,15 @@ main(void)
 		T(test_cksum_none),
 		T(test_server_reply_slow_ipv4),
 		T(test_server_reply_slow_ipv6),
+		T(test_xleave_reply_ipv4),
+		T(test_xleave_reply_ipv6),
+		T(test_xleave_used_once),
+		T(test_xleave_not_sent),
+		T(test_xleave_not_asked),
+		T(test_xleave_restrict_ignore),
+		T(test_xleave_off),
+		T(test_xleave_burst_order),
+		T(test_xleave_rx_unique_mixed),
 	};
 
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);

@@ -100,12 +100,17 @@ CONF
 # control socket (at most 30 s). Arguments are EAL options; dpntpd's own
 # extra options go in the array DPN_APP_ARGS.
 DPN_APP_ARGS=()
+# The port dpntpd owns: a DPDK vdev string, af_packet on the server veth
+# unless a test sets DPN_VDEV after sourcing lib.sh (e.g. net_pcap,
+# whose frames carry the kernel's receive stamps).
+DPN_VDEV=
+dpn_vdev() { echo "${DPN_VDEV:-net_af_packet0,iface=$VETH_SRV}"; }
 dpn_start() {
 	local i
 	[ -f "$CONF" ] || dpn_default_conf
 	ip netns exec "$NS_SRV" "$DPNTPD" --no-huge -m 512 \
 		--file-prefix "dpnt$DPN_TAG" -l 0,1 --no-pci \
-		--vdev "net_af_packet0,iface=$VETH_SRV" "$@" -- \
+		--vdev "$(dpn_vdev)" "$@" -- \
 		--config "$CONF" --control-socket "$SOCK" \
 		"${DPN_APP_ARGS[@]}" >"$LOG" 2>&1 &
 	DPN_PID=$!

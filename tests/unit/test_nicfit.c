@@ -313,6 +313,37 @@ test_absurd_rate(void **state)
 	run_never_valid(1e9, 1e6);	/* not the unit the PMD said */
 }
 
+/*
+ * Sparse pairs (3 a second, as a few clients give) whose first windows'
+ * least delay is 1.3 ms, the rest 50 us: the first line's rate is off by
+ * hundreds of ppm. The fit must not lock onto it: after 30 s the model
+ * maps stamps to within 10 us of the true time plus 50 us.
+ */
+static void
+test_sparse_bad_start(void **state)
+{
+	struct dpn_nicfit f;
+	struct dpn_clock_model m;
+	int64_t t0 = 1700000000000000000LL, utc = t0, err;
+	uint64_t stamp = 0;
+	int i;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	dpn_nicfit_init(&f, NULL, 1e6);
+	for (i = 0; i < 90; i++) {
+		int64_t delay = i < 4 ? 1300000 : 50000;
+
+		utc = t0 + (int64_t)i * 333333333LL;
+		stamp = (uint64_t)((utc - delay) / 1000);
+		dpn_nicfit_add(&f, stamp, utc);
+		dpn_nicfit_update(&f, &m);
+	}
+	assert_true(m.mult != 0);
+	err = dpn_clock_model_ns(&m, stamp) - (int64_t)(stamp * 1000);
+	assert_true(err > 50000 - 10000 && err < 50000 + 10000);
+}
+
 int
 main(void)
 {
@@ -323,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_outlier_window),
 		cmocka_unit_test(test_too_few_points),
 		cmocka_unit_test(test_absurd_rate),
+		cmocka_unit_test(test_sparse_bad_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -411,6 +411,57 @@ test_reply_leaves_mac_alone(void **state)
 	assert_memory_equal(pkt + DPN_NTP_HDR_LEN, tail, sizeof(tail));
 }
 
+/*
+ * Interleaved mode (RFC 9769), chrony with `xleave`: the origin is the
+ * receive timestamp of our previous reply (lowest bit set, as this
+ * server tags them), the receive field the client's own receive time of
+ * that reply, the transmit field its transmit time of this request.
+ */
+static const uint8_t chrony_xleave_v4[DPN_NTP_HDR_LEN] = {
+	0x23, 0x00, 0x06, 0xe9,			/* poll 6, precision -23 */
+	0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0xe9, 0xdc, 0xad, 0x3c, 0x12, 0x34, 0x56, 0x79,	/* our last T2 */
+	0xe9, 0xdc, 0xad, 0x3c, 0x12, 0x40, 0x00, 0x00,	/* its T4 */
+	0xe9, 0xdc, 0xad, 0x40, 0x8a, 0x3d, 0x70, 0xa4,	/* its T1 */
+};
+
+/* The reply is complete when built: the origin names the client's
+ * receive time of the previous reply, and the transmit timestamp is
+ * that reply's true transmit time, not this one's. */
+static void
+test_reply_interleaved_golden(void **state)
+{
+	static const uint8_t want[DPN_NTP_HDR_LEN] = {
+		0x24, 0x01, 0x06, 0xec,		/* LI 0 VN 4 mode 4, st 1 */
+		0x00, 0x00, 0x00, 0x00,			/* root delay */
+		0x00, 0x00, 0x00, 0x42,			/* root disp */
+		0x47, 0x50, 0x53, 0x00,			/* "GPS" */
+		0xe9, 0xdc, 0xad, 0x3f, 0x80, 0x00, 0x00, 0x00,	/* ref */
+		0xe9, 0xdc, 0xad, 0x3c, 0x12, 0x40, 0x00, 0x00,	/* its T4 */
+		0xe9, 0xdc, 0xad, 0x40, 0x8a, 0x3e, 0x00, 0x01,	/* T2 now */
+		0xe9, 0xdc, 0xad, 0x3c, 0x12, 0x34, 0x80, 0x00,	/* last T3 */
+	};
+	struct dpn_ntp_sysinfo si;
+	uint8_t pkt[DPN_NTP_HDR_LEN + 20];
+	uint8_t tail[20];
+	unsigned int i;
+
+	sysinfo_gps(&si);
+	memcpy(pkt, chrony_xleave_v4, DPN_NTP_HDR_LEN);
+	for (i = 0; i < sizeof(tail); i++)
+		tail[i] = pkt[DPN_NTP_HDR_LEN + i] = (uint8_t)(0x5a ^ i);
+	assert_int_equal(classify(pkt, DPN_NTP_HDR_LEN), DPN_NTP_V_OK);
+	dpn_ntp_build_reply_interleaved((struct dpn_ntp_hdr *)pkt, &si,
+					GOLDEN_T2 | 1,
+					0xe9dcad3c12348000ULL);
+	assert_bytes(pkt, want, DPN_NTP_HDR_LEN);
+	/* Nothing is written past the header (a MAC stays as it was). */
+	assert_memory_equal(pkt + DPN_NTP_HDR_LEN, tail, sizeof(tail));
+}
+
 static void
 build_first_two(const struct dpn_ntp_sysinfo *si, uint8_t req0,
 		uint8_t out[2])
@@ -771,6 +822,7 @@ main(void)
 		cmocka_unit_test(test_reply_first_byte_per_version),
 		cmocka_unit_test(test_reply_negative_poll_echoed),
 		cmocka_unit_test(test_reply_leaves_mac_alone),
+		cmocka_unit_test(test_reply_interleaved_golden),
 		cmocka_unit_test(test_reply_unsynchronized),
 		cmocka_unit_test(test_reply_leap_warning),
 		cmocka_unit_test(test_sysinfo_fields),
