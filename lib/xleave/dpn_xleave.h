@@ -17,10 +17,10 @@
  *   built, so the oldest is always the one overwritten (exact FIFO: a
  *   pair lives for exactly `size` replies of its worker);
  * - an index from a receive timestamp to its place in the ring, in
- *   one-cache-line buckets of eight (tag, position) slots, four index
- *   slots per ring entry. A lookup reads one index line and one ring
- *   entry; an insert writes one ring entry (sequential) and one index
- *   slot. An index slot can point to a pair that has since been
+ *   one-cache-line buckets of seven (tag, position) slots written in
+ *   turn, one bucket per two ring entries. A lookup reads one index line
+ *   and one ring entry; an insert writes one ring entry (sequential) and
+ *   one index slot. An index slot can point to a pair that has since been
  *   overwritten: the ring entry's full receive timestamp is compared,
  *   so such a slot is simply a miss.
  *
@@ -37,10 +37,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Index slots per cache line. */
-#define DPN_XLEAVE_BUCKET_SLOTS 8
-/** Index slots per ring entry. */
-#define DPN_XLEAVE_INDEX_RATIO 4
+/** Index slots per cache line (the eighth word is the bucket's clock). */
+#define DPN_XLEAVE_BUCKET_SLOTS 7
+/** Ring entries per index line: 3.5 slots per entry. */
+#define DPN_XLEAVE_PAIRS_PER_BUCKET 2
 /** Fewest and most pairs a table holds (powers of two). */
 #define DPN_XLEAVE_MIN_SIZE 256u
 #define DPN_XLEAVE_MAX_SIZE (1u << 26)
@@ -60,6 +60,10 @@ struct dpn_xleave_pair {
 struct dpn_xleave_bucket {
 	/** (low 32 bits of rx) << 32 | ring position; 0 = empty */
 	uint64_t slot[DPN_XLEAVE_BUCKET_SLOTS];
+	/** The slot the next insert takes: the bucket's slots are written
+	 * in turn, so that is always its oldest, found without a search
+	 * (a search for the oldest costs unpredictable branches). */
+	uint64_t next;
 } __attribute__((aligned(64)));
 
 struct dpn_xleave_table {
@@ -113,6 +117,8 @@ dpn_xleave_tx_ts(uint64_t tx)
 {
 	return tx & ~1ULL;
 }
+
+#define unlikely_xleave(x) __builtin_expect(!!(x), 0)
 
 static inline uint32_t
 dpn_xleave_hash(const struct dpn_xleave_table *t, uint64_t rx)
@@ -193,36 +199,33 @@ static inline void
 dpn_xleave_add(struct dpn_xleave_table *t, uint64_t rx)
 {
 	struct dpn_xleave_bucket *b;
-	uint32_t pos = t->head++, oldest = 0, age_max = 0;
-	unsigned int i;
+	uint32_t pos = t->head++, tag = (uint32_t)rx;
+	unsigned int i, n;
+	bool seen = false;
 
 	t->ring[pos & t->ring_mask] = (struct dpn_xleave_pair){ rx, 0 };
 	t->pending++;
 	b = &t->index[dpn_xleave_hash(t, rx)];
-	/* An empty slot, else the one pointing furthest back. */
-	for (i = 0; i < DPN_XLEAVE_BUCKET_SLOTS; i++) {
-		uint64_t s = b->slot[i];
-		uint32_t age = s == 0 ? UINT32_MAX : pos - (uint32_t)s;
-		struct dpn_xleave_pair *p = &t->ring[(uint32_t)s & t->ring_mask];
+	for (i = 0; i < DPN_XLEAVE_BUCKET_SLOTS; i++)
+		seen |= (uint32_t)(b->slot[i] >> 32) == tag;
+	/*
+	 * The same receive timestamp given twice (T2 from two sources more
+	 * than DPN_XLEAVE_UNIQUE_WINDOW apart, which dpn_xleave_rx_ts()
+	 * takes for a step): neither reply may be matched, or one client
+	 * would get the other's time.
+	 */
+	if (unlikely_xleave(seen)) {
+		struct dpn_xleave_pair *p = dpn_xleave_find(t, rx);
 
-		/*
-		 * The same receive timestamp given twice (T2 from two
-		 * sources more than DPN_XLEAVE_UNIQUE_WINDOW apart, which
-		 * dpn_xleave_rx_ts() takes for a step): neither reply may
-		 * be matched, or one client would get the other's time.
-		 */
-		if (s != 0 && (uint32_t)(s >> 32) == (uint32_t)rx &&
-		    age <= t->ring_mask + 1 && p->rx == rx) {
+		if (p != NULL) {
 			p->rx = 0;
 			t->ring[pos & t->ring_mask].rx = 0;
 			return;
 		}
-		if (age > age_max) {
-			age_max = age;
-			oldest = i;
-		}
 	}
-	b->slot[oldest] = (uint64_t)(uint32_t)rx << 32 | pos;
+	n = (unsigned int)b->next;
+	b->slot[n] = (uint64_t)tag << 32 | pos;
+	b->next = n + 1 == DPN_XLEAVE_BUCKET_SLOTS ? 0 : n + 1;
 }
 
 /**

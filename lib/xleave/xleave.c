@@ -32,8 +32,8 @@ dpn_xleave_memsize(uint32_t entries)
 {
 	uint32_t size = dpn_xleave_size(entries);
 
-	return ring_bytes(size) + (size_t)size * DPN_XLEAVE_INDEX_RATIO /
-		DPN_XLEAVE_BUCKET_SLOTS * sizeof(struct dpn_xleave_bucket);
+	return ring_bytes(size) + (size_t)size /
+		DPN_XLEAVE_PAIRS_PER_BUCKET * sizeof(struct dpn_xleave_bucket);
 }
 
 int
@@ -51,7 +51,6 @@ dpn_xleave_init(struct dpn_xleave_table *t, void *mem, uint32_t entries)
 	t->ring = mem;
 	t->index = (struct dpn_xleave_bucket *)((char *)mem + ring_bytes(size));
 	t->ring_mask = size - 1;
-	t->index_mask = size * DPN_XLEAVE_INDEX_RATIO /
-		DPN_XLEAVE_BUCKET_SLOTS - 1;
+	t->index_mask = size / DPN_XLEAVE_PAIRS_PER_BUCKET - 1;
 	return 0;
 }

@@ -432,30 +432,30 @@ test_bucket_collisions(void **state)
 }
 
 /* A full line whose pairs the ring has since overwritten serves new
- * keys: its stale slots point furthest back and are taken first. */
+ * keys: its slots are taken in turn, so the stale ones go first. */
 static void
 test_bucket_stale_first(void **state)
 {
-	enum { N = 256 };
-	uint64_t line[16], other[N];
+	enum { N = 256, S = DPN_XLEAVE_BUCKET_SLOTS };
+	uint64_t line[2 * S], other[N];
 	struct tbl x;
 	unsigned int i;
 
 	(void)state;
 	tbl_new(&x, N);
-	keys_in_line(&x.t, T0, true, T0, line, 16);
+	keys_in_line(&x.t, T0, true, T0, line, 2 * S);
 	keys_in_line(&x.t, T0, false, T0, other, N);
-	/* Eight keys fill the line, then the ring moves past them. */
-	for (i = 0; i < 8; i++)
+	/* Keys fill the line, then the ring moves past them. */
+	for (i = 0; i < S; i++)
 		save(&x.t, line[i], TX0);
 	for (i = 0; i < N; i++)
 		save(&x.t, other[i], TX0);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < S; i++)
 		assert_null(dpn_xleave_find(&x.t, line[i]));
-	/* Four new keys in the line, then four more: all eight live. */
-	for (i = 8; i < 16; i++)
+	/* As many new keys in the line: all of them live. */
+	for (i = S; i < 2 * S; i++)
 		save(&x.t, line[i], TX0 + i);
-	for (i = 8; i < 16; i++)
+	for (i = S; i < 2 * S; i++)
 		CHECK(dpn_xleave_take(&x.t, line[i]) == TX0 + i,
 		      "live key %u lost to a stale slot", i);
 	tbl_free(&x);
