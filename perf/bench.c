@@ -457,7 +457,7 @@ run_once(const struct bench_case *c, struct rte_mbuf **m,
 					     c->burst, t0, &snap, &res);
 		dpn_worker_stamp_tx(worker, &worker->rxq[0], burst,
 				    res.nb_basic, &snap);
-		dpn_worker_tx_done(worker, nb, &snap);
+		dpn_worker_tx_done(worker, &worker->rxq[0], nb, &snap);
 		cycles += rte_rdtsc_precise() - t0;
 		if (insn_fd >= 0) {
 			insn += insn_read() - i0;

@@ -91,7 +91,7 @@ driftfile $DPN_TMP/$1/drift
 logdir $DPN_TMP/$1
 log measurements
 CONF
-	ip netns exec "$NS_CLI" chronyd -4 -d -x -f "$DPN_TMP/$1/chrony.conf" \
+	ip netns exec "$NS_CLI" chronyd -4 -d -x -u root -f "$DPN_TMP/$1/chrony.conf" \
 		>"$DPN_TMP/$1/out.log" 2>&1 &
 	DPN_PEER_PIDS+=($!)
 }
@@ -134,6 +134,6 @@ if [ -n "$json" ]; then
 	awk -v start="$start" -v end="$end" -v vdev="$vdev" 'BEGIN {
 		printf "{\"start\": %s, \"end\": %s, \"vdev\": \"%s\", \"clients\": [", start, end, vdev }
 	{ printf "%s{\"client\": \"%s\", \"samples\": %d, \"interleaved\": %s, \"mean_us\": %s, \"sd_us\": %s, \"rms_us\": %s}",
-		NR > 1 ? ", " : "", $1, $2, $3, $4, $5, $6 }
+		(NR > 1 ? ", " : ""), $1, $2, $3, $4, $5, $6 }
 	END { print "]}" }' "$summary" >"$json"
 fi

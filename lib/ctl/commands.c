@@ -248,6 +248,9 @@ dpn_ctl_show_port_info(FILE *f, int port)
 		fprintf(f, "  rx_cksum    %s\n",
 			p->rx_cksum_offload ? "nic" : "software");
 		print_rx_stamps(f, ctl->dp, i);
+		fprintf(f, "  tx_time     %s\n", p->tx_in_burst ?
+			"T3 (frames leave inside tx_burst)" :
+			"after tx_burst (interleaved)");
 		print_addrs(f, &p->addrs);
 	}
 	return 0;

@@ -115,6 +115,9 @@ struct dpn_port {
 	bool tx_cksum_offload;		/**< IPv4 + UDP + (IPv6) UDP by NIC */
 	bool rx_cksum_offload;		/**< NIC flags checksums */
 	bool rx_timestamp;		/**< the PMD offers the stamp offload */
+	/** The PMD hands frames to the kernel inside rte_eth_tx_burst()
+	 * (af_packet, af_xdp, pcap, tap): they have left when it returns. */
+	bool tx_in_burst;
 	uint64_t rss_hf;		/**< hash functions in use, 0 = none */
 	struct dpn_addrs addrs;
 	struct rte_mempool *pool;
@@ -244,6 +247,7 @@ struct dpn_worker {
 	/** Transmit times of this worker's replies, for interleaved
 	 * requests; disabled (never finds anything) with xleavelimit 0. */
 	struct dpn_xleave_table xleave;
+	uint64_t tx_t3;			/**< the last burst's T3 (NTP) */
 	/*
 	 * Restrict verdicts cached in client slots (worker.c) hold only for
 	 * the rules they were taken from: a slot's verdict is trusted if it
@@ -368,8 +372,8 @@ void dpn_worker_stamp_tx(struct dpn_worker *w, const struct dpn_rxq *q,
  * transmit time of the replies that left, for interleaved requests that
  * will name them.
  */
-void dpn_worker_tx_done(struct dpn_worker *w, uint16_t sent,
-			const struct dpn_clock_snapshot *snap);
+void dpn_worker_tx_done(struct dpn_worker *w, const struct dpn_rxq *q,
+			uint16_t sent, const struct dpn_clock_snapshot *snap);
 
 /** The worker lcore's main loop (rte_eal_remote_launch argument: the
  * struct dpn_worker). Returns when *quit becomes true.

@@ -84,7 +84,8 @@ full:
  * clock beside the TSC where the PMD can, else fit the stamps (their
  * unit known for net_pcap, the kernel's receive time in microseconds;
  * learnt for the others). ice stamps only once timesync is enabled; a
- * PMD without timesync just says no.
+ * PMD without timesync just says no. Also when a reply leaves: PMDs
+ * that hand frames to the kernel deliver them inside tx_burst.
  */
 static void
 rx_stamps_setup(struct dpn_port *p, const struct rte_eth_dev_info *info)
@@ -92,6 +93,11 @@ rx_stamps_setup(struct dpn_port *p, const struct rte_eth_dev_info *info)
 	uint64_t t;
 
 	p->rx_stamp_source = DPN_RX_STAMP_TSC;
+	p->tx_in_burst = info->driver_name != NULL &&
+		(strcmp(info->driver_name, "net_af_packet") == 0 ||
+		 strcmp(info->driver_name, "net_af_xdp") == 0 ||
+		 strcmp(info->driver_name, "net_pcap") == 0 ||
+		 strcmp(info->driver_name, "net_tap") == 0);
 	p->stamp_hz = info->driver_name != NULL &&
 		strcmp(info->driver_name, "net_pcap") == 0 ? 1e6 : 0;
 	dpn_nicfit_init(&p->fit, NULL, p->stamp_hz);

@@ -357,7 +357,7 @@ run_burst(struct rte_mbuf **pkts, uint16_t nb, int sent, struct outcome *o)
 	      nb_out, nb, o->res.nb_basic, o->res.nb_xleave, o->res.nb_kod);
 	dpn_worker_stamp_tx(worker, q, pkts, o->res.nb_basic, &snap);
 	o->tx_lo = now_ts();
-	dpn_worker_tx_done(worker, sent < 0 ? nb_out : (uint16_t)sent,
+	dpn_worker_tx_done(worker, &worker->rxq[0], sent < 0 ? nb_out : (uint16_t)sent,
 			   &snap);
 	o->tx_hi = now_ts();
 	in_use = pool_free - rte_mempool_avail_count(port.pool);
