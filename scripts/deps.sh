@@ -7,7 +7,8 @@ set -euo pipefail
 PKGS="gcc meson ninja-build pkg-config libdpdk-dev dpdk libnuma-dev
 libhwloc-dev libcmocka-dev libssl-dev iproute2 ethtool iputils-ping procps
 chrony ntpsec-ntpdig ntpsec-ntpdate python3-scapy tcpdump
-libmicrohttpd-dev curl prometheus python3-prometheus-client dpdk-dev"
+libmicrohttpd-dev curl prometheus python3-prometheus-client dpdk-dev
+pps-tools linuxptp gpsd gpsd-tools"
 
 missing=
 for p in $PKGS; do

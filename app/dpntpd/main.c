@@ -400,10 +400,11 @@ main(int argc, char **argv)
 		dpn_dataplane_fini(&dataplane);
 		goto fail;
 	}
-	APP_LOG(INFO, "reference: %s; %u server/pool line(s); precision %d",
+	APP_LOG(INFO, "reference: %s; %u other refclock(s); %u server/pool line(s); precision %d",
 		conf.refclock_system.enabled ? "system clock" : "none",
-		conf.nb_servers, rs.precision);
-	if (!conf.refclock_system.enabled && conf.nb_servers == 0)
+		conf.nb_refclocks, conf.nb_servers, rs.precision);
+	if (!conf.refclock_system.enabled && conf.nb_servers == 0 &&
+	    conf.nb_refclocks == 0)
 		APP_LOG(WARNING, "no refclock and no server: serving unsynchronized (leap 3, stratum 16)");
 
 	ctx = (struct dpn_ctl_ctx){ .dp = &dataplane, .conf = &conf,

@@ -450,12 +450,10 @@ parse_refclock(struct conf_parser *p, char **words, int nb_words)
 {
 	if (nb_words < 2)
 		return conf_err(p,
-				 "refclock: missing type (expected 'system')");
+				 "refclock: missing type (system, shm, sock, pps, phc or ptp)");
 	if (strcmp(words[1], "system") == 0)
 		return parse_refclock_system(p, words, nb_words);
-	return conf_err(p,
-			 "unsupported refclock type '%s' (only 'system' is supported)",
-			 words[1]);
+	return dpn_conf_parse_refclock_driver(p, words, nb_words);
 }
 
 /*
@@ -749,8 +747,10 @@ dpn_conf_free(struct dpn_conf *conf)
  * what was allocated so that nothing outlives the error.
  */
 static int
-finish_parse(struct dpn_conf *conf, int ret)
+finish_parse(struct conf_parser *p, struct dpn_conf *conf, int ret)
 {
+	if (ret == 0)
+		ret = dpn_conf_refclock_finish(p);
 	if (ret < 0)
 		dpn_conf_free(conf);
 	else
@@ -779,16 +779,16 @@ dpn_conf_parse_string(struct dpn_conf *conf, const char *name,
 		 * grammar too; only copy what prepare_line() can judge.
 		 */
 		if (len > sizeof(buf) - 1)
-			return finish_parse(conf, conf_err(&p,
+			return finish_parse(&p, conf, conf_err(&p,
 					"line is longer than %d characters",
 					CONF_LINE_MAX));
 		memcpy(buf, s, len);
 		buf[len] = '\0';
 		if (prepare_line(&p, buf, len) < 0 || parse_line(&p, buf) < 0)
-			return finish_parse(conf, -1);
+			return finish_parse(&p, conf, -1);
 		s += len;
 	}
-	return finish_parse(conf, 0);
+	return finish_parse(&p, conf, 0);
 }
 
 int
@@ -827,7 +827,7 @@ dpn_conf_parse_file(struct dpn_conf *conf, const char *path,
 
 	free(line);
 	fclose(f);
-	return finish_parse(conf, ret);
+	return finish_parse(&p, conf, ret);
 }
 
 void
@@ -909,6 +909,7 @@ dpn_conf_format(const struct dpn_conf *conf, char *buf, size_t len)
 		conf_append(buf, len, &off, "clientlimit %u\n", conf->clientlimit);
 	if (conf->xleavelimit != DPN_CONF_XLEAVELIMIT_DEFAULT)
 		conf_append(buf, len, &off, "xleavelimit %u\n", conf->xleavelimit);
+	dpn_conf_refclock_format(conf, buf, len, &off);
 	dpn_conf_upstream_format(conf, buf, len, &off);
 	if (conf->metrics.enabled) {
 		inet_ntop(conf->metrics.family, &conf->metrics.addr, text,

@@ -52,4 +52,12 @@ int dpn_conf_parse_trustedkey(struct conf_parser *p, char **words,
 int dpn_conf_parse_holdover(struct conf_parser *p, char **words,
 			    int nb_words);
 
+/* refclock shm|sock|pps|phc|ptp lines (refclock.c). */
+int dpn_conf_parse_refclock_driver(struct conf_parser *p, char **words,
+				   int nb_words);
+/* Checks across lines, at the end of a parse (sets p->line). */
+int dpn_conf_refclock_finish(struct conf_parser *p);
+void dpn_conf_refclock_format(const struct dpn_conf *conf, char *buf,
+			      size_t len, int *off);
+
 #endif /* CONF_PRIVATE_H */

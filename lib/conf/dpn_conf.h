@@ -15,6 +15,12 @@
  *
  *   listen port P address ADDR/PREFIX [vlan N] [gateway ADDR]
  *   refclock system [stratum N] [refid ID] [precision N]
+ *   refclock shm N [perm 0NNN] OPTIONS          (chrony's names and
+ *   refclock sock PATH OPTIONS                   options; see
+ *   refclock pps DEVICE [clear] OPTIONS          struct dpn_conf_refclock)
+ *   refclock phc DEVICE OPTIONS
+ *   refclock ptp port P [domain D] [transport udp4|l2] [address A/P]
+ *                [announce-timeout N] OPTIONS
  *   restrict ...                  (see dpn_acl.h; ntpd's syntax)
  *   discard [average A] [minimum M] [monitor N]   (ntpd's)
  *   clientlimit N                 (rate-limit slots per worker)
@@ -115,6 +121,62 @@ struct dpn_conf_refclock_system {
 	unsigned int line;
 };
 
+#define DPN_CONF_MAX_REFCLOCKS 8
+
+enum dpn_conf_refclock_type {
+	DPN_CONF_REFCLOCK_SHM,
+	DPN_CONF_REFCLOCK_SOCK,
+	DPN_CONF_REFCLOCK_PPS,
+	DPN_CONF_REFCLOCK_PHC,
+	DPN_CONF_REFCLOCK_PTP,
+};
+
+enum dpn_conf_ptp_transport {
+	DPN_CONF_PTP_UDP4,	/**< UDP/IPv4, ports 319/320, 224.0.1.129 */
+	DPN_CONF_PTP_L2,	/**< Ethernet 0x88F7, 01-1B-19-00-00-00 */
+};
+
+/* Flags of a refclock line (chrony's options). */
+#define DPN_CONF_REF_PREFER	0x01
+#define DPN_CONF_REF_NOSELECT	0x02
+#define DPN_CONF_REF_TRUST	0x04
+#define DPN_CONF_REF_CLEAR	0x08	/**< pps: the clear edge */
+
+/**
+ * `refclock shm|sock|pps|phc|ptp ...`: a reference clock with chrony's
+ * options. Offsets are what the reference's readings are corrected by
+ * (added to the reference's time), the delay is its round trip as
+ * selection sees it (half of it counts in the root distance).
+ */
+struct dpn_conf_refclock {
+	enum dpn_conf_refclock_type type;
+	char path[DPN_CONF_PATH_MAX];	/**< sock path, pps/phc device */
+	unsigned int unit;		/**< shm segment number */
+	unsigned int perm;		/**< shm permissions (0600) */
+	/* ptp */
+	uint16_t port;			/**< DPDK port index */
+	uint8_t domain;			/**< 0..255 (0) */
+	enum dpn_conf_ptp_transport transport;	/**< (udp4) */
+	bool has_address;		/**< else the port's first IPv4 */
+	struct in_addr address;		/**< our address for UDP */
+	uint8_t prefix_len;
+	unsigned int announce_timeout;	/**< announce intervals (3) */
+	/* Every type. */
+	char refid[5];		/**< NUL padded; default by type */
+	uint8_t stratum;	/**< the reference's, 0..15 (0): served + 1 */
+	int8_t poll;		/**< log2 s of one filtered sample (4) */
+	int8_t precision;	/**< log2 s; 0 = the driver's */
+	double offset_s;	/**< added to the reference's time */
+	double delay_s;		/**< as chrony's `delay` (1e-9) */
+	uint8_t flags;		/**< DPN_CONF_REF_* */
+	char lock[5];		/**< pps: refid of the source numbering its
+				  * seconds; "" = the served clock */
+	unsigned int line;
+};
+
+/** "shm", "sock", "pps", "phc" or "ptp". */
+const char *dpn_conf_refclock_type_str(enum dpn_conf_refclock_type t);
+
 /** `metrics ADDR:PORT`: where /metrics is served over HTTP. */
 struct dpn_conf_metrics {
 	bool enabled;		/**< off unless a metrics line says where */
@@ -131,6 +193,8 @@ struct dpn_conf {
 	unsigned int nb_listen;
 	struct dpn_conf_listen listen[DPN_CONF_MAX_LISTEN];
 	struct dpn_conf_refclock_system refclock_system;
+	unsigned int nb_refclocks;
+	struct dpn_conf_refclock refclocks[DPN_CONF_MAX_REFCLOCKS];
 	struct dpn_acl_ruleset acl;	/**< restrict lines, merged */
 	struct dpn_rl_params discard;	/**< ntpd defaults unless set */
 	unsigned int discard_line;	/**< 0 if no discard line */

@@ -85,6 +85,10 @@ dpn_ctl_reload(char *err, size_t errlen)
 			 memcmp(&nc->refclock_system,
 				&ctx->conf->refclock_system,
 				sizeof(nc->refclock_system)) != 0 ||
+			 nc->nb_refclocks != ctx->conf->nb_refclocks ||
+			 memcmp(nc->refclocks, ctx->conf->refclocks,
+				sizeof(nc->refclocks[0]) *
+				nc->nb_refclocks) != 0 ||
 			 nc->clientlimit != ctx->conf->clientlimit ||
 			 nc->xleavelimit != ctx->conf->xleavelimit ||
 			 memcmp(&nc->metrics, &ctx->conf->metrics,

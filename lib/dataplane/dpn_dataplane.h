@@ -118,6 +118,11 @@ struct dpn_port {
 	/** The PMD hands frames to the kernel inside rte_eth_tx_burst()
 	 * (af_packet, af_xdp, pcap, tap): they have left when it returns. */
 	bool tx_in_burst;
+	/** A `refclock ptp` runs on the port: its PTP frames go to the
+	 * management lcore (Layer 2, or UDP 319/320 to 224.0.1.129 and to
+	 * our addresses). Set before the workers start. */
+	bool ptp_l2;
+	bool ptp_udp;
 	uint64_t rss_hf;		/**< hash functions in use, 0 = none */
 	struct dpn_addrs addrs;
 	struct rte_mempool *pool;
@@ -161,6 +166,14 @@ struct dpn_rxq {
 	uint64_t rx_stamp_nic;		/**< the NIC's stamp, mapped */
 	uint64_t rx_stamp_tsc;		/**< the TSC at rx_burst */
 	struct dpn_stamp_log stamps;
+	/**
+	 * Transmit times of management frames that asked for one
+	 * (RTE_MBUF_F_TX_IEEE1588_TMST: a PTP Delay_Req): how many were
+	 * sent, and the TSC of the last (see dpn_worker_mgmt_tx_stamp).
+	 * The worker writes the TSC, then the count (release).
+	 */
+	uint64_t mgmt_tx_stamped;
+	uint64_t mgmt_tx_tsc;
 };
 
 /*
@@ -279,6 +292,13 @@ struct dpn_dataplane {
 	void (*ntp_reply)(void *arg, unsigned int port_index,
 			  struct rte_mbuf *m);
 	void *ntp_reply_arg;
+	/**
+	 * Where the slow path hands PTP frames (ports with ptp_l2/ptp_udp);
+	 * it owns the mbuf. NULL: dropped.
+	 */
+	void (*ptp_rx)(void *arg, unsigned int port_index,
+		       struct rte_mbuf *m);
+	void *ptp_rx_arg;
 	struct dpn_neigh *neigh;	/**< neighbour tables (neigh.c) */
 };
 
@@ -374,6 +394,24 @@ void dpn_worker_stamp_tx(struct dpn_worker *w, const struct dpn_rxq *q,
  */
 void dpn_worker_tx_done(struct dpn_worker *w, const struct dpn_rxq *q,
 			uint16_t sent, const struct dpn_clock_snapshot *snap);
+
+/**
+ * Management frames @p pkts[@p first .. @p nb) were put in a burst of
+ * which rte_eth_tx_burst() took @p sent, between TSC @p before and
+ * @p after: when one of those sent asked for its transmit time
+ * (RTE_MBUF_F_TX_IEEE1588_TMST, checked by the caller before the call
+ * and given as @p stamp_index, or UINT16_MAX), leave the time for the
+ * management lcore in @p q. A port that hands frames to the kernel
+ * inside the call (tx_in_burst) sent it between the two reads: the
+ * middle; a NIC sends it after the call returns: @p after.
+ */
+void dpn_worker_mgmt_tx_stamp(struct dpn_rxq *q, uint16_t stamp_index,
+			      uint16_t sent, uint64_t before, uint64_t after);
+
+/** Index in @p pkts[@p first .. @p nb) of the first frame asking for a
+ * transmit time, or UINT16_MAX. */
+uint16_t dpn_worker_mgmt_stamp_index(struct rte_mbuf *const *pkts,
+				     uint16_t first, uint16_t nb);
 
 /** The worker lcore's main loop (rte_eal_remote_launch argument: the
  * struct dpn_worker). Returns when *quit becomes true.

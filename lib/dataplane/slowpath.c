@@ -307,6 +307,22 @@ is_udp(const struct rte_mbuf *m)
 	return (m->packet_type & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP;
 }
 
+/* PTP for a `refclock ptp`: Layer 2, or UDP to port 319 or 320 (the
+ * workers pass up no other UDP than servers' replies to port 123). */
+static bool
+is_ptp(const struct rte_mbuf *m)
+{
+	const struct rte_udp_hdr *udp;
+
+	if ((m->packet_type & RTE_PTYPE_L2_MASK) == RTE_PTYPE_L2_ETHER_TIMESYNC)
+		return true;
+	if (!is_udp(m))
+		return false;
+	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *,
+				      m->l2_len + m->l3_len);
+	return udp->dst_port == RTE_BE16(319) || udp->dst_port == RTE_BE16(320);
+}
+
 /* Learn from the packet, and build the answer in place if it needs one. */
 static enum slow_verdict
 slow_answer(const struct slow_ctx *c, struct rte_mbuf *m)
@@ -361,6 +377,16 @@ dpn_slowpath_poll(struct dpn_dataplane *dp)
 				struct rte_mbuf *m = pkts[i];
 				enum slow_verdict v;
 
+				if (is_ptp(m)) {
+					if (dp->ptp_rx == NULL) {
+						dp->mgmt_stats.c[DPN_STAT_SLOW_IGNORED]++;
+						rte_pktmbuf_free(m);
+					} else {
+						dp->ptp_rx(dp->ptp_rx_arg,
+							   c.port_index, m);
+					}
+					continue;
+				}
 				if (is_udp(m)) {
 					if (dp->ntp_reply == NULL) {
 						dp->mgmt_stats.c[DPN_STAT_DROP_NTP_MODE4]++;

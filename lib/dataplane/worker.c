@@ -143,6 +143,38 @@ ntp_accept(struct dpn_worker *w, const struct rte_udp_hdr *udp,
 	return ACT_NTP;
 }
 
+/* PTP over UDP/IPv4 (IEEE 1588 annex D): event and general ports, and
+ * the default multicast group 224.0.1.129. */
+#define PTP_EVENT_PORT 319
+#define PTP_GENERAL_PORT 320
+#define PTP_MCAST_BE RTE_BE32(0xe0000181)
+
+static inline bool
+is_ptp_port(rte_be16_t port)
+{
+	return port == RTE_BE16(PTP_EVENT_PORT) ||
+		port == RTE_BE16(PTP_GENERAL_PORT);
+}
+
+/* A PTP datagram for the management lcore's slave; header checked. */
+static __rte_noinline enum action
+ptp_udp4(struct dpn_worker *w, struct rte_mbuf *m,
+	 const struct rte_ipv4_hdr *ip, unsigned int tot_len)
+{
+	const struct rte_udp_hdr *udp = (const void *)(ip + 1);
+
+	if (ip->next_proto_id != IPPROTO_UDP ||
+	    tot_len < sizeof(*ip) + sizeof(*udp) ||
+	    rte_be_to_cpu_16(udp->dgram_len) != tot_len - sizeof(*ip) ||
+	    !is_ptp_port(udp->dst_port)) {
+		w->stats.c[DPN_STAT_DROP_NOT_LOCAL]++;
+		return ACT_DROP;
+	}
+	m->l3_len = sizeof(*ip);
+	m->packet_type = PTYPE_UDP4;
+	return ACT_SLOW;
+}
+
 static inline enum action
 handle_ipv4(struct dpn_worker *w, const struct dpn_port *port,
 	    struct rte_mbuf *m, unsigned int l2, uint16_t vlan)
@@ -171,6 +203,8 @@ handle_ipv4(struct dpn_worker *w, const struct dpn_port *port,
 		return ACT_DROP;
 	}
 	if (unlikely(!dpn_addrs_has_v4(&port->addrs, ip->dst_addr, vlan))) {
+		if (port->ptp_udp && ip->dst_addr == PTP_MCAST_BE)
+			return ptp_udp4(w, m, ip, tot_len);
 		w->stats.c[DPN_STAT_DROP_NOT_LOCAL]++;
 		return ACT_DROP;
 	}
@@ -191,6 +225,8 @@ handle_ipv4(struct dpn_worker *w, const struct dpn_port *port,
 	if (unlikely(udp_len != tot_len - sizeof(*ip)))
 		goto bad_udp_len;
 	if (unlikely(udp->dst_port != rte_cpu_to_be_16(DPN_NTP_PORT))) {
+		if (port->ptp_udp && is_ptp_port(udp->dst_port))
+			return ptp_udp4(w, m, ip, tot_len);
 		w->stats.c[DPN_STAT_DROP_UDP_PORT]++;
 		return ACT_DROP;
 	}
@@ -413,6 +449,10 @@ classify(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m)
 		act = handle_ipv6(w, q->port, m, l2, vlan);
 	else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
 		m->packet_type = RTE_PTYPE_L2_ETHER_ARP;
+		return ACT_SLOW;
+	} else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_1588) &&
+		   q->port->ptp_l2) {
+		m->packet_type = RTE_PTYPE_L2_ETHER_TIMESYNC;
 		return ACT_SLOW;
 	} else
 		goto drop_l2;
@@ -1044,6 +1084,30 @@ dpn_worker_tx_done(struct dpn_worker *w, const struct dpn_rxq *q,
 			dpn_clock_model_ns(&snap->tsc, rte_rdtsc()))));
 }
 
+uint16_t
+dpn_worker_mgmt_stamp_index(struct rte_mbuf *const *pkts, uint16_t first,
+			    uint16_t nb)
+{
+	uint16_t i;
+
+	for (i = first; i < nb; i++)
+		if (pkts[i]->ol_flags & RTE_MBUF_F_TX_IEEE1588_TMST)
+			return i;
+	return UINT16_MAX;
+}
+
+void
+dpn_worker_mgmt_tx_stamp(struct dpn_rxq *q, uint16_t stamp_index,
+			 uint16_t sent, uint64_t before, uint64_t after)
+{
+	if (stamp_index >= sent)
+		return;
+	q->mgmt_tx_tsc = q->port->tx_in_burst ?
+		before + (after - before) / 2 : after;
+	__atomic_store_n(&q->mgmt_tx_stamped, q->mgmt_tx_stamped + 1,
+			 __ATOMIC_RELEASE);
+}
+
 int
 dpn_worker_main(void *arg)
 {
@@ -1060,8 +1124,8 @@ dpn_worker_main(void *arg)
 		for (qi = 0; qi < w->nb_rxq; qi++) {
 			struct dpn_rxq *q = &w->rxq[qi];
 			struct dpn_burst_result res;
-			uint64_t start = rte_rdtsc(), rx_tsc, now;
-			uint16_t nb_rx, nb_tx, sent;
+			uint64_t start = rte_rdtsc(), rx_tsc, now, before;
+			uint16_t nb_rx, nb_tx, sent, stamp_index;
 
 			nb_rx = rte_eth_rx_burst(q->port_id, q->queue_id,
 						 pkts, DPN_BURST);
@@ -1080,14 +1144,25 @@ dpn_worker_main(void *arg)
 			dpn_clock_read(w->clock, &snap);
 			nb_tx = dpn_worker_handle_burst(w, q, pkts, nb_rx,
 							rx_tsc, &snap, &res);
-			if (unlikely(!rte_ring_empty(q->from_mgmt)))
+			stamp_index = UINT16_MAX;
+			if (unlikely(!rte_ring_empty(q->from_mgmt))) {
+				uint16_t first = nb_tx;
+
 				nb_tx += rte_ring_sc_dequeue_burst(
 					q->from_mgmt, (void **)pkts + nb_tx,
 					DPN_BURST * 2 - nb_tx, NULL);
+				stamp_index = dpn_worker_mgmt_stamp_index(
+					pkts, first, nb_tx);
+			}
 			dpn_worker_stamp_tx(w, q, pkts, res.nb_basic, &snap);
+			before = unlikely(stamp_index != UINT16_MAX) ?
+				rte_rdtsc() : 0;
 			sent = nb_tx == 0 ? 0 :
 				rte_eth_tx_burst(q->port_id, q->queue_id,
 						 pkts, nb_tx);
+			if (unlikely(stamp_index != UINT16_MAX))
+				dpn_worker_mgmt_tx_stamp(q, stamp_index, sent,
+							 before, rte_rdtsc());
 			dpn_worker_tx_done(w, q, sent, &snap);
 			w->stats.c[DPN_STAT_TX_PACKETS] += sent;
 			if (unlikely(sent < nb_tx)) {

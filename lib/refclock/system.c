@@ -60,8 +60,8 @@ sample_clock(clockid_t id, uint64_t *tsc, int64_t *real_ns)
 	return best;
 }
 
-static uint64_t
-sample_pair(uint64_t *tsc, int64_t *real_ns)
+uint64_t
+dpn_refclock_system_pair(uint64_t *tsc, int64_t *real_ns)
 {
 	return sample_clock(CLOCK_REALTIME, tsc, real_ns);
 }
@@ -90,7 +90,7 @@ dpn_refclock_system_init(struct dpn_refclock_system *rs,
 
 	memset(rs, 0, sizeof(*rs));
 	rs->conf = *conf;
-	sample_pair(&rs->seed_tsc, &rs->seed_ns);
+	dpn_refclock_system_pair(&rs->seed_tsc, &rs->seed_ns);
 	dpn_clock_model_set(&m, rs->seed_tsc, rs->seed_ns,
 			    1e9 / (double)rte_get_tsc_hz());
 	rs->precision = conf->precision != 0 ? conf->precision :
@@ -125,7 +125,7 @@ dpn_refclock_system_sample(struct dpn_refclock_system *rs, uint64_t *tsc,
 	if (now < rs->next_poll_ns)
 		return 0;
 	rs->next_poll_ns = now + DPN_REFCLOCK_SYSTEM_INTERVAL_NS;
-	spread = sample_pair(tsc, real_ns);
+	spread = dpn_refclock_system_pair(tsc, real_ns);
 	rs->last_read_ns = (int64_t)((double)spread * 1e9 /
 				     (double)rte_get_tsc_hz());
 	rs->samples++;

@@ -44,6 +44,8 @@
 #define DPN_SOURCE_POLL_LIMIT_MAX 17
 #define DPN_SOURCE_MINPOLL_DEFAULT 6
 #define DPN_SOURCE_MAXPOLL_DEFAULT 10
+/** A reference clock's poll (minpoll == maxpoll) may be this short. */
+#define DPN_SOURCE_REFCLOCK_POLL_MIN -6
 
 /** Clock filter stages (RFC 5905 NSTAGE). */
 #define DPN_SOURCE_FILTER_LEN 8
@@ -324,6 +326,10 @@ dpn_source_reachable(const struct dpn_source *s)
  */
 void dpn_source_refclock_sample(struct dpn_source *s, int64_t offset_ns,
 				int64_t disp_ns, int64_t now_ns);
+
+/** A poll interval of a reference clock passed without a reading: the
+ * reach register shifts (unreachable after 8). */
+void dpn_source_refclock_missed(struct dpn_source *s);
 
 /*
  * Selection.

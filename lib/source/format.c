@@ -155,7 +155,8 @@ dpn_source_format_peer(const struct dpn_source *s, int64_t now_ns,
 	interval_text(s->last_rx_ns == 0 ? -1 :
 		      (now_ns - s->last_rx_ns) / NS_PER_S, when,
 		      sizeof(when));
-	interval_text(1LL << s->poll, poll, sizeof(poll));
+	/* A refclock may poll below a second: shown as 0, as ntpq would. */
+	interval_text(s->poll >= 0 ? 1LL << s->poll : 0, poll, sizeof(poll));
 	ms_text(s->delay_ns, 7, delay, sizeof(delay));
 	ms_text(s->offset_ns, 8, offset, sizeof(offset));
 	ms_text(s->jitter_ns, 8, jitter, sizeof(jitter));

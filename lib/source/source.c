@@ -57,6 +57,11 @@ poll_in_limits(int poll)
 static int
 conf_check(const struct dpn_source_conf *c)
 {
+	/* A refclock is read, not polled: chrony's poll may go below 8 s. */
+	if (c->type == DPN_SOURCE_TYPE_REFCLOCK &&
+	    c->minpoll >= DPN_SOURCE_REFCLOCK_POLL_MIN &&
+	    c->minpoll == c->maxpoll && c->maxpoll <= DPN_SOURCE_POLL_LIMIT_MAX)
+		return c->stratum < DPN_NTP_STRATUM_UNSYNC ? 0 : -EINVAL;
 	if (!poll_in_limits(c->minpoll) || !poll_in_limits(c->maxpoll) ||
 	    c->minpoll > c->maxpoll)
 		return -EINVAL;
@@ -421,6 +426,12 @@ dpn_source_refclock_sample(struct dpn_source *s, int64_t offset_ns,
 	s->last_rx_ns = now_ns;
 	s->nb_rx_ok++;
 	take_sample(s, &smp, now_ns);
+}
+
+void
+dpn_source_refclock_missed(struct dpn_source *s)
+{
+	s->reach <<= 1;
 }
 
 /* The server's header fields, kept for selection and for ntpq. */

@@ -190,6 +190,24 @@ nic_t4(const struct dpn_sync *sy, unsigned int port_index,
 	return served - sync_smear_of(sy, served, &scale);
 }
 
+int64_t
+sync_rx_time(const struct dpn_sync *sy, unsigned int port_index,
+	     const struct rte_mbuf *m, bool *nic)
+{
+	uint64_t tsc = *RTE_MBUF_DYNFIELD(m, sy->rx_tsc_off, uint64_t *);
+	/* The burst's TSC read by the worker, on the true clock... */
+	int64_t t = dpn_clock_model_ns(&sy->disc.tracker.model, tsc), n;
+
+	*nic = false;
+	/* ...or the NIC's stamp, as server traffic gets (workers' T2). */
+	if (sy->ts_off >= 0 && (m->ol_flags & sy->ts_flag)) {
+		n = nic_t4(sy, port_index, m, t);
+		*nic = n != t;
+		t = n;
+	}
+	return t;
+}
+
 void
 client_on_reply(void *arg, unsigned int port_index, struct rte_mbuf *m)
 {
@@ -201,11 +219,10 @@ client_on_reply(void *arg, unsigned int port_index, struct rte_mbuf *m)
 	struct dpn_stats *st = &sy->dp->mgmt_stats;
 	unsigned int len;
 	enum dpn_source_verdict v;
-	uint64_t tsc;
+	bool nic;
 	int64_t t4;
 	int family;
 
-	tsc = *RTE_MBUF_DYNFIELD(m, sy->rx_tsc_off, uint64_t *);
 	if (m->l3_len == sizeof(struct rte_ipv4_hdr)) {
 		family = AF_INET;
 		a = sync_find_assoc(sy, family,
@@ -222,11 +239,7 @@ client_on_reply(void *arg, unsigned int port_index, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	/* T4: the burst's TSC read by the worker, on the true clock... */
-	t4 = dpn_clock_model_ns(&sy->disc.tracker.model, tsc);
-	/* ...or the NIC's stamp, as server traffic gets (workers' T2). */
-	if (sy->ts_off >= 0 && (m->ol_flags & sy->ts_flag))
-		t4 = nic_t4(sy, port_index, m, t4);
+	t4 = sync_rx_time(sy, port_index, m, &nic);
 	/* A server with a key must sign its replies with it. */
 	if (a->auth && !dpn_ntpauth_verify(&a->key, udp + 1, len)) {
 		st->c[DPN_STAT_NTP_UPSTREAM_BAD]++;

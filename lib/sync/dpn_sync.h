@@ -27,14 +27,17 @@
 #include "dpn_discipline.h"
 #include "dpn_leap.h"
 #include "dpn_ntpauth.h"
+#include "dpn_ptp.h"
 #include "dpn_refclock.h"
 #include "dpn_source.h"
 
 /** Associations at once (a pool line brings up to DPN_SYNC_POOL_SIZE). */
 #define DPN_SYNC_MAX_ASSOC 64
 #define DPN_SYNC_POOL_SIZE 4
-/** Index of the reference clock in the view's sources (when enabled). */
+/** Index of `refclock system` in the view's sources (when enabled). */
 #define DPN_SYNC_REFCLOCK_INDEX 0
+/** Polls without a reading before a refclock counts as lost. */
+#define DPN_SYNC_REFCLOCK_LOST_POLLS 8
 
 struct dpn_sync_resolver;
 
@@ -48,6 +51,41 @@ struct dpn_sync_assoc {
 	struct dpn_ntpauth_key key;	/**< replies must be too */
 };
 
+/** The built-in PTP slave of a `refclock ptp` line, for show ptp. */
+struct dpn_sync_ptp_info {
+	enum dpn_ptp_state state;
+	bool have_master;
+	struct dpn_ptp_master master;	/**< the one followed */
+	struct dpn_ptp_counters counters;
+	int64_t offset_ns;		/**< last sample: master minus us */
+	int64_t delay_ns;		/**< its mean path delay */
+	bool rx_nic;			/**< receive stamps from the NIC */
+	uint64_t rx_stamp_nic;		/**< event messages stamped by it */
+	uint64_t rx_stamp_tsc;		/**< by the TSC at rx_burst */
+	uint64_t tx_stamps;		/**< Delay_Req transmit times seen */
+	uint64_t tx_unstamped;		/**< Delay_Req that got none */
+	uint64_t tx_failed;		/**< could not be sent */
+	uint64_t igmp_reports;		/**< IGMPv2 joins sent (udp4) */
+};
+
+/** A `refclock shm|sock|pps|phc|ptp` line at work, for show refclocks. */
+struct dpn_sync_refclock_info {
+	struct dpn_conf_refclock conf;
+	unsigned int source_index;	/**< in the view's sources */
+	bool open;			/**< its driver works */
+	char error[160];		/**< why not, or its last error */
+	uint64_t readings;		/**< readings the driver gave */
+	uint64_t rejected;		/**< refused by the driver */
+	uint64_t unnumbered;		/**< pulses with no second to go on */
+	uint64_t samples;		/**< filtered samples to selection */
+	uint64_t losses;		/**< times it stopped delivering */
+	int64_t offset_ns;		/**< of the last filtered sample */
+	int64_t disp_ns;		/**< its spread */
+	int64_t last_reading_ns;	/**< server time of the last one */
+	bool up;			/**< read in the last 8 polls */
+	struct dpn_sync_ptp_info ptp;	/**< type ptp only */
+};
+
 /** Leap second state, as `show sysinfo` prints it. */
 enum dpn_sync_leap_mode {
 	DPN_SYNC_LEAP_NONE,		/**< no leap file */
@@ -57,8 +95,11 @@ enum dpn_sync_leap_mode {
 
 /** A consistent copy of the state, for control threads. */
 struct dpn_sync_view {
-	unsigned int nb_sources;	/**< refclock first, then assocs */
-	struct dpn_source sources[DPN_SYNC_MAX_ASSOC + 1];
+	/** `refclock system` first, then the other refclocks, then the
+	 * upstream associations. */
+	unsigned int nb_sources;
+	struct dpn_source sources[DPN_SYNC_MAX_ASSOC + 1 +
+				  DPN_CONF_MAX_REFCLOCKS];
 	struct dpn_select_result sel;
 	bool synced;
 	bool holdover;			/**< synced without a system peer */
@@ -82,7 +123,11 @@ struct dpn_sync_view {
 	int64_t leap_expires_s;		/**< 0 without a leap file */
 	int64_t smear_ns;		/**< served minus true time now */
 	int tai_offset;
+	unsigned int nb_refclocks;
+	struct dpn_sync_refclock_info refclocks[DPN_CONF_MAX_REFCLOCKS];
 };
+
+struct sync_refclock;
 
 struct dpn_sync {
 	struct dpn_dataplane *dp;
@@ -94,6 +139,8 @@ struct dpn_sync {
 
 	struct dpn_discipline disc;
 	struct dpn_source ref;		/**< `refclock system`, when enabled */
+	unsigned int nb_refclocks;	/**< the other refclock lines */
+	struct sync_refclock *refclocks;	/**< (refclocks.c) */
 	unsigned int nb_assoc;
 	struct dpn_sync_assoc assoc[DPN_SYNC_MAX_ASSOC];
 	struct dpn_select_params selp;
@@ -168,5 +215,11 @@ void dpn_sync_show_sysinfo(struct dpn_sync *sy, FILE *f);
 /** The same two as JSON objects (dpntpc --json). */
 void dpn_sync_show_peers_json(struct dpn_sync *sy, FILE *f);
 void dpn_sync_show_sysinfo_json(struct dpn_sync *sy, FILE *f);
+
+/** `show refclocks`: every refclock line, its driver and its samples. */
+void dpn_sync_show_refclocks(struct dpn_sync *sy, FILE *f, bool json);
+
+/** `show ptp`: the PTP slaves' state, master and counters. */
+void dpn_sync_show_ptp(struct dpn_sync *sy, FILE *f, bool json);
 
 #endif /* DPN_SYNC_H */

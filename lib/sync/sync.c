@@ -339,6 +339,9 @@ clock_stepped(struct dpn_sync *sy, int64_t d)
 	for (i = 0; i < sy->nb_assoc; i++)
 		shift_source_times(&sy->assoc[i].src, d);
 	shift_source_times(&sy->ref, d);
+	for (i = 0; i < sy->nb_refclocks; i++)
+		shift_source_times(&sy->refclocks[i].src, d);
+	sync_refclocks_stepped(sy, d);
 	if (sy->last_sync_ns != 0)
 		sy->last_sync_ns += d;
 	if (sy->peer_update_ns != 0)
@@ -410,12 +413,15 @@ apply_peer(struct dpn_sync *sy, struct dpn_source *peer, int64_t now)
 void
 sync_select(struct dpn_sync *sy, int64_t now)
 {
-	struct dpn_source *srcs[DPN_SYNC_MAX_ASSOC + 1];
+	struct dpn_source *srcs[DPN_SYNC_MAX_ASSOC + 1 +
+				DPN_CONF_MAX_REFCLOCKS];
 	unsigned int n = 0, i;
 	struct dpn_source *peer;
 
 	if (sy->rs->conf.enabled)
 		srcs[n++] = &sy->ref;
+	for (i = 0; i < sy->nb_refclocks; i++)
+		srcs[n++] = &sy->refclocks[i].src;
 	for (i = 0; i < sy->nb_assoc; i++)
 		if (sy->assoc[i].in_use)
 			srcs[n++] = &sy->assoc[i].src;
@@ -565,6 +571,9 @@ view_update(struct dpn_sync *sy, int64_t now, bool synced, bool holdover,
 	rte_spinlock_lock(&sy->view_lock);
 	if (sy->rs->conf.enabled)
 		v->sources[n++] = sy->ref;
+	sync_refclocks_view(sy, v, n);
+	for (i = 0; i < sy->nb_refclocks; i++)
+		v->sources[n++] = sy->refclocks[i].src;
 	for (i = 0; i < sy->nb_assoc; i++)
 		if (sy->assoc[i].in_use)
 			v->sources[n++] = sy->assoc[i].src;
@@ -788,6 +797,8 @@ dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
 	}
 	dp->ntp_reply = client_on_reply;
 	dp->ntp_reply_arg = sy;
+	if (sync_refclocks_init(sy, conf, err, errlen) != 0)
+		return -1;
 	/*
 	 * A reference read directly fills its clock filter at once, so that
 	 * a server with `refclock system` answers synchronized from its
@@ -820,6 +831,7 @@ dpn_sync_poll(struct dpn_sync *sy)
 		refclock_sample(sy, tsc, real);
 		work++;
 	}
+	work += sync_refclocks_poll(sy);
 	now = sync_now_ns(sy);
 	if (sy->nb_servers > 0) {
 		work += resolve_due(sy, now);
@@ -844,6 +856,7 @@ void
 dpn_sync_fini(struct dpn_sync *sy)
 {
 	sy->dp->ntp_reply = NULL;
+	sync_refclocks_fini(sy);
 	drift_save(sy);
 	resolver_stop(sy->resolver);
 	sy->resolver = NULL;

@@ -56,4 +56,59 @@ int64_t sync_now_ns(const struct dpn_sync *sy);
 /* Run selection and, when the system peer has news, the discipline. */
 void sync_select(struct dpn_sync *sy, int64_t now_ns);
 
+/* A refclock line at work (refclocks.c). */
+struct sync_ptp;
+struct sync_refclock {
+	struct dpn_conf_refclock conf;
+	struct dpn_source src;
+	union {
+		struct dpn_refclock_shm shm;
+		struct dpn_refclock_sock sock;
+		struct dpn_refclock_pps pps;
+		struct dpn_refclock_phc phc;
+	} drv;
+	struct sync_ptp *ptp;		/* type ptp (ptp.c) */
+	bool open;			/* the driver works */
+	char error[160];		/* why not, or its last error */
+	int64_t reopen_ns;		/* CLOCK_MONOTONIC: next open try */
+	int64_t next_read_ns;		/* CLOCK_MONOTONIC: next read */
+	int64_t poll_end_mono;		/* CLOCK_MONOTONIC: end of the poll */
+	struct dpn_refclock_filter filter;
+	int leap;			/* of the last reading */
+	unsigned int missed;		/* polls in a row without readings */
+	bool up;
+	uint64_t readings, rejected, unnumbered, samples, losses;
+	int64_t offset_ns, disp_ns;	/* last filtered sample */
+	int64_t last_reading_ns;	/* server time */
+};
+
+int sync_refclocks_init(struct dpn_sync *sy, const struct dpn_conf *conf,
+			char *err, size_t errlen);
+/* Read the drivers, run the PTP slaves, end poll intervals. */
+unsigned int sync_refclocks_poll(struct dpn_sync *sy);
+void sync_refclocks_fini(struct dpn_sync *sy);
+/* The server clock stepped by @p d: readings waiting in the filters. */
+void sync_refclocks_stepped(struct dpn_sync *sy, int64_t d);
+/* Fill the view's refclock part; their sources start at @p first. */
+void sync_refclocks_view(const struct dpn_sync *sy, struct dpn_sync_view *v,
+			 unsigned int first_source);
+/* A reading: reference minus server clock @p offset_ns at server time
+ * @p at_ns (the refclock's `offset` is added here). */
+void sync_refclock_offset(struct dpn_sync *sy, struct sync_refclock *r,
+			  int64_t offset_ns, int64_t at_ns, int leap);
+
+/* The built-in PTP slave of a `refclock ptp` line (ptp.c). */
+int sync_ptp_init(struct dpn_sync *sy, struct sync_refclock *r, char *err,
+		  size_t errlen);
+unsigned int sync_ptp_poll(struct dpn_sync *sy, struct sync_refclock *r);
+void sync_ptp_fini(struct dpn_sync *sy, struct sync_refclock *r);
+void sync_ptp_info(const struct sync_refclock *r,
+		   struct dpn_sync_ptp_info *out);
+
+/* Receive time of a frame a worker passed up, on the true clock: its NIC
+ * stamp where the port's clock has a model, else the burst's TSC.
+ * @p nic says which (client.c). */
+int64_t sync_rx_time(const struct dpn_sync *sy, unsigned int port_index,
+		     const struct rte_mbuf *m, bool *nic);
+
 #endif /* SYNC_PRIVATE_H */
