@@ -708,7 +708,7 @@ struct cmd_word {
 	cmdline_fixed_string_t word;
 };
 
-/* show lcores; show ptp */
+/* show lcores; show ptp; show refclocks */
 
 static void
 cmd_show_lcores_parsed(void *res, struct cmdline *cl, void *data)
@@ -739,8 +739,25 @@ static cmdline_parse_token_string_t tok_sp_what =
 
 static cmdline_parse_inst_t cmd_show_ptp = {
 	.f = cmd_show_ptp_parsed,
-	.help_str = "show ptp: the PTP reference's state",
+	.help_str = "show ptp: the PTP slave's port state, master, offset, "
+		"path delay and message counters",
 	.tokens = { (void *)&tok_sl_show, (void *)&tok_sp_what, NULL },
+};
+
+static void
+cmd_show_refclocks_parsed(void *res, struct cmdline *cl, void *data)
+{
+	dpn_ctl_show_refclocks(ctl_out);
+}
+
+static cmdline_parse_token_string_t tok_srf_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, what, "refclocks");
+
+static cmdline_parse_inst_t cmd_show_refclocks = {
+	.f = cmd_show_refclocks_parsed,
+	.help_str = "show refclocks: each reference clock's driver state, "
+		"last offset, jitter, counters and selection",
+	.tokens = { (void *)&tok_sl_show, (void *)&tok_srf_what, NULL },
 };
 
 /* set log level [TYPE] LEVEL */
@@ -1057,6 +1074,7 @@ static cmdline_parse_ctx_t main_ctx[] = {
 	&cmd_show_neigh,
 	&cmd_neigh_resolve,
 	&cmd_show_ptp,
+	&cmd_show_refclocks,
 	&cmd_restrict,
 	&cmd_reload,
 	&cmd_log_level,

@@ -60,6 +60,7 @@ int dpn_ctl_show_port_xstats(FILE *f, int port);	/* port < 0: all */
 int dpn_ctl_clear_port_stats(FILE *f, int port);	/* port < 0: all */
 void dpn_ctl_show_lcores(FILE *f);
 void dpn_ctl_show_ptp(FILE *f);
+void dpn_ctl_show_refclocks(FILE *f);
 
 /**
  * Set the level of the log types matching @p pattern (a glob such as

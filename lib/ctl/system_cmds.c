@@ -111,18 +111,16 @@ dpn_ctl_show_lcores(FILE *f)
 		fputs("]}\n", f);
 }
 
-/*
- * A later PTP reference module replaces this with its state (master,
- * offset, path delay); until then there is none to show.
- */
 void
 dpn_ctl_show_ptp(FILE *f)
 {
-	if (ctl_json())
-		fputs("{\"ptp\": null, \"reason\": "
-		      "\"no PTP reference configured\"}\n", f);
-	else
-		fputs("no PTP reference configured\n", f);
+	dpn_sync_show_ptp(dpn_ctl_ctx_get()->sync, f, ctl_json());
+}
+
+void
+dpn_ctl_show_refclocks(FILE *f)
+{
+	dpn_sync_show_refclocks(dpn_ctl_ctx_get()->sync, f, ctl_json());
 }
 
 static const char *const level_names[] = {

@@ -253,7 +253,8 @@ struct dpn_ptp_slave {
 	bool delay_valid;
 	int64_t delay_ns;	/**< filtered mean path delay */
 	int64_t offset_ns;	/**< last offset, valid once samples > 0 */
-	/** offset samples since the master was chosen */
+	/** offset samples since the master was chosen, counted up to
+	 * DPN_PTP_CALIBRATE_SAMPLES */
 	unsigned int samples;
 	bool sample_ready;
 	struct dpn_ptp_sample sample;
@@ -261,7 +262,8 @@ struct dpn_ptp_slave {
 	struct dpn_ptp_counters cnt;
 };
 
-/** Start listening with @p p (copied). */
+/** Start listening with @p p (copied). @p now_ns is not used yet:
+ * every timer starts from a message. */
 void dpn_ptp_slave_init(struct dpn_ptp_slave *s,
 			const struct dpn_ptp_params *p, int64_t now_ns);
 
@@ -314,7 +316,8 @@ int dpn_ptp_slave_sample(struct dpn_ptp_slave *s, struct dpn_ptp_sample *out);
 enum dpn_ptp_state dpn_ptp_slave_state(const struct dpn_ptp_slave *s);
 
 /** The selected master, NULL when none. */
-const struct dpn_ptp_master *dpn_ptp_slave_master(const struct dpn_ptp_slave *s);
+const struct dpn_ptp_master *
+dpn_ptp_slave_master(const struct dpn_ptp_slave *s);
 
 /**
  * The dataset comparison of 9.3.4 for two masters heard on our one

@@ -150,8 +150,9 @@ int dpn_refclock_shm_open(struct dpn_refclock_shm *s, unsigned int unit,
  * count/valid protocol: mode 0 reads the fields once, mode 1 reads
  * count before and after and refuses a sample whose count changed.
  * `valid` is cleared after a read (taken or torn), as ntpd does.
- * @return 1 with @p out filled, 0 when there is nothing new, or
- * -(1 + reject reason) (counted in s->rejects).
+ * @return 1 with @p out filled, 0 when there is nothing new (valid
+ * clear: counted in rejects[NOT_VALID], so a silent writer shows), or
+ * -(1 + reject reason) for the others (counted in s->rejects).
  */
 int dpn_refclock_shm_read(struct dpn_refclock_shm *s,
 			  struct dpn_refclock_reading *out);

@@ -451,6 +451,12 @@ sync_ptp_init(struct dpn_sync *sy, struct sync_refclock *r, char *err,
 }
 
 void
+sync_ptp_stepped(struct sync_refclock *r, int64_t d)
+{
+	dpn_ptp_slave_clock_step(&r->ptp->slave, d);
+}
+
+void
 sync_ptp_fini(struct dpn_sync *sy, struct sync_refclock *r)
 {
 	sy->dp->ptp_rx = NULL;

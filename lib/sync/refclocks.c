@@ -367,6 +367,8 @@ sync_refclocks_stepped(struct dpn_sync *sy, int64_t d)
 		}
 		if (r->last_reading_ns != 0)
 			r->last_reading_ns += d;
+		if (r->ptp != NULL)
+			sync_ptp_stepped(r, d);
 	}
 }
 

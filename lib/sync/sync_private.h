@@ -102,6 +102,8 @@ int sync_ptp_init(struct dpn_sync *sy, struct sync_refclock *r, char *err,
 		  size_t errlen);
 unsigned int sync_ptp_poll(struct dpn_sync *sy, struct sync_refclock *r);
 void sync_ptp_fini(struct dpn_sync *sy, struct sync_refclock *r);
+/* The served clock stepped by @p d: move the slave's times with it. */
+void sync_ptp_stepped(struct sync_refclock *r, int64_t d);
 void sync_ptp_info(const struct sync_refclock *r,
 		   struct dpn_sync_ptp_info *out);
 
