@@ -443,14 +443,20 @@ dpn_conf_refclock_format(const struct dpn_conf *conf, char *buf, size_t len,
 			conf_append(buf, len, off, " address %s/%u", text,
 				    rc->prefix_len);
 		}
+		if (rc->type == DPN_CONF_REFCLOCK_PTP &&
+		    rc->announce_timeout != REF_ANNOUNCE_TIMEOUT_DEFAULT)
+			conf_append(buf, len, off, " announce-timeout %u",
+				    rc->announce_timeout);
 		conf_append(buf, len, off, " refid %.4s stratum %u poll %d",
 			    rc->refid, rc->stratum, rc->poll);
 		if (rc->offset_s != 0)
 			conf_append(buf, len, off, " offset %.9g", rc->offset_s);
 		if (rc->delay_s != 1e-9)
 			conf_append(buf, len, off, " delay %.9g", rc->delay_s);
+		/* %.17g: a power of two must read back as itself (%.9g
+		 * rounds 2^-29 up, and the parse would take 2^-28). */
 		if (rc->precision != 0)
-			conf_append(buf, len, off, " precision %.9g",
+			conf_append(buf, len, off, " precision %.17g",
 				    ldexp(1.0, rc->precision));
 		if (rc->lock[0] != '\0')
 			conf_append(buf, len, off, " lock %.4s", rc->lock);

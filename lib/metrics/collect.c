@@ -277,6 +277,165 @@ collect_sources(const struct dpn_ctl_ctx *ctx,
 	return 0;
 }
 
+/* What a refclock line reads, as `show refclocks` writes it. */
+static void
+refclock_target(const struct dpn_conf_refclock *c, char *buf, size_t len)
+{
+	switch (c->type) {
+	case DPN_CONF_REFCLOCK_SHM:
+		snprintf(buf, len, "segment %u (key 0x%08x)", c->unit,
+			 DPN_REFCLOCK_SHM_KEY(c->unit));
+		break;
+	case DPN_CONF_REFCLOCK_PTP:
+		snprintf(buf, len, "port %u domain %u %s", c->port, c->domain,
+			 c->transport == DPN_CONF_PTP_L2 ? "l2" : "udp4");
+		break;
+	default:
+		snprintf(buf, len, "%s", c->path);
+		break;
+	}
+}
+
+/* The PTP slave of a `refclock ptp` line, as `show ptp` shows it. */
+static void
+collect_ptp(const struct dpn_sync_refclock_info *r,
+	    struct dpn_metrics_ptp *m)
+{
+	const struct dpn_sync_ptp_info *p = &r->ptp;
+	const struct dpn_ptp_counters *c = &p->counters;
+
+	m->port = r->conf.port;
+	m->domain = r->conf.domain;
+	snprintf(m->transport, sizeof(m->transport), "%s",
+		 r->conf.transport == DPN_CONF_PTP_L2 ? "l2" : "udp4");
+	snprintf(m->state, sizeof(m->state), "%s",
+		 dpn_ptp_state_str(p->state));
+	if (p->have_master) {
+		const struct dpn_ptp_master *ms = &p->master;
+		struct dpn_ptp_port_identity gm;
+		char id[DPN_PTP_PORT_ID_STRLEN];
+		char *dash;
+
+		m->have_master = true;
+		dpn_ptp_port_identity_str(&ms->port, id, sizeof(id));
+		snprintf(m->master, sizeof(m->master), "%s", id);
+		/* The grandmaster is a clock: no port number. */
+		memcpy(gm.clock_id, ms->gm_id, sizeof(gm.clock_id));
+		gm.port_number = 0;
+		dpn_ptp_port_identity_str(&gm, id, sizeof(id));
+		dash = strrchr(id, '-');
+		if (dash != NULL)
+			*dash = '\0';
+		snprintf(m->grandmaster, sizeof(m->grandmaster), "%s", id);
+		m->priority1 = ms->priority1;
+		m->priority2 = ms->priority2;
+		m->clock_class = ms->clock_class;
+		m->clock_accuracy = ms->clock_accuracy;
+		m->variance = ms->variance;
+		m->steps_removed = ms->steps_removed;
+		m->ptp_timescale = ms->ptp_timescale;
+		m->utc_offset = ms->utc_offset;
+		m->utc_offset_valid = ms->utc_offset_valid;
+	}
+	m->offset_s = (double)p->offset_ns / 1e9;
+	m->mean_path_delay_s = (double)p->delay_ns / 1e9;
+	m->rx_stamps = p->rx_nic ? "nic" : "tsc";
+	m->tx_stamps = "tsc";
+	m->rx_announce = c->rx_announce;
+	m->rx_sync = c->rx_sync;
+	m->rx_follow_up = c->rx_follow_up;
+	m->rx_delay_resp = c->rx_delay_resp;
+	m->tx_delay_req = c->tx_delay_req;
+	m->rx_bad = c->rx_bad;
+	m->rx_other_domain = c->rx_other_domain;
+	m->rx_not_master = c->rx_not_master;
+	m->rx_unmatched = c->rx_unmatched;
+	m->delay_outliers = c->delay_outliers;
+	m->master_changes = c->master_changes;
+	m->announce_timeouts = c->announce_timeouts;
+	m->delay_resp_missing = c->delay_resp_missing;
+	m->rx_stamp_nic = p->rx_stamp_nic;
+	m->rx_stamp_tsc = p->rx_stamp_tsc;
+	m->tx_stamps_seen = p->tx_stamps;
+	m->tx_unstamped = p->tx_unstamped;
+	m->tx_failed = p->tx_failed;
+	m->igmp_reports = p->igmp_reports;
+}
+
+int
+dpn_metrics_read_refclocks(const struct dpn_ctl_ctx *ctx,
+			   struct dpn_metrics_refclock **out, unsigned int *nb)
+{
+	struct dpn_metrics_refclock *rc;
+	struct dpn_sync_view *v;
+	unsigned int i;
+
+	*out = NULL;
+	*nb = 0;
+	if (ctx->sync == NULL)
+		return 0;
+	v = malloc(sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	dpn_sync_view_read(ctx->sync, v);
+	if (v->nb_refclocks == 0) {
+		free(v);
+		return 0;
+	}
+	rc = calloc(v->nb_refclocks, sizeof(*rc));
+	if (rc == NULL) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < v->nb_refclocks; i++) {
+		const struct dpn_sync_refclock_info *r = &v->refclocks[i];
+		struct dpn_metrics_refclock *m = &rc[i];
+
+		m->index = i;
+		snprintf(m->type, sizeof(m->type), "%s",
+			 dpn_conf_refclock_type_str(r->conf.type));
+		snprintf(m->refid, sizeof(m->refid), "%.4s", r->conf.refid);
+		refclock_target(&r->conf, m->target, sizeof(m->target));
+		m->line = r->conf.line;
+		m->poll = r->conf.poll;
+		m->open = r->open;
+		m->up = r->up;
+		m->readings = r->readings;
+		m->rejected = r->rejected;
+		m->unnumbered = r->unnumbered;
+		m->samples = r->samples;
+		m->losses = r->losses;
+		m->offset_s = (double)r->offset_ns / 1e9;
+		m->dispersion_s = (double)r->disp_ns / 1e9;
+		if (r->last_reading_ns != 0) {
+			m->has_reading = true;
+			m->last_reading_age_s =
+				(double)(v->now_ns - r->last_reading_ns) / 1e9;
+		}
+		snprintf(m->error, sizeof(m->error), "%s", r->error);
+		m->tally[0] = ' ';
+		if (r->source_index < v->nb_sources) {
+			const struct dpn_source *src =
+				&v->sources[r->source_index];
+
+			snprintf(m->name, sizeof(m->name), "%s",
+				 src->conf.name);
+			m->tally[0] = (char)src->state;
+			m->reach = src->reach;
+			m->jitter_s = (double)src->jitter_ns / 1e9;
+			m->selected = (int)r->source_index == v->sel.sys_peer;
+		}
+		if (r->conf.type == DPN_CONF_REFCLOCK_PTP) {
+			m->is_ptp = true;
+			collect_ptp(r, &m->ptp);
+		}
+	}
+	*out = rc;
+	*nb = v->nb_refclocks;
+	free(v);
+	return 0;
+}
+
 static void
 add_rule(void *arg, const char *rule, const struct dpn_acl_counters *c)
 {
@@ -328,7 +487,9 @@ dpn_metrics_collect(struct dpn_metrics_snapshot *s)
 	s->nb_rules_total = dpn_ctl_restrict_walk(add_rule, s,
 						  DPN_METRICS_MAX_RULES);
 	dpn_metrics_read_clock(ctx, &s->clock);
-	if (collect_sources(ctx, s) != 0) {
+	if (collect_sources(ctx, s) != 0 ||
+	    dpn_metrics_read_refclocks(ctx, &s->refclocks,
+				       &s->nb_refclocks) != 0) {
 		dpn_metrics_release();
 		dpn_metrics_snapshot_free(s);
 		return -ENOMEM;

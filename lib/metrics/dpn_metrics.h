@@ -107,6 +107,67 @@ struct dpn_metrics_source {
 	uint64_t refused;
 };
 
+/** Room for a PTP port identity ("001122.fffe.334455-65535"). */
+#define DPN_METRICS_PTP_ID_LEN 32
+
+/** The built-in PTP slave of a `refclock ptp` line (`show ptp`). */
+struct dpn_metrics_ptp {
+	unsigned int port;		/**< DPDK port index */
+	unsigned int domain;
+	char transport[8];		/**< "udp4" or "l2" */
+	char state[16];			/**< "listening", "uncalibrated",
+					  * "slave" */
+	bool have_master;
+	char master[DPN_METRICS_PTP_ID_LEN];	/**< its port identity */
+	char grandmaster[DPN_METRICS_PTP_ID_LEN];	/**< clock identity */
+	unsigned int priority1, priority2, clock_class, clock_accuracy;
+	unsigned int variance, steps_removed;
+	bool ptp_timescale;		/**< else ARB */
+	int utc_offset;			/**< currentUtcOffset, s */
+	bool utc_offset_valid;
+	double offset_s;		/**< master minus us, last sample */
+	double mean_path_delay_s;
+	const char *rx_stamps;		/**< "nic" or "tsc" */
+	const char *tx_stamps;		/**< "tsc" */
+	uint64_t rx_announce, rx_sync, rx_follow_up, rx_delay_resp;
+	uint64_t tx_delay_req;
+	uint64_t rx_bad, rx_other_domain, rx_not_master, rx_unmatched;
+	uint64_t delay_outliers, master_changes, announce_timeouts;
+	uint64_t delay_resp_missing;
+	uint64_t rx_stamp_nic, rx_stamp_tsc;
+	uint64_t tx_stamps_seen, tx_unstamped, tx_failed;
+	uint64_t igmp_reports;
+};
+
+/** One `refclock shm|sock|pps|phc|ptp` line (`show refclocks`). */
+struct dpn_metrics_refclock {
+	unsigned int index;		/**< among the refclock lines */
+	char name[64];			/**< its source name, "PPS(pps0)" */
+	char type[8];			/**< "shm", "sock", "pps", "phc", "ptp" */
+	char refid[8];			/**< up to 4 characters */
+	char target[256];		/**< segment, path or PTP port */
+	unsigned int line;		/**< in the configuration */
+	bool open;			/**< its driver works */
+	bool up;			/**< delivering (last 8 polls) */
+	bool selected;			/**< the system peer */
+	char tally[2];			/**< ntpq's tally code */
+	unsigned int reach;
+	int poll;			/**< log2 s of a filtered sample */
+	uint64_t readings;		/**< taken into its filter */
+	uint64_t rejected;		/**< refused (driver, too old) */
+	uint64_t unnumbered;		/**< pulses with no second */
+	uint64_t samples;		/**< filtered, to selection */
+	uint64_t losses;		/**< times it stopped delivering */
+	double offset_s;		/**< last filtered sample */
+	double dispersion_s;		/**< its spread */
+	double jitter_s;		/**< the source's clock filter */
+	bool has_reading;		/**< one taken since start */
+	double last_reading_age_s;	/**< time since the last one */
+	char error[160];		/**< why not open, or last error */
+	bool is_ptp;			/**< type ptp: @c ptp is filled */
+	struct dpn_metrics_ptp ptp;
+};
+
 /** Everything one scrape exposes: a plain copy. */
 struct dpn_metrics_snapshot {
 	const char *version;
@@ -122,6 +183,8 @@ struct dpn_metrics_snapshot {
 	struct dpn_metrics_clock clock;
 	unsigned int nb_sources;
 	struct dpn_metrics_source *sources;
+	unsigned int nb_refclocks;
+	struct dpn_metrics_refclock *refclocks;
 };
 
 /** The two text formats a scraper can ask for. */

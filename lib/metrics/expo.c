@@ -653,6 +653,244 @@ write_sources(struct expo *e, const struct dpn_metrics_snapshot *s)
 #undef EACH_SOURCE
 }
 
+/*
+ * The refclock lines (refclock shm|sock|pps|phc|ptp), labelled by their
+ * index among the lines (refids may repeat: two `refclock pps` lines are
+ * both PPS unless given a refid), refid and type.
+ */
+static void
+write_refclocks(struct expo *e, const struct dpn_metrics_snapshot *s)
+{
+	char index[12];
+	unsigned int i;
+
+#define EACH_REFCLOCK(sample) \
+	for (i = 0; i < s->nb_refclocks; i++) { \
+		const struct dpn_metrics_refclock *r = &s->refclocks[i]; \
+		snprintf(index, sizeof(index), "%u", r->index); \
+		sample; \
+	}
+#define RC_LABELS "index", index, "refid", r->refid, "type", r->type
+	if (s->nb_refclocks == 0)
+		return;
+	family(e, "dpntp_refclock", EXPO_INFO,
+	       "Each refclock line: its source name (as dpntp_source_* "
+	       "labels it) and what it reads.");
+	EACH_REFCLOCK(sample_u64(e, 1, RC_LABELS, "source", r->name,
+				 "target", r->target, NULL));
+	family(e, "dpntp_refclock_open", EXPO_GAUGE,
+	       "1 while the refclock's driver is open (device, segment or "
+	       "socket; the PTP slave running).");
+	EACH_REFCLOCK(sample_u64(e, r->open, RC_LABELS, NULL));
+	family(e, "dpntp_refclock_up", EXPO_GAUGE,
+	       "1 while the refclock's driver is open and delivering (a "
+	       "filtered sample in the last 8 polls).");
+	EACH_REFCLOCK(sample_u64(e, r->open && r->up, RC_LABELS, NULL));
+	family(e, "dpntp_refclock_selected", EXPO_GAUGE,
+	       "1 for the refclock that is the system peer.");
+	EACH_REFCLOCK(sample_u64(e, r->selected, RC_LABELS, NULL));
+	family(e, "dpntp_refclock_readings", EXPO_COUNTER,
+	       "Driver readings taken into the refclock's filter.");
+	EACH_REFCLOCK(sample_u64(e, r->readings, RC_LABELS, NULL));
+	family(e, "dpntp_refclock_rejected", EXPO_COUNTER,
+	       "Driver readings not taken, by reason: refused (invalid, "
+	       "too old or ahead) or unnumbered (a pulse whose second "
+	       "could not be told).");
+	EACH_REFCLOCK(
+		sample_u64(e, r->rejected, RC_LABELS, "reason", "refused",
+			   NULL);
+		sample_u64(e, r->unnumbered, RC_LABELS, "reason",
+			   "unnumbered", NULL));
+	family(e, "dpntp_refclock_samples", EXPO_COUNTER,
+	       "Filtered samples the refclock gave to source selection "
+	       "(one per poll interval with readings).");
+	EACH_REFCLOCK(sample_u64(e, r->samples, RC_LABELS, NULL));
+	family(e, "dpntp_refclock_losses", EXPO_COUNTER,
+	       "Times the refclock stopped delivering (8 polls without a "
+	       "reading).");
+	EACH_REFCLOCK(sample_u64(e, r->losses, RC_LABELS, NULL));
+	family(e, "dpntp_refclock_offset_seconds", EXPO_GAUGE,
+	       "Reference minus served clock, the refclock's last filtered "
+	       "sample (its offset option applied).");
+	EACH_REFCLOCK(sample_f64(e, r->offset_s, RC_LABELS, NULL));
+	family(e, "dpntp_refclock_dispersion_seconds", EXPO_GAUGE,
+	       "Spread of the readings in the last filtered sample.");
+	EACH_REFCLOCK(sample_f64(e, r->dispersion_s, RC_LABELS, NULL));
+	family(e, "dpntp_refclock_jitter_seconds", EXPO_GAUGE,
+	       "RMS of the differences between the refclock's recent "
+	       "samples (its source's clock filter).");
+	EACH_REFCLOCK(sample_f64(e, r->jitter_s, RC_LABELS, NULL));
+	family(e, "dpntp_refclock_last_reading_age_seconds", EXPO_GAUGE,
+	       "Time since the refclock's last reading was taken (no "
+	       "sample before the first one).");
+	EACH_REFCLOCK(if (r->has_reading)
+			sample_f64(e, r->last_reading_age_s, RC_LABELS,
+				   NULL));
+#undef RC_LABELS
+#undef EACH_REFCLOCK
+}
+
+/* The PTP states, each a sample of dpntp_ptp_state. */
+static const char *const ptp_states[] = {
+	"listening", "uncalibrated", "slave",
+};
+
+/* dpntp_ptp_state, one-hot: a sample per state (and one for a state
+ * not known here, should lib/ptp get one). */
+static void
+ptp_state_samples(const struct expo *e, const char *state,
+		  const char *index, const char *port, const char *domain)
+{
+	bool known = false;
+	size_t k;
+
+	for (k = 0; k < sizeof(ptp_states) / sizeof(ptp_states[0]); k++) {
+		bool cur = strcmp(state, ptp_states[k]) == 0;
+
+		known |= cur;
+		sample_u64(e, cur, "index", index, "port", port, "domain",
+			   domain, "state", ptp_states[k], NULL);
+	}
+	if (!known)
+		sample_u64(e, 1, "index", index, "port", port, "domain",
+			   domain, "state", state, NULL);
+}
+
+/* The PTP slaves of `refclock ptp` lines; nothing without one. */
+static void
+write_ptp(struct expo *e, const struct dpn_metrics_snapshot *s)
+{
+	char index[12], port[12], domain[12];
+	unsigned int i, n = 0;
+
+#define EACH_PTP(sample) \
+	for (i = 0; i < s->nb_refclocks; i++) { \
+		const struct dpn_metrics_refclock *r = &s->refclocks[i]; \
+		const struct dpn_metrics_ptp *p = &r->ptp; \
+		if (!r->is_ptp) \
+			continue; \
+		snprintf(index, sizeof(index), "%u", r->index); \
+		snprintf(port, sizeof(port), "%u", p->port); \
+		snprintf(domain, sizeof(domain), "%u", p->domain); \
+		sample; \
+	}
+#define PTP_LABELS "index", index, "port", port, "domain", domain
+	for (i = 0; i < s->nb_refclocks; i++)
+		n += s->refclocks[i].is_ptp;
+	if (n == 0)
+		return;
+	family(e, "dpntp_ptp", EXPO_INFO,
+	       "Each PTP slave (refclock ptp): its transport and where its "
+	       "times come from (rx_stamps: nic, the port's receive stamps, "
+	       "or tsc, the TSC at rx_burst; tx_stamps: tsc around "
+	       "tx_burst).");
+	EACH_PTP(sample_u64(e, 1, PTP_LABELS, "transport", p->transport,
+			    "rx_stamps", p->rx_stamps != NULL ?
+			    p->rx_stamps : "tsc", "tx_stamps",
+			    p->tx_stamps != NULL ? p->tx_stamps : "tsc",
+			    NULL));
+	family(e, "dpntp_ptp_state", EXPO_GAUGE,
+	       "The PTP slave's port state: 1 for the current one "
+	       "(listening: no qualified master; uncalibrated: master "
+	       "chosen, measuring; slave: offsets flowing), 0 for the "
+	       "others.");
+	EACH_PTP(ptp_state_samples(e, p->state, index, port, domain));
+	family(e, "dpntp_ptp_offset_seconds", EXPO_GAUGE,
+	       "Master minus served clock at the PTP slave's last sample.");
+	EACH_PTP(sample_f64(e, p->offset_s, PTP_LABELS, NULL));
+	family(e, "dpntp_ptp_mean_path_delay_seconds", EXPO_GAUGE,
+	       "Mean path delay to the master (filtered).");
+	EACH_PTP(sample_f64(e, p->mean_path_delay_s, PTP_LABELS, NULL));
+	family(e, "dpntp_ptp_master", EXPO_INFO,
+	       "The master the PTP slave follows (no sample without one): "
+	       "its port identity, grandmaster clock identity and timescale "
+	       "(ptp: TAI; arb: taken as UTC).");
+	EACH_PTP(if (p->have_master)
+			sample_u64(e, 1, PTP_LABELS, "identity", p->master,
+				   "grandmaster", p->grandmaster, "timescale",
+				   p->ptp_timescale ? "ptp" : "arb", NULL));
+	family(e, "dpntp_ptp_master_clock_class", EXPO_GAUGE,
+	       "clockClass the followed master announces (6: locked to "
+	       "a primary reference; 7, 52, 187: in holdover; 248: "
+	       "default; 255: slave-only).");
+	EACH_PTP(if (p->have_master)
+			sample_u64(e, p->clock_class, PTP_LABELS, NULL));
+	family(e, "dpntp_ptp_master_steps_removed", EXPO_GAUGE,
+	       "stepsRemoved the followed master announces (boundary "
+	       "clocks between it and the grandmaster).");
+	EACH_PTP(if (p->have_master)
+			sample_u64(e, p->steps_removed, PTP_LABELS, NULL));
+	family(e, "dpntp_ptp_master_utc_offset_seconds", EXPO_GAUGE,
+	       "TAI minus UTC as the followed master announces it "
+	       "(currentUtcOffset; PTP timescale only).");
+	EACH_PTP(if (p->have_master && p->ptp_timescale)
+			sample_f64(e, (double)p->utc_offset, PTP_LABELS,
+				   NULL));
+	family(e, "dpntp_ptp_messages", EXPO_COUNTER,
+	       "PTP messages received (announce, sync, follow_up, "
+	       "delay_resp) and sent (delay_req).");
+	EACH_PTP(
+		sample_u64(e, p->rx_announce, PTP_LABELS, "direction", "rx",
+			   "type", "announce", NULL);
+		sample_u64(e, p->rx_sync, PTP_LABELS, "direction", "rx",
+			   "type", "sync", NULL);
+		sample_u64(e, p->rx_follow_up, PTP_LABELS, "direction", "rx",
+			   "type", "follow_up", NULL);
+		sample_u64(e, p->rx_delay_resp, PTP_LABELS, "direction",
+			   "rx", "type", "delay_resp", NULL);
+		sample_u64(e, p->tx_delay_req, PTP_LABELS, "direction", "tx",
+			   "type", "delay_req", NULL));
+	family(e, "dpntp_ptp_ignored_messages", EXPO_COUNTER,
+	       "PTP messages ignored, by reason: bad (malformed), "
+	       "other_domain, not_master (Sync, Follow_Up, Delay_Resp from "
+	       "a port not followed), unmatched (Follow_Up or Delay_Resp "
+	       "without its Sync or Delay_Req).");
+	EACH_PTP(
+		sample_u64(e, p->rx_bad, PTP_LABELS, "reason", "bad", NULL);
+		sample_u64(e, p->rx_other_domain, PTP_LABELS, "reason",
+			   "other_domain", NULL);
+		sample_u64(e, p->rx_not_master, PTP_LABELS, "reason",
+			   "not_master", NULL);
+		sample_u64(e, p->rx_unmatched, PTP_LABELS, "reason",
+			   "unmatched", NULL));
+	family(e, "dpntp_ptp_delay_outliers", EXPO_COUNTER,
+	       "Path delays the PTP slave's filter refused.");
+	EACH_PTP(sample_u64(e, p->delay_outliers, PTP_LABELS, NULL));
+	family(e, "dpntp_ptp_master_changes", EXPO_COUNTER,
+	       "Times a (new) master was selected, the first one included.");
+	EACH_PTP(sample_u64(e, p->master_changes, PTP_LABELS, NULL));
+	family(e, "dpntp_ptp_announce_timeouts", EXPO_COUNTER,
+	       "Times the followed master's Announce messages stopped.");
+	EACH_PTP(sample_u64(e, p->announce_timeouts, PTP_LABELS, NULL));
+	family(e, "dpntp_ptp_delay_resp_missing", EXPO_COUNTER,
+	       "Delay_Req messages replaced by the next one before their "
+	       "Delay_Resp came.");
+	EACH_PTP(sample_u64(e, p->delay_resp_missing, PTP_LABELS, NULL));
+	family(e, "dpntp_ptp_rx_stamps", EXPO_COUNTER,
+	       "PTP event messages by where their receive time came from: "
+	       "nic (the port's stamp) or tsc (the TSC at rx_burst).");
+	EACH_PTP(
+		sample_u64(e, p->rx_stamp_nic, PTP_LABELS, "source", "nic",
+			   NULL);
+		sample_u64(e, p->rx_stamp_tsc, PTP_LABELS, "source", "tsc",
+			   NULL));
+	family(e, "dpntp_ptp_tx_stamps", EXPO_COUNTER,
+	       "Delay_Req transmit times taken (TSC around tx_burst).");
+	EACH_PTP(sample_u64(e, p->tx_stamps_seen, PTP_LABELS, NULL));
+	family(e, "dpntp_ptp_tx_unstamped", EXPO_COUNTER,
+	       "Delay_Req messages sent without a transmit time.");
+	EACH_PTP(sample_u64(e, p->tx_unstamped, PTP_LABELS, NULL));
+	family(e, "dpntp_ptp_tx_failed", EXPO_COUNTER,
+	       "Delay_Req messages that could not be sent.");
+	EACH_PTP(sample_u64(e, p->tx_failed, PTP_LABELS, NULL));
+	family(e, "dpntp_ptp_igmp_reports", EXPO_COUNTER,
+	       "IGMPv2 membership reports sent for the PTP multicast "
+	       "groups (transport udp4).");
+	EACH_PTP(sample_u64(e, p->igmp_reports, PTP_LABELS, NULL));
+#undef PTP_LABELS
+#undef EACH_PTP
+}
+
 int
 dpn_metrics_write(FILE *f, const struct dpn_metrics_snapshot *s,
 		  enum dpn_metrics_format fmt)
@@ -668,6 +906,8 @@ dpn_metrics_write(FILE *f, const struct dpn_metrics_snapshot *s,
 	write_rules(&e, s);
 	write_clock(&e, s);
 	write_sources(&e, s);
+	write_refclocks(&e, s);
+	write_ptp(&e, s);
 	if (e.om)
 		fputs("# EOF\n", f);
 	return ferror(f) ? -1 : 0;
@@ -684,6 +924,9 @@ dpn_metrics_snapshot_free(struct dpn_metrics_snapshot *s)
 	free(s->workers);
 	free(s->rules);
 	free(s->sources);
+	free(s->refclocks);
+	s->refclocks = NULL;
+	s->nb_refclocks = 0;
 	s->sources = NULL;
 	s->nb_sources = 0;
 	s->ports = NULL;

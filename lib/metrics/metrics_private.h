@@ -31,6 +31,15 @@ void dpn_metrics_sum_stats(const struct dpn_dataplane *dp,
 void dpn_metrics_read_clock(const struct dpn_ctl_ctx *ctx,
 			    struct dpn_metrics_clock *mc);
 
+/**
+ * The refclock lines as `show refclocks` and `show ptp` show them: a
+ * calloc'ed array in @p *out (NULL and 0 without any, or without the
+ * sync state). @return 0 or -ENOMEM.
+ */
+int dpn_metrics_read_refclocks(const struct dpn_ctl_ctx *ctx,
+			       struct dpn_metrics_refclock **out,
+			       unsigned int *nb);
+
 /** Register the /dpntp/ telemetry commands (telemetry.c). */
 int dpn_metrics_telemetry_register(void);
 

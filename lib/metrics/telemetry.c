@@ -213,6 +213,177 @@ tel_peers(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* The refclock lines, held or not: 0, -ENODEV or -ENOMEM. */
+static int
+tel_read_refclocks(struct dpn_metrics_refclock **rc, unsigned int *nb)
+{
+	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	int ret;
+
+	*rc = NULL;
+	*nb = 0;
+	if (ctx == NULL)
+		return -ENODEV;
+	ret = dpn_metrics_read_refclocks(ctx, rc, nb);
+	dpn_metrics_release();
+	return ret;
+}
+
+/*
+ * /dpntp/refclocks: the refclock lines as `show refclocks --json`
+ * lists them, a dict per line keyed by its index among the lines.
+ */
+static int
+tel_refclocks(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpn_metrics_refclock *rc;
+	unsigned int i, nb;
+	int ret;
+
+	ret = tel_read_refclocks(&rc, &nb);
+	if (ret != 0)
+		return ret;
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < nb; i++) {
+		const struct dpn_metrics_refclock *r = &rc[i];
+		struct rte_tel_data *rd = rte_tel_data_alloc();
+		char key[12];
+
+		if (rd == NULL)
+			break;
+		rte_tel_data_start_dict(rd);
+		rte_tel_data_add_dict_string(rd, "name", r->name);
+		rte_tel_data_add_dict_string(rd, "type", r->type);
+		rte_tel_data_add_dict_string(rd, "target", r->target);
+		rte_tel_data_add_dict_string(rd, "refid", r->refid);
+		rte_tel_data_add_dict_int(rd, "line", (int)r->line);
+		rte_tel_data_add_dict_int(rd, "open", r->open);
+		rte_tel_data_add_dict_int(rd, "up", r->open && r->up);
+		rte_tel_data_add_dict_int(rd, "selected", r->selected);
+		rte_tel_data_add_dict_string(rd, "tally", r->tally);
+		rte_tel_data_add_dict_int(rd, "reach", (int)r->reach);
+		rte_tel_data_add_dict_int(rd, "poll", r->poll);
+		rte_tel_data_add_dict_u64(rd, "readings", r->readings);
+		rte_tel_data_add_dict_u64(rd, "rejected", r->rejected);
+		rte_tel_data_add_dict_u64(rd, "unnumbered", r->unnumbered);
+		rte_tel_data_add_dict_u64(rd, "samples", r->samples);
+		rte_tel_data_add_dict_u64(rd, "losses", r->losses);
+		rte_tel_data_add_dict_int(rd, "offset_ns",
+					  clamp_int(r->offset_s * 1e9));
+		rte_tel_data_add_dict_int(rd, "disp_ns",
+					  clamp_int(r->dispersion_s * 1e9));
+		rte_tel_data_add_dict_int(rd, "jitter_ns",
+					  clamp_int(r->jitter_s * 1e9));
+		rte_tel_data_add_dict_int(rd, "last_reading_age_ms",
+					  r->has_reading ?
+					  clamp_int(r->last_reading_age_s *
+						    1e3) : -1);
+		rte_tel_data_add_dict_string(rd, "error", r->error);
+		snprintf(key, sizeof(key), "%u", r->index);
+		if (rte_tel_data_add_dict_container(d, key, rd, 0) != 0)
+			rte_tel_data_free(rd);
+	}
+	free(rc);
+	return 0;
+}
+
+/* One PTP slave's dict for /dpntp/ptp. */
+static void
+tel_ptp_one(struct rte_tel_data *pd, const struct dpn_metrics_refclock *r)
+{
+	const struct dpn_metrics_ptp *p = &r->ptp;
+
+	rte_tel_data_start_dict(pd);
+	rte_tel_data_add_dict_string(pd, "name", r->name);
+	rte_tel_data_add_dict_int(pd, "port", (int)p->port);
+	rte_tel_data_add_dict_int(pd, "domain", (int)p->domain);
+	rte_tel_data_add_dict_string(pd, "transport", p->transport);
+	rte_tel_data_add_dict_string(pd, "state", p->state);
+	rte_tel_data_add_dict_int(pd, "selected", r->selected);
+	rte_tel_data_add_dict_int(pd, "have_master", p->have_master);
+	if (p->have_master) {
+		rte_tel_data_add_dict_string(pd, "master", p->master);
+		rte_tel_data_add_dict_string(pd, "grandmaster",
+					     p->grandmaster);
+		rte_tel_data_add_dict_int(pd, "priority1", (int)p->priority1);
+		rte_tel_data_add_dict_int(pd, "clock_class",
+					  (int)p->clock_class);
+		rte_tel_data_add_dict_int(pd, "clock_accuracy",
+					  (int)p->clock_accuracy);
+		rte_tel_data_add_dict_int(pd, "variance", (int)p->variance);
+		rte_tel_data_add_dict_int(pd, "priority2", (int)p->priority2);
+		rte_tel_data_add_dict_int(pd, "steps_removed",
+					  (int)p->steps_removed);
+		rte_tel_data_add_dict_string(pd, "timescale",
+					     p->ptp_timescale ? "ptp" : "arb");
+		rte_tel_data_add_dict_int(pd, "utc_offset", p->utc_offset);
+		rte_tel_data_add_dict_int(pd, "utc_offset_valid",
+					  p->utc_offset_valid);
+	}
+	rte_tel_data_add_dict_int(pd, "offset_ns", clamp_int(p->offset_s * 1e9));
+	rte_tel_data_add_dict_int(pd, "mean_path_delay_ns",
+				  clamp_int(p->mean_path_delay_s * 1e9));
+	rte_tel_data_add_dict_string(pd, "rx_stamps",
+				     p->rx_stamps != NULL ? p->rx_stamps : "tsc");
+	rte_tel_data_add_dict_string(pd, "tx_stamps",
+				     p->tx_stamps != NULL ? p->tx_stamps : "tsc");
+	rte_tel_data_add_dict_u64(pd, "rx_announce", p->rx_announce);
+	rte_tel_data_add_dict_u64(pd, "rx_sync", p->rx_sync);
+	rte_tel_data_add_dict_u64(pd, "rx_follow_up", p->rx_follow_up);
+	rte_tel_data_add_dict_u64(pd, "rx_delay_resp", p->rx_delay_resp);
+	rte_tel_data_add_dict_u64(pd, "tx_delay_req", p->tx_delay_req);
+	rte_tel_data_add_dict_u64(pd, "rx_bad", p->rx_bad);
+	rte_tel_data_add_dict_u64(pd, "rx_other_domain", p->rx_other_domain);
+	rte_tel_data_add_dict_u64(pd, "rx_not_master", p->rx_not_master);
+	rte_tel_data_add_dict_u64(pd, "rx_unmatched", p->rx_unmatched);
+	rte_tel_data_add_dict_u64(pd, "delay_outliers", p->delay_outliers);
+	rte_tel_data_add_dict_u64(pd, "master_changes", p->master_changes);
+	rte_tel_data_add_dict_u64(pd, "announce_timeouts",
+				  p->announce_timeouts);
+	rte_tel_data_add_dict_u64(pd, "delay_resp_missing",
+				  p->delay_resp_missing);
+	rte_tel_data_add_dict_u64(pd, "rx_stamp_nic", p->rx_stamp_nic);
+	rte_tel_data_add_dict_u64(pd, "rx_stamp_tsc", p->rx_stamp_tsc);
+	rte_tel_data_add_dict_u64(pd, "tx_stamps_taken", p->tx_stamps_seen);
+	rte_tel_data_add_dict_u64(pd, "tx_unstamped", p->tx_unstamped);
+	rte_tel_data_add_dict_u64(pd, "tx_failed", p->tx_failed);
+	rte_tel_data_add_dict_u64(pd, "igmp_reports", p->igmp_reports);
+}
+
+/*
+ * /dpntp/ptp: the PTP slaves of `refclock ptp` lines as `show ptp
+ * --json`, keyed by the line's index among the refclock lines (as in
+ * /dpntp/refclocks); an empty dict without one.
+ */
+static int
+tel_ptp(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpn_metrics_refclock *rc;
+	unsigned int i, nb;
+	int ret;
+
+	ret = tel_read_refclocks(&rc, &nb);
+	if (ret != 0)
+		return ret;
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < nb; i++) {
+		struct rte_tel_data *pd;
+		char key[12];
+
+		if (!rc[i].is_ptp)
+			continue;
+		pd = rte_tel_data_alloc();
+		if (pd == NULL)
+			break;
+		tel_ptp_one(pd, &rc[i]);
+		snprintf(key, sizeof(key), "%u", rc[i].index);
+		if (rte_tel_data_add_dict_container(d, key, pd, 0) != 0)
+			rte_tel_data_free(pd);
+	}
+	free(rc);
+	return 0;
+}
+
 int
 dpn_metrics_telemetry_register(void)
 {
@@ -233,6 +404,12 @@ dpn_metrics_telemetry_register(void)
 		  "No parameters." },
 		{ "/dpntp/peers", tel_peers,
 		  "Upstream NTP sources as show peers lists them. No parameters." },
+		{ "/dpntp/refclocks", tel_refclocks,
+		  "Refclock lines (shm, sock, pps, phc, ptp) as show "
+		  "refclocks lists them, keyed by index. No parameters." },
+		{ "/dpntp/ptp", tel_ptp,
+		  "PTP slaves of refclock ptp lines as show ptp lists them, "
+		  "keyed by refclock index; {} without one. No parameters." },
 	};
 	unsigned int i;
 	int ret;

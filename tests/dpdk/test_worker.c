@@ -1371,6 +1371,710 @@ test_xleave_rx_unique_mixed(void **state)
 }
 
 /*
+ * PTP for a `refclock ptp` (ports with ptp_l2/ptp_udp): the worker
+ * hands the frames to the slow path with what the engine needs (where
+ * the message is, the burst's TSC, the NIC's stamp), and the slow path
+ * to dp->ptp_rx; without the flag they are dropped as before.
+ */
+
+#define PTP_BODY_LEN 44		/* a Sync, IEEE 1588-2008 13.6 */
+#define PTP_SYNC 0x0
+#define PTP_FOLLOW_UP 0x8
+#define PTP_MCAST "224.0.1.129"
+#define PTYPE_PTP_UDP4 \
+	(RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP)
+/* The port's place in the test's dpn_dataplane for the slow path: not
+ * 0, so that the index handed to ptp_rx means something. */
+#define SLOW_PORT_INDEX 1
+
+static const struct rte_ether_addr ptp_l2_mac = {
+	{ 0x01, 0x1b, 0x19, 0x00, 0x00, 0x00 }
+};
+
+/* A PTP frame: Layer 2 (ethertype 0x88F7), or UDP/IPv4. */
+struct ptp_frame {
+	int vlan;		/* VID of an 802.1Q tag in the frame, or -1 */
+	bool udp;
+	bool v6;		/* UDP/IPv6 (annex E): to port.addrs.v6[0] */
+	uint32_t dst;		/* IPv4 destination, network order */
+	uint16_t dst_port;
+	uint8_t proto;		/* IPv4 protocol */
+	uint8_t type;		/* PTP messageType */
+	uint16_t seq;
+};
+
+static struct ptp_frame
+ptp_l2_of(void)
+{
+	struct ptp_frame f = { .vlan = -1, .type = PTP_SYNC, .seq = 1 };
+
+	return f;
+}
+
+/* UDP to @p dst (dotted quad) port @p dst_port. */
+static struct ptp_frame
+ptp_udp_of(const char *dst, uint16_t dst_port)
+{
+	struct ptp_frame f = {
+		.vlan = -1, .udp = true, .dst_port = dst_port,
+		.proto = IPPROTO_UDP,
+		.type = dst_port == 320 ? PTP_FOLLOW_UP : PTP_SYNC, .seq = 1,
+	};
+
+	assert_int_equal(inet_pton(AF_INET, dst, &f.dst), 1);
+	return f;
+}
+
+/* A PTP message of @p type, PTP_BODY_LEN bytes, at @p b. */
+static void
+ptp_body(uint8_t *b, uint8_t type, uint16_t seq)
+{
+	unsigned int i;
+
+	memset(b, 0, PTP_BODY_LEN);
+	b[0] = type;				/* transportSpecific 0 */
+	b[1] = 2;				/* versionPTP */
+	b[3] = PTP_BODY_LEN;			/* messageLength */
+	b[6] = type == PTP_SYNC ? 0x02 : 0;	/* twoStepFlag */
+	for (i = 0; i < 8; i++)			/* sourcePortIdentity */
+		b[20 + i] = (uint8_t)(0xa0 + i);
+	b[29] = 1;
+	b[30] = (uint8_t)(seq >> 8);
+	b[31] = (uint8_t)seq;
+	b[32] = type == PTP_SYNC ? 0 : 2;	/* controlField */
+	b[33] = (uint8_t)-3;			/* logMessageInterval */
+	for (i = 34; i < PTP_BODY_LEN; i++)	/* originTimestamp */
+		b[i] = (uint8_t)i;
+}
+
+static unsigned int
+ptp_l2_len(const struct ptp_frame *f)
+{
+	return sizeof(struct rte_ether_hdr) +
+		(f->vlan >= 0 ? sizeof(struct rte_vlan_hdr) : 0);
+}
+
+static unsigned int
+ptp_l3_len(const struct ptp_frame *f)
+{
+	if (!f->udp)
+		return 0;
+	return f->v6 ? sizeof(struct rte_ipv6_hdr) :
+		sizeof(struct rte_ipv4_hdr);
+}
+
+/* The frame of @p f with valid checksums in @p s->b (s->r unused). */
+static void
+ptp_build(struct sent *s, const struct ptp_frame *f)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)s->b;
+	unsigned int l2 = ptp_l2_len(f), l3 = ptp_l3_len(f);
+	void *ip = s->b + l2;
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(s->b + l2 + l3);
+	uint8_t *body = f->udp ? (uint8_t *)(udp + 1) : s->b + l2;
+	uint16_t type;
+
+	memset(s, 0, sizeof(*s));
+	s->len = l2 + l3 + (f->udp ? sizeof(*udp) : 0) + PTP_BODY_LEN;
+	if (!f->udp) {
+		eth->dst_addr = ptp_l2_mac;
+		type = RTE_ETHER_TYPE_1588;
+	} else if (f->v6) {
+		eth->dst_addr = port.mac;
+		type = RTE_ETHER_TYPE_IPV6;
+	} else {
+		uint32_t h = rte_be_to_cpu_32(f->dst);
+
+		if ((h >> 28) == 0xe) {	/* 01:00:5e and the low 23 bits */
+			eth->dst_addr = (struct rte_ether_addr){ {
+				0x01, 0x00, 0x5e, (uint8_t)((h >> 16) & 0x7f),
+				(uint8_t)(h >> 8), (uint8_t)h } };
+		} else {
+			eth->dst_addr = port.mac;
+		}
+		type = RTE_ETHER_TYPE_IPV4;
+	}
+	eth->src_addr = client_mac;
+	if (f->vlan >= 0) {
+		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eth + 1);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+		vh->vlan_tci = rte_cpu_to_be_16(0x2000 | f->vlan);
+		vh->eth_proto = rte_cpu_to_be_16(type);
+	} else {
+		eth->ether_type = rte_cpu_to_be_16(type);
+	}
+	ptp_body(body, f->type, f->seq);
+	if (!f->udp) {
+		/* Padded to the 60 bytes of a minimal frame, as received. */
+		if (s->len < RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN)
+			s->len = RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN;
+		return;
+	}
+	udp->src_port = rte_cpu_to_be_16(f->dst_port);
+	udp->dst_port = rte_cpu_to_be_16(f->dst_port);
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + PTP_BODY_LEN);
+	if (f->v6) {
+		struct rte_ipv6_hdr *ip6 = ip;
+
+		ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip6->payload_len = udp->dgram_len;
+		ip6->proto = IPPROTO_UDP;
+		ip6->hop_limits = 1;
+		inet_pton(AF_INET6, "2001:db8:1::2", ip6->src_addr);
+		memcpy(ip6->dst_addr, port.addrs.v6[0], 16);
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip6, udp);
+	} else {
+		struct rte_ipv4_hdr *ip4 = ip;
+
+		ip4->version_ihl = RTE_IPV4_VHL_DEF;
+		ip4->total_length = rte_cpu_to_be_16(sizeof(*ip4) +
+			sizeof(*udp) + PTP_BODY_LEN);
+		ip4->time_to_live = 1;
+		ip4->next_proto_id = f->proto;
+		ip4->src_addr = rte_cpu_to_be_32(0xc6130002u); /* 198.19.0.2 */
+		ip4->dst_addr = f->dst;
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip4, udp);
+		ip4->hdr_checksum = rte_ipv4_cksum(ip4);
+	}
+}
+
+static struct rte_mbuf *
+ptp_make(struct sent *s, const struct ptp_frame *f)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(port.pool);
+	char *d;
+
+	ptp_build(s, f);
+	assert_non_null(m);
+	d = rte_pktmbuf_append(m, s->len);
+	assert_non_null(d);
+	memcpy(d, s->b, s->len);
+	return m;
+}
+
+/*
+ * A PTP frame the worker passed to the slow path: untouched, with the
+ * packet type the slow path dispatches on and ptp_payload() reads, the
+ * headers' lengths, the burst's TSC and, where @p stamped, the NIC's
+ * stamp (an event message's receive time).
+ */
+static void
+check_ptp_slow(const struct rte_mbuf *m, const struct sent *s,
+	       const struct ptp_frame *f, bool stamped)
+{
+	CHECK_EQ(m->packet_type, f->udp ? PTYPE_PTP_UDP4 :
+		 RTE_PTYPE_L2_ETHER_TIMESYNC, "PTP packet_type");
+	CHECK_EQ(m->l2_len, ptp_l2_len(f), "PTP l2_len");
+	if (f->udp)
+		CHECK_EQ(m->l3_len, ptp_l3_len(f), "PTP l3_len");
+	CHECK_EQ(m->pkt_len, s->len, "PTP frame length");
+	CHECK(memcmp(rte_pktmbuf_mtod(m, const void *), s->b, s->len) == 0,
+	      "PTP frame modified");
+	CHECK_EQ(*RTE_MBUF_DYNFIELD(m, worker->rx_tsc_dynfield_offset,
+				    const uint64_t *), rx_tsc,
+		 "PTP rx_tsc dynfield (the burst's TSC)");
+	if (!stamped)
+		return;
+	CHECK(m->ol_flags & ts_flag,
+	      "PTP frame lost the RX timestamp flag (ol_flags %#" PRIx64 ")",
+	      m->ol_flags);
+	CHECK_EQ(*RTE_MBUF_DYNFIELD(m, ts_off, const uint64_t *), NIC_STAMP,
+		 "PTP NIC timestamp");
+}
+
+/* What a slow-path hook was handed. */
+struct hook_rec {
+	unsigned int n;
+	unsigned int port_index[8];
+	struct rte_mbuf *m[8];
+};
+
+static struct hook_rec ptp_got, ntp_got;
+static struct dpn_dataplane slow_dp;
+
+/* ptp_rx and ntp_reply: the hook owns the mbuf, the test frees it. */
+static void
+hook_record(void *arg, unsigned int port_index, struct rte_mbuf *m)
+{
+	struct hook_rec *h = arg;
+
+	hold(&m, 1);
+	if (h->n < RTE_DIM(h->m)) {
+		h->port_index[h->n] = port_index;
+		h->m[h->n] = m;
+	}
+	h->n++;
+}
+
+/*
+ * The management lcore's slow path over the worker's queue, the port at
+ * SLOW_PORT_INDEX of a dpn_dataplane made for it, with the hooks set or
+ * not. @return the packets it took; the answers it sent are left on
+ * from_mgmt.
+ */
+static unsigned int
+slow_poll(bool hooks)
+{
+	unsigned int n;
+
+	memset(&slow_dp, 0, sizeof(slow_dp));
+	memset(&ptp_got, 0, sizeof(ptp_got));
+	memset(&ntp_got, 0, sizeof(ntp_got));
+	slow_dp.nb_ports = SLOW_PORT_INDEX + 1;
+	slow_dp.ports[SLOW_PORT_INDEX] = port;
+	slow_dp.nb_workers = 1;
+	slow_dp.workers[0] = worker;
+	if (hooks) {
+		slow_dp.ptp_rx = hook_record;
+		slow_dp.ptp_rx_arg = &ptp_got;
+		slow_dp.ntp_reply = hook_record;
+		slow_dp.ntp_reply_arg = &ntp_got;
+	}
+	worker->rxq[0].port = &slow_dp.ports[SLOW_PORT_INDEX];
+	n = dpn_slowpath_poll(&slow_dp);
+	worker->rxq[0].port = &port;
+	return n;
+}
+
+static void
+expect_mgmt_stat(enum dpn_stats_id id, uint64_t want)
+{
+	uint64_t got = slow_dp.mgmt_stats.c[id];
+
+	CHECK(got == want, "management counter %s is %" PRIu64 ", want %"
+	      PRIu64, dpn_stats_name(id), got, want);
+}
+
+/* The slow path handed @p m, and only it so far, to ptp_rx. */
+static void
+expect_ptp_rx(unsigned int i, const struct rte_mbuf *m)
+{
+	CHECK(i < ptp_got.n && ptp_got.m[i] == m,
+	      "frame %u not handed to ptp_rx (%u handed)", i, ptp_got.n);
+	CHECK_EQ(ptp_got.port_index[i], SLOW_PORT_INDEX, "ptp_rx port index");
+}
+
+/* Layer 2 PTP, NIC-stamped, on a port with ptp_l2: to the slow path and
+ * on to ptp_rx; no answer, nothing for the client side. */
+static void
+test_ptp_l2_slow(void **state)
+{
+	struct ptp_frame f = ptp_l2_of();
+	struct rte_mbuf *m[1], *orig, *slow[2];
+	struct sent s;
+
+	(void)state;
+	port.ptp_l2 = true;
+	orig = m[0] = ptp_make(&s, &f);
+	nic_stamp(m[0]);
+	CHECK_EQ(burst(m, 1), 0, "replies");
+	expect_stat(DPN_STAT_RX_PACKETS, 1);
+	expect_stat(DPN_STAT_SLOW_QUEUED, 1);
+	expect_stat(DPN_STAT_DROP_L2, 0);
+	CHECK_EQ(rte_ring_count(worker->rxq[0].to_mgmt), 1,
+		 "frames on the slow-path ring");
+	check_ptp_slow(orig, &s, &f, true);
+
+	CHECK_EQ(slow_poll(true), 1, "frames the slow path took");
+	CHECK_EQ(ptp_got.n, 1, "frames handed to ptp_rx");
+	expect_ptp_rx(0, orig);
+	CHECK_EQ(ntp_got.n, 0, "frames handed to ntp_reply");
+	CHECK_EQ(rte_ring_count(worker->rxq[0].from_mgmt), 0,
+		 "answers from the slow path");
+	expect_mgmt_stat(DPN_STAT_SLOW_IGNORED, 0);
+	/* What ptp_rx got is what the worker passed up. */
+	check_ptp_slow(orig, &s, &f, true);
+
+	/* Ours too when sent to our own MAC (unicast, as a master may). */
+	m[0] = ptp_make(&s, &f);
+	rte_pktmbuf_mtod(m[0], struct rte_ether_hdr *)->dst_addr = port.mac;
+	CHECK_EQ(burst(m, 1), 0, "replies");
+	CHECK_EQ(take_slow(slow, 2), 1, "frames on the slow path");
+	CHECK_EQ(slow[0]->packet_type, RTE_PTYPE_L2_ETHER_TIMESYNC,
+		 "unicast PTP packet_type");
+}
+
+/* Without ptp_l2 (ptp_udp does not stand for it) 0x88F7 is an unknown
+ * EtherType: dropped, counted, back in the pool. */
+static void
+test_ptp_l2_off(void **state)
+{
+	struct ptp_frame f = ptp_l2_of();
+	struct rte_mbuf *m[2];
+	struct sent s[2];
+
+	(void)state;
+	port.ptp_udp = true;
+	m[0] = ptp_make(&s[0], &f);
+	f.vlan = VID;
+	m[1] = ptp_make(&s[1], &f);
+	CHECK_EQ(burst(m, 2), 0, "replies");
+	CHECK_EQ(rte_ring_count(worker->rxq[0].to_mgmt), 0,
+		 "frames on the slow-path ring");
+	expect_stat(DPN_STAT_DROP_L2, 2);
+	expect_stat(DPN_STAT_SLOW_QUEUED, 0);
+	CHECK_EQ(nb_held, 0, "frames returned");
+}
+
+/* With no ptp_rx (no `refclock ptp` took the hook) the slow path frees
+ * the frame and counts it ignored; it is no server reply. */
+static void
+test_ptp_no_hook(void **state)
+{
+	struct ptp_frame f[2] = { ptp_l2_of(), ptp_udp_of(PTP_MCAST, 319) };
+	struct rte_mbuf *m[2];
+	struct sent s[2];
+	unsigned int i;
+
+	(void)state;
+	port.ptp_l2 = port.ptp_udp = true;
+	for (i = 0; i < 2; i++)
+		m[i] = ptp_make(&s[i], &f[i]);
+	CHECK_EQ(burst(m, 2), 0, "replies");
+	expect_stat(DPN_STAT_SLOW_QUEUED, 2);
+	CHECK_EQ(slow_poll(false), 2, "frames the slow path took");
+	expect_mgmt_stat(DPN_STAT_SLOW_IGNORED, 2);
+	expect_mgmt_stat(DPN_STAT_DROP_NTP_MODE4, 0);
+	CHECK_EQ(rte_ring_count(worker->rxq[0].from_mgmt), 0,
+		 "answers from the slow path");
+	CHECK_EQ(rte_mempool_avail_count(port.pool), pool_free,
+		 "mbufs in the pool (the slow path freed the frames)");
+}
+
+/* In an 802.1Q tag (in band: l2_len covers it) or stripped by the NIC. */
+static void
+test_ptp_l2_vlan(void **state)
+{
+	struct ptp_frame f[2] = { ptp_l2_of(), ptp_l2_of() };
+	struct rte_mbuf *m[2], *orig[2];
+	struct sent s[2];
+	unsigned int i;
+
+	(void)state;
+	port.ptp_l2 = true;
+	f[0].vlan = VID;
+	for (i = 0; i < 2; i++) {
+		f[i].seq = (uint16_t)(10 + i);
+		orig[i] = m[i] = ptp_make(&s[i], &f[i]);
+	}
+	vlan_strip(m[1], TCI);
+	CHECK_EQ(burst(m, 2), 0, "replies");
+	expect_stat(DPN_STAT_SLOW_QUEUED, 2);
+	check_ptp_slow(orig[0], &s[0], &f[0], false);
+	check_ptp_slow(orig[1], &s[1], &f[1], false);
+	CHECK(orig[1]->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED,
+	      "the stripped tag's flag is gone");
+	CHECK_EQ(slow_poll(true), 2, "frames the slow path took");
+	CHECK_EQ(ptp_got.n, 2, "frames handed to ptp_rx");
+	expect_ptp_rx(0, orig[0]);
+	expect_ptp_rx(1, orig[1]);
+}
+
+/*
+ * UDP/IPv4 on a port with ptp_udp: event (319) and general (320)
+ * messages to 224.0.1.129 and to our address, NIC-stamped, in a burst
+ * with an NTP request and a server's reply. The request is answered,
+ * the PTP frames go to ptp_rx in order, the server's reply to the
+ * client side.
+ */
+static void
+test_ptp_udp4_slow(void **state)
+{
+	struct ptp_frame f[4] = {
+		ptp_udp_of(PTP_MCAST, 319), ptp_udp_of(PTP_MCAST, 320),
+		ptp_udp_of(local4[0], 319), ptp_udp_of(local4[0], 320),
+	};
+	struct req rq = req_of(false), rs = server_reply_of(false);
+	struct rte_mbuf *m[6], *orig[6];
+	struct sent s[6];
+	unsigned int i;
+
+	(void)state;
+	port.ptp_udp = true;
+	orig[0] = m[0] = make(&s[0], &rq, 0);
+	for (i = 0; i < 4; i++) {
+		f[i].seq = (uint16_t)(20 + i);
+		orig[1 + i] = m[1 + i] = ptp_make(&s[1 + i], &f[i]);
+		nic_stamp(m[1 + i]);
+	}
+	orig[5] = m[5] = make(&s[5], &rs, 0);
+	CHECK_EQ(burst(m, 6), 1, "replies");
+	CHECK(m[0] == orig[0], "the NTP request is not the one answered");
+	reply_tsc(m[0], &s[0], TX4);
+	expect_stat(DPN_STAT_RX_PACKETS, 6);
+	expect_stat(DPN_STAT_SLOW_QUEUED, 5);
+	expect_stat(DPN_STAT_DROP_NOT_LOCAL, 0);
+	expect_stat(DPN_STAT_DROP_UDP_PORT, 0);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 1);
+	for (i = 0; i < 4; i++)
+		check_ptp_slow(orig[1 + i], &s[1 + i], &f[i], true);
+
+	CHECK_EQ(slow_poll(true), 5, "frames the slow path took");
+	CHECK_EQ(ptp_got.n, 4, "frames handed to ptp_rx");
+	for (i = 0; i < 4; i++)
+		expect_ptp_rx(i, orig[1 + i]);
+	CHECK(ntp_got.n == 1 && ntp_got.m[0] == orig[5],
+	      "the server's reply not (alone) handed to ntp_reply: %u",
+	      ntp_got.n);
+	CHECK_EQ(rte_ring_count(worker->rxq[0].from_mgmt), 0,
+		 "answers from the slow path");
+}
+
+/* Our address on VLAN VID: PTP to it tagged VID is ours, tagged with a
+ * VLAN the port has no address on it is not. */
+static void
+test_ptp_udp4_vlan(void **state)
+{
+	struct ptp_frame f[2] = {
+		ptp_udp_of(local4[1], 319), ptp_udp_of(local4[1], 319),
+	};
+	struct rte_mbuf *m[2], *orig[2], *slow[2];
+	struct sent s[2];
+	unsigned int i;
+
+	(void)state;
+	port.ptp_udp = true;
+	f[0].vlan = VID;
+	f[1].vlan = VID_OTHER;
+	for (i = 0; i < 2; i++)
+		orig[i] = m[i] = ptp_make(&s[i], &f[i]);
+	CHECK_EQ(burst(m, 2), 0, "replies");
+	CHECK_EQ(take_slow(slow, 2), 1, "frames on the slow path");
+	CHECK(slow[0] == orig[0], "not the frame on VLAN VID passed up");
+	check_ptp_slow(orig[0], &s[0], &f[0], false);
+	expect_stat(DPN_STAT_DROP_NOT_LOCAL, 1);
+}
+
+/* Without ptp_udp: the multicast ones are not for us, the unicast ones
+ * to a port that is not NTP's. */
+static void
+test_ptp_udp4_off(void **state)
+{
+	struct ptp_frame f[4] = {
+		ptp_udp_of(PTP_MCAST, 319), ptp_udp_of(PTP_MCAST, 320),
+		ptp_udp_of(local4[0], 319), ptp_udp_of(local4[0], 320),
+	};
+	struct rte_mbuf *m[4];
+	struct sent s[4];
+	unsigned int i;
+
+	(void)state;
+	port.ptp_l2 = true;	/* Layer 2 only */
+	for (i = 0; i < 4; i++)
+		m[i] = ptp_make(&s[i], &f[i]);
+	CHECK_EQ(burst(m, 4), 0, "replies");
+	CHECK_EQ(rte_ring_count(worker->rxq[0].to_mgmt), 0,
+		 "frames on the slow-path ring");
+	expect_stat(DPN_STAT_SLOW_QUEUED, 0);
+	expect_stat(DPN_STAT_DROP_NOT_LOCAL, 2);
+	expect_stat(DPN_STAT_DROP_UDP_PORT, 2);
+	CHECK_EQ(nb_held, 0, "frames returned");
+}
+
+/*
+ * With ptp_udp, what is not PTP for us stays dropped: 319 to another
+ * host's address, or to another group; another port, to the PTP group
+ * or to us; not UDP to the group; a bad UDP length; and UDP/IPv6 (annex
+ * E is not taken).
+ */
+static void
+test_ptp_udp4_not_ptp(void **state)
+{
+	struct ptp_frame f[7] = {
+		ptp_udp_of("198.18.0.99", 319),
+		ptp_udp_of("224.0.1.130", 319),
+		ptp_udp_of(PTP_MCAST, 5000),
+		ptp_udp_of(local4[0], 5000),
+		ptp_udp_of(PTP_MCAST, 319),
+		ptp_udp_of(PTP_MCAST, 319),
+		ptp_udp_of(local4[0], 319),
+	};
+	struct rte_mbuf *m[7];
+	struct sent s[7];
+	unsigned int i;
+
+	(void)state;
+	port.ptp_l2 = port.ptp_udp = true;
+	f[4].proto = IPPROTO_TCP;
+	f[6].v6 = true;
+	for (i = 0; i < 7; i++)
+		m[i] = ptp_make(&s[i], &f[i]);
+	/* f[5]: a UDP length one short of the IP payload's. */
+	{
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m[5],
+			struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+		udp->dgram_len = rte_cpu_to_be_16(
+			rte_be_to_cpu_16(udp->dgram_len) - 1);
+	}
+	CHECK_EQ(burst(m, 7), 0, "replies");
+	CHECK_EQ(rte_ring_count(worker->rxq[0].to_mgmt), 0,
+		 "frames on the slow-path ring");
+	expect_stat(DPN_STAT_SLOW_QUEUED, 0);
+	/* Another host's, the other group, port 5000 and TCP to the group,
+	 * the bad length to the group. */
+	expect_stat(DPN_STAT_DROP_NOT_LOCAL, 5);
+	/* Port 5000 to us, 319 over IPv6. */
+	expect_stat(DPN_STAT_DROP_UDP_PORT, 2);
+	CHECK_EQ(nb_held, 0, "frames returned");
+}
+
+/*
+ * Management frames in a worker's transmit burst (after its replies):
+ * the first that asks for its transmit time is found, from the first
+ * management frame on, and only by RTE_MBUF_F_TX_IEEE1588_TMST.
+ */
+static void
+test_mgmt_stamp_index(void **state)
+{
+	struct req r = req_of(false);
+	struct rte_mbuf *m[6];
+	struct sent s;
+	unsigned int i;
+
+	(void)state;
+	/* A real reply at the front, as dpn_worker_handle_burst left it. */
+	m[0] = make(&s, &r, 0);
+	CHECK_EQ(burst(m, 1), 1, "replies");
+	for (i = 1; i < 6; i++) {
+		m[i] = rte_pktmbuf_alloc(port.pool);
+		assert_non_null(m[i]);
+		hold(&m[i], 1);
+		/* What a management frame asks for besides. */
+		m[i]->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+			RTE_MBUF_F_TX_UDP_CKSUM;
+	}
+	/* None asks, nor does the RX flag of the same name count. */
+	m[2]->ol_flags |= RTE_MBUF_F_RX_IEEE1588_TMST |
+		RTE_MBUF_F_RX_IEEE1588_PTP;
+	CHECK_EQ(dpn_worker_mgmt_stamp_index(m, 1, 6), UINT16_MAX,
+		 "index with no frame asking");
+	CHECK_EQ(dpn_worker_mgmt_stamp_index(m, 1, 1), UINT16_MAX,
+		 "index of no management frames");
+	/* The reply in front is not looked at. */
+	m[0]->ol_flags |= RTE_MBUF_F_TX_IEEE1588_TMST;
+	CHECK_EQ(dpn_worker_mgmt_stamp_index(m, 1, 6), UINT16_MAX,
+		 "index found before the first management frame");
+	CHECK_EQ(dpn_worker_mgmt_stamp_index(m, 0, 6), 0, "index from 0");
+	m[0]->ol_flags &= ~RTE_MBUF_F_TX_IEEE1588_TMST;
+
+	m[3]->ol_flags |= RTE_MBUF_F_TX_IEEE1588_TMST;
+	CHECK_EQ(dpn_worker_mgmt_stamp_index(m, 1, 6), 3, "index of k = 3");
+	CHECK_EQ(dpn_worker_mgmt_stamp_index(m, 3, 6), 3, "index from 3");
+	CHECK_EQ(dpn_worker_mgmt_stamp_index(m, 4, 6), UINT16_MAX,
+		 "index from past it");
+	CHECK_EQ(dpn_worker_mgmt_stamp_index(m, 1, 3), UINT16_MAX,
+		 "index beyond nb");
+	m[5]->ol_flags |= RTE_MBUF_F_TX_IEEE1588_TMST;
+	CHECK_EQ(dpn_worker_mgmt_stamp_index(m, 1, 6), 3,
+		 "index of the first of two");
+	CHECK_EQ(dpn_worker_mgmt_stamp_index(m, 4, 6), 5,
+		 "index of the second from past the first");
+	m[1]->ol_flags = RTE_MBUF_F_TX_IEEE1588_TMST;	/* it alone */
+	CHECK_EQ(dpn_worker_mgmt_stamp_index(m, 1, 6), 1,
+		 "index of the first management frame");
+}
+
+static void
+expect_mailbox(const struct dpn_rxq *q, uint64_t stamped, uint64_t tsc,
+	       const char *what)
+{
+	CHECK(q->mgmt_tx_stamped == stamped && q->mgmt_tx_tsc == tsc,
+	      "%s: mailbox %" PRIu64 " stamped, TSC %" PRIu64 "; want %"
+	      PRIu64 ", %" PRIu64, what, q->mgmt_tx_stamped, q->mgmt_tx_tsc,
+	      stamped, tsc);
+}
+
+/*
+ * The mailbox: a frame asking for its time that tx_burst took leaves
+ * the TSC after the call (a NIC sends after it returns), or the middle
+ * of the call on a port that hands frames to the kernel inside it, and
+ * one more in the count. Not taken, or none asking: nothing changes.
+ */
+static void
+test_mgmt_tx_stamp(void **state)
+{
+	struct dpn_rxq *q = &worker->rxq[0];
+	const uint64_t big = UINT64_MAX - 1000;
+
+	(void)state;
+	q->mgmt_tx_stamped = 0;
+	q->mgmt_tx_tsc = 0;
+	port.tx_in_burst = false;
+	dpn_worker_mgmt_tx_stamp(q, UINT16_MAX, 8, 1000, 2000);
+	expect_mailbox(q, 0, 0, "none asking");
+	dpn_worker_mgmt_tx_stamp(q, 3, 3, 1000, 2000);
+	expect_mailbox(q, 0, 0, "index 3 of 3 sent (not taken)");
+	dpn_worker_mgmt_tx_stamp(q, 3, 0, 1000, 2000);
+	expect_mailbox(q, 0, 0, "none sent");
+	dpn_worker_mgmt_tx_stamp(q, 3, 4, 1000, 2000);
+	expect_mailbox(q, 1, 2000, "NIC: the TSC after tx_burst");
+	dpn_worker_mgmt_tx_stamp(q, 0, 1, 5000, 7001);
+	expect_mailbox(q, 2, 7001, "NIC, index 0");
+
+	port.tx_in_burst = true;
+	dpn_worker_mgmt_tx_stamp(q, 2, 2, 1000, 3000);
+	expect_mailbox(q, 2, 7001, "tx_in_burst, not taken");
+	dpn_worker_mgmt_tx_stamp(q, 2, 5, 1000, 3001);
+	expect_mailbox(q, 3, 2000, "tx_in_burst: the middle");
+	/* No overflow near the TSC's top (before + after would wrap). */
+	dpn_worker_mgmt_tx_stamp(q, 0, 1, big, big + 900);
+	expect_mailbox(q, 4, big + 450, "tx_in_burst: the middle, wrap");
+	dpn_worker_mgmt_tx_stamp(q, 0, 1, 4000, 4000);
+	expect_mailbox(q, 5, 4000, "tx_in_burst: no time in the call");
+}
+
+/*
+ * The worker loop's steps for a burst with a Delay_Req from the
+ * management lcore behind two replies: the index is the Delay_Req's,
+ * and its time lands in the mailbox of that queue when tx_burst took
+ * it; the times bound by TSC reads around the (simulated) tx_burst.
+ */
+static void
+test_mgmt_tx_stamp_burst(void **state)
+{
+	struct req r[2] = { req_of(false), req_of(true) };
+	struct dpn_rxq *q = &worker->rxq[0];
+	struct rte_mbuf *m[5];
+	struct sent s[2];
+	uint64_t before, after;
+	uint16_t nb_tx, first, k;
+	unsigned int i;
+
+	(void)state;
+	q->mgmt_tx_stamped = 41;
+	q->mgmt_tx_tsc = 0;
+	for (i = 0; i < 2; i++)
+		m[i] = make(&s[i], &r[i], 0);
+	first = burst(m, 2);
+	CHECK_EQ(first, 2, "replies");
+	for (i = 2; i < 5; i++) {
+		m[i] = rte_pktmbuf_alloc(port.pool);
+		assert_non_null(m[i]);
+		assert_int_equal(rte_ring_sp_enqueue(q->from_mgmt, m[i]), 0);
+	}
+	/* The PTP engine's Delay_Req, second of the three. */
+	m[3]->ol_flags = RTE_MBUF_F_TX_IEEE1588_TMST;
+	nb_tx = first + (uint16_t)rte_ring_sc_dequeue_burst(q->from_mgmt,
+		(void **)m + first, 3, NULL);
+	hold(m + first, nb_tx - first);
+	k = dpn_worker_mgmt_stamp_index(m, first, nb_tx);
+	CHECK_EQ(k, 3, "the Delay_Req's index");
+	before = rte_rdtsc();
+	after = rte_rdtsc();
+	dpn_worker_mgmt_tx_stamp(q, k, nb_tx, before, after);
+	CHECK(q->mgmt_tx_stamped == 42 && q->mgmt_tx_tsc == after,
+	      "mailbox %" PRIu64 ", TSC %" PRIu64 ": want 42, %" PRIu64,
+	      q->mgmt_tx_stamped, q->mgmt_tx_tsc, after);
+	/* tx_burst took the replies and the first management frame only. */
+	dpn_worker_mgmt_tx_stamp(q, k, 3, before, after + 1);
+	CHECK(q->mgmt_tx_stamped == 42 && q->mgmt_tx_tsc == after,
+	      "mailbox changed for a Delay_Req tx_burst did not take");
+}
+
+/*
  * Setup.
  */
 
@@ -1402,6 +2106,9 @@ test_setup(void **state)
 	worker->ts_dynfield_offset = ts_off;
 	worker->ts_dynflag = ts_flag;
 	port.tx_cksum_offload = false;
+	port.tx_in_burst = false;
+	port.ptp_l2 = port.ptp_udp = false;
+	worker->rxq[0].port = &port;
 	nb_held = 0;
 	pool_free = rte_mempool_avail_count(port.pool);
 	return 0;
@@ -1595,6 +2302,17 @@ main(void)
 		T(test_xleave_off),
 		T(test_xleave_burst_order),
 		T(test_xleave_rx_unique_mixed),
+		T(test_ptp_l2_slow),
+		T(test_ptp_l2_off),
+		T(test_ptp_no_hook),
+		T(test_ptp_l2_vlan),
+		T(test_ptp_udp4_slow),
+		T(test_ptp_udp4_vlan),
+		T(test_ptp_udp4_off),
+		T(test_ptp_udp4_not_ptp),
+		T(test_mgmt_stamp_index),
+		T(test_mgmt_tx_stamp),
+		T(test_mgmt_tx_stamp_burst),
 	};
 
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);

@@ -49,7 +49,7 @@ lcores() {
 		echo "$out" | grep -Eq '^ +1 worker +[0-9]+ +[0-9]+ +[0-9.]+ +port 0 queue 0$'
 }
 dpn_check "show lcores: lcore 0 main, lcore 1 worker polling port 0 queue 0" lcores
-dpn_check "show ptp: no PTP reference" sh -c "'$DPNTPC' -s '$SOCK' show ptp | grep -qx 'no PTP reference configured'"
+dpn_check "show ptp: no PTP reference" sh -c "'$DPNTPC' -s '$SOCK' show ptp | grep -q '^no PTP reference configured'"
 dpn_check "show port xstats: driver counters" sh -c "'$DPNTPC' -s '$SOCK' show port xstats 0 | grep -Eq '^  rx_good_packets +[0-9]+$'"
 no_port() {
 	local out rc

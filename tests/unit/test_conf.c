@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -552,12 +553,556 @@ test_refclock_system_bad_words(void **state)
 		    "refclock system: already configured on line 1");
 }
 
+/* ---- refclock shm|sock|pps|phc|ptp ---- */
+
+#define LISTEN0 "listen port 0 address 198.18.0.1/24\n"
+
+/* @p refid NUL padded to the 5 bytes of the struct. */
 static void
-test_refclock_other_types(void **state)
+assert_refid(const char *got, const char *refid)
 {
-	parse_fails("refclock pps /dev/pps0\n", 1,
-		    "unsupported refclock type 'pps'");
-	parse_fails("refclock\n", 1, "refclock: missing type");
+	char want[5] = { 0 };
+
+	memcpy(want, refid, strlen(refid));
+	assert_memory_equal(got, want, sizeof(want));
+}
+
+/* The options every type shares, as a line without any leaves them. */
+static void
+assert_ref_defaults(const struct dpn_conf_refclock *rc,
+		    enum dpn_conf_refclock_type type, const char *refid,
+		    unsigned int line)
+{
+	assert_int_equal(rc->type, type);
+	assert_refid(rc->refid, refid);
+	assert_int_equal(rc->stratum, 0);
+	assert_int_equal(rc->poll, 4);
+	assert_int_equal(rc->precision, 0);
+	assert_true(rc->offset_s == 0);
+	assert_true(rc->delay_s == 1e-9);
+	assert_int_equal(rc->flags, 0);
+	assert_memory_equal(rc->lock, "\0\0\0\0\0", 5);
+	assert_int_equal(rc->perm, 0600);
+	assert_int_equal(rc->announce_timeout, 3);
+	assert_int_equal(rc->domain, 0);
+	assert_int_equal(rc->transport, DPN_CONF_PTP_UDP4);
+	assert_false(rc->has_address);
+	assert_int_equal(rc->line, line);
+}
+
+static void
+test_refclock_driver_defaults(void **state)
+{
+	const struct dpn_conf_refclock *rc = conf.refclocks;
+
+	parse_ok(LISTEN0
+		 "refclock shm 0\n"
+		 "\n"
+		 "refclock shm 3\n"
+		 "refclock sock /run/chrony.ttyS0.sock\n"
+		 "refclock pps /dev/pps0\n"
+		 "refclock phc /dev/ptp0\n"
+		 "refclock phc /dev/ptp2\n"
+		 "refclock ptp port 0\n");
+	assert_int_equal(conf.nb_refclocks, 7);
+	/* `refclock system` is a separate thing and stays off. */
+	assert_false(conf.refclock_system.enabled);
+
+	assert_ref_defaults(&rc[0], DPN_CONF_REFCLOCK_SHM, "SHM0", 2);
+	assert_int_equal(rc[0].unit, 0);
+	assert_string_equal(rc[0].path, "");
+	assert_ref_defaults(&rc[1], DPN_CONF_REFCLOCK_SHM, "SHM3", 4);
+	assert_int_equal(rc[1].unit, 3);
+	assert_ref_defaults(&rc[2], DPN_CONF_REFCLOCK_SOCK, "SOCK", 5);
+	assert_string_equal(rc[2].path, "/run/chrony.ttyS0.sock");
+	assert_ref_defaults(&rc[3], DPN_CONF_REFCLOCK_PPS, "PPS", 6);
+	assert_string_equal(rc[3].path, "/dev/pps0");
+	assert_ref_defaults(&rc[4], DPN_CONF_REFCLOCK_PHC, "PHC0", 7);
+	assert_string_equal(rc[4].path, "/dev/ptp0");
+	assert_ref_defaults(&rc[5], DPN_CONF_REFCLOCK_PHC, "PHC2", 8);
+	assert_string_equal(rc[5].path, "/dev/ptp2");
+	assert_ref_defaults(&rc[6], DPN_CONF_REFCLOCK_PTP, "PTP", 9);
+	assert_int_equal(rc[6].port, 0);
+
+	assert_string_equal(dpn_conf_refclock_type_str(DPN_CONF_REFCLOCK_SHM),
+			    "shm");
+	assert_string_equal(dpn_conf_refclock_type_str(DPN_CONF_REFCLOCK_PTP),
+			    "ptp");
+
+	/* Type names are case-blind; nothing parsed means none. */
+	parse_ok("refclock SHM 1\nrefclock Pps /dev/pps1\n");
+	assert_int_equal(conf.nb_refclocks, 2);
+	assert_ref_defaults(&rc[0], DPN_CONF_REFCLOCK_SHM, "SHM1", 1);
+	assert_ref_defaults(&rc[1], DPN_CONF_REFCLOCK_PPS, "PPS", 2);
+	parse_ok("refclock system\n");
+	assert_int_equal(conf.nb_refclocks, 0);
+}
+
+static void
+test_refclock_driver_options(void **state)
+{
+	const struct dpn_conf_refclock *rc = conf.refclocks;
+
+	parse_ok("refclock shm 0 refid GPS stratum 15 poll -6 offset -37 "
+		 "delay 0.5 precision 1e-6 prefer noselect trust\n");
+	assert_refid(rc->refid, "GPS");
+	assert_int_equal(rc->stratum, 15);
+	assert_int_equal(rc->poll, -6);
+	assert_true(rc->offset_s == -37);
+	assert_true(rc->delay_s == 0.5);
+	/* Seconds kept as the log2 that covers them: ceil(log2(1e-6)). */
+	assert_int_equal(rc->precision, -19);
+	assert_int_equal(rc->flags, DPN_CONF_REF_PREFER |
+			 DPN_CONF_REF_NOSELECT | DPN_CONF_REF_TRUST);
+
+	parse_ok("refclock sock /run/x.sock poll 12 stratum 0 refid a.:! "
+		 "offset 1000 delay 0 precision 1e-9 trust\n");
+	assert_refid(rc->refid, "a.:!");
+	assert_int_equal(rc->poll, 12);
+	assert_int_equal(rc->stratum, 0);
+	assert_true(rc->offset_s == 1000);
+	assert_true(rc->delay_s == 0);
+	assert_int_equal(rc->precision, -29);
+	assert_int_equal(rc->flags, DPN_CONF_REF_TRUST);
+
+	parse_ok("refclock pps /dev/pps0 clear offset -1000 delay 1 "
+		 "precision 1 refid X\n");
+	assert_refid(rc->refid, "X");
+	assert_int_equal(rc->flags, DPN_CONF_REF_CLEAR);
+	assert_true(rc->offset_s == -1000);
+	assert_true(rc->delay_s == 1);
+	/* A second or so still says something: 2^-1, not "the driver's". */
+	assert_int_equal(rc->precision, -1);
+
+	parse_ok("refclock phc /dev/ptp1 precision 0.5 offset 0.000000123 "
+		 "poll 0\n");
+	assert_int_equal(rc->precision, -1);
+	assert_true(rc->offset_s == 0.000000123);
+	assert_int_equal(rc->poll, 0);
+	assert_refid(rc->refid, "PHC1");
+	parse_ok("refclock phc /dev/ptp1 precision 2e-9 refid PHC\n");
+	assert_int_equal(rc->precision, -28);
+	assert_refid(rc->refid, "PHC");
+	parse_ok("refclock shm 0 precision 0.25\n");
+	assert_int_equal(rc->precision, -2);
+
+	/* Later words win over earlier ones. */
+	parse_ok("refclock shm 0 poll 2 poll 3 prefer prefer\n");
+	assert_int_equal(rc->poll, 3);
+	assert_int_equal(rc->flags, DPN_CONF_REF_PREFER);
+}
+
+static void
+test_refclock_driver_bad_values(void **state)
+{
+	parse_fails("refclock shm 0 stratum 16\n", 1,
+		    "refclock: stratum must be 0..15, got '16'");
+	parse_fails("refclock shm 0 stratum -1\n", 1,
+		    "refclock: stratum must be 0..15, got '-1'");
+	parse_fails("refclock shm 0 stratum one\n", 1,
+		    "refclock: stratum 'one' is not a number");
+	parse_fails("refclock shm 0 poll 13\n", 1,
+		    "refclock: poll must be -6..12, got '13'");
+	parse_fails("refclock shm 0 poll -7\n", 1,
+		    "refclock: poll must be -6..12, got '-7'");
+	parse_fails("refclock sock /x poll 4s\n", 1,
+		    "refclock: poll '4s' is not a number");
+	parse_fails("refclock shm 0 offset 1000.5\n", 1,
+		    "refclock: offset must be -1000..1000 seconds, "
+		    "got '1000.5'");
+	parse_fails("refclock shm 0 offset -1001\n", 1,
+		    "refclock: offset must be -1000..1000 seconds, got '-1001'");
+	parse_fails("refclock shm 0 offset 5ms\n", 1,
+		    "refclock: offset '5ms' is not a number of seconds");
+	parse_fails("refclock shm 0 offset nan\n", 1,
+		    "refclock: offset 'nan' is not a number of seconds");
+	parse_fails("refclock shm 0 offset inf\n", 1,
+		    "refclock: offset 'inf' is not a number of seconds");
+	parse_fails("refclock pps /dev/pps0 delay -0.1\n", 1,
+		    "refclock: delay must be 0..1 seconds, got '-0.1'");
+	parse_fails("refclock pps /dev/pps0 delay 1.01\n", 1,
+		    "refclock: delay must be 0..1 seconds, got '1.01'");
+	parse_fails("refclock pps /dev/pps0 delay x\n", 1,
+		    "refclock: delay 'x' is not a number of seconds");
+	parse_fails("refclock phc /dev/ptp0 precision 0\n", 1,
+		    "refclock: precision must be 1e-09..1 seconds, got '0'");
+	parse_fails("refclock phc /dev/ptp0 precision 9e-10\n", 1,
+		    "refclock: precision must be 1e-09..1 seconds, "
+		    "got '9e-10'");
+	parse_fails("refclock phc /dev/ptp0 precision 2\n", 1,
+		    "refclock: precision must be 1e-09..1 seconds, got '2'");
+	parse_fails("refclock phc /dev/ptp0 precision -20\n", 1,
+		    "refclock: precision must be 1e-09..1 seconds, got '-20'");
+	parse_fails("refclock phc /dev/ptp0 precision 1us\n", 1,
+		    "refclock: precision '1us' is not a number of seconds");
+	parse_fails("refclock shm 0 refid GPSDO\n", 1,
+		    "refclock: refid must be 1 to 4 printable ASCII "
+		    "characters, got 'GPSDO'");
+	parse_fails("refclock shm 0 refid G\x01PS\n", 1,
+		    "refclock: refid must be 1 to 4 printable ASCII");
+	parse_fails("refclock shm 0 refid \xc3\xa9t\n", 1,
+		    "refclock: refid must be 1 to 4 printable ASCII");
+	parse_fails("refclock pps /dev/pps0 lock NMEA0\n", 1,
+		    "refclock: lock takes the refid of another refclock, "
+		    "got 'NMEA0'");
+	/* The line number is the refclock's, not the first line's. */
+	parse_fails("refclock shm 0\n\nrefclock shm 1 poll 20\n", 3,
+		    "refclock: poll must be -6..12, got '20'");
+}
+
+static void
+test_refclock_driver_bad_words(void **state)
+{
+	parse_fails("refclock shm 0 poll\n", 1,
+		    "refclock shm: missing value after 'poll'");
+	parse_fails("refclock sock /x refid\n", 1,
+		    "refclock sock: missing value after 'refid'");
+	parse_fails("refclock ptp port\n", 1,
+		    "refclock ptp: missing value after 'port'");
+	parse_fails("refclock shm 0 minpoll 4\n", 1,
+		    "refclock shm: unexpected word 'minpoll'");
+	/* clear is pps's: elsewhere it is just an unknown word... */
+	parse_fails("refclock shm 0 clear prefer\n", 1,
+		    "refclock shm: unexpected word 'clear'");
+	parse_fails("refclock phc /dev/ptp0 clear poll 2\n", 1,
+		    "refclock phc: unexpected word 'clear'");
+	parse_fails("refclock ptp port 0 clear noselect\n", 1,
+		    "refclock ptp: unexpected word 'clear'");
+	/* ...so at the end of a line it is taken for an option's name. */
+	parse_fails("refclock sock /x clear\n", 1,
+		    "refclock sock: missing value after 'clear'");
+	/* perm is shm's, the PTP options are ptp's. */
+	parse_fails("refclock sock /run/x.sock perm 0600\n", 1,
+		    "refclock sock: unexpected word 'perm'");
+	parse_fails("refclock pps /dev/pps0 perm 0600\n", 1,
+		    "refclock pps: unexpected word 'perm'");
+	parse_fails("refclock ptp port 0 perm 0600\n", 1,
+		    "refclock ptp: unexpected word 'perm'");
+	parse_fails("refclock shm 0 domain 1\n", 1,
+		    "refclock shm: unexpected word 'domain'");
+	parse_fails("refclock phc /dev/ptp0 port 0\n", 1,
+		    "refclock phc: unexpected word 'port'");
+	parse_fails("refclock sock /x transport l2\n", 1,
+		    "refclock sock: unexpected word 'transport'");
+	/* lock is for pps and sock only. */
+	parse_fails("refclock shm 0 refid GPS\n"
+		    "refclock shm 1 lock GPS\n", 2,
+		    "refclock shm: lock is for pps (and sock pulses)");
+	parse_fails("refclock shm 0 refid GPS\n"
+		    "refclock phc /dev/ptp0 lock GPS\n", 2,
+		    "refclock phc: lock is for pps (and sock pulses)");
+	parse_fails(LISTEN0 "refclock shm 0 refid GPS\n"
+		    "refclock ptp port 0 lock GPS\n", 3,
+		    "refclock ptp: lock is for pps (and sock pulses)");
+}
+
+static void
+test_refclock_driver_targets(void **state)
+{
+	const struct dpn_conf_refclock *rc = conf.refclocks;
+	char text[256];
+
+	parse_ok("refclock shm 255 perm 0666\n");
+	assert_int_equal(rc->unit, 255);
+	assert_int_equal(rc->perm, 0666);
+	/* chrony's: the last digit of the segment. */
+	assert_refid(rc->refid, "SHM5");
+	parse_ok("refclock shm 0 perm 0\n");
+	assert_int_equal(rc->perm, 0);
+	parse_ok("refclock shm 0 perm 0777\n");
+	assert_int_equal(rc->perm, 0777);
+	parse_ok("refclock shm 0 perm 00640\n");
+	assert_int_equal(rc->perm, 0640);
+
+	parse_fails("refclock shm 0 perm 0800\n", 1,
+		    "refclock shm: perm must be octal 0000..0777, got '0800'");
+	parse_fails("refclock shm 0 perm 644\n", 1,
+		    "refclock shm: perm must be octal 0000..0777, got '644'");
+	parse_fails("refclock shm 0 perm 01000\n", 1,
+		    "refclock shm: perm must be octal 0000..0777, "
+		    "got '01000'");
+	parse_fails("refclock shm 0 perm 0x1ff\n", 1,
+		    "refclock shm: perm must be octal 0000..0777, "
+		    "got '0x1ff'");
+	parse_fails("refclock shm 0 perm rw\n", 1,
+		    "refclock shm: perm must be octal 0000..0777, got 'rw'");
+	parse_fails("refclock shm 0 perm\n", 1,
+		    "refclock shm: missing value after 'perm'");
+	parse_fails("refclock shm 256\n", 1,
+		    "refclock shm: segment must be 0..255, got '256'");
+	parse_fails("refclock shm -1\n", 1,
+		    "refclock shm: segment must be 0..255, got '-1'");
+	parse_fails("refclock shm zero\n", 1,
+		    "refclock shm: segment 'zero' is not a number");
+	parse_fails("refclock shm\n", 1, "refclock shm: missing segment number");
+
+	/* A socket path fits sun_path: 107 characters and the NUL. */
+	memset(text, 0, sizeof(text));
+	strcpy(text, "refclock sock /");
+	memset(text + strlen(text), 's', 106);
+	parse_ok(text);
+	assert_int_equal(strlen(rc->path), 107);
+	assert_int_equal(rc->path[0], '/');
+	strcat(text, "s");
+	parse_fails(text, 1, "refclock sock: '/sss");
+	parse_fails(text, 1, "' must be an absolute path of at most 107 "
+		    "characters");
+	parse_fails("refclock sock run/x.sock\n", 1,
+		    "refclock sock: 'run/x.sock' must be an absolute path of "
+		    "at most 107 characters");
+	parse_fails("refclock sock ./x.sock\n", 1,
+		    "refclock sock: './x.sock' must be an absolute path");
+	parse_fails("refclock sock\n", 1, "refclock sock: missing path");
+
+	parse_fails("refclock pps pps0\n", 1,
+		    "refclock pps: 'pps0' is not a device path (/dev/...)");
+	parse_fails("refclock pps\n", 1, "refclock pps: missing path");
+	parse_fails("refclock phc ptp0\n", 1,
+		    "refclock phc: 'ptp0' is not a device path (/dev/...)");
+	parse_fails("refclock phc\n", 1, "refclock phc: missing path");
+	/* An option in the path's place is a path that is not one. */
+	parse_fails("refclock pps prefer\n", 1,
+		    "refclock pps: 'prefer' is not a device path");
+}
+
+static void
+test_refclock_ptp(void **state)
+{
+	const struct dpn_conf_refclock *rc = conf.refclocks;
+	struct in_addr a;
+
+	parse_ok(LISTEN0 "refclock ptp port 0 domain 24 transport udp4 "
+		 "address 198.18.0.7/16 announce-timeout 2 refid GM "
+		 "stratum 1 prefer\n");
+	assert_int_equal(conf.nb_refclocks, 1);
+	assert_int_equal(rc->type, DPN_CONF_REFCLOCK_PTP);
+	assert_int_equal(rc->port, 0);
+	assert_int_equal(rc->domain, 24);
+	assert_int_equal(rc->transport, DPN_CONF_PTP_UDP4);
+	assert_true(rc->has_address);
+	assert_int_equal(inet_pton(AF_INET, "198.18.0.7", &a), 1);
+	assert_int_equal(rc->address.s_addr, a.s_addr);
+	assert_int_equal(rc->prefix_len, 16);
+	assert_int_equal(rc->announce_timeout, 2);
+	assert_refid(rc->refid, "GM");
+	assert_int_equal(rc->stratum, 1);
+	assert_int_equal(rc->flags, DPN_CONF_REF_PREFER);
+	assert_string_equal(rc->path, "");
+	assert_int_equal(rc->line, 2);
+
+	parse_ok("listen port 1023 address 198.18.0.1/24\n"
+		 "refclock ptp transport l2 domain 255 port 1023 "
+		 "announce-timeout 255\n");
+	assert_int_equal(rc->port, 1023);
+	assert_int_equal(rc->domain, 255);
+	assert_int_equal(rc->transport, DPN_CONF_PTP_L2);
+	assert_false(rc->has_address);
+	assert_int_equal(rc->announce_timeout, 255);
+	assert_refid(rc->refid, "PTP");
+
+	parse_ok(LISTEN0 "refclock ptp port 0 address 10.0.0.1/32 "
+		 "transport udp4\n");
+	assert_int_equal(rc->prefix_len, 32);
+	parse_ok(LISTEN0 "refclock ptp port 0 address 10.0.0.1/1\n");
+	assert_int_equal(rc->prefix_len, 1);
+}
+
+static void
+test_refclock_ptp_errors(void **state)
+{
+	parse_fails("refclock ptp\n", 1,
+		    "refclock ptp: missing 'port P' (the DPDK port of a "
+		    "listen line)");
+	parse_fails(LISTEN0 "refclock ptp domain 0\n", 2,
+		    "refclock ptp: missing 'port P'");
+	parse_fails("refclock ptp port 1024\n", 1,
+		    "refclock ptp: port must be 0..1023, got '1024'");
+	parse_fails("refclock ptp port -1\n", 1,
+		    "refclock ptp: port must be 0..1023, got '-1'");
+	parse_fails("refclock ptp port eth0\n", 1,
+		    "refclock ptp: port 'eth0' is not a number");
+	parse_fails("refclock ptp port 0 domain 256\n", 1,
+		    "refclock ptp: domain must be 0..255, got '256'");
+	parse_fails("refclock ptp port 0 domain x\n", 1,
+		    "refclock ptp: domain 'x' is not a number");
+	parse_fails("refclock ptp port 0 transport udp6\n", 1,
+		    "refclock ptp: transport must be udp4 or l2, got 'udp6'");
+	parse_fails("refclock ptp port 0 transport L2\n", 1,
+		    "refclock ptp: transport must be udp4 or l2, got 'L2'");
+	parse_fails("refclock ptp port 0 announce-timeout 1\n", 1,
+		    "refclock ptp: announce-timeout must be 2..255, got '1'");
+	parse_fails("refclock ptp port 0 announce-timeout 256\n", 1,
+		    "refclock ptp: announce-timeout must be 2..255, "
+		    "got '256'");
+	parse_fails("refclock ptp port 0 announce-timeout\n", 1,
+		    "refclock ptp: missing value after 'announce-timeout'");
+	parse_fails("refclock ptp port 0 address 10.0.0.1\n", 1,
+		    "refclock ptp: address '10.0.0.1' needs a prefix length "
+		    "(A/P)");
+	parse_fails("refclock ptp port 0 address 2001:db8::1/64\n", 1,
+		    "refclock ptp: '2001:db8::1' is not an IPv4 address "
+		    "(PTP over UDP is IPv4 here)");
+	parse_fails("refclock ptp port 0 address 10.0.0/24\n", 1,
+		    "refclock ptp: '10.0.0' is not an IPv4 address");
+	parse_fails("refclock ptp port 0 address 10.0.0.1/33\n", 1,
+		    "refclock ptp: prefix length must be 1..32, got '33'");
+	parse_fails("refclock ptp port 0 address 10.0.0.1/0\n", 1,
+		    "refclock ptp: prefix length must be 1..32, got '0'");
+	parse_fails("refclock ptp port 0 address 10.0.0.1/x\n", 1,
+		    "refclock ptp: prefix length 'x' is not a number");
+	/* address is udp4's, whichever comes first. */
+	parse_fails(LISTEN0 "refclock ptp port 0 transport l2 "
+		    "address 10.0.0.1/24\n", 2,
+		    "refclock ptp: 'address' is for transport udp4");
+	parse_fails(LISTEN0 "refclock ptp port 0 address 10.0.0.1/24 "
+		    "transport l2\n", 2,
+		    "refclock ptp: 'address' is for transport udp4");
+}
+
+/* A PTP line's port must be listened on; udp4 needs an IPv4 address. */
+static void
+test_refclock_ptp_listen(void **state)
+{
+	parse_fails("refclock ptp port 0\n", 1,
+		    "refclock ptp: port 0 has no listen line with an IPv4 "
+		    "address (transport udp4 needs one)");
+	parse_fails(LISTEN0 "\nrefclock ptp port 1\n", 3,
+		    "refclock ptp: port 1 has no listen line with an IPv4 "
+		    "address");
+	parse_fails("refclock ptp port 1 transport l2\n", 1,
+		    "refclock ptp: port 1 has no listen line");
+	/* Without the udp4 part for l2. */
+	assert_string_equal(err, NAME ":1: refclock ptp: port 1 has no "
+			    "listen line");
+
+	/* An IPv6-only port: enough for l2, not for udp4. */
+	parse_fails("listen port 1 address 2001:db8::1/64\n"
+		    "refclock ptp port 1\n", 2,
+		    "refclock ptp: port 1 has no listen line with an IPv4 "
+		    "address (transport udp4 needs one)");
+	parse_fails("listen port 1 address 2001:db8::1/64\n"
+		    "refclock ptp port 1 transport udp4 address 10.0.0.1/24\n",
+		    2, "refclock ptp: port 1 has no listen line with an IPv4");
+	parse_ok("listen port 1 address 2001:db8::1/64\n"
+		 "refclock ptp port 1 transport l2\n");
+	assert_int_equal(conf.refclocks[0].port, 1);
+
+	/* Any of the port's listen lines will do, before or after. */
+	parse_ok("listen port 1 address 2001:db8::1/64\n"
+		 "refclock ptp port 1\n"
+		 "listen port 1 address 198.18.1.1/24 vlan 7\n");
+	assert_int_equal(conf.nb_listen, 2);
+	assert_int_equal(conf.nb_refclocks, 1);
+	assert_int_equal(conf.refclocks[0].line, 2);
+
+	/* The check names the PTP line, even when later lines are fine. */
+	parse_fails(LISTEN0 "refclock shm 0\n"
+		    "refclock ptp port 0\n"
+		    "refclock ptp port 2 transport l2\n"
+		    "refclock shm 1\n", 4,
+		    "refclock ptp: port 2 has no listen line");
+}
+
+static void
+test_refclock_clashes(void **state)
+{
+	parse_fails(LISTEN0 "refclock ptp port 0\n"
+		    "refclock ptp port 0 domain 1 transport l2\n", 3,
+		    "refclock ptp: the same port as line 2");
+	parse_fails("refclock shm 2\nrefclock shm 3\nrefclock shm 2\n", 3,
+		    "refclock shm: the same source as line 1");
+	parse_fails("refclock sock /run/a.sock\n"
+		    "refclock sock /run/a.sock refid B\n", 2,
+		    "refclock sock: the same source as line 1");
+	parse_fails("refclock pps /dev/pps0\n\nrefclock pps /dev/pps0 clear\n",
+		    3, "refclock pps: the same source as line 1");
+	parse_fails("refclock phc /dev/ptp0\nrefclock phc /dev/ptp0\n", 2,
+		    "refclock phc: the same source as line 1");
+
+	/* Different sources, or the same path under another type, are fine. */
+	parse_ok("listen port 0 address 198.18.0.1/24\n"
+		 "listen port 1 address 198.18.1.1/24\n"
+		 "refclock ptp port 0\n"
+		 "refclock ptp port 1 refid PTP1\n"
+		 "refclock shm 0\nrefclock shm 1\n"
+		 "refclock sock /run/a.sock\nrefclock sock /run/b.sock\n"
+		 "refclock pps /dev/ptp0\nrefclock phc /dev/ptp0\n");
+	assert_int_equal(conf.nb_refclocks, 8);
+}
+
+static void
+test_refclock_lock(void **state)
+{
+	const struct dpn_conf_refclock *rc = conf.refclocks;
+
+	parse_ok("refclock pps /dev/pps0 lock NMEA prefer\n"
+		 "refclock shm 0 refid NMEA noselect\n");
+	assert_int_equal(conf.nb_refclocks, 2);
+	assert_refid(rc[0].lock, "NMEA");
+	assert_int_equal(rc[0].flags, DPN_CONF_REF_PREFER);
+	assert_memory_equal(rc[1].lock, "\0\0\0\0\0", 5);
+
+	/* A default refid will do, and a sock's pulses may be locked too. */
+	parse_ok("refclock shm 0\n"
+		 "refclock sock /run/pps.sock lock SHM0\n");
+	assert_refid(rc[1].lock, "SHM0");
+	parse_ok("refclock shm 0 refid G\n"
+		 "refclock pps /dev/pps0 lock G\n");
+	assert_refid(rc[1].lock, "G");
+
+	parse_fails("refclock shm 0\n"
+		    "refclock pps /dev/pps0 lock NMEA\n", 2,
+		    "refclock pps: lock NMEA names no other refclock's refid");
+	/* Its own refid is not another's. */
+	parse_fails("refclock pps /dev/pps0 lock PPS\n", 1,
+		    "refclock pps: lock PPS names no other refclock's refid");
+	/* Nor is `refclock system`'s. */
+	parse_fails("refclock system refid GPS\n"
+		    "refclock sock /run/x.sock lock GPS\n", 2,
+		    "refclock sock: lock GPS names no other refclock's refid");
+	/* A prefix of a refid is not it. */
+	parse_fails("refclock shm 0 refid NMEA\n"
+		    "refclock pps /dev/pps0 lock NME\n", 2,
+		    "refclock pps: lock NME names no other refclock's refid");
+	parse_fails("refclock pps /dev/pps0 lock\n", 1,
+		    "refclock pps: missing value after 'lock'");
+}
+
+static void
+test_refclock_max(void **state)
+{
+	char text[512];
+	int i, off = 0;
+
+	for (i = 0; i < DPN_CONF_MAX_REFCLOCKS; i++)
+		off += snprintf(text + off, sizeof(text) - off,
+				"refclock shm %d\n", i);
+	parse_ok(text);
+	assert_int_equal(conf.nb_refclocks, DPN_CONF_MAX_REFCLOCKS);
+	assert_int_equal(conf.refclocks[DPN_CONF_MAX_REFCLOCKS - 1].unit,
+			 DPN_CONF_MAX_REFCLOCKS - 1);
+	/* `refclock system` is not one of them. */
+	snprintf(text + off, sizeof(text) - off, "refclock system\n");
+	parse_ok(text);
+	assert_int_equal(conf.nb_refclocks, DPN_CONF_MAX_REFCLOCKS);
+
+	snprintf(text + off, sizeof(text) - off, "refclock sock /run/x\n");
+	parse_fails(text, DPN_CONF_MAX_REFCLOCKS + 1,
+		    "refclock: too many refclock lines (at most 8)");
+}
+
+static void
+test_refclock_types(void **state)
+{
+	parse_fails("refclock\n", 1,
+		    "refclock: missing type (system, shm, sock, pps, phc or "
+		    "ptp)");
+	parse_fails("refclock foo\n", 1,
+		    "unsupported refclock type 'foo' (expected system, shm, "
+		    "sock, pps, phc or ptp)");
+	parse_fails("refclock SOCKET /run/x\n", 1,
+		    "unsupported refclock type 'SOCKET'");
+	parse_fails("refclock shm0\n", 1, "unsupported refclock type 'shm0'");
 }
 
 /* ---- restrict ---- */
@@ -1026,7 +1571,7 @@ test_parse_file_error_names_path(void **state)
 	unlink(path);
 	assert_int_equal(rc, -1);
 	snprintf(expect, sizeof(expect),
-		 "%s:3: unsupported refclock type 'pps'", path);
+		 "%s:3: refclock pps: missing path", path);
 	assert_memory_equal(err, expect, strlen(expect));
 }
 
@@ -1245,6 +1790,104 @@ test_format_truncation(void **state)
 	assert_int_equal(buf[10], 'Z');
 }
 
+static void
+assert_same_refclock(const struct dpn_conf_refclock *a,
+		     const struct dpn_conf_refclock *b)
+{
+	assert_int_equal(a->type, b->type);
+	assert_string_equal(a->path, b->path);
+	assert_int_equal(a->unit, b->unit);
+	assert_int_equal(a->perm, b->perm);
+	assert_int_equal(a->port, b->port);
+	assert_int_equal(a->domain, b->domain);
+	assert_int_equal(a->transport, b->transport);
+	assert_int_equal(a->has_address, b->has_address);
+	assert_int_equal(a->address.s_addr, b->address.s_addr);
+	assert_int_equal(a->prefix_len, b->prefix_len);
+	assert_int_equal(a->announce_timeout, b->announce_timeout);
+	assert_memory_equal(a->refid, b->refid, sizeof(a->refid));
+	assert_int_equal(a->stratum, b->stratum);
+	assert_int_equal(a->poll, b->poll);
+	assert_int_equal(a->precision, b->precision);
+	if (a->offset_s != b->offset_s || a->delay_s != b->delay_s)
+		fail_msg("offset %.17g/%.17g delay %.17g/%.17g", a->offset_s,
+			 b->offset_s, a->delay_s, b->delay_s);
+	assert_int_equal(a->flags, b->flags);
+	assert_memory_equal(a->lock, b->lock, sizeof(a->lock));
+}
+
+/* Parse @p text, format it, parse that: the refclocks must not change. */
+static void
+refclock_round_trip(const char *text)
+{
+	static struct dpn_conf_refclock saved[DPN_CONF_MAX_REFCLOCKS];
+	static char buf[16384];
+	unsigned int i, nb;
+	int n;
+
+	parse_ok(text);
+	nb = conf.nb_refclocks;
+	memcpy(saved, conf.refclocks, sizeof(saved));
+	n = dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_true(n > 0 && (size_t)n < sizeof(buf));
+	parse_ok(buf);
+	if (conf.nb_refclocks != nb)
+		fail_msg("%u refclocks, then %u from:\n%s", nb,
+			 conf.nb_refclocks, buf);
+	for (i = 0; i < nb; i++)
+		assert_same_refclock(&saved[i], &conf.refclocks[i]);
+}
+
+static void
+test_format_refclocks(void **state)
+{
+	char buf[1024], line[128];
+	int e, n;
+
+	parse_ok("refclock shm 0\n");
+	n = dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_string_equal(buf, "refclock shm 0 perm 0600 refid SHM0 "
+			    "stratum 0 poll 4\n");
+	assert_int_equal(n, strlen(buf));
+	parse_ok(LISTEN0 "refclock ptp port 0\n"
+		 "refclock pps /dev/pps0 clear prefer noselect trust "
+		 "lock PTP\n");
+	dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_string_equal(buf, LISTEN0
+			    "refclock ptp port 0 domain 0 transport udp4 "
+			    "refid PTP stratum 0 poll 4\n"
+			    "refclock pps /dev/pps0 refid PPS stratum 0 poll 4 "
+			    "lock PTP clear prefer noselect trust\n");
+
+	refclock_round_trip(
+		"listen port 0 address 198.18.0.1/24\n"
+		"listen port 1 address 2001:db8::1/64\n"
+		"refclock shm 3 perm 0640 refid GPS stratum 1 poll -6 "
+		"offset -37 delay 0.000123 precision 1e-6 prefer\n"
+		"refclock sock /run/chrony.ttyS0.sock refid NMEA noselect "
+		"trust precision 1e-9 poll 0\n"
+		"refclock pps /dev/pps0 lock NMEA clear prefer precision 0.5 "
+		"offset 0.000000123\n"
+		"refclock phc /dev/ptp2 poll 12 stratum 15 delay 1 "
+		"precision 1.5e-8\n"
+		"refclock ptp port 0 domain 24 transport udp4 "
+		"address 198.18.0.7/24 announce-timeout 255 precision 3e-9 "
+		"offset -0.25\n"
+		"refclock ptp port 1 transport l2 domain 255 "
+		"announce-timeout 2 refid PTP1 delay 0\n"
+		"refclock shm 0 perm 0 refid a.:!\n"
+		"refclock sock /x lock GPS offset 1000\n");
+
+	/* Every precision comes back as itself. */
+	for (e = -29; e <= -1; e++) {
+		snprintf(line, sizeof(line), "refclock shm 0 precision %.17g\n",
+			 ldexp(1.0, e));
+		parse_ok(line);
+		assert_int_equal(conf.refclocks[0].precision, e);
+		refclock_round_trip(line);
+	}
+}
+
 /* ---- upstream: server, pool, peer, tinker, tos, files ---- */
 
 static void
@@ -1435,7 +2078,18 @@ main(void)
 		TEST(test_refclock_system_options),
 		TEST(test_refclock_system_bad_values),
 		TEST(test_refclock_system_bad_words),
-		TEST(test_refclock_other_types),
+		TEST(test_refclock_driver_defaults),
+		TEST(test_refclock_driver_options),
+		TEST(test_refclock_driver_bad_values),
+		TEST(test_refclock_driver_bad_words),
+		TEST(test_refclock_driver_targets),
+		TEST(test_refclock_ptp),
+		TEST(test_refclock_ptp_errors),
+		TEST(test_refclock_ptp_listen),
+		TEST(test_refclock_clashes),
+		TEST(test_refclock_lock),
+		TEST(test_refclock_max),
+		TEST(test_refclock_types),
 		TEST(test_restrict_seed),
 		TEST(test_restrict_merge_and_lines),
 		TEST(test_restrict_hostname),
@@ -1461,6 +2115,7 @@ main(void)
 		TEST(test_format_canonical),
 		TEST(test_format_round_trip),
 		TEST(test_format_truncation),
+		TEST(test_format_refclocks),
 		TEST(test_server_defaults_and_options),
 		TEST(test_server_errors),
 		TEST(test_tinker_tos_files),

@@ -30,7 +30,104 @@ static struct dpn_metrics_rule rules[2] = {
 	{ "restrict -4 default kod limited", 10, 4, 3 },
 	{ "restrict 198.18.0.66 \"odd\\name\"\nx", 1, 1, 0 },
 };
+static struct dpn_metrics_refclock refclocks[3];
 static struct dpn_metrics_snapshot snap;
+
+/*
+ * Two `refclock pps` lines with the same refid (index tells them apart)
+ * and a `refclock ptp` line. No value is 1000..1000 + DPN_STAT_MAX (the
+ * stats counters' values).
+ */
+static void
+make_refclocks(void)
+{
+	struct dpn_metrics_refclock *r;
+	struct dpn_metrics_ptp *p;
+
+	memset(refclocks, 0, sizeof(refclocks));
+	r = &refclocks[0];
+	r->index = 0;
+	strcpy(r->name, "PPS(pps0)");
+	strcpy(r->type, "pps");
+	strcpy(r->refid, "PPS");
+	strcpy(r->target, "/dev/pps0");
+	r->line = 7;
+	r->open = true;
+	r->up = true;
+	r->selected = true;
+	strcpy(r->tally, "*");
+	r->reach = 0377;
+	r->readings = 960;
+	r->rejected = 2;
+	r->unnumbered = 17;
+	r->samples = 60;
+	r->losses = 1;
+	r->offset_s = -1.25e-07;
+	r->dispersion_s = 4e-08;
+	r->jitter_s = 6.5e-08;
+	r->has_reading = true;
+	r->last_reading_age_s = 0.25;
+	r = &refclocks[1];
+	r->index = 1;
+	strcpy(r->name, "PPS(pps1)");
+	strcpy(r->type, "pps");
+	strcpy(r->refid, "PPS");
+	strcpy(r->target, "/dev/\"pps1\"");
+	r->line = 8;
+	strcpy(r->tally, " ");
+	strcpy(r->error, "open /dev/pps1: No such file or directory");
+	r = &refclocks[2];
+	r->index = 2;
+	strcpy(r->name, "PTP(0)");
+	strcpy(r->type, "ptp");
+	strcpy(r->refid, "PTP");
+	strcpy(r->target, "port 0 domain 24 udp4");
+	r->open = true;
+	r->up = true;
+	strcpy(r->tally, "+");
+	r->samples = 30;
+	r->readings = 480;
+	r->offset_s = 3e-07;
+	r->has_reading = true;
+	r->last_reading_age_s = 0.0625;
+	r->is_ptp = true;
+	p = &r->ptp;
+	p->port = 0;
+	p->domain = 24;
+	strcpy(p->transport, "udp4");
+	strcpy(p->state, "slave");
+	p->have_master = true;
+	strcpy(p->master, "001122.fffe.334455-1");
+	strcpy(p->grandmaster, "001122.fffe.334455");
+	p->clock_class = 6;
+	p->steps_removed = 1;
+	p->ptp_timescale = true;
+	p->utc_offset = 37;
+	p->utc_offset_valid = true;
+	p->offset_s = 2.5e-07;
+	p->mean_path_delay_s = 1.5e-06;
+	p->rx_stamps = "nic";
+	p->tx_stamps = "tsc";
+	p->rx_announce = 120;
+	p->rx_sync = 480;
+	p->rx_follow_up = 479;
+	p->rx_delay_resp = 240;
+	p->tx_delay_req = 241;
+	p->rx_bad = 3;
+	p->rx_other_domain = 4;
+	p->rx_not_master = 5;
+	p->rx_unmatched = 6;
+	p->delay_outliers = 8;
+	p->master_changes = 1;
+	p->announce_timeouts = 9;
+	p->delay_resp_missing = 10;
+	p->rx_stamp_nic = 719;
+	p->rx_stamp_tsc = 0;
+	p->tx_stamps_seen = 239;
+	p->tx_unstamped = 2;
+	p->tx_failed = 0;
+	p->igmp_reports = 12;
+}
 
 static void
 make_snapshot(void)
@@ -88,6 +185,9 @@ make_snapshot(void)
 	sources[1].refused = 3;
 	snap.nb_sources = 2;
 	snap.sources = sources;
+	make_refclocks();
+	snap.nb_refclocks = 3;
+	snap.refclocks = refclocks;
 }
 
 static char *
@@ -323,6 +423,263 @@ test_sources(void **state)
 	free(text);
 }
 
+/* Starts of lines that are samples of @p family (any labels). */
+static unsigned int
+count_samples(const char *text, const char *name)
+{
+	size_t len = strlen(name);
+	unsigned int n = 0;
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+
+		if (strncmp(p, name, len) == 0 &&
+		    (p[len] == '{' || p[len] == ' '))
+			n++;
+		p = nl != NULL ? nl + 1 : p + strlen(p);
+	}
+	return n;
+}
+
+/*
+ * Every sample belongs to the family of the TYPE line before it (with
+ * the _total or _info its type adds in OpenMetrics), each family is
+ * declared once, HELP right before TYPE.
+ */
+static void
+assert_well_formed(const char *text, bool om)
+{
+	char family[128] = "", type[16] = "", help[128] = "";
+	char seen[512][128];
+	unsigned int nb_seen = 0, i;
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		char line[1024];
+
+		assert_true(l < sizeof(line));
+		memcpy(line, p, l);
+		line[l] = '\0';
+		p += l + (nl != NULL);
+		if (strncmp(line, "# HELP ", 7) == 0) {
+			assert_int_equal(sscanf(line + 7, "%127s", help), 1);
+			continue;
+		}
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			assert_int_equal(sscanf(line + 7, "%127s %15s", family,
+						type), 2);
+			if (strcmp(help, family) != 0)
+				fail_msg("TYPE %s without its HELP", family);
+			for (i = 0; i < nb_seen; i++)
+				if (strcmp(seen[i], family) == 0)
+					fail_msg("family %s twice", family);
+			assert_true(nb_seen < 512);
+			strcpy(seen[nb_seen++], family);
+			continue;
+		}
+		if (strcmp(line, "# EOF") == 0)
+			continue;
+		{
+			char name[160];
+			size_t n = strcspn(line, "{ ");
+
+			assert_true(n < sizeof(name) && n < l);
+			memcpy(name, line, n);
+			name[n] = '\0';
+			snprintf(line, sizeof(line), "%s%s", family,
+				 !om ? "" : strcmp(type, "counter") == 0 ?
+				 "_total" : strcmp(type, "info") == 0 ?
+				 "_info" : "");
+			if (strcmp(name, line) != 0)
+				fail_msg("sample %s in family %s", name, family);
+		}
+	}
+}
+
+static void
+test_well_formed(void **state)
+{
+	char *text;
+
+	make_snapshot();
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_well_formed(text, false);
+	free(text);
+	text = expose(DPN_METRICS_OPENMETRICS);
+	assert_well_formed(text, true);
+	free(text);
+}
+
+/* Refclock lines: labelled index, refid, type (refids may repeat). */
+static void
+test_refclocks(void **state)
+{
+	char *text;
+
+	make_snapshot();
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_line(text, "# TYPE dpntp_refclock_info gauge");
+	assert_line(text, "dpntp_refclock_info{index=\"0\",refid=\"PPS\","
+		    "type=\"pps\",source=\"PPS(pps0)\",target=\"/dev/pps0\"} 1");
+	assert_line(text, "dpntp_refclock_info{index=\"1\",refid=\"PPS\","
+		    "type=\"pps\",source=\"PPS(pps1)\","
+		    "target=\"/dev/\\\"pps1\\\"\"} 1");
+	assert_line(text, "dpntp_refclock_info{index=\"2\",refid=\"PTP\","
+		    "type=\"ptp\",source=\"PTP(0)\","
+		    "target=\"port 0 domain 24 udp4\"} 1");
+	assert_line(text, "dpntp_refclock_open{index=\"1\",refid=\"PPS\","
+		    "type=\"pps\"} 0");
+	assert_line(text, "dpntp_refclock_up{index=\"0\",refid=\"PPS\","
+		    "type=\"pps\"} 1");
+	assert_line(text, "dpntp_refclock_up{index=\"1\",refid=\"PPS\","
+		    "type=\"pps\"} 0");
+	assert_line(text, "dpntp_refclock_selected{index=\"0\",refid=\"PPS\","
+		    "type=\"pps\"} 1");
+	assert_line(text, "dpntp_refclock_selected{index=\"2\",refid=\"PTP\","
+		    "type=\"ptp\"} 0");
+	assert_line(text, "# TYPE dpntp_refclock_readings_total counter");
+	assert_line(text, "dpntp_refclock_readings_total{index=\"0\","
+		    "refid=\"PPS\",type=\"pps\"} 960");
+	assert_line(text, "# TYPE dpntp_refclock_rejected_total counter");
+	assert_line(text, "dpntp_refclock_rejected_total{index=\"0\","
+		    "refid=\"PPS\",type=\"pps\",reason=\"refused\"} 2");
+	assert_line(text, "dpntp_refclock_rejected_total{index=\"0\","
+		    "refid=\"PPS\",type=\"pps\",reason=\"unnumbered\"} 17");
+	assert_line(text, "# TYPE dpntp_refclock_samples_total counter");
+	assert_line(text, "dpntp_refclock_samples_total{index=\"2\","
+		    "refid=\"PTP\",type=\"ptp\"} 30");
+	assert_line(text, "# TYPE dpntp_refclock_losses_total counter");
+	assert_line(text, "dpntp_refclock_losses_total{index=\"0\","
+		    "refid=\"PPS\",type=\"pps\"} 1");
+	assert_line(text, "# TYPE dpntp_refclock_offset_seconds gauge");
+	assert_line(text, "dpntp_refclock_offset_seconds{index=\"0\","
+		    "refid=\"PPS\",type=\"pps\"} -1.25e-07");
+	assert_line(text, "dpntp_refclock_dispersion_seconds{index=\"0\","
+		    "refid=\"PPS\",type=\"pps\"} 4e-08");
+	assert_line(text, "dpntp_refclock_jitter_seconds{index=\"0\","
+		    "refid=\"PPS\",type=\"pps\"} 6.5e-08");
+	assert_line(text, "dpntp_refclock_last_reading_age_seconds{"
+		    "index=\"2\",refid=\"PTP\",type=\"ptp\"} 0.0625");
+	/* No reading yet: no age. */
+	assert_int_equal(count_samples(text,
+		"dpntp_refclock_last_reading_age_seconds"), 2);
+	/* Three lines, one sample each (two for the reasons). */
+	assert_int_equal(count_samples(text, "dpntp_refclock_samples_total"),
+			 3);
+	assert_int_equal(count_samples(text, "dpntp_refclock_rejected_total"),
+			 6);
+	free(text);
+}
+
+/* The PTP slave of the `refclock ptp` line. */
+static void
+test_ptp(void **state)
+{
+	char *text;
+
+#define PTPL "index=\"2\",port=\"0\",domain=\"24\""
+	make_snapshot();
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_line(text, "dpntp_ptp_info{" PTPL ",transport=\"udp4\","
+		    "rx_stamps=\"nic\",tx_stamps=\"tsc\"} 1");
+	assert_line(text, "# TYPE dpntp_ptp_state gauge");
+	assert_line(text, "dpntp_ptp_state{" PTPL ",state=\"listening\"} 0");
+	assert_line(text, "dpntp_ptp_state{" PTPL ",state=\"uncalibrated\"} 0");
+	assert_line(text, "dpntp_ptp_state{" PTPL ",state=\"slave\"} 1");
+	assert_line(text, "dpntp_ptp_offset_seconds{" PTPL "} 2.5e-07");
+	assert_line(text, "dpntp_ptp_mean_path_delay_seconds{" PTPL
+		    "} 1.5e-06");
+	assert_line(text, "dpntp_ptp_master_info{" PTPL ",identity="
+		    "\"001122.fffe.334455-1\",grandmaster="
+		    "\"001122.fffe.334455\",timescale=\"ptp\"} 1");
+	assert_line(text, "dpntp_ptp_master_clock_class{" PTPL "} 6");
+	assert_line(text, "dpntp_ptp_master_steps_removed{" PTPL "} 1");
+	assert_line(text, "dpntp_ptp_master_utc_offset_seconds{" PTPL
+		    "} 37");
+	assert_line(text, "# TYPE dpntp_ptp_messages_total counter");
+	assert_line(text, "dpntp_ptp_messages_total{" PTPL ",direction=\"rx\","
+		    "type=\"announce\"} 120");
+	assert_line(text, "dpntp_ptp_messages_total{" PTPL ",direction=\"rx\","
+		    "type=\"sync\"} 480");
+	assert_line(text, "dpntp_ptp_messages_total{" PTPL ",direction=\"rx\","
+		    "type=\"follow_up\"} 479");
+	assert_line(text, "dpntp_ptp_messages_total{" PTPL ",direction=\"rx\","
+		    "type=\"delay_resp\"} 240");
+	assert_line(text, "dpntp_ptp_messages_total{" PTPL ",direction=\"tx\","
+		    "type=\"delay_req\"} 241");
+	assert_line(text, "dpntp_ptp_ignored_messages_total{" PTPL
+		    ",reason=\"bad\"} 3");
+	assert_line(text, "dpntp_ptp_ignored_messages_total{" PTPL
+		    ",reason=\"other_domain\"} 4");
+	assert_line(text, "dpntp_ptp_ignored_messages_total{" PTPL
+		    ",reason=\"not_master\"} 5");
+	assert_line(text, "dpntp_ptp_ignored_messages_total{" PTPL
+		    ",reason=\"unmatched\"} 6");
+	assert_line(text, "dpntp_ptp_delay_outliers_total{" PTPL "} 8");
+	assert_line(text, "dpntp_ptp_master_changes_total{" PTPL "} 1");
+	assert_line(text, "dpntp_ptp_announce_timeouts_total{" PTPL "} 9");
+	assert_line(text, "dpntp_ptp_delay_resp_missing_total{" PTPL "} 10");
+	assert_line(text, "dpntp_ptp_rx_stamps_total{" PTPL
+		    ",source=\"nic\"} 719");
+	assert_line(text, "dpntp_ptp_rx_stamps_total{" PTPL
+		    ",source=\"tsc\"} 0");
+	assert_line(text, "dpntp_ptp_tx_stamps_total{" PTPL "} 239");
+	assert_line(text, "dpntp_ptp_tx_unstamped_total{" PTPL "} 2");
+	assert_line(text, "dpntp_ptp_tx_failed_total{" PTPL "} 0");
+	assert_line(text, "dpntp_ptp_igmp_reports_total{" PTPL "} 12");
+	/* Only the ptp line has PTP series. */
+	assert_int_equal(count_samples(text, "dpntp_ptp_offset_seconds"), 1);
+	free(text);
+
+	/* No master: no master series; an unknown state still shows. */
+	refclocks[2].ptp.have_master = false;
+	strcpy(refclocks[2].ptp.state, "faulty");
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_int_equal(count_samples(text, "dpntp_ptp_master_info"), 0);
+	assert_int_equal(count_samples(text, "dpntp_ptp_master_clock_class"),
+			 0);
+	assert_line(text, "dpntp_ptp_state{" PTPL ",state=\"slave\"} 0");
+	assert_line(text, "dpntp_ptp_state{" PTPL ",state=\"faulty\"} 1");
+	assert_well_formed(text, false);
+	free(text);
+
+	/* OpenMetrics: info and counter families without their suffix. */
+	make_snapshot();
+	text = expose(DPN_METRICS_OPENMETRICS);
+	assert_line(text, "# TYPE dpntp_ptp info");
+	assert_line(text, "# TYPE dpntp_ptp_master info");
+	assert_line(text, "# TYPE dpntp_ptp_messages counter");
+	assert_line(text, "# TYPE dpntp_refclock info");
+	assert_line(text, "# TYPE dpntp_refclock_samples counter");
+	assert_line(text, "dpntp_ptp_messages_total{" PTPL ",direction=\"tx\","
+		    "type=\"delay_req\"} 241");
+	free(text);
+#undef PTPL
+}
+
+/* Without a ptp line no dpntp_ptp_ family; without refclocks none. */
+static void
+test_no_ptp(void **state)
+{
+	char *text;
+
+	make_snapshot();
+	snap.nb_refclocks = 2;
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_null(strstr(text, "dpntp_ptp"));
+	assert_int_equal(count_samples(text, "dpntp_refclock_info"), 2);
+	free(text);
+	snap.nb_refclocks = 0;
+	snap.refclocks = NULL;
+	text = expose(DPN_METRICS_OPENMETRICS);
+	assert_null(strstr(text, "dpntp_ptp"));
+	assert_null(strstr(text, "dpntp_refclock"));
+	free(text);
+}
+
 static void
 test_empty_daemon(void **state)
 {
@@ -364,6 +721,10 @@ main(void)
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_empty_daemon),
 		cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_well_formed),
+		cmocka_unit_test(test_refclocks),
+		cmocka_unit_test(test_ptp),
+		cmocka_unit_test(test_no_ptp),
 		cmocka_unit_test(test_write_error),
 	};
 
