@@ -26,19 +26,26 @@
 # test: figures for doc/guides/performance.rst.
 #
 #   perf/ref-accuracy.sh --ref ptp|ptp-l2|shm [--seconds S] [--settle S]
-#                        [--vdev af_packet|pcap] [--json FILE]
+#                        [--poll P] [--log-sync L] [--vdev af_packet|pcap]
+#                        [--json FILE]
+#
+# --poll is the refclock's poll (default 0 for ptp, 2 for shm); for ptp,
+# --log-sync is the master's logSyncInterval (default 0: one Sync a
+# second; -2 gives four, so that a poll of 2 filters 16 readings).
 #
 # Run as root from the source tree after a build (scripts/build.sh).
 set -u
-ref= seconds=600 settle=60 vdev=af_packet json=
+ref= seconds=600 settle=60 vdev=af_packet json= poll= logsync=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--ref) ref=$2; shift ;;
 	--seconds) seconds=$2; shift ;;
 	--settle) settle=$2; shift ;;
 	--vdev) vdev=$2; shift ;;
+	--poll) poll=$2; shift ;;
+	--log-sync) logsync=$2; shift ;;
 	--json) json=$2; shift ;;
-	-h|--help) sed -n '3,31p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,37p' "$0"; exit 0 ;;
 	*) echo "ref-accuracy.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -47,6 +54,8 @@ case $ref in
 ptp|ptp-l2|shm) ;;
 *) echo "ref-accuracy.sh: --ref is ptp, ptp-l2 or shm" >&2; exit 2 ;;
 esac
+[ -z "$poll" ] && { [ "$ref" = shm ] && poll=2 || poll=0; }
+case $poll$logsync in *[!0-9-]*) echo "ref-accuracy.sh: --poll and --log-sync are integers" >&2; exit 2 ;; esac
 for v in "$seconds" "$settle"; do
 	case $v in ''|*[!0-9]*) echo "ref-accuracy.sh: '$v' is not a whole number" >&2; exit 2 ;; esac
 done
@@ -77,7 +86,7 @@ ptp4l_run() {
 	cat >"$DPN_TMP/ptp4l-$1.cfg" <<CFG
 [global]
 free_running 1
-logSyncInterval 0
+logSyncInterval $logsync
 uds_address $DPN_TMP/ptp4l-$1.uds
 summary_interval 0
 CFG
@@ -90,7 +99,7 @@ case $ref in
 ptp*)
 	cat >"$CONF" <<CONF
 listen port 0 address $SRV4/24
-refclock ptp port 0 transport $transport poll 0
+refclock ptp port 0 transport $transport poll $poll
 CONF
 	;;
 shm)
@@ -99,7 +108,7 @@ shm)
 	DPN_PEER_PIDS+=($!)
 	cat >"$CONF" <<CONF
 listen port 0 address $SRV4/24
-refclock shm $SHM_UNIT poll 2 refid GPS
+refclock shm $SHM_UNIT poll $poll refid GPS
 CONF
 	;;
 esac
@@ -131,7 +140,7 @@ CONF
 client xleave xleave
 client basic ""
 
-dpn_log "reference $ref, dpntpd on $vdev: settling $settle s, then measuring $seconds s"
+dpn_log "reference $ref (poll $poll, logSyncInterval $logsync), dpntpd on $vdev: settling $settle s, then measuring $seconds s"
 sleep "$settle"
 start=$(date -u +%s)
 sleep "$seconds"
@@ -158,8 +167,9 @@ for c in xleave basic; do
 done
 if [ "$ref" != shm ]; then
 	# ptp4l's lines carry its uptime in brackets, not the date: take the
-	# last $seconds s of them (one per Sync, logSyncInterval 0).
-	grep "master offset" "$DPN_TMP/ptp4l-slave.log" | tail -n "$seconds" |
+	# last $seconds s of them (one per Sync).
+	nsync=$(awk -v s="$seconds" -v l="$logsync" 'BEGIN { print int(s / 2 ^ l) }')
+	grep "master offset" "$DPN_TMP/ptp4l-slave.log" | tail -n "$nsync" |
 		awk -v name="ptp4l-slave" '{
 			for (i = 1; i < NF; i++) if ($i == "offset") x = $(i + 1) / 1000
 			'"$stats" >>"$summary"
@@ -167,8 +177,9 @@ fi
 printf '%-16s %8s %10s %10s %10s\n' measured-by samples mean_us sd_us rms_us
 awk '{ printf "%-16s %8d %10s %10s %10s\n", $1, $2, $3, $4, $5 }' "$summary"
 if [ -n "$json" ]; then
-	awk -v start="$start" -v end="$end" -v vdev="$vdev" -v ref="$ref" 'BEGIN {
-		printf "{\"ref\": \"%s\", \"start\": %s, \"end\": %s, \"vdev\": \"%s\", \"by\": [", ref, start, end, vdev }
+	awk -v start="$start" -v end="$end" -v vdev="$vdev" -v ref="$ref" \
+		-v poll="$poll" -v logsync="$logsync" 'BEGIN {
+		printf "{\"ref\": \"%s\", \"poll\": %s, \"log_sync\": %s, \"start\": %s, \"end\": %s, \"vdev\": \"%s\", \"by\": [", ref, poll, logsync, start, end, vdev }
 	{ printf "%s{\"name\": \"%s\", \"samples\": %d, \"mean_us\": %s, \"sd_us\": %s, \"rms_us\": %s}",
 		(NR > 1 ? ", " : ""), $1, $2, $3, $4, $5 }
 	END { print "]}" }' "$summary" >"$json"

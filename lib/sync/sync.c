@@ -738,12 +738,12 @@ dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
 	sy->sel.sys_peer = -1;
 	rte_spinlock_init(&sy->view_lock);
 	sy->rx_tsc_off = dpn_rx_tsc_dynfield_register();
-	sy->ts_off = -1;
-	for (i = 0; i < dp->nb_ports; i++)
-		if (dp->ports[i].rx_timestamp &&
-		    rte_mbuf_dyn_rx_timestamp_register(&sy->ts_off,
-						       &sy->ts_flag) != 0)
-			sy->ts_off = -1;
+	/* As the workers do (port.c): also where a PMD stamps without
+	 * offering the offload (net_pcap), so that server replies' T4 and
+	 * PTP event messages get the stamp the workers' T2 gets. */
+	if (rte_mbuf_dyn_rx_timestamp_register(&sy->ts_off,
+					       &sy->ts_flag) != 0)
+		sy->ts_off = -1;
 	if (sy->rx_tsc_off < 0) {
 		snprintf(err, errlen, "cannot find the receive-time mbuf field");
 		return -1;
