@@ -340,7 +340,7 @@ collect_ptp(const struct dpn_sync_refclock_info *r,
 	m->offset_s = (double)p->offset_ns / 1e9;
 	m->mean_path_delay_s = (double)p->delay_ns / 1e9;
 	m->rx_stamps = p->rx_nic ? "nic" : "tsc";
-	m->tx_stamps = "tsc";
+	m->tx_stamps = p->tx_stamp_nic > 0 ? "nic" : "tsc";
 	m->rx_announce = c->rx_announce;
 	m->rx_sync = c->rx_sync;
 	m->rx_follow_up = c->rx_follow_up;

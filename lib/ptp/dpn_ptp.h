@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define DPN_PTP_EVENT_PORT 319
 #define DPN_PTP_GENERAL_PORT 320
@@ -325,5 +326,67 @@ dpn_ptp_slave_master(const struct dpn_ptp_slave *s);
  */
 int dpn_ptp_master_cmp(const struct dpn_ptp_master *a,
 		       const struct dpn_ptp_master *b);
+
+/*
+ * IEEE 1588 stamps latched by NICs that stamp PTP event frames only
+ * (rte_eth_timesync_*), mapped onto the served clock (hwts.c).
+ */
+
+/** The device side; rte_eth_timesync_* in dpntpd, fakes in tests. */
+struct dpn_ptp_hwts_ops {
+	int (*enable)(uint16_t port_id);
+	int (*read_time)(uint16_t port_id, struct timespec *ts);
+	/** @p flags: the mbuf's timesync field (the register index). */
+	int (*read_rx)(uint16_t port_id, struct timespec *ts,
+		       uint32_t flags);
+	int (*read_tx)(uint16_t port_id, struct timespec *ts);
+};
+
+struct dpn_ptp_hwts {
+	const struct dpn_ptp_hwts_ops *ops;
+	uint16_t port_id;
+	bool on;			/**< enabled and its clock readable */
+	uint64_t nb_pairs;		/**< calibrations since the last restart */
+	int64_t nic_ns, served_ns;	/**< the newest pair */
+	int64_t window_ns;		/**< its served-clock read window */
+	int64_t anchor_nic_ns, anchor_served_ns; /**< rate measured from */
+	double rate;			/**< NIC ns per served ns */
+	uint64_t restarts;		/**< model dropped: a clock jumped */
+	uint64_t read_failures;		/**< calibrations with no reading */
+	uint64_t mismatches;		/**< stamps not the frame's */
+};
+
+/** How far a frame's wire time may precede its software time... */
+#define DPN_PTP_HWTS_BEFORE_NS INT64_C(5000000)
+/** ... and follow it (the clocks' disagreement), for its stamp. */
+#define DPN_PTP_HWTS_AFTER_NS INT64_C(100000)
+
+/**
+ * Enable the port's IEEE 1588 stamping and check its clock reads.
+ * @return 0, or a negative errno (-ENOTSUP: the PMD has none).
+ */
+int dpn_ptp_hwts_open(struct dpn_ptp_hwts *h,
+		      const struct dpn_ptp_hwts_ops *ops, uint16_t port_id);
+
+/**
+ * Read the NIC clock between two readings of the served clock
+ * (@p now(@p arg)): one more pair for the model. Call about once a
+ * second. @return 0, or a negative errno.
+ */
+int dpn_ptp_hwts_calibrate(struct dpn_ptp_hwts *h, int64_t (*now)(void *),
+			   void *arg);
+
+/**
+ * The receive stamp the NIC latched, on the served clock, for the frame
+ * received at @p sw by software (the TSC at rx_burst).
+ * @return 0; -EAGAIN before the first calibration; -ERANGE when the
+ * stamp cannot be that frame's (counted in mismatches); the device's
+ * error (typically -EINVAL: nothing latched).
+ */
+int dpn_ptp_hwts_rx(struct dpn_ptp_hwts *h, uint32_t flags, int64_t sw,
+		    int64_t *served);
+
+/** The same for the transmit stamp of the frame sent at @p sw. */
+int dpn_ptp_hwts_tx(struct dpn_ptp_hwts *h, int64_t sw, int64_t *served);
 
 #endif

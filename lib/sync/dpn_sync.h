@@ -62,7 +62,10 @@ struct dpn_sync_ptp_info {
 	bool rx_nic;			/**< receive stamps from the NIC */
 	uint64_t rx_stamp_nic;		/**< event messages stamped by it */
 	uint64_t rx_stamp_tsc;		/**< by the TSC at rx_burst */
+	bool ieee1588;			/**< NIC registers (rte_eth_timesync) */
 	uint64_t tx_stamps;		/**< Delay_Req transmit times seen */
+	uint64_t tx_stamp_nic;		/**< ... of them from the NIC */
+	uint64_t hw_mismatch;		/**< register stamps not the frame's */
 	uint64_t tx_unstamped;		/**< Delay_Req that got none */
 	uint64_t tx_failed;		/**< could not be sent */
 	uint64_t igmp_reports;		/**< IGMPv2 joins sent (udp4) */

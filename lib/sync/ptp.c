@@ -8,11 +8,15 @@
  *   addresses: dpn_port.ptp_l2/ptp_udp), with the TSC of their burst and
  *   the NIC's stamp where the port stamps. An event message's receive
  *   time is the NIC stamp on the served clock where the port has a model
- *   for its clock, else that TSC (sync_rx_time), as NTP's T2 is.
+ *   for its clock, else that TSC (sync_rx_time), as NTP's T2 is. On a
+ *   port whose NIC stamps PTP event frames only, in registers (ixgbe,
+ *   i40e, igb: rte_eth_timesync_*), the stamp read back from them for
+ *   each event message, on the served clock through lib/ptp's hwts.
  * - Sending: a Delay_Req is built here and leaves through the worker of
  *   the port's queue 0 (dpn_mgmt_tx) flagged RTE_MBUF_F_TX_IEEE1588_TMST;
  *   the worker notes the TSC around the rte_eth_tx_burst() that sent it
- *   (dpn_worker_mgmt_tx_stamp), which becomes t3.
+ *   (dpn_worker_mgmt_tx_stamp), which becomes t3, unless the NIC's
+ *   IEEE 1588 transmit register gives the time it left.
  * - Multicast: the port accepts the PTP groups (its multicast list, or
  *   all multicast where the PMD has no list), and over UDP an IGMPv2
  *   report for 224.0.1.129 goes out at start and every
@@ -47,6 +51,8 @@ RTE_LOG_REGISTER(dpn_ptp_logtype, dpntp.ptp, INFO);
  * given up (its Delay_Resp will be unmatched). */
 #define TX_STAMP_WAIT_NS (SEC_NS / 10)
 #define PTP_TTL 1		/* as linuxptp's udp_ttl default */
+/* The NIC's clock read against the served clock this often. */
+#define HWTS_CAL_INTERVAL_NS SEC_NS
 #define IGMP_V2_REPORT 0x16
 #define IP_OPT_ROUTER_ALERT 0x94040000u
 
@@ -66,8 +72,13 @@ struct sync_ptp {
 	uint64_t pending_count;		/* txq->mgmt_tx_stamped before it */
 	int64_t pending_since;
 	int64_t next_igmp_ns;
+	bool sent;			/* ... has left; its TSC time: */
+	int64_t tsc_t3;
+	struct dpn_ptp_hwts hw;		/* IEEE 1588 registers, where on */
+	int64_t next_cal_ns;
 	int64_t offset_ns, delay_ns;
 	uint64_t rx_nic, rx_tsc, tx_stamps, tx_unstamped, tx_failed;
+	uint64_t tx_nic;
 	uint64_t igmp_reports;
 	enum dpn_ptp_state last_state;
 };
@@ -86,6 +97,20 @@ ptp_rand(void *arg)
 {
 	RTE_SET_USED(arg);
 	return rte_rand();
+}
+
+/* rte_eth_timesync_* as lib/ptp's hwts reaches a device. */
+static const struct dpn_ptp_hwts_ops ethdev_hwts = {
+	.enable = rte_eth_timesync_enable,
+	.read_time = rte_eth_timesync_read_time,
+	.read_rx = rte_eth_timesync_read_rx_timestamp,
+	.read_tx = rte_eth_timesync_read_tx_timestamp,
+};
+
+static int64_t
+served_now(void *arg)
+{
+	return sync_now_ns(arg);
 }
 
 static struct sync_refclock *
@@ -162,6 +187,15 @@ ptp_on_frame(void *arg, unsigned int port_index, struct rte_mbuf *m)
 	}
 	rx = sync_rx_time(sy, port_index, m, &nic);
 	if (len > 0 && dpn_ptp_is_event(msg, len)) {
+		int64_t hw;
+
+		/* Read for every event frame, so that the register (one
+		 * stamp, held until read) is free for the next. */
+		if (!nic && r->ptp->hw.on &&
+		    dpn_ptp_hwts_rx(&r->ptp->hw, m->timesync, rx, &hw) == 0) {
+			rx = hw;
+			nic = true;
+		}
 		if (nic)
 			r->ptp->rx_nic++;
 		else
@@ -294,13 +328,32 @@ check_tx_stamp(struct dpn_sync *sy, struct sync_ptp *p, int64_t mono)
 	uint64_t n = __atomic_load_n(&p->txq->mgmt_tx_stamped,
 				     __ATOMIC_ACQUIRE);
 
+	int64_t hw;
+	int ret;
+
 	if (!p->pending)
 		return;
-	if (n != p->pending_count) {
-		dpn_ptp_slave_tx_stamp(&p->slave, p->pending_seq,
-				       dpn_clock_model_ns(
-					&sy->disc.tracker.model,
-					p->txq->mgmt_tx_tsc));
+	if (!p->sent && n != p->pending_count) {
+		/* Taken now: the worker's next frame from us moves it. */
+		p->tsc_t3 = dpn_clock_model_ns(&sy->disc.tracker.model,
+					       p->txq->mgmt_tx_tsc);
+		p->sent = true;
+	}
+	if (p->sent && p->hw.on) {
+		ret = dpn_ptp_hwts_tx(&p->hw, p->tsc_t3, &hw);
+		if (ret == 0) {
+			dpn_ptp_slave_tx_stamp(&p->slave, p->pending_seq, hw);
+			p->tx_stamps++;
+			p->tx_nic++;
+			p->pending = false;
+			return;
+		}
+		/* Not latched yet: wait a little for it. */
+		if (ret != -ERANGE && mono - p->pending_since <= TX_STAMP_WAIT_NS)
+			return;
+	}
+	if (p->sent) {
+		dpn_ptp_slave_tx_stamp(&p->slave, p->pending_seq, p->tsc_t3);
 		p->tx_stamps++;
 		p->pending = false;
 	} else if (mono - p->pending_since > TX_STAMP_WAIT_NS) {
@@ -320,6 +373,11 @@ sync_ptp_poll(struct dpn_sync *sy, struct sync_refclock *r)
 	uint16_t seq;
 	size_t len;
 
+	if (p->hw.on && mono >= p->next_cal_ns) {
+		p->next_cal_ns = mono + HWTS_CAL_INTERVAL_NS;
+		(void)dpn_ptp_hwts_calibrate(&p->hw, served_now, sy);
+		work++;
+	}
 	check_tx_stamp(sy, p, mono);
 	if (p->udp && mono >= p->next_igmp_ns) {
 		p->next_igmp_ns = mono + IGMP_REPORT_INTERVAL_NS;
@@ -334,6 +392,7 @@ sync_ptp_poll(struct dpn_sync *sy, struct sync_refclock *r)
 						   __ATOMIC_ACQUIRE);
 		if (send_event(sy, p, buf, len) == 0) {
 			p->pending = true;
+			p->sent = false;
 			p->pending_seq = seq;
 			p->pending_since = mono;
 		} else {
@@ -433,6 +492,11 @@ sync_ptp_init(struct dpn_sync *sy, struct sync_refclock *r, char *err,
 		port->ptp_l2 = true;
 	}
 	join_groups(port, p->udp);
+	/* A port that stamps every frame needs no registers; one that
+	 * stamps none says -ENOTSUP here. */
+	if (!port->rx_timestamp &&
+	    dpn_ptp_hwts_open(&p->hw, &ethdev_hwts, port->port_id) == 0)
+		(void)dpn_ptp_hwts_calibrate(&p->hw, served_now, sy);
 	dpn_ptp_params_init(&prm);
 	prm.domain = c->domain;
 	prm.announce_timeout = c->announce_timeout;
@@ -446,7 +510,8 @@ sync_ptp_init(struct dpn_sync *sy, struct sync_refclock *r, char *err,
 	PTP_LOG(INFO, "%s (line %u): slave on port %u, domain %u, %s%s",
 		r->src.conf.name, c->line, c->port, c->domain,
 		p->udp ? "UDP/IPv4" : "Layer 2",
-		port->rx_timestamp ? ", NIC receive stamps" : "");
+		port->rx_timestamp ? ", NIC receive stamps" :
+		p->hw.on ? ", IEEE 1588 stamps (rte_eth_timesync)" : "");
 	return 0;
 }
 
@@ -483,6 +548,9 @@ sync_ptp_info(const struct sync_refclock *r, struct dpn_sync_ptp_info *out)
 	out->offset_ns = p->offset_ns;
 	out->delay_ns = p->delay_ns;
 	out->rx_nic = p->rx_nic > 0;
+	out->ieee1588 = p->hw.on;
+	out->tx_stamp_nic = p->tx_nic;
+	out->hw_mismatch = p->hw.mismatches;
 	out->rx_stamp_nic = p->rx_nic;
 	out->rx_stamp_tsc = p->rx_tsc;
 	out->tx_stamps = p->tx_stamps;

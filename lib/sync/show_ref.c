@@ -145,14 +145,16 @@ show_ptp_json(FILE *f, const struct dpn_sync_refclock_info *r,
 	} else {
 		fputs("null", f);
 	}
-	fprintf(f, ", \"offset_ns\": %" PRId64 ", \"mean_path_delay_ns\": %" PRId64 ", \"rx_stamps\": \"%s\", \"tx_stamps\": \"tsc\", \"counters\": {\"rx_announce\": %" PRIu64 ", \"rx_sync\": %" PRIu64 ", \"rx_follow_up\": %" PRIu64 ", \"rx_delay_resp\": %" PRIu64 ", \"tx_delay_req\": %" PRIu64 ", \"rx_bad\": %" PRIu64 ", \"rx_other_domain\": %" PRIu64 ", \"rx_not_master\": %" PRIu64 ", \"rx_unmatched\": %" PRIu64 ", \"delay_outliers\": %" PRIu64 ", \"master_changes\": %" PRIu64 ", \"announce_timeouts\": %" PRIu64 ", \"delay_resp_missing\": %" PRIu64 ", \"rx_stamp_nic\": %" PRIu64 ", \"rx_stamp_tsc\": %" PRIu64 ", \"tx_stamps\": %" PRIu64 ", \"tx_unstamped\": %" PRIu64 ", \"tx_failed\": %" PRIu64 ", \"igmp_reports\": %" PRIu64 "}}",
-		p->offset_ns, p->delay_ns, p->rx_nic ? "nic" : "tsc",
+	fprintf(f, ", \"offset_ns\": %" PRId64 ", \"mean_path_delay_ns\": %" PRId64 ", \"ieee1588\": %s, \"rx_stamps\": \"%s\", \"tx_stamps\": \"%s\", \"counters\": {\"rx_announce\": %" PRIu64 ", \"rx_sync\": %" PRIu64 ", \"rx_follow_up\": %" PRIu64 ", \"rx_delay_resp\": %" PRIu64 ", \"tx_delay_req\": %" PRIu64 ", \"rx_bad\": %" PRIu64 ", \"rx_other_domain\": %" PRIu64 ", \"rx_not_master\": %" PRIu64 ", \"rx_unmatched\": %" PRIu64 ", \"delay_outliers\": %" PRIu64 ", \"master_changes\": %" PRIu64 ", \"announce_timeouts\": %" PRIu64 ", \"delay_resp_missing\": %" PRIu64 ", \"rx_stamp_nic\": %" PRIu64 ", \"rx_stamp_tsc\": %" PRIu64 ", \"tx_stamps\": %" PRIu64 ", \"tx_unstamped\": %" PRIu64 ", \"tx_failed\": %" PRIu64 ", \"igmp_reports\": %" PRIu64 ", \"tx_stamp_nic\": %" PRIu64 ", \"hw_mismatch\": %" PRIu64 "}}",
+		p->offset_ns, p->delay_ns, p->ieee1588 ? "true" : "false",
+		p->rx_nic ? "nic" : "tsc", p->tx_stamp_nic > 0 ? "nic" : "tsc",
 		c->rx_announce, c->rx_sync, c->rx_follow_up, c->rx_delay_resp,
 		c->tx_delay_req, c->rx_bad, c->rx_other_domain,
 		c->rx_not_master, c->rx_unmatched, c->delay_outliers,
 		c->master_changes, c->announce_timeouts, c->delay_resp_missing,
 		p->rx_stamp_nic, p->rx_stamp_tsc, p->tx_stamps,
-		p->tx_unstamped, p->tx_failed, p->igmp_reports);
+		p->tx_unstamped, p->tx_failed, p->igmp_reports,
+		p->tx_stamp_nic, p->hw_mismatch);
 }
 
 static void
@@ -186,11 +188,21 @@ show_ptp_text(FILE *f, const struct dpn_sync_refclock_info *r,
 	}
 	fprintf(f, "  offset %+.9f s, mean path delay %.9f s\n",
 		(double)p->offset_ns / 1e9, (double)p->delay_ns / 1e9);
-	fprintf(f, "  stamps: receive %s (%" PRIu64 " nic, %" PRIu64
-		" tsc), transmit tsc around tx_burst (%" PRIu64
-		", %" PRIu64 " missed)\n",
-		p->rx_nic ? "nic" : "tsc", p->rx_stamp_nic, p->rx_stamp_tsc,
-		p->tx_stamps, p->tx_unstamped);
+	if (p->ieee1588)
+		fprintf(f, "  stamps: IEEE 1588 registers: receive %s (%"
+			PRIu64 " nic, %" PRIu64 " tsc), transmit %s (%" PRIu64
+			" nic, %" PRIu64 " tsc, %" PRIu64 " missed), %" PRIu64
+			" not the frame's\n",
+			p->rx_nic ? "nic" : "tsc", p->rx_stamp_nic,
+			p->rx_stamp_tsc, p->tx_stamp_nic > 0 ? "nic" : "tsc",
+			p->tx_stamp_nic, p->tx_stamps - p->tx_stamp_nic,
+			p->tx_unstamped, p->hw_mismatch);
+	else
+		fprintf(f, "  stamps: receive %s (%" PRIu64 " nic, %" PRIu64
+			" tsc), transmit tsc around tx_burst (%" PRIu64
+			", %" PRIu64 " missed)\n",
+			p->rx_nic ? "nic" : "tsc", p->rx_stamp_nic,
+			p->rx_stamp_tsc, p->tx_stamps, p->tx_unstamped);
 	fprintf(f, "  rx announce %" PRIu64 ", sync %" PRIu64 ", follow_up %"
 		PRIu64 ", delay_resp %" PRIu64 "; tx delay_req %" PRIu64
 		" (%" PRIu64 " failed)\n", c->rx_announce, c->rx_sync,
