@@ -203,11 +203,20 @@ dpn_refclock_phc_open(struct dpn_refclock_phc *p, const char *path,
 			return 0;
 		}
 	}
-	snprintf(err, errlen, "phc %s: cannot read it against the host "
-		 "clock (%s: %s; %s: %s; %s: %s)", path,
-		 phc_method_names[0], strerror(-ret[0]),
-		 phc_method_names[1], strerror(-ret[1]),
-		 phc_method_names[2], strerror(-ret[2]));
+	/* One reason for all three when they agree (a device that is not
+	 * a PHC: the usual case): the long form does not fit the 160
+	 * bytes `show refclocks` and the metrics keep of an error, nor
+	 * telemetry's 128. */
+	if (ret[0] == ret[1] && ret[1] == ret[2])
+		snprintf(err, errlen, "phc %s: cannot read it against the "
+			 "host clock (all three PTP_SYS_OFFSET ioctls: %s)",
+			 path, strerror(-ret[0]));
+	else
+		snprintf(err, errlen, "phc %s: cannot read it against the "
+			 "host clock (%s: %s; %s: %s; %s: %s)", path,
+			 phc_method_names[0], strerror(-ret[0]),
+			 phc_method_names[1], strerror(-ret[1]),
+			 phc_method_names[2], strerror(-ret[2]));
 	p->ops.close(p->ops.arg, p->handle);
 	p->handle = -1;
 	return ret[DPN_REFCLOCK_PHC_BASIC];

@@ -229,9 +229,7 @@ test_no_method(void **state)
 	fake_init(&f, -EOPNOTSUPP, -EOPNOTSUPP, -EOPNOTSUPP);
 	assert_int_equal(open_fake(&p, &f, err, sizeof(err)), -EOPNOTSUPP);
 	assert_string_equal(err, "phc /dev/ptp1: cannot read it against the "
-			    "host clock (PTP_SYS_OFFSET_PRECISE: Operation "
-			    "not supported; PTP_SYS_OFFSET_EXTENDED: "
-			    "Operation not supported; PTP_SYS_OFFSET: "
+			    "host clock (all three PTP_SYS_OFFSET ioctls: "
 			    "Operation not supported)");
 	assert_int_equal(p.method, DPN_REFCLOCK_PHC_NONE);
 	assert_int_equal(p.handle, -1);
@@ -239,6 +237,16 @@ test_no_method(void **state)
 	assert_int_equal(dpn_refclock_phc_sample(&p, &r), -EBADF);
 	dpn_refclock_phc_close(&p);
 	assert_int_equal(f.closes, 1);
+
+	/* Different reasons: each method's. */
+	fake_init(&f, -EOPNOTSUPP, -EOPNOTSUPP, -EIO);
+	assert_int_equal(open_fake(&p, &f, err, sizeof(err)), -EIO);
+	assert_string_equal(err, "phc /dev/ptp1: cannot read it against the "
+			    "host clock (PTP_SYS_OFFSET_PRECISE: Operation "
+			    "not supported; PTP_SYS_OFFSET_EXTENDED: "
+			    "Operation not supported; PTP_SYS_OFFSET: "
+			    "Input/output error)");
+	dpn_refclock_phc_close(&p);
 
 	/* A method that is there but fails is passed over too. */
 	fake_init(&f, -EIO, 0, 0);

@@ -390,18 +390,24 @@ test_leap(void **state)
 #define RACE_OFFSET 1234567
 static volatile int race_stop;
 
-/* Samples as fast as gpsd could write them; each one's clock and
+/* Samples far faster than gpsd writes them; each one's clock and
  * receive times differ by RACE_OFFSET, so a copy that mixes two
- * samples shows as a different offset. */
+ * samples shows as a different offset. Between samples the writer
+ * waits a varying few hundred loop turns: written back to back, with
+ * a CPU of its own, `valid` is set for only nanoseconds at a time and
+ * a reader on the other CPU may go 300 ms without one whole sample. */
 static void *
 race_writer(void *arg)
 {
 	int64_t i;
+	volatile unsigned int spin;
 
 	for (i = 0; !race_stop; i++) {
 		int64_t sys = 1800000000 * NS + i * 1000003;
 
 		write_sample(1, sys + RACE_OFFSET, sys, 0);
+		for (spin = 0; spin < (unsigned int)(i % 8) * 100; spin++)
+			;
 	}
 	return NULL;
 }
