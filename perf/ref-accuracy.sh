@@ -88,7 +88,7 @@ ptp4l_run() {
 free_running 1
 logSyncInterval $logsync
 uds_address $DPN_TMP/ptp4l-$1.uds
-summary_interval 0
+summary_interval $logsync
 CFG
 	ip netns exec "$2" ptp4l -S -m $tr -i "$3" ${4:-} \
 		-f "$DPN_TMP/ptp4l-$1.cfg" >"$DPN_TMP/ptp4l-$1.log" 2>&1 &
@@ -167,7 +167,8 @@ for c in xleave basic; do
 done
 if [ "$ref" != shm ]; then
 	# ptp4l's lines carry its uptime in brackets, not the date: take the
-	# last $seconds s of them (one per Sync).
+	# last $seconds s of them (one per Sync: summary_interval is the Sync
+	# interval, else it prints only an RMS per summary interval).
 	nsync=$(awk -v s="$seconds" -v l="$logsync" 'BEGIN { print int(s / 2 ^ l) }')
 	grep "master offset" "$DPN_TMP/ptp4l-slave.log" | tail -n "$nsync" |
 		awk -v name="ptp4l-slave" '{
