@@ -389,4 +389,23 @@ int dpn_ptp_hwts_rx(struct dpn_ptp_hwts *h, uint32_t flags, int64_t sw,
 /** The same for the transmit stamp of the frame sent at @p sw. */
 int dpn_ptp_hwts_tx(struct dpn_ptp_hwts *h, int64_t sw, int64_t *served);
 
+/** How long a Delay_Req's transmit register is waited for. */
+#define DPN_PTP_HWTS_TX_WAIT_NS INT64_C(100000000)
+
+enum dpn_ptp_hwts_tx_result {
+	DPN_PTP_HWTS_TX_WAIT,	/**< not latched yet: ask again */
+	DPN_PTP_HWTS_TX_NIC,	/**< *t3 is the NIC's stamp */
+	DPN_PTP_HWTS_TX_SW,	/**< *t3 is the software time given */
+};
+
+/**
+ * t3 of a Delay_Req that software saw leave at @p sw, @p waited_ns
+ * after it was queued: the NIC's transmit stamp where the port has the
+ * registers and it fits; WAIT while it may still come (up to
+ * DPN_PTP_HWTS_TX_WAIT_NS); else @p sw.
+ */
+enum dpn_ptp_hwts_tx_result
+dpn_ptp_hwts_tx_time(struct dpn_ptp_hwts *h, int64_t sw, int64_t waited_ns,
+		     int64_t *t3);
+
 #endif

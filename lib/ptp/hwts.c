@@ -167,3 +167,22 @@ dpn_ptp_hwts_tx(struct dpn_ptp_hwts *h, int64_t sw, int64_t *served)
 	return stamp_done(h, h->ops->read_tx(h->port_id, &ts), &ts, sw,
 			  served);
 }
+
+enum dpn_ptp_hwts_tx_result
+dpn_ptp_hwts_tx_time(struct dpn_ptp_hwts *h, int64_t sw, int64_t waited_ns,
+		     int64_t *t3)
+{
+	int ret;
+
+	*t3 = sw;
+	if (!h->on)
+		return DPN_PTP_HWTS_TX_SW;
+	ret = dpn_ptp_hwts_tx(h, sw, t3);
+	if (ret == 0)
+		return DPN_PTP_HWTS_TX_NIC;
+	*t3 = sw;
+	/* Another frame's stamp will not turn into ours by waiting. */
+	if (ret != -ERANGE && waited_ns <= DPN_PTP_HWTS_TX_WAIT_NS)
+		return DPN_PTP_HWTS_TX_WAIT;
+	return DPN_PTP_HWTS_TX_SW;
+}

@@ -48,8 +48,9 @@ RTE_LOG_REGISTER(dpn_ptp_logtype, dpntp.ptp, INFO);
 #define SEC_NS INT64_C(1000000000)
 #define IGMP_REPORT_INTERVAL_NS (60 * SEC_NS)
 /* A Delay_Req whose transmit time the worker has not noted by then is
- * given up (its Delay_Resp will be unmatched). */
-#define TX_STAMP_WAIT_NS (SEC_NS / 10)
+ * given up (its Delay_Resp will be unmatched); as long is waited for
+ * the NIC's transmit register. */
+#define TX_STAMP_WAIT_NS DPN_PTP_HWTS_TX_WAIT_NS
 #define PTP_TTL 1		/* as linuxptp's udp_ttl default */
 /* The NIC's clock read against the served clock this often. */
 #define HWTS_CAL_INTERVAL_NS SEC_NS
@@ -327,9 +328,7 @@ check_tx_stamp(struct dpn_sync *sy, struct sync_ptp *p, int64_t mono)
 {
 	uint64_t n = __atomic_load_n(&p->txq->mgmt_tx_stamped,
 				     __ATOMIC_ACQUIRE);
-
-	int64_t hw;
-	int ret;
+	int64_t t3;
 
 	if (!p->pending)
 		return;
@@ -339,21 +338,18 @@ check_tx_stamp(struct dpn_sync *sy, struct sync_ptp *p, int64_t mono)
 					       p->txq->mgmt_tx_tsc);
 		p->sent = true;
 	}
-	if (p->sent && p->hw.on) {
-		ret = dpn_ptp_hwts_tx(&p->hw, p->tsc_t3, &hw);
-		if (ret == 0) {
-			dpn_ptp_slave_tx_stamp(&p->slave, p->pending_seq, hw);
-			p->tx_stamps++;
-			p->tx_nic++;
-			p->pending = false;
-			return;
-		}
-		/* Not latched yet: wait a little for it. */
-		if (ret != -ERANGE && mono - p->pending_since <= TX_STAMP_WAIT_NS)
-			return;
-	}
 	if (p->sent) {
-		dpn_ptp_slave_tx_stamp(&p->slave, p->pending_seq, p->tsc_t3);
+		switch (dpn_ptp_hwts_tx_time(&p->hw, p->tsc_t3,
+					     mono - p->pending_since, &t3)) {
+		case DPN_PTP_HWTS_TX_WAIT:
+			return;
+		case DPN_PTP_HWTS_TX_NIC:
+			p->tx_nic++;
+			break;
+		case DPN_PTP_HWTS_TX_SW:
+			break;
+		}
+		dpn_ptp_slave_tx_stamp(&p->slave, p->pending_seq, t3);
 		p->tx_stamps++;
 		p->pending = false;
 	} else if (mono - p->pending_since > TX_STAMP_WAIT_NS) {

@@ -300,6 +300,47 @@ test_stamp_not_the_frames(void **state)
 	assert_int_equal(h.mismatches, 3);
 }
 
+/* A Delay_Req's t3: the register where it fits, waiting while it may
+ * still latch, else the software time. */
+static void
+test_tx_time(void **state)
+{
+	struct dpn_ptp_hwts h;
+	int64_t sw, t3 = 0;
+
+	(void)state;
+	/* No registers: the software time at once. */
+	F.enable_ret = -ENOTSUP;
+	assert_int_equal(dpn_ptp_hwts_open(&h, &fake_ops, 0), -ENOTSUP);
+	assert_int_equal(dpn_ptp_hwts_tx_time(&h, 777, 0, &t3),
+			 DPN_PTP_HWTS_TX_SW);
+	assert_int_equal(t3, 777);
+
+	F.enable_ret = 0;
+	assert_int_equal(dpn_ptp_hwts_open(&h, &fake_ops, 0), 0);
+	run(&h, 2);
+	sw = F.served;
+	/* Not latched yet: wait, until the wait is over. */
+	F.tx_ret = -EINVAL;
+	assert_int_equal(dpn_ptp_hwts_tx_time(&h, sw, 1000000, &t3),
+			 DPN_PTP_HWTS_TX_WAIT);
+	assert_int_equal(dpn_ptp_hwts_tx_time(&h, sw,
+					      DPN_PTP_HWTS_TX_WAIT_NS + 1,
+					      &t3), DPN_PTP_HWTS_TX_SW);
+	assert_int_equal(t3, sw);
+	/* Latched: the NIC's time, 3 us before software saw it. */
+	F.tx_ret = 0;
+	F.tx_nic = nic_at(sw - 3000);
+	assert_int_equal(dpn_ptp_hwts_tx_time(&h, sw, 2000000, &t3),
+			 DPN_PTP_HWTS_TX_NIC);
+	assert_true(t3 - (sw - 3000) < 100 && t3 - (sw - 3000) > -100);
+	/* Another frame's stamp: the software time, without waiting. */
+	F.tx_nic = nic_at(sw - 200000000);
+	assert_int_equal(dpn_ptp_hwts_tx_time(&h, sw, 0, &t3),
+			 DPN_PTP_HWTS_TX_SW);
+	assert_int_equal(t3, sw);
+}
+
 static void
 test_device_errors(void **state)
 {
@@ -332,6 +373,7 @@ main(void)
 		cmocka_unit_test_setup(test_tightest_window, setup),
 		cmocka_unit_test_setup(test_clock_jump_restarts, setup),
 		cmocka_unit_test_setup(test_stamp_not_the_frames, setup),
+		cmocka_unit_test_setup(test_tx_time, setup),
 		cmocka_unit_test_setup(test_device_errors, setup),
 	};
 
