@@ -185,7 +185,18 @@ dpn_check "rx_stamp_nic moved by exactly the replies ($((nic1 - nic0)) = $answer
 dpn_check "rx_stamp_tsc did not move" test "$tsc1" -eq "$tsc0"
 dpn_check "show port info rx_stamped agrees (nic +$((pnic1 - pnic0)), tsc +$((ptsc1 - ptsc0)))" \
 	test "$((pnic1 - pnic0)) $((ptsc1 - ptsc0))" = "$answered 0"
-dpn_check "show port info still says nic-fit" test "$(port_source)" = nic-fit
+# The fit starts over whenever its windows' least delays jump (a busy
+# host: seen in CI with the stamps 0.5 ms before rx_burst), and says tsc
+# until three windows with traffic have passed: with the traffic over,
+# that can be the state now. The replies above were stamped by the NIC
+# either way; what must hold is that the port says which, truthfully.
+src_end=$(port_source)
+fit_state_ok() {
+	[ "$src_end" = nic-fit ] ||
+		{ [ "$src_end" = tsc ] && grep -q "NIC stamp fit lost" "$LOG"; }
+}
+dpn_check "show port info says nic-fit, or tsc after a logged restart ($src_end)" \
+	fit_state_ok
 # A capture of all frames would see each reply again: at most a few
 # ARP/NDP frames besides the requests.
 dpn_check "rx_iface_in: own replies not received ($((rx1 - rx0)) frames for $answered requests)" \
@@ -193,9 +204,19 @@ dpn_check "rx_iface_in: own replies not received ($((rx1 - rx0)) frames for $ans
 
 scrape >"$DPN_TMP/m1.txt"
 grep '^dpntp_port_rx_stamp' "$DPN_TMP/m1.txt" | sed 's/^/  /'
-dpn_check "/metrics: dpntp_port_rx_stamp_source{port=0,source=nic-fit} 1" \
-	test "$(sample 'dpntp_port_rx_stamp_source{port="0",source="nic-fit"}' \
-		"$DPN_TMP/m1.txt")" = 1
+# Read just before the scrape and just after: a restart in between
+# may have changed it.
+src_after=$(port_source)
+metrics_source_ok() {
+	local s
+	for s in "$src_end" "$src_after"; do
+		[ "$(sample "dpntp_port_rx_stamp_source{port=\"0\",source=\"$s\"}" \
+			"$DPN_TMP/m1.txt")" = 1 ] && return 0
+	done
+	return 1
+}
+dpn_check "/metrics: dpntp_port_rx_stamp_source{port=0} says what show port info says ($src_end)" \
+	metrics_source_ok
 dpn_check "/metrics: port 0's nic and tsc stamp counters match show port info" \
 	test "$(sample 'dpntp_port_rx_stamps_total{port="0",source="nic"}' \
 		"$DPN_TMP/m1.txt") $(sample 'dpntp_port_rx_stamps_total{port="0",source="tsc"}' \
