@@ -277,25 +277,6 @@ collect_sources(const struct dpn_ctl_ctx *ctx,
 	return 0;
 }
 
-/* What a refclock line reads, as `show refclocks` writes it. */
-static void
-refclock_target(const struct dpn_conf_refclock *c, char *buf, size_t len)
-{
-	switch (c->type) {
-	case DPN_CONF_REFCLOCK_SHM:
-		snprintf(buf, len, "segment %u (key 0x%08x)", c->unit,
-			 DPN_REFCLOCK_SHM_KEY(c->unit));
-		break;
-	case DPN_CONF_REFCLOCK_PTP:
-		snprintf(buf, len, "port %u domain %u %s", c->port, c->domain,
-			 c->transport == DPN_CONF_PTP_L2 ? "l2" : "udp4");
-		break;
-	default:
-		snprintf(buf, len, "%s", c->path);
-		break;
-	}
-}
-
 /* The PTP slave of a `refclock ptp` line, as `show ptp` shows it. */
 static void
 collect_ptp(const struct dpn_sync_refclock_info *r,
@@ -395,7 +376,8 @@ dpn_metrics_read_refclocks(const struct dpn_ctl_ctx *ctx,
 		snprintf(m->type, sizeof(m->type), "%s",
 			 dpn_conf_refclock_type_str(r->conf.type));
 		snprintf(m->refid, sizeof(m->refid), "%.4s", r->conf.refid);
-		refclock_target(&r->conf, m->target, sizeof(m->target));
+		dpn_sync_refclock_target(&r->conf, m->target,
+					 sizeof(m->target));
 		m->line = r->conf.line;
 		m->poll = r->conf.poll;
 		m->open = r->open;

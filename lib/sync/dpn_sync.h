@@ -71,6 +71,13 @@ struct dpn_sync_ptp_info {
 	uint64_t igmp_reports;		/**< IGMPv2 joins sent (udp4) */
 };
 
+/**
+ * What a refclock line reads (its segment, socket, device or port), as
+ * `show refclocks` and the metrics' target label name it.
+ */
+void dpn_sync_refclock_target(const struct dpn_conf_refclock *c, char *buf,
+			      size_t len);
+
 /** A `refclock shm|sock|pps|phc|ptp` line at work, for show refclocks. */
 struct dpn_sync_refclock_info {
 	struct dpn_conf_refclock conf;

@@ -20,9 +20,8 @@ view_copy(struct dpn_sync *sy)
 	return v;
 }
 
-/* What the line reads: the segment, socket, device or port. */
-static void
-target_str(const struct dpn_conf_refclock *c, char *buf, size_t len)
+void
+dpn_sync_refclock_target(const struct dpn_conf_refclock *c, char *buf, size_t len)
 {
 	switch (c->type) {
 	case DPN_CONF_REFCLOCK_SHM:
@@ -72,7 +71,7 @@ dpn_sync_show_refclocks(struct dpn_sync *sy, FILE *f, bool json)
 		const struct dpn_source *s = &v->sources[r->source_index];
 		char target[DPN_CONF_PATH_MAX + 32];
 
-		target_str(&r->conf, target, sizeof(target));
+		dpn_sync_refclock_target(&r->conf, target, sizeof(target));
 		if (json) {
 			fprintf(f, "%s{\"name\": ", i ? ", " : "");
 			json_text(f, s->conf.name);

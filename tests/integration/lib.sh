@@ -236,6 +236,24 @@ dpn_wait_served() {
 	return 1
 }
 
+# dpntpd started on the configuration $1 (printf %b escapes), which it
+# must refuse: prints its output, returns its exit status.
+dpn_bad_start() {
+	printf '%b' "$1" >"$DPN_TMP/bad.conf"
+	timeout 30 "$DPNTPD" --no-huge -m 64 --no-pci -l 0,1 \
+		--file-prefix "dpnt$DPN_TAG" --log-level=error -- \
+		--config "$DPN_TMP/bad.conf" --control-socket none 2>&1
+}
+
+# The configuration $1 is refused (non-zero exit) with message $2.
+dpn_refused_with() {
+	local out rc
+	out=$(dpn_bad_start "$1")
+	rc=$?
+	echo "  $(echo "$out" | tail -1)"
+	[ "$rc" -ne 0 ] && echo "$out" | grep -qF "$2"
+}
+
 # Wait (at most $2 s) until dpntpd's log has a line matching $1.
 dpn_wait_log() {
 	local _

@@ -4,31 +4,17 @@
 # give clear errors for bad commands and the daemon keeps serving.
 . "$(dirname "$0")/lib.sh"
 
-# dpntpd with a configuration that must be refused; prints its stderr.
-bad_start() {
-	printf '%b' "$1" > "$DPN_TMP/bad.conf"
-	timeout 30 "$DPNTPD" --no-huge -m 64 --no-pci -l 0,1 \
-		--file-prefix "dpnt$DPN_TAG" --log-level=error -- \
-		--config "$DPN_TMP/bad.conf" --control-socket none 2>&1
-}
-refused_with() {
-	local out rc
-	out=$(bad_start "$1")
-	rc=$?
-	echo "  $out" | tail -1
-	[ "$rc" -ne 0 ] && echo "$out" | grep -qF "$2"
-}
-dpn_check "unknown directive refused with file:line" refused_with \
+dpn_check "unknown directive refused with file:line" dpn_refused_with \
 	'listen port 0 address 198.18.0.1/24\n\nfrobnicate 3\n' \
 	"$DPN_TMP/bad.conf:3: unknown directive 'frobnicate'"
-dpn_check "bad prefix refused with file:line" refused_with \
+dpn_check "bad prefix refused with file:line" dpn_refused_with \
 	'# comment\nlisten port 0 address 198.18.0.1/33\n' \
 	"$DPN_TMP/bad.conf:2:"
-dpn_check "bad refclock option refused with file:line" refused_with \
+dpn_check "bad refclock option refused with file:line" dpn_refused_with \
 	'refclock system stratum 16\n' "$DPN_TMP/bad.conf:1:"
 rm -f "$DPN_TMP/bad.conf"
 dpn_check "missing file: strerror" sh -c "'$DPNTPD' --no-huge -m 64 --no-pci -l 0,1 --file-prefix dpnt$DPN_TAG --log-level=error -- --config $DPN_TMP/nonexistent.conf 2>&1 | grep -q 'nonexistent.conf: No such file or directory'"
-dpn_check "no listen line refused" refused_with '' "no 'listen' line"
+dpn_check "no listen line refused" dpn_refused_with '' "no 'listen' line"
 dpn_check "bad --nb-workers refused" sh -c "'$DPNTPD' --no-huge -m 64 --no-pci -l 0,1 --file-prefix dpnt$DPN_TAG --log-level=error -- --config /dev/null --nb-workers x 2>&1 | grep -q 'nb-workers'"
 
 dpn_setup || exit 1

@@ -12,25 +12,11 @@ MPORT=9123
 MURL=http://127.0.0.1:$MPORT
 RULE="restrict 198.18.0.0 mask 255.255.255.0"
 
-# dpntpd with a configuration that must be refused; prints its output.
-bad_start() {
-	printf '%b' "$1" > "$DPN_TMP/bad.conf"
-	timeout 30 "$DPNTPD" --no-huge -m 64 --no-pci -l 0,1 \
-		--file-prefix "dpnt$DPN_TAG" --log-level=error -- \
-		--config "$DPN_TMP/bad.conf" --control-socket none 2>&1
-}
-refused_with() {
-	local out rc
-	out=$(bad_start "$1")
-	rc=$?
-	echo "  $(echo "$out" | tail -1)"
-	[ "$rc" -ne 0 ] && echo "$out" | grep -qF "$2"
-}
-dpn_check "metrics without a port refused with file:line" refused_with \
+dpn_check "metrics without a port refused with file:line" dpn_refused_with \
 	'listen port 0 address 198.18.0.1/24\nmetrics 127.0.0.1\n' \
 	"$DPN_TMP/bad.conf:2: metrics: '127.0.0.1' has no port"
 dpn_check "metrics with an IPv6 address out of brackets refused" \
-	refused_with 'metrics ::1:9123\n' \
+	dpn_refused_with 'metrics ::1:9123\n' \
 	"$DPN_TMP/bad.conf:1: metrics: write an IPv6 address in brackets"
 rm -f "$DPN_TMP/bad.conf"
 

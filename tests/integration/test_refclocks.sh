@@ -173,33 +173,20 @@ sys.exit(0 if ok else 1)' "$2" "$out"
 }
 
 # --- bad refclock lines ------------------------------------------------
-bad_start() {
-	printf '%b' "$1" >"$DPN_TMP/bad.conf"
-	timeout 30 "$DPNTPD" --no-huge -m 64 --no-pci -l 0,1 \
-		--file-prefix "dpnt$DPN_TAG" --log-level=error -- \
-		--config "$DPN_TMP/bad.conf" --control-socket none 2>&1
-}
-refused_with() {
-	local out rc
-	out=$(bad_start "$1")
-	rc=$?
-	echo "  $(echo "$out" | tail -1)"
-	[ "$rc" -ne 0 ] && echo "$out" | grep -qF "$2"
-}
 L0='listen port 0 address 198.18.0.1/24\n'
-dpn_check "shm segment 256 refused with file:line" refused_with \
+dpn_check "shm segment 256 refused with file:line" dpn_refused_with \
 	"${L0}refclock shm 256 poll 0\n" \
 	"$DPN_TMP/bad.conf:2: refclock shm: segment must be 0..255, got '256'"
-dpn_check "an unknown option refused with file:line" refused_with \
+dpn_check "an unknown option refused with file:line" dpn_refused_with \
 	"${L0}\nrefclock sock /run/x.sock poll 0 frobnicate 1\n" \
 	"$DPN_TMP/bad.conf:3: refclock sock: unexpected word 'frobnicate'"
-dpn_check "a relative device path refused" refused_with \
+dpn_check "a relative device path refused" dpn_refused_with \
 	"${L0}refclock pps dev/pps0\n" \
 	"$DPN_TMP/bad.conf:2: refclock pps: 'dev/pps0' is not a device path (/dev/...)"
-dpn_check "a second line on the same segment refused" refused_with \
+dpn_check "a second line on the same segment refused" dpn_refused_with \
 	"${L0}refclock shm 3\nrefclock shm 3 refid GPS\n" \
 	"$DPN_TMP/bad.conf:3: refclock shm: the same source as line 2"
-dpn_check "lock naming no refclock refused" refused_with \
+dpn_check "lock naming no refclock refused" dpn_refused_with \
 	"${L0}refclock shm 1 refid NMEA\nrefclock pps /dev/pps0 lock GPS\n" \
 	"$DPN_TMP/bad.conf:3: refclock pps: lock GPS names no other refclock's refid"
 rm -f "$DPN_TMP/bad.conf"
