@@ -6,8 +6,14 @@
  * @file
  * NTP symmetric key authentication (RFC 5905 7.3, ntpd's `keys` file):
  * a MAC of key ID and digest(key || packet) after the 48-byte header,
- * MD5 (16 bytes) or SHA-1 (20 bytes), as ntpd and chrony compute it.
- * DPDK-free; the digests are OpenSSL's.
+ * MD5 (16 bytes) or SHA-1 (20 bytes), as ntpd and chrony compute it, or
+ * AES-128-CMAC(key, packet) (16 bytes, RFC 8573).
+ *
+ * Two users: the upstream client on the management lcore
+ * (dpn_ntpauth_sign/verify) and the server on the workers
+ * (struct dpn_ntpauth_server: trusted keys prepared once, per-lane CMAC
+ * contexts, no allocation and no lock per request).
+ * DPDK-free; the digests and the CMAC are OpenSSL's.
  */
 
 #include <stdbool.h>
@@ -17,11 +23,13 @@
 #define DPN_NTPAUTH_MAX_KEYS 64
 #define DPN_NTPAUTH_KEY_MAX 64		/**< bytes of key material */
 #define DPN_NTPAUTH_MAC_MAX 20		/**< SHA-1 */
+#define DPN_NTPAUTH_CMAC_KEY_LEN 16	/**< AES-128 */
 #define DPN_NTPAUTH_ID_MAX 65535	/**< ntpd's limit */
 
 enum dpn_ntpauth_type {
 	DPN_NTPAUTH_MD5,
 	DPN_NTPAUTH_SHA1,
+	DPN_NTPAUTH_AES128CMAC,
 };
 
 struct dpn_ntpauth_key {
@@ -38,9 +46,12 @@ struct dpn_ntpauth_keys {
 
 /**
  * Read an ntpd keys file: "KEYID TYPE KEY" per line, '#' comments; TYPE
- * MD5 (or M) or SHA1 (or SHA-1), any case; KEY up to 20 printable ASCII
- * characters, or 40 hexadecimal digits (20 bytes). On error returns -1
- * with "path:line: message" in @p err and leaves @p keys untouched.
+ * MD5 (or M), SHA1 (or SHA-1) or AES128CMAC (or chrony's AES128), any
+ * case; KEY as ntpd reads it: up to 20 printable ASCII characters, or
+ * more than 20 hexadecimal digits (an even number, up to 64 bytes);
+ * chrony's "ASCII:" and "HEX:" prefixes are taken too. An AES128CMAC key
+ * is 16 bytes. On error returns -1 with "path:line: message" in @p err
+ * and leaves @p keys untouched.
  */
 int dpn_ntpauth_load(const char *path, struct dpn_ntpauth_keys *keys,
 		     char *err, size_t errlen);
@@ -49,7 +60,7 @@ int dpn_ntpauth_load(const char *path, struct dpn_ntpauth_keys *keys,
 const struct dpn_ntpauth_key *
 dpn_ntpauth_find(const struct dpn_ntpauth_keys *keys, uint32_t id);
 
-/** MAC length of a key's type: 16 (MD5) or 20 (SHA-1). */
+/** MAC length of a key's type: 16 (MD5, AES128CMAC) or 20 (SHA-1). */
 unsigned int dpn_ntpauth_mac_len(const struct dpn_ntpauth_key *k);
 
 /**
@@ -67,5 +78,58 @@ unsigned int dpn_ntpauth_sign(const struct dpn_ntpauth_key *k, void *pkt,
  */
 bool dpn_ntpauth_verify(const struct dpn_ntpauth_key *k, const void *pkt,
 			size_t len);
+
+/** "MD5", "SHA1" or "AES128CMAC". */
+const char *dpn_ntpauth_type_str(enum dpn_ntpauth_type t);
+
+/*
+ * The server side: requests signed with a trusted key are answered with
+ * a reply signed by the same key, on the workers.
+ */
+
+/** Trusted keys ready for the workers (opaque). */
+struct dpn_ntpauth_server;
+
+/**
+ * Prepare the keys of @p keys whose IDs are in @p trusted for @p nb_lanes
+ * lanes (one per worker; a lane is used by one thread at a time). Keys
+ * not in the list are left out: their requests are not authentic. An ID
+ * in @p trusted that @p keys lacks is an error.
+ * @return the table, or NULL with a message in @p err.
+ */
+struct dpn_ntpauth_server *
+dpn_ntpauth_server_create(const struct dpn_ntpauth_keys *keys,
+			  const uint32_t *trusted, unsigned int nb_trusted,
+			  unsigned int nb_lanes, char *err, size_t errlen);
+
+void dpn_ntpauth_server_free(struct dpn_ntpauth_server *s);
+
+/** How many keys @p s holds (0 for NULL). */
+unsigned int dpn_ntpauth_server_nb_keys(const struct dpn_ntpauth_server *s);
+
+/** The key at index @p idx (0 .. nb_keys - 1), in ascending ID order. */
+const struct dpn_ntpauth_key *
+dpn_ntpauth_server_key(const struct dpn_ntpauth_server *s, unsigned int idx);
+
+/** Index of the trusted key @p id, or -1 (also for a NULL table). */
+int dpn_ntpauth_server_find(const struct dpn_ntpauth_server *s, uint32_t id);
+
+/**
+ * Is the request of @p len bytes (48-byte header, key ID, MAC) signed
+ * with key @p idx? @p len must be 48 + 4 + the key's MAC length.
+ * Constant-time comparison; no allocation.
+ */
+bool dpn_ntpauth_server_verify(struct dpn_ntpauth_server *s,
+			       unsigned int lane, unsigned int idx,
+			       const void *pkt, size_t len);
+
+/**
+ * Sign the 48-byte header at @p pkt with key @p idx: key ID and MAC are
+ * written after it. No allocation.
+ * @return bytes appended (4 + MAC length), or 0 if the MAC failed.
+ */
+unsigned int dpn_ntpauth_server_sign(struct dpn_ntpauth_server *s,
+				     unsigned int lane, unsigned int idx,
+				     void *pkt);
 
 #endif /* DPN_NTPAUTH_H */

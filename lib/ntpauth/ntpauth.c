@@ -1,7 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Symmetric key MACs of NTP packets and ntpd's keys file.
+ *
+ * MD5 and SHA-1 go through OpenSSL's low-level digest functions, not EVP:
+ * in OpenSSL 3.0 every EVP_DigestInit_ex() allocates (one malloc per
+ * MAC, counted with CRYPTO_set_mem_functions), and the workers must not
+ * allocate per packet. The low-level contexts are plain structs, so the
+ * state after the key is absorbed is computed once per key and copied
+ * for each packet. AES-128-CMAC is EVP_MAC, whose re-initialisation with
+ * the same key does not allocate; each lane (worker) has its own context.
  */
+
+/* MD5_Init and SHA1_Init are deprecated in 3.0 but kept; see above. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,14 +22,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/md5.h>
+#include <openssl/params.h>
+#include <openssl/sha.h>
 
 #include "dpn_ntpauth.h"
 
 #define HDR_LEN 48
 #define ASCII_KEY_MAX 20
-#define HEX_KEY_LEN 40
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -44,13 +58,30 @@ hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* ntpd's rule: 40 hex digits are 20 bytes, up to 20 characters ASCII. */
+/*
+ * ntpd's rule (4.2.8, NTPsec): up to 20 characters is ASCII, longer is
+ * hexadecimal; chrony's keys files say which with "ASCII:" or "HEX:".
+ */
 static int
 parse_key(const char *s, struct dpn_ntpauth_key *k)
 {
-	size_t n = strlen(s), i;
+	size_t n, i;
+	bool hex;
 
-	if (n == HEX_KEY_LEN && strspn(s, "0123456789abcdefABCDEF") == n) {
+	if (strncasecmp(s, "HEX:", 4) == 0) {
+		s += 4;
+		hex = true;
+	} else if (strncasecmp(s, "ASCII:", 6) == 0) {
+		s += 6;
+		hex = false;
+	} else {
+		hex = strlen(s) > ASCII_KEY_MAX;
+	}
+	n = strlen(s);
+	if (hex) {
+		if (n == 0 || n % 2 != 0 || n / 2 > DPN_NTPAUTH_KEY_MAX ||
+		    strspn(s, "0123456789abcdefABCDEF") != n)
+			return -1;
 		for (i = 0; i < n / 2; i++)
 			k->key[i] = (uint8_t)(hexval(s[2 * i]) << 4 |
 					      hexval(s[2 * i + 1]));
@@ -65,6 +96,36 @@ parse_key(const char *s, struct dpn_ntpauth_key *k)
 	memcpy(k->key, s, n);
 	k->len = n;
 	return 0;
+}
+
+static int
+parse_type(const char *s, enum dpn_ntpauth_type *t)
+{
+	if (strcasecmp(s, "MD5") == 0 || strcasecmp(s, "M") == 0)
+		*t = DPN_NTPAUTH_MD5;
+	else if (strcasecmp(s, "SHA1") == 0 || strcasecmp(s, "SHA-1") == 0)
+		*t = DPN_NTPAUTH_SHA1;
+	else if (strcasecmp(s, "AES128CMAC") == 0 ||
+		 strcasecmp(s, "AES128") == 0 ||
+		 strcasecmp(s, "AES-128-CMAC") == 0)
+		*t = DPN_NTPAUTH_AES128CMAC;
+	else
+		return -1;
+	return 0;
+}
+
+const char *
+dpn_ntpauth_type_str(enum dpn_ntpauth_type t)
+{
+	switch (t) {
+	case DPN_NTPAUTH_MD5:
+		return "MD5";
+	case DPN_NTPAUTH_SHA1:
+		return "SHA1";
+	case DPN_NTPAUTH_AES128CMAC:
+		return "AES128CMAC";
+	}
+	return "?";
 }
 
 int
@@ -116,19 +177,20 @@ dpn_ntpauth_load(const char *path, struct dpn_ntpauth_keys *keys, char *err,
 			break;
 		}
 		k.id = (uint32_t)id;
-		if (strcasecmp(w[1], "MD5") == 0 || strcasecmp(w[1], "M") == 0)
-			k.type = DPN_NTPAUTH_MD5;
-		else if (strcasecmp(w[1], "SHA1") == 0 ||
-			 strcasecmp(w[1], "SHA-1") == 0)
-			k.type = DPN_NTPAUTH_SHA1;
-		else {
-			ret = fail(err, errlen, "%s:%u: key type '%s' is not supported (MD5, SHA1)",
+		if (parse_type(w[1], &k.type) != 0) {
+			ret = fail(err, errlen, "%s:%u: key type '%s' is not supported (MD5, SHA1, AES128CMAC)",
 				   path, lineno, w[1]);
 			break;
 		}
 		if (parse_key(w[2], &k) != 0) {
-			ret = fail(err, errlen, "%s:%u: a key is 1 to 20 printable characters or 40 hex digits",
-				   path, lineno);
+			ret = fail(err, errlen, "%s:%u: a key is 1 to 20 printable characters, or more than 20 hex digits (up to %d bytes)",
+				   path, lineno, DPN_NTPAUTH_KEY_MAX);
+			break;
+		}
+		if (k.type == DPN_NTPAUTH_AES128CMAC &&
+		    k.len != DPN_NTPAUTH_CMAC_KEY_LEN) {
+			ret = fail(err, errlen, "%s:%u: an AES128CMAC key is 16 bytes (32 hex digits), not %u",
+				   path, lineno, k.len);
 			break;
 		}
 		if (dpn_ntpauth_find(n, k.id) != NULL) {
@@ -166,31 +228,44 @@ dpn_ntpauth_find(const struct dpn_ntpauth_keys *keys, uint32_t id)
 unsigned int
 dpn_ntpauth_mac_len(const struct dpn_ntpauth_key *k)
 {
-	return k->type == DPN_NTPAUTH_MD5 ? 16 : 20;
+	return k->type == DPN_NTPAUTH_SHA1 ? 20 : 16;
 }
 
-/* digest(key || data) into @p out; its length, or 0. */
+/* ntpd's digest MAC: digest(key || data). */
 static unsigned int
-digest(const struct dpn_ntpauth_key *k, const void *data, size_t len,
-       uint8_t *out)
+digest_mac(const struct dpn_ntpauth_key *k, const void *data, size_t len,
+	   uint8_t *out)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int n = 0;
-	uint8_t md[EVP_MAX_MD_SIZE];
+	if (k->type == DPN_NTPAUTH_MD5) {
+		MD5_CTX c;
 
-	if (ctx == NULL)
+		if (MD5_Init(&c) != 1 || MD5_Update(&c, k->key, k->len) != 1 ||
+		    MD5_Update(&c, data, len) != 1 || MD5_Final(out, &c) != 1)
+			return 0;
+		return MD5_DIGEST_LENGTH;
+	} else {
+		SHA_CTX c;
+
+		if (SHA1_Init(&c) != 1 || SHA1_Update(&c, k->key, k->len) != 1 ||
+		    SHA1_Update(&c, data, len) != 1 || SHA1_Final(out, &c) != 1)
+			return 0;
+		return SHA_DIGEST_LENGTH;
+	}
+}
+
+/* The MAC of @p data under @p k, one-off (the management lcore's). */
+static unsigned int
+mac_once(const struct dpn_ntpauth_key *k, const void *data, size_t len,
+	 uint8_t *out)
+{
+	size_t n = 0;
+
+	if (k->type != DPN_NTPAUTH_AES128CMAC)
+		return digest_mac(k, data, len, out);
+	if (EVP_Q_mac(NULL, "CMAC", NULL, "AES-128-CBC", NULL, k->key, k->len,
+		      data, len, out, DPN_NTPAUTH_MAC_MAX, &n) == NULL)
 		return 0;
-	if (EVP_DigestInit_ex(ctx, k->type == DPN_NTPAUTH_MD5 ? EVP_md5() :
-			      EVP_sha1(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, k->key, k->len) != 1 ||
-	    EVP_DigestUpdate(ctx, data, len) != 1 ||
-	    EVP_DigestFinal_ex(ctx, md, &n) != 1)
-		n = 0;
-	EVP_MD_CTX_free(ctx);
-	if (n > DPN_NTPAUTH_MAC_MAX)
-		n = DPN_NTPAUTH_MAC_MAX;
-	memcpy(out, md, n);
-	return n;
+	return (unsigned int)n;
 }
 
 unsigned int
@@ -200,7 +275,7 @@ dpn_ntpauth_sign(const struct dpn_ntpauth_key *k, void *pkt, size_t len)
 	uint32_t id = __builtin_bswap32(k->id);
 	unsigned int n;
 
-	n = digest(k, pkt, len, p + len + 4);
+	n = mac_once(k, pkt, len, p + len + 4);
 	if (n != dpn_ntpauth_mac_len(k))
 		return 0;
 	memcpy(p + len, &id, 4);
@@ -221,7 +296,250 @@ dpn_ntpauth_verify(const struct dpn_ntpauth_key *k, const void *pkt,
 	memcpy(&id, p + HDR_LEN, 4);
 	if (__builtin_bswap32(id) != k->id)
 		return false;
-	if (digest(k, pkt, HDR_LEN, mac) != n)
+	if (mac_once(k, pkt, HDR_LEN, mac) != n)
 		return false;
 	return CRYPTO_memcmp(mac, p + HDR_LEN + 4, n) == 0;
+}
+
+/*
+ * The server side.
+ */
+
+struct server_key {
+	struct dpn_ntpauth_key k;
+	/* The digest state after the key: copied for each packet. */
+	union {
+		MD5_CTX md5;
+		SHA_CTX sha1;
+	} pre;
+};
+
+struct dpn_ntpauth_server {
+	unsigned int nb_keys;
+	unsigned int nb_lanes;
+	uint32_t ids[DPN_NTPAUTH_MAX_KEYS];	/* ascending, for the search */
+	struct server_key key[DPN_NTPAUTH_MAX_KEYS];
+	/* [lane * nb_keys + idx]: CMAC keys' contexts, NULL for digests */
+	EVP_MAC_CTX **cmac;
+};
+
+static int
+cmp_key_id(const void *a, const void *b)
+{
+	const struct dpn_ntpauth_key *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static EVP_MAC_CTX *
+cmac_new(EVP_MAC *mac, const struct dpn_ntpauth_key *k)
+{
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *c = EVP_MAC_CTX_new(mac);
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
+						     (char *)"AES-128-CBC", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (c != NULL && EVP_MAC_init(c, k->key, k->len, params) != 1) {
+		EVP_MAC_CTX_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+struct dpn_ntpauth_server *
+dpn_ntpauth_server_create(const struct dpn_ntpauth_keys *keys,
+			  const uint32_t *trusted, unsigned int nb_trusted,
+			  unsigned int nb_lanes, char *err, size_t errlen)
+{
+	struct dpn_ntpauth_key tmp[DPN_NTPAUTH_MAX_KEYS];
+	struct dpn_ntpauth_server *s;
+	EVP_MAC *mac = NULL;
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < nb_trusted; i++) {
+		const struct dpn_ntpauth_key *k = dpn_ntpauth_find(keys,
+								   trusted[i]);
+		bool dup = false;
+
+		if (k == NULL) {
+			fail(err, errlen, "trusted key %u is not in the keys file",
+			     trusted[i]);
+			return NULL;
+		}
+		for (j = 0; j < n; j++)
+			dup |= tmp[j].id == k->id;
+		if (!dup && n < DPN_NTPAUTH_MAX_KEYS)
+			tmp[n++] = *k;
+	}
+	qsort(tmp, n, sizeof(tmp[0]), cmp_key_id);
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		fail(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->nb_keys = n;
+	s->nb_lanes = nb_lanes;
+	s->cmac = calloc((size_t)nb_lanes * (n ? n : 1), sizeof(*s->cmac));
+	if (s->cmac == NULL) {
+		fail(err, errlen, "out of memory");
+		goto error;
+	}
+	for (i = 0; i < n; i++) {
+		struct server_key *sk = &s->key[i];
+
+		sk->k = tmp[i];
+		s->ids[i] = tmp[i].id;
+		if (sk->k.type == DPN_NTPAUTH_MD5) {
+			MD5_Init(&sk->pre.md5);
+			MD5_Update(&sk->pre.md5, sk->k.key, sk->k.len);
+			continue;
+		}
+		if (sk->k.type == DPN_NTPAUTH_SHA1) {
+			SHA1_Init(&sk->pre.sha1);
+			SHA1_Update(&sk->pre.sha1, sk->k.key, sk->k.len);
+			continue;
+		}
+		if (mac == NULL)
+			mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+		for (j = 0; j < nb_lanes; j++) {
+			EVP_MAC_CTX *c = mac == NULL ? NULL :
+				cmac_new(mac, &sk->k);
+
+			if (c == NULL) {
+				fail(err, errlen, "key %u: OpenSSL has no AES-128-CMAC",
+				     sk->k.id);
+				goto error;
+			}
+			s->cmac[(size_t)j * n + i] = c;
+		}
+	}
+	OPENSSL_cleanse(tmp, sizeof(tmp));
+	EVP_MAC_free(mac);
+	return s;
+error:
+	OPENSSL_cleanse(tmp, sizeof(tmp));
+	EVP_MAC_free(mac);
+	dpn_ntpauth_server_free(s);
+	return NULL;
+}
+
+void
+dpn_ntpauth_server_free(struct dpn_ntpauth_server *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	if (s->cmac != NULL)
+		for (i = 0; i < (size_t)s->nb_lanes * s->nb_keys; i++)
+			EVP_MAC_CTX_free(s->cmac[i]);
+	free(s->cmac);
+	OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
+}
+
+unsigned int
+dpn_ntpauth_server_nb_keys(const struct dpn_ntpauth_server *s)
+{
+	return s == NULL ? 0 : s->nb_keys;
+}
+
+const struct dpn_ntpauth_key *
+dpn_ntpauth_server_key(const struct dpn_ntpauth_server *s, unsigned int idx)
+{
+	return &s->key[idx].k;
+}
+
+int
+dpn_ntpauth_server_find(const struct dpn_ntpauth_server *s, uint32_t id)
+{
+	unsigned int lo = 0, hi;
+
+	if (s == NULL)
+		return -1;
+	hi = s->nb_keys;
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (s->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nb_keys && s->ids[lo] == id ? (int)lo : -1;
+}
+
+/* The MAC of a 48-byte header under key @p idx, on lane @p lane. */
+static unsigned int
+server_mac(struct dpn_ntpauth_server *s, unsigned int lane, unsigned int idx,
+	   const void *hdr, uint8_t *out)
+{
+	const struct server_key *sk = &s->key[idx];
+	EVP_MAC_CTX *c;
+	size_t n = 0;
+
+	switch (sk->k.type) {
+	case DPN_NTPAUTH_MD5: {
+		MD5_CTX m = sk->pre.md5;
+
+		if (MD5_Update(&m, hdr, HDR_LEN) != 1 || MD5_Final(out, &m) != 1)
+			return 0;
+		return MD5_DIGEST_LENGTH;
+	}
+	case DPN_NTPAUTH_SHA1: {
+		SHA_CTX m = sk->pre.sha1;
+
+		if (SHA1_Update(&m, hdr, HDR_LEN) != 1 ||
+		    SHA1_Final(out, &m) != 1)
+			return 0;
+		return SHA_DIGEST_LENGTH;
+	}
+	case DPN_NTPAUTH_AES128CMAC:
+		if (lane >= s->nb_lanes)
+			return 0;
+		/* A NULL key restarts with the key already set. */
+		c = s->cmac[(size_t)lane * s->nb_keys + idx];
+		if (EVP_MAC_init(c, NULL, 0, NULL) != 1 ||
+		    EVP_MAC_update(c, hdr, HDR_LEN) != 1 ||
+		    EVP_MAC_final(c, out, &n, DPN_NTPAUTH_MAC_MAX) != 1)
+			return 0;
+		return (unsigned int)n;
+	}
+	return 0;
+}
+
+bool
+dpn_ntpauth_server_verify(struct dpn_ntpauth_server *s, unsigned int lane,
+			  unsigned int idx, const void *pkt, size_t len)
+{
+	const uint8_t *p = pkt;
+	uint8_t mac[DPN_NTPAUTH_MAC_MAX];
+	unsigned int n;
+
+	if (idx >= s->nb_keys)
+		return false;
+	n = dpn_ntpauth_mac_len(&s->key[idx].k);
+	if (len != HDR_LEN + 4 + n ||
+	    server_mac(s, lane, idx, pkt, mac) != n)
+		return false;
+	return CRYPTO_memcmp(mac, p + HDR_LEN + 4, n) == 0;
+}
+
+unsigned int
+dpn_ntpauth_server_sign(struct dpn_ntpauth_server *s, unsigned int lane,
+			unsigned int idx, void *pkt)
+{
+	uint8_t *p = pkt;
+	uint32_t id;
+	unsigned int n;
+
+	if (idx >= s->nb_keys)
+		return 0;
+	id = __builtin_bswap32(s->key[idx].k.id);
+	n = server_mac(s, lane, idx, pkt, p + HDR_LEN + 4);
+	if (n != dpn_ntpauth_mac_len(&s->key[idx].k))
+		return 0;
+	memcpy(p + HDR_LEN, &id, 4);
+	return 4 + n;
 }

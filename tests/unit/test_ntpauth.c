@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Symmetric key MACs against digests computed independently (Python's
- * hashlib: md5(b"secret" + pkt), sha1(key + pkt)), and the keys file.
+ * hashlib: md5(b"secret" + pkt), sha1(key + pkt)) and AES-CMAC against
+ * RFC 4493's examples; the keys file; the server side's prepared keys,
+ * which must agree with the one-off MACs and never allocate per packet
+ * (OpenSSL's allocations are counted through CRYPTO_set_mem_functions).
  */
 
 #include <setjmp.h>
@@ -14,6 +17,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <openssl/crypto.h>
 
 #include "dpn_ntpauth.h"
 
@@ -125,13 +130,186 @@ test_keys_file_errors(void **state)
 	load_ok("1 M secret\n");
 	load_fails("1 MD5\n", ":1: expected 'KEYID TYPE KEY'");
 	load_fails("\n0 MD5 x\n", ":2: key ID '0' is not 1..65535");
-	load_fails("1 AES128CMAC x\n", "key type 'AES128CMAC' is not supported");
+	load_fails("1 AES256 x\n", "key type 'AES256' is not supported");
 	load_fails("1 MD5 abcdefghijklmnopqrstu\n",
-		   "1 to 20 printable characters or 40 hex digits");
+		   "1 to 20 printable characters, or more than 20 hex");
+	load_fails("1 MD5 HEX:abc\n", "more than 20 hex");
+	load_fails("1 AES128CMAC 0123456789abcdef0123456789abcdef00\n",
+		   ":1: an AES128CMAC key is 16 bytes (32 hex digits), not 17");
+	load_fails("1 AES128 short\n", "not 5");
 	load_fails("1 MD5 a\n1 SHA1 b\n", ":2: key 1 defined twice");
 	assert_int_equal(dpn_ntpauth_load("/nonexistent/keys", &keys, err,
 					  sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/keys: No such file"));
+}
+
+/* RFC 4493 section 4: the key, and examples 3 (40 bytes), 4 (64). */
+static const char rfc4493_key[] = "2b7e151628aed2a6abf7158809cf4f3c";
+static const uint8_t rfc4493_msg[64] = {
+	0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96,
+	0xe9, 0x3d, 0x7e, 0x11, 0x73, 0x93, 0x17, 0x2a,
+	0xae, 0x2d, 0x8a, 0x57, 0x1e, 0x03, 0xac, 0x9c,
+	0x9e, 0xb7, 0x6f, 0xac, 0x45, 0xaf, 0x8e, 0x51,
+	0x30, 0xc8, 0x1c, 0x46, 0xa3, 0x5c, 0xe4, 0x11,
+	0xe5, 0xfb, 0xc1, 0x19, 0x1a, 0x0a, 0x52, 0xef,
+	0xf6, 0x9f, 0x24, 0x45, 0xdf, 0x4f, 0x9b, 0x17,
+	0xad, 0x2b, 0x41, 0x7b, 0xe6, 0x6c, 0x37, 0x10,
+};
+static const uint8_t rfc4493_t40[16] = {
+	0xdf, 0xa6, 0x67, 0x47, 0xde, 0x9a, 0xe6, 0x30,
+	0x30, 0xca, 0x32, 0x61, 0x14, 0x97, 0xc8, 0x27,
+};
+static const uint8_t rfc4493_t64[16] = {
+	0x51, 0xf0, 0xbe, 0xbf, 0x7e, 0x3b, 0x9d, 0x92,
+	0xfc, 0x49, 0x74, 0x17, 0x79, 0x36, 0x3c, 0xfe,
+};
+
+static void
+test_cmac(void **state)
+{
+	char text[128];
+	uint8_t pkt[64 + 4 + 16];
+	const struct dpn_ntpauth_key *k;
+
+	(void)state;
+	snprintf(text, sizeof(text), "9 AES128CMAC %s\n", rfc4493_key);
+	load_ok(text);
+	k = dpn_ntpauth_find(&keys, 9);
+	assert_non_null(k);
+	assert_int_equal(k->type, DPN_NTPAUTH_AES128CMAC);
+	assert_int_equal(k->len, 16);
+	assert_int_equal(dpn_ntpauth_mac_len(k), 16);
+	memcpy(pkt, rfc4493_msg, 64);
+	assert_int_equal(dpn_ntpauth_sign(k, pkt, 40), 20);
+	assert_memory_equal(pkt + 40, "\0\0\0\x09", 4);
+	assert_memory_equal(pkt + 44, rfc4493_t40, 16);
+	memcpy(pkt, rfc4493_msg, 64);
+	assert_int_equal(dpn_ntpauth_sign(k, pkt, 64), 20);
+	assert_memory_equal(pkt + 68, rfc4493_t64, 16);
+	/* chrony's spelling of the same key. */
+	snprintf(text, sizeof(text), "9 AES128 HEX:%s\n", rfc4493_key);
+	load_ok(text);
+	assert_int_equal(dpn_ntpauth_find(&keys, 9)->type,
+			 DPN_NTPAUTH_AES128CMAC);
+}
+
+static long allocs;
+
+static void *
+count_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	allocs++;
+	return malloc(n);
+}
+
+static void *
+count_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	allocs++;
+	return realloc(p, n);
+}
+
+static void
+count_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+static void
+test_server_keys(void **state)
+{
+	static const uint32_t trusted[] = { 7, 1, 9, 7 };
+	uint8_t pkt[48 + 4 + 20], ref[48 + 4 + 20];
+	struct dpn_ntpauth_server *s;
+	char text[256], err[256] = "";
+	unsigned int i, lane;
+	long before;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "1 MD5 secret\n"
+		 "7 SHA1 00112233445566778899aabbccddeeff01234567\n"
+		 "9 AES128CMAC %s\n"
+		 "12 MD5 untrusted\n", rfc4493_key);
+	load_ok(text);
+	/* A trusted ID the file lacks is refused by name. */
+	assert_null(dpn_ntpauth_server_create(&keys, (uint32_t[]){ 1, 5 }, 2,
+					      2, err, sizeof(err)));
+	assert_non_null(strstr(err, "trusted key 5 is not in the keys file"));
+	s = dpn_ntpauth_server_create(&keys, trusted, 4, 2, err, sizeof(err));
+	assert_non_null(s);
+	/* Sorted by ID, duplicates once, untrusted key 12 left out. */
+	assert_int_equal(dpn_ntpauth_server_nb_keys(s), 3);
+	assert_int_equal(dpn_ntpauth_server_find(s, 1), 0);
+	assert_int_equal(dpn_ntpauth_server_find(s, 7), 1);
+	assert_int_equal(dpn_ntpauth_server_find(s, 9), 2);
+	assert_int_equal(dpn_ntpauth_server_find(s, 12), -1);
+	assert_int_equal(dpn_ntpauth_server_find(s, 0), -1);
+	assert_int_equal(dpn_ntpauth_server_find(NULL, 1), -1);
+	assert_int_equal(dpn_ntpauth_server_key(s, 1)->id, 7);
+
+	/* Each key, each lane: the same MAC as the one-off path, which
+	 * verifies; the MD5 and SHA-1 ones are Python's. */
+	for (i = 0; i < 3; i++) {
+		const struct dpn_ntpauth_key *k = dpn_ntpauth_server_key(s, i);
+		unsigned int len = 48 + 4 + dpn_ntpauth_mac_len(k);
+
+		for (lane = 0; lane < 2; lane++) {
+			request(pkt);
+			request(ref);
+			assert_int_equal(dpn_ntpauth_server_sign(s, lane, i, pkt),
+					 len - 48);
+			assert_int_equal(dpn_ntpauth_sign(k, ref, 48), len - 48);
+			assert_memory_equal(pkt, ref, len);
+			assert_true(dpn_ntpauth_server_verify(s, lane, i, pkt,
+							      len));
+			assert_true(dpn_ntpauth_verify(k, pkt, len));
+			pkt[len - 1] ^= 0x80;
+			assert_false(dpn_ntpauth_server_verify(s, lane, i, pkt,
+							       len));
+			pkt[len - 1] ^= 0x80;
+			pkt[20] ^= 1;	/* the header, not the MAC */
+			assert_false(dpn_ntpauth_server_verify(s, lane, i, pkt,
+							       len));
+			assert_false(dpn_ntpauth_server_verify(s, lane, i, pkt,
+							       len - 4));
+		}
+		if (k->type == DPN_NTPAUTH_MD5)
+			assert_memory_equal(ref + 52, md5_want, 16);
+		if (k->type == DPN_NTPAUTH_SHA1)
+			assert_memory_equal(ref + 52, sha1_want, 20);
+	}
+	/* No lane 2, no key 3. */
+	request(pkt);
+	assert_int_equal(dpn_ntpauth_server_sign(s, 2, 2, pkt), 0);
+	assert_int_equal(dpn_ntpauth_server_sign(s, 0, 3, pkt), 0);
+
+	/* What the workers do per request allocates nothing. */
+	before = allocs;
+	for (i = 0; i < 1000; i++) {
+		unsigned int idx = i % 3;
+		unsigned int len = 48 + 4 +
+			dpn_ntpauth_mac_len(dpn_ntpauth_server_key(s, idx));
+
+		request(pkt);
+		assert_int_equal(dpn_ntpauth_server_sign(s, i % 2, idx, pkt),
+				 len - 48);
+		assert_true(dpn_ntpauth_server_verify(s, i % 2, idx, pkt,
+						      len));
+	}
+	assert_int_equal(allocs, before);
+	/* The one-off path (CMAC through EVP_Q_mac) does allocate: the
+	 * count is live. */
+	assert_int_equal(dpn_ntpauth_sign(dpn_ntpauth_server_key(s, 2), pkt,
+					  48), 20);
+	assert_true(allocs > before);
+	dpn_ntpauth_server_free(s);
 }
 
 int
@@ -140,7 +318,14 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_and_verify),
 		cmocka_unit_test(test_keys_file_errors),
+		cmocka_unit_test(test_cmac),
+		cmocka_unit_test(test_server_keys),
 	};
+
+	/* Before OpenSSL allocates anything, or it refuses. */
+	if (!CRYPTO_set_mem_functions(count_malloc, count_realloc,
+				      count_free))
+		return 1;
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
