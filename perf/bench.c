@@ -455,8 +455,8 @@ run_once(const struct bench_case *c, struct rte_mbuf **m,
 		dpn_clock_read(&clock_pub, &snap);
 		nb = dpn_worker_handle_burst(worker, &worker->rxq[0], burst,
 					     c->burst, t0, &snap, &res);
-		dpn_worker_stamp_tx(worker, &worker->rxq[0], burst,
-				    res.nb_basic, &snap);
+		dpn_worker_stamp_tx(worker, &worker->rxq[0], burst, &res,
+				    &snap);
 		dpn_worker_tx_done(worker, &worker->rxq[0], nb, &snap);
 		cycles += rte_rdtsc_precise() - t0;
 		if (insn_fd >= 0) {

@@ -139,13 +139,16 @@ enum dpn_acl_verdict {
 /**
  * ntpd's order: ignore drops everything; control and private requests
  * (modes 6 and 7) are dropped by noquery; time requests (modes 1 and 3)
- * by noserve, notrust (nothing is authenticated yet), version (any
- * version but 4), and, for symmetric active (mode 1), nopeer. Whether
- * `limited` applies is the caller's next step. nomodify, notrap,
- * lowpriotrap and nomrulist change nothing for the requests served now.
+ * by noserve, notrust unless the request carries a MAC (@p mac: whether
+ * it authenticates is the caller's check, after the rate limit; one that
+ * fails gets what `authfail` says, as in ntpd), version (any version but
+ * 4), and, for symmetric active (mode 1), nopeer. Whether `limited`
+ * applies is the caller's next step. nomodify, notrap, lowpriotrap and
+ * nomrulist change nothing for the requests served now.
  */
 static inline enum dpn_acl_verdict
-dpn_acl_decide(uint32_t flags, unsigned int mode, unsigned int version)
+dpn_acl_decide(uint32_t flags, unsigned int mode, unsigned int version,
+	       bool mac)
 {
 	if (flags == 0)
 		return DPN_ACL_SERVE;
@@ -156,7 +159,7 @@ dpn_acl_decide(uint32_t flags, unsigned int mode, unsigned int version)
 			DPN_ACL_SERVE;
 	if (flags & DPN_ACL_F(NOSERVE))
 		return DPN_ACL_DROP_NOSERVE;
-	if (flags & DPN_ACL_F(NOTRUST))
+	if ((flags & DPN_ACL_F(NOTRUST)) && !mac)
 		return DPN_ACL_DROP_NOTRUST;
 	if ((flags & DPN_ACL_F(VERSION)) && version != 4)
 		return DPN_ACL_DROP_VERSION;

@@ -659,6 +659,7 @@ static const struct {
 	{ "holdover", dpn_conf_parse_holdover },
 	{ "keys", dpn_conf_parse_keys },
 	{ "trustedkey", dpn_conf_parse_trustedkey },
+	{ "authfail", dpn_conf_parse_authfail },
 	{ "metrics", parse_metrics },
 };
 

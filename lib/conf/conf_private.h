@@ -47,6 +47,8 @@ int dpn_conf_parse_leapfile(struct conf_parser *p, char **words,
 int dpn_conf_parse_leapsmear(struct conf_parser *p, char **words,
 			     int nb_words);
 int dpn_conf_parse_keys(struct conf_parser *p, char **words, int nb_words);
+int dpn_conf_parse_authfail(struct conf_parser *p, char **words,
+			    int nb_words);
 int dpn_conf_parse_trustedkey(struct conf_parser *p, char **words,
 			      int nb_words);
 int dpn_conf_parse_holdover(struct conf_parser *p, char **words,

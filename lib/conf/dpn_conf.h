@@ -31,7 +31,11 @@
  *   tinker [step S] [panic S] [stepout S]             (ntpd's)
  *   tos [minsane N] [minclock N] [maxdist S]          (ntpd's)
  *   driftfile PATH, leapfile PATH, leapsmear SECONDS, holdover SECONDS
- *   keys PATH, trustedkey ID...   (ntpd's; before the server lines using them)
+ *   keys PATH, trustedkey ID...   (ntpd's; keys first, then trustedkey, then
+ *                                  the server lines using them; trusted keys
+ *                                  also sign replies to requests using them)
+ *   authfail nak|drop             (a request failing authentication gets a
+ *                                  crypto-NAK, as ntpd sends, or nothing)
  *   metrics ADDRESS:PORT          (Prometheus endpoint; [IPv6]:PORT)
  */
 
@@ -208,6 +212,9 @@ struct dpn_conf {
 	struct dpn_ntpauth_keys keys;		/**< read from it */
 	unsigned int nb_trusted;
 	uint32_t trusted[DPN_NTPAUTH_MAX_KEYS];	/**< `trustedkey` */
+	/** `authfail drop`: requests that fail authentication get no
+	 * reply (default `nak`: a crypto-NAK, as ntpd sends) */
+	bool authfail_drop;
 };
 
 /** Fill @p conf with defaults (nothing listening, no reference, no

@@ -365,11 +365,29 @@ dpn_conf_parse_trustedkey(struct conf_parser *p, char **words, int nb_words)
 		if (conf_ranged(p, "trustedkey", "key ID", words[i], 1,
 				DPN_NTPAUTH_ID_MAX, &v) < 0)
 			return -1;
+		/* The server side trusts these keys at once: each must be
+		 * one the keys file (given before) defines. */
+		if (c->keys_path[0] == '\0')
+			return conf_err(p, "trustedkey: no 'keys' line before this one");
+		if (dpn_ntpauth_find(&c->keys, (uint32_t)v) == NULL)
+			return conf_err(p, "trustedkey: key %ld is not in %s",
+					v, c->keys_path);
 		if (c->nb_trusted == DPN_NTPAUTH_MAX_KEYS)
 			return conf_err(p, "trustedkey: more than %d keys",
 					DPN_NTPAUTH_MAX_KEYS);
 		c->trusted[c->nb_trusted++] = (uint32_t)v;
 	}
+	return 0;
+}
+
+/* authfail nak|drop: what a request that fails authentication gets. */
+int
+dpn_conf_parse_authfail(struct conf_parser *p, char **words, int nb_words)
+{
+	if (nb_words != 2 || (strcmp(words[1], "nak") != 0 &&
+			      strcmp(words[1], "drop") != 0))
+		return conf_err(p, "authfail: expected 'nak' or 'drop'");
+	p->conf->authfail_drop = strcmp(words[1], "drop") == 0;
 	return 0;
 }
 
@@ -433,6 +451,8 @@ dpn_conf_upstream_format(const struct dpn_conf *conf, char *buf, size_t len,
 			conf_append(buf, len, off, " %u", conf->trusted[i]);
 		conf_append(buf, len, off, "\n");
 	}
+	if (conf->authfail_drop)
+		conf_append(buf, len, off, "authfail drop\n");
 	for (i = 0; i < conf->nb_servers; i++) {
 		const struct dpn_conf_server *s = &conf->servers[i];
 

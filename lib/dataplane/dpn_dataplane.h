@@ -240,6 +240,50 @@ const struct dpn_acl_table *dpn_dataplane_acl(const struct dpn_dataplane *dp);
 void dpn_acl_table_inherit(struct dpn_acl_table *nt,
 			   const struct dpn_acl_table *ot);
 
+/*
+ * Server-side symmetric keys for the workers (auth_table.c).
+ */
+
+struct dpn_auth_counters {
+	uint64_t requests;	/**< requests with a MAC under this key ID */
+	uint64_t good;		/**< ... whose MAC verified */
+	uint64_t bad;		/**< ... whose MAC did not */
+	uint64_t replies;	/**< replies signed with the key */
+};
+
+/** Trusted keys as the workers see them; replaced as a whole (RCU). */
+struct dpn_auth_table {
+	bool nak;		/**< a failed request gets a crypto-NAK */
+	struct dpn_ntpauth_server *keys;	/**< NULL: none trusted */
+	unsigned int nb_keys;
+	unsigned int nb_workers;
+	unsigned int row;	/**< counters per worker row (cache lines) */
+	/** [worker * row + key], each worker writes its own row */
+	struct dpn_auth_counters *counters;
+	/** [key]: carried over from the table this one replaced */
+	struct dpn_auth_counters *base;
+};
+
+/**
+ * Replace the server's trusted keys (those of @p keys named in
+ * @p trusted) and the failure policy (@p nak: crypto-NAK, else drop):
+ * build off the workers, publish, wait for every worker (RCU), carry the
+ * counters of keys that stay. Not for the workers; one caller at a time.
+ * @return 0, or a negative errno with a message (the old keys stay).
+ */
+int dpn_dataplane_set_auth(struct dpn_dataplane *dp,
+			   const struct dpn_ntpauth_keys *keys,
+			   const uint32_t *trusted, unsigned int nb_trusted,
+			   bool nak, char *err, size_t errlen);
+/** The published key table (never NULL once the data plane is up). */
+const struct dpn_auth_table *dpn_dataplane_auth(const struct dpn_dataplane *dp);
+/** A key's counters summed over the workers. */
+void dpn_auth_table_key_counters(const struct dpn_auth_table *t,
+				 unsigned int idx,
+				 struct dpn_auth_counters *out);
+/** Free the key table (dpn_dataplane_fini). */
+void dpn_dataplane_auth_fini(struct dpn_dataplane *dp);
+
 /** A worker lcore's private state. */
 struct dpn_worker {
 	struct dpn_stats stats;		/**< written by this worker only */
@@ -255,6 +299,7 @@ struct dpn_worker {
 	uint64_t total_cycles;
 	volatile bool *quit;
 	struct dpn_acl_table *const *acl;	/**< the published rule set */
+	struct dpn_auth_table *const *auth;	/**< the published keys */
 	uint32_t acl_generation;	/**< whose discard params rl has */
 	struct dpn_rl_table rl;		/**< this worker's clients */
 	/** Transmit times of this worker's replies, for interleaved
@@ -285,6 +330,7 @@ struct dpn_dataplane {
 	/** one compiled rule set per NUMA node with workers, RCU published */
 	struct dpn_acl_table *acl[RTE_MAX_NUMA_NODES];
 	struct rte_rcu_qsbr *qsbr;	/**< one thread id per worker */
+	struct dpn_auth_table *auth;	/**< trusted keys, RCU published */
 	/**
 	 * Where the slow path hands servers' replies (NTP mode 4 to port
 	 * 123) for the client side; it owns the mbuf. NULL: dropped.
@@ -360,17 +406,26 @@ int dpn_rx_tsc_dynfield_register(void);
 struct dpn_burst_result {
 	uint16_t nb_basic;	/**< replies whose T3 is still to be set */
 	uint16_t nb_xleave;	/**< interleaved replies, complete */
+	uint16_t nb_signed;	/**< replies to MAC requests: T3 and MAC */
 	uint16_t nb_kod;	/**< KoD RATE packets, complete */
+	/** the key table the signed replies' keys are in */
+	struct dpn_auth_table *auth;
+	/** each signed reply's key index, or DPN_AUTH_NAK */
+	uint16_t sign_key[DPN_BURST * 2];
 };
+
+/** A signed reply that is a crypto-NAK: key ID 0, no MAC. */
+#define DPN_AUTH_NAK UINT16_MAX
 
 /**
  * Handle one received burst (at most DPN_BURST * 2 packets): apply the
  * restrict rules and the rate limit, answer NTP in place, pass slow-path
  * packets to the management lcore, free the rest. What is to be sent is
  * moved to the front of @p pkts: the basic replies, whose transmit
- * timestamps are not set yet (dpn_worker_stamp_tx), then the
- * interleaved replies and the KoDs, complete (@p res says how many of
- * each). @p rx_tsc is the TSC read when the burst arrived (T2 unless the
+ * timestamps are not set yet (dpn_worker_stamp_tx), the interleaved
+ * replies, complete, the replies to requests with a MAC, whose transmit
+ * timestamp and MAC are set by dpn_worker_stamp_tx, then the KoDs,
+ * complete (@p res says how many of each). @p rx_tsc is the TSC read when the burst arrived (T2 unless the
  * NIC stamped the packet).
  * @return number of packets to send at the front of @p pkts.
  */
@@ -380,11 +435,16 @@ uint16_t dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 				 const struct dpn_clock_snapshot *snap,
 				 struct dpn_burst_result *res);
 
-/** Set T3 in @p nb basic replies (read from the TSC now) and their UDP
- * checksums. Called as late as possible before rte_eth_tx_burst().
+/**
+ * Set T3 in the basic replies (read from the TSC now) and their UDP
+ * checksums, then in each signed reply, read just before its MAC is
+ * computed, and its MAC (or the crypto-NAK's key ID 0). Called as late
+ * as possible before rte_eth_tx_burst(), with what
+ * dpn_worker_handle_burst() left in @p pkts and @p res.
  */
 void dpn_worker_stamp_tx(struct dpn_worker *w, const struct dpn_rxq *q,
-			 struct rte_mbuf **pkts, uint16_t nb,
+			 struct rte_mbuf **pkts,
+			 const struct dpn_burst_result *res,
 			 const struct dpn_clock_snapshot *snap);
 
 /**

@@ -354,6 +354,7 @@ workers_create(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 		/* Each worker reads the copy on its own node. */
 		w->acl = (struct dpn_acl_table *const *)
 			&dp->acl[rte_lcore_to_socket_id(lcores[i])];
+		w->auth = (struct dpn_auth_table *const *)&dp->auth;
 		w->qsbr = dp->qsbr;
 		w->lcore_id = lcores[i];
 		w->index = i;
@@ -442,6 +443,11 @@ dpn_dataplane_init(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 	}
 	ret = dpn_dataplane_set_acl(dp, &conf->acl, &conf->discard, err,
 				    errlen);
+	if (ret != 0)
+		return ret;
+	ret = dpn_dataplane_set_auth(dp, &conf->keys, conf->trusted,
+				     conf->nb_trusted, !conf->authfail_drop,
+				     err, errlen);
 	if (ret != 0)
 		return ret;
 	DP_LOG(INFO, "restrict: discard average %d minimum %u; clientlimit %u: %zu client slots (%zu bytes) per worker",
@@ -569,6 +575,7 @@ dpn_dataplane_fini(struct dpn_dataplane *dp)
 		dpn_acl_table_free(dp->acl[i]);
 		dp->acl[i] = NULL;
 	}
+	dpn_dataplane_auth_fini(dp);
 	rte_free(dp->qsbr);
 	dp->qsbr = NULL;
 	dpn_neigh_fini(dp);

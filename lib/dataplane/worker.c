@@ -471,9 +471,11 @@ udp_of(struct rte_mbuf *m)
 }
 
 /* Turn an accepted request into its answer's frame: addresses, ports,
- * lengths. The NTP payload is written by the caller. */
+ * lengths for an NTP payload of @p ntp_len bytes (48 but for signed
+ * replies). The NTP payload is written by the caller. */
 static inline void
-turn_around(const struct dpn_rxq *q, struct rte_mbuf *m)
+turn_around_len(const struct dpn_rxq *q, struct rte_mbuf *m,
+		unsigned int ntp_len)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	void *l3 = RTE_PTR_ADD(eth, m->l2_len);
@@ -493,7 +495,8 @@ turn_around(const struct dpn_rxq *q, struct rte_mbuf *m)
 
 		ip->src_addr = ip->dst_addr;
 		ip->dst_addr = a;
-		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + NTP_UDP_LEN);
+		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) +
+						    sizeof(*udp) + ntp_len);
 		ip->time_to_live = REPLY_TTL;
 		ip->hdr_checksum = 0;
 	} else {
@@ -503,15 +506,22 @@ turn_around(const struct dpn_rxq *q, struct rte_mbuf *m)
 		memcpy(a, ip->src_addr, 16);
 		memcpy(ip->src_addr, ip->dst_addr, 16);
 		memcpy(ip->dst_addr, a, 16);
-		ip->payload_len = rte_cpu_to_be_16(NTP_UDP_LEN);
+		ip->payload_len = rte_cpu_to_be_16(sizeof(*udp) + ntp_len);
 		ip->hop_limits = REPLY_TTL;
 	}
 	udp->src_port = udp->dst_port;
 	udp->dst_port = port;
-	udp->dgram_len = rte_cpu_to_be_16(NTP_UDP_LEN);
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + ntp_len);
 	udp->dgram_cksum = 0;
 	m->l4_len = sizeof(*udp);
-	m->data_len = m->pkt_len = m->l2_len + m->l3_len + NTP_UDP_LEN;
+	m->data_len = m->pkt_len = m->l2_len + m->l3_len + sizeof(*udp) +
+		ntp_len;
+}
+
+static inline void
+turn_around(const struct dpn_rxq *q, struct rte_mbuf *m)
+{
+	turn_around_len(q, m, DPN_NTP_HDR_LEN);
 }
 
 /* Checksums of a reply that is complete (it needs no T3). */
@@ -786,15 +796,101 @@ struct burst_out {
 	struct rte_mbuf *basic[DPN_BURST * 2];	/* replies waiting for T3 */
 	struct rte_mbuf *xleave[DPN_BURST * 2];	/* interleaved, complete */
 	struct rte_mbuf *kod[DPN_BURST * 2];	/* KoD RATE, complete */
+	struct rte_mbuf *sign[DPN_BURST * 2];	/* waiting for T3 and MAC */
 	struct rte_mbuf *slow[DPN_BURST * 2];
 	struct rte_mbuf *drop[DPN_BURST * 2];
-	uint16_t nb_basic, nb_xleave, nb_kod, nb_slow, nb_drop;
+	uint16_t nb_basic, nb_xleave, nb_kod, nb_sign, nb_slow, nb_drop;
+	uint16_t sign_key[DPN_BURST * 2];	/* key index or DPN_AUTH_NAK */
+	struct dpn_auth_table *auth;	/* what sign_key indexes */
 };
+
+/* The NTP payload's length (classify checked the UDP length). */
+static inline unsigned int
+ntp_len_of(struct rte_mbuf *m)
+{
+	return rte_be_to_cpu_16(udp_of(m)->dgram_len) -
+		sizeof(struct rte_udp_hdr);
+}
+
+/*
+ * Does an NTP payload of @p len bytes end in a MAC? After the header,
+ * exactly a key ID and 16 (MD5, CMAC) or 20 (SHA-1) bytes: RFC 7822
+ * tells these lengths from extension fields.
+ */
+static inline bool
+has_mac(unsigned int len)
+{
+	return len == DPN_NTP_HDR_LEN + 4 + 16 || len == DPN_NTP_HDR_LEN + 4 + 20;
+}
+
+/*
+ * A request with a MAC that restrict and the rate limit let through. Its
+ * key must be trusted and its MAC verify: then the reply is signed with
+ * the same key (its T3 and MAC in dpn_worker_stamp_tx), as long as the
+ * request. Otherwise `authfail` decides: a crypto-NAK (ntpd's: the
+ * reply's header and a key ID of 0) or nothing.
+ */
+static __rte_noinline void
+auth_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
+	 uint64_t t2, const struct dpn_ntp_sysinfo *si, struct burst_out *o)
+{
+	struct dpn_auth_table *t = o->auth;
+	struct rte_udp_hdr *udp = udp_of(m);
+	struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp + 1);
+	unsigned int len = ntp_len_of(m);
+	struct dpn_auth_counters *ctr;
+	uint32_t id;
+	int idx;
+
+	if (t == NULL)
+		o->auth = t = __atomic_load_n(w->auth, __ATOMIC_ACQUIRE);
+	memcpy(&id, (const uint8_t *)ntp + DPN_NTP_HDR_LEN, sizeof(id));
+	idx = t == NULL ? -1 :
+		dpn_ntpauth_server_find(t->keys, rte_be_to_cpu_32(id));
+	if (idx < 0) {
+		w->stats.c[DPN_STAT_NTP_AUTH_UNKNOWN_KEY]++;
+		goto refuse;
+	}
+	ctr = &t->counters[(size_t)w->index * t->row + (unsigned int)idx];
+	ctr->requests++;
+	if (!dpn_ntpauth_server_verify(t->keys, w->index, (unsigned int)idx,
+				       ntp, len)) {
+		ctr->bad++;
+		w->stats.c[DPN_STAT_NTP_AUTH_BAD_MAC]++;
+		goto refuse;
+	}
+	ctr->good++;
+	ctr->replies++;
+	w->stats.c[dpn_ntp_mode_of(ntp) == DPN_NTP_MODE_CLIENT ?
+		   DPN_STAT_NTP_SERVER_REPLIES :
+		   DPN_STAT_NTP_SYMMETRIC_REPLIES]++;
+	w->stats.c[DPN_STAT_NTP_AUTH_SIGNED]++;
+	dpn_ntp_build_reply(ntp, si, t2);
+	turn_around_len(q, m, len);
+	o->sign_key[o->nb_sign] = (uint16_t)idx;
+	o->sign[o->nb_sign++] = m;
+	return;
+refuse:
+	if (t != NULL && !t->nak) {
+		w->stats.c[DPN_STAT_NTP_AUTH_DROPPED]++;
+		o->drop[o->nb_drop++] = m;
+		return;
+	}
+	w->stats.c[DPN_STAT_NTP_AUTH_NAK]++;
+	dpn_ntp_build_reply(ntp, si, t2);
+	turn_around_len(q, m, DPN_NTP_HDR_LEN + 4);
+	o->sign_key[o->nb_sign] = DPN_AUTH_NAK;
+	o->sign[o->nb_sign++] = m;
+}
 
 static inline void
 reply_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 	  uint64_t t2, const struct dpn_ntp_sysinfo *si, struct burst_out *o)
 {
+	if (unlikely(has_mac(ntp_len_of(m)))) {
+		auth_out(w, q, m, t2, si, o);
+		return;
+	}
 	if (unlikely(answer(w, q, m, t2, si)))
 		o->xleave[o->nb_xleave++] = m;
 	else
@@ -839,7 +935,8 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
 		if (rule != DPN_ACL_NO_RULE)
 			ctr[rule].hits++;
 		v = dpn_acl_decide(flags, dpn_ntp_mode_of(ntp),
-				   dpn_ntp_version_of(ntp));
+				   dpn_ntp_version_of(ntp),
+				   has_mac(ntp_len_of(m)));
 		if (unlikely(v != DPN_ACL_SERVE)) {
 			w->stats.c[acl_drop_stat[v]]++;
 			goto drop;
@@ -912,7 +1009,9 @@ dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 				      nb - DPN_BURST * 2);
 		nb = DPN_BURST * 2;
 	}
-	o.nb_basic = o.nb_xleave = o.nb_kod = o.nb_slow = o.nb_drop = 0;
+	o.nb_basic = o.nb_xleave = o.nb_kod = o.nb_sign = o.nb_slow = 0;
+	o.nb_drop = 0;
+	o.auth = NULL;
 	if (acl != NULL && acl->empty)
 		acl = NULL;
 	/* The discard settings travel with the rules; apply them here so
@@ -971,7 +1070,7 @@ dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 	}
 	if (o.nb_drop != 0)
 		rte_pktmbuf_free_bulk(o.drop, o.nb_drop);
-	/* Basic replies, interleaved ones, then KoDs. */
+	/* Basic replies, interleaved ones, signed ones, then KoDs. */
 	n_out = 0;
 	for (i = 0; i < o.nb_basic; i++)
 		pkts[n_out++] = o.basic[i];
@@ -979,11 +1078,17 @@ dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 		pkts[n_out++] = o.xleave[i];
 	if (dpn_xleave_enabled(&w->xleave))
 		xleave_save(w, pkts, n_out);
+	for (i = 0; i < o.nb_sign; i++) {
+		res->sign_key[i] = o.sign_key[i];
+		pkts[n_out++] = o.sign[i];
+	}
 	for (i = 0; i < o.nb_kod; i++)
 		pkts[n_out++] = o.kod[i];
 	res->nb_basic = o.nb_basic;
 	res->nb_xleave = o.nb_xleave;
+	res->nb_signed = o.nb_sign;
 	res->nb_kod = o.nb_kod;
+	res->auth = o.auth;
 	return (uint16_t)n_out;
 }
 
@@ -996,12 +1101,43 @@ cksum_fold(uint32_t s)
 	return (uint16_t)s;
 }
 
+/*
+ * Signed replies and crypto-NAKs: each one's T3 is read just before its
+ * MAC is computed (a MAC costs 0.1 to 0.2 us, so one T3 for the lot would
+ * be late by the MACs before it), then the checksums are done in full.
+ */
+static __rte_noinline void
+sign_tx(struct dpn_worker *w, struct rte_mbuf **pkts,
+	const struct dpn_burst_result *res,
+	const struct dpn_clock_snapshot *snap)
+{
+	uint16_t i;
+
+	for (i = 0; i < res->nb_signed; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp_of(m) + 1);
+		uint8_t *mac = (uint8_t *)ntp + DPN_NTP_HDR_LEN;
+
+		dpn_ntp_stamp_xmt(ntp, dpn_ntp_ts_from_unix_ns(
+			dpn_clock_model_ns(&snap->tsc, rte_rdtsc())));
+		if (res->sign_key[i] == DPN_AUTH_NAK)
+			memset(mac, 0, 4);
+		else if (dpn_ntpauth_server_sign(res->auth->keys, w->index,
+						 res->sign_key[i], ntp) == 0)
+			/* Never seen: OpenSSL failed. A MAC of zeros is
+			 * refused by the client, as it should be. */
+			memset(mac, 0, ntp_len_of(m) - DPN_NTP_HDR_LEN);
+		cksum_complete(m);
+	}
+}
+
 void
 dpn_worker_stamp_tx(struct dpn_worker *w, const struct dpn_rxq *q,
-		    struct rte_mbuf **pkts, uint16_t nb,
+		    struct rte_mbuf **pkts, const struct dpn_burst_result *res,
 		    const struct dpn_clock_snapshot *snap)
 {
 	bool hw = q->port->tx_cksum_offload;
+	uint16_t nb = res->nb_basic;
 	uint64_t t3;
 	uint16_t i;
 
@@ -1061,6 +1197,8 @@ dpn_worker_stamp_tx(struct dpn_worker *w, const struct dpn_rxq *q,
 		c = (uint16_t)~cksum_fold(s);
 		udp->dgram_cksum = c == 0 ? 0xffff : c;
 	}
+	if (unlikely(res->nb_signed != 0))
+		sign_tx(w, pkts + res->nb_basic + res->nb_xleave, res, snap);
 }
 
 void
@@ -1154,7 +1292,7 @@ dpn_worker_main(void *arg)
 				stamp_index = dpn_worker_mgmt_stamp_index(
 					pkts, first, nb_tx);
 			}
-			dpn_worker_stamp_tx(w, q, pkts, res.nb_basic, &snap);
+			dpn_worker_stamp_tx(w, q, pkts, &res, &snap);
 			before = unlikely(stamp_index != UINT16_MAX) ?
 				rte_rdtsc() : 0;
 			sent = nb_tx == 0 ? 0 :

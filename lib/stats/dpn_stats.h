@@ -45,7 +45,19 @@
 	X(NTP_SYMMETRIC_REPLIES, ntp_symmetric_replies, \
 	  "mode 2 replies to symmetric active (mode 1) requests") \
 	X(NTP_TRUNCATED, ntp_truncated, \
-	  "requests with extension fields or a MAC given a 48-byte reply") \
+	  "requests with extension fields given a 48-byte reply") \
+	X(NTP_AUTH_SIGNED, ntp_auth_signed, \
+	  "replies signed with the trusted key of their request, among the " \
+	  "server and symmetric replies") \
+	X(NTP_AUTH_UNKNOWN_KEY, ntp_auth_unknown_key, \
+	  "requests with a MAC under a key ID that is not trusted") \
+	X(NTP_AUTH_BAD_MAC, ntp_auth_bad_mac, \
+	  "requests with a trusted key ID whose MAC did not verify") \
+	X(NTP_AUTH_NAK, ntp_auth_nak, \
+	  "crypto-NAKs sent for requests that failed authentication " \
+	  "(authfail nak)") \
+	X(NTP_AUTH_DROPPED, ntp_auth_dropped, \
+	  "requests that failed authentication dropped (authfail drop)") \
 	X(NTP_INTERLEAVED_REPLIES, ntp_interleaved_replies, \
 	  "interleaved mode 4 replies (RFC 9769), among the server replies") \
 	X(NTP_INTERLEAVED_MISSES, ntp_interleaved_misses, \

@@ -11,6 +11,11 @@
  * Interleaved mode (RFC 9769) through a real table: dpn_worker_tx_done()
  * saves a reply's transmit time and the next request naming that reply
  * gets it, once, and only when it looks interleaved and is served.
+ * Symmetric keys through the published key table: a request signed with
+ * a trusted key gets a reply as long as itself, signed with that key (the
+ * client side's MAC check passes it); unknown keys and bad MACs get a
+ * crypto-NAK or nothing, as `authfail` says; notrust serves only
+ * authenticated requests.
  *
  * Needs EAL (mbuf pool, rings, mbuf dynamic fields); runs without huge
  * pages or devices: the port and the worker are put together by hand,
@@ -47,6 +52,7 @@
 #include "dpn_acl.h"
 #include "dpn_dataplane.h"
 #include "dpn_ntp.h"
+#include "dpn_ntpauth.h"
 
 #define POOL_SIZE 511
 #define FRAME_MAX 128
@@ -56,6 +62,7 @@
 #define TCI (0x2000 | VID)	/* priority 1: the whole TCI must stay */
 #define CLIENT_IGNORED 0x902	/* 198.19.9.2, in the `ignore` prefix */
 #define CLIENT_LIMITED 0xa02	/* 198.19.10.2, `limited kod` (acl_limited) */
+#define CLIENT_NOTRUST 0xb02	/* 198.19.11.2, `notrust` (acl_notrust) */
 #define XLEAVE_ENTRIES 256
 /* A client's receive time of our previous reply (the receive field of
  * an interleaved request): any value but its transmit field. */
@@ -92,6 +99,13 @@ static struct dpn_acl_table *acl_none;	/* no restrict rules */
 static struct dpn_acl_table *acl_rules;	/* 198.19.9.0/24 ignore */
 /* acl_rules, and 198.19.10.0/24 limited kod */
 static struct dpn_acl_table *acl_limited;
+static struct dpn_acl_table *acl_notrust;	/* 198.19.11.0/24 notrust */
+/* Only what dpn_dataplane_set_auth() needs: one worker, RCU. */
+static struct dpn_dataplane auth_dp;
+static struct dpn_ntpauth_keys auth_keys;
+static const uint32_t auth_trusted[] = { 1, 7, 9 };
+/* The NTP length of the replies check_frame() is looking at. */
+static unsigned int reply_ntp_len = DPN_NTP_HDR_LEN;
 static void *xleave_mem;	/* the worker's interleaved table, if on */
 static int ts_off = -1;
 static uint64_t ts_flag;
@@ -256,20 +270,69 @@ build(struct sent *s, const struct req *r)
 	}
 }
 
-/* An mbuf holding @p r's frame, as the NIC hands it over with @p ol_flags. */
+/* An mbuf holding @p s's frame, as the NIC hands it over with @p ol_flags. */
 static struct rte_mbuf *
-make(struct sent *s, const struct req *r, uint64_t ol_flags)
+mbuf_of(const struct sent *s, uint64_t ol_flags)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(port.pool);
 	char *d;
 
-	build(s, r);
 	assert_non_null(m);
 	d = rte_pktmbuf_append(m, s->len);
 	assert_non_null(d);
 	memcpy(d, s->b, s->len);
 	m->ol_flags = ol_flags;
 	return m;
+}
+
+/* An mbuf holding @p r's frame, as the NIC hands it over with @p ol_flags. */
+static struct rte_mbuf *
+make(struct sent *s, const struct req *r, uint64_t ol_flags)
+{
+	build(s, r);
+	return mbuf_of(s, ol_flags);
+}
+
+/*
+ * @p r's frame signed as a client signs it (lib/ntpauth's one-off path)
+ * with @p k, its key ID then replaced by @p id (an ID the server does not
+ * trust, with a MAC that would be right); lengths and checksums redone.
+ */
+static struct rte_mbuf *
+make_mac(struct sent *s, const struct req *r, const struct dpn_ntpauth_key *k,
+	 uint32_t id)
+{
+	void *l3;
+	struct rte_udp_hdr *udp;
+	uint8_t *ntp;
+	unsigned int add;
+
+	build(s, r);
+	l3 = s->b + l2_of(r);
+	udp = udp_in(s->b, r);
+	ntp = (uint8_t *)(udp + 1);
+	add = dpn_ntpauth_sign(k, ntp, DPN_NTP_HDR_LEN);
+	assert_int_not_equal(add, 0);
+	id = rte_cpu_to_be_32(id);
+	memcpy(ntp + DPN_NTP_HDR_LEN, &id, 4);
+	s->len += add;
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + DPN_NTP_HDR_LEN + add);
+	udp->dgram_cksum = 0;
+	if (r->v6) {
+		struct rte_ipv6_hdr *ip = l3;
+
+		ip->payload_len = udp->dgram_len;
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+	} else {
+		struct rte_ipv4_hdr *ip = l3;
+
+		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*udp) +
+						    DPN_NTP_HDR_LEN + add);
+		ip->hdr_checksum = 0;
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	return mbuf_of(s, 0);
 }
 
 /* The NIC stamped @p m: the flag, and a stamp the nic model knows. */
@@ -352,10 +415,12 @@ run_burst(struct rte_mbuf **pkts, uint16_t nb, int sent, struct outcome *o)
 					 &o->res);
 	hold(pkts, RTE_MIN(nb_out, nb));
 	CHECK(nb_out <= nb &&
-	      nb_out == o->res.nb_basic + o->res.nb_xleave + o->res.nb_kod,
-	      "%u packets to send from %u: %u basic, %u interleaved, %u KoDs",
-	      nb_out, nb, o->res.nb_basic, o->res.nb_xleave, o->res.nb_kod);
-	dpn_worker_stamp_tx(worker, q, pkts, o->res.nb_basic, &snap);
+	      nb_out == o->res.nb_basic + o->res.nb_xleave +
+	      o->res.nb_signed + o->res.nb_kod,
+	      "%u packets to send from %u: %u basic, %u interleaved, "
+	      "%u signed, %u KoDs", nb_out, nb, o->res.nb_basic,
+	      o->res.nb_xleave, o->res.nb_signed, o->res.nb_kod);
+	dpn_worker_stamp_tx(worker, q, pkts, &o->res, &snap);
 	o->tx_lo = now_ts();
 	dpn_worker_tx_done(worker, &worker->rxq[0], sent < 0 ? nb_out : (uint16_t)sent,
 			   &snap);
@@ -374,9 +439,10 @@ burst(struct rte_mbuf **pkts, uint16_t nb)
 	struct outcome o;
 
 	run_burst(pkts, nb, -1, &o);
-	CHECK(o.res.nb_xleave == 0 && o.res.nb_kod == 0,
-	      "%u interleaved replies and %u KoDs", o.res.nb_xleave,
-	      o.res.nb_kod);
+	CHECK(o.res.nb_xleave == 0 && o.res.nb_kod == 0 &&
+	      o.res.nb_signed == 0,
+	      "%u interleaved replies, %u signed and %u KoDs",
+	      o.res.nb_xleave, o.res.nb_signed, o.res.nb_kod);
 	return o.res.nb_basic;
 }
 
@@ -442,7 +508,7 @@ check_frame(const struct rte_mbuf *m, const struct sent *s,
 	const struct rte_udp_hdr *udp = (const void *)(b + l2 + l3);
 	const struct rte_udp_hdr *qudp = (const void *)(s->b + l2 + l3);
 
-	CHECK_EQ(m->pkt_len, l2 + l3 + 56, "reply pkt_len");
+	CHECK_EQ(m->pkt_len, l2 + l3 + 8 + reply_ntp_len, "reply pkt_len");
 	CHECK_EQ(m->data_len, m->pkt_len, "reply data_len");
 	CHECK_EQ(m->l2_len, l2, "reply l2_len");
 	CHECK_EQ(m->l3_len, l3, "reply l3_len");
@@ -463,7 +529,7 @@ check_frame(const struct rte_mbuf *m, const struct sent *s,
 
 		CHECK_EQ(rte_be_to_cpu_32(ip->vtc_flow) >> 28, 6,
 			 "IPv6 version");
-		CHECK_EQ(rte_be_to_cpu_16(ip->payload_len), 56,
+		CHECK_EQ(rte_be_to_cpu_16(ip->payload_len), 8 + reply_ntp_len,
 			 "IPv6 payload_len");
 		CHECK_EQ(ip->proto, IPPROTO_UDP, "IPv6 next header");
 		CHECK_EQ(ip->hop_limits, 64, "IPv6 hop limit");
@@ -479,8 +545,8 @@ check_frame(const struct rte_mbuf *m, const struct sent *s,
 		const struct rte_ipv4_hdr *qip = (const void *)(s->b + l2);
 
 		CHECK_EQ(ip->version_ihl, RTE_IPV4_VHL_DEF, "IPv4 version_ihl");
-		CHECK_EQ(rte_be_to_cpu_16(ip->total_length), 76,
-			 "IPv4 total_length");
+		CHECK_EQ(rte_be_to_cpu_16(ip->total_length),
+			 28 + reply_ntp_len, "IPv4 total_length");
 		CHECK_EQ(ip->next_proto_id, IPPROTO_UDP, "IPv4 protocol");
 		CHECK_EQ(ip->time_to_live, 64, "IPv4 TTL");
 		CHECK_EQ(ip->src_addr, qip->dst_addr, "IPv4 source");
@@ -495,7 +561,8 @@ check_frame(const struct rte_mbuf *m, const struct sent *s,
 	}
 	CHECK_EQ(udp->src_port, qudp->dst_port, "UDP source port");
 	CHECK_EQ(udp->dst_port, qudp->src_port, "UDP destination port");
-	CHECK_EQ(rte_be_to_cpu_16(udp->dgram_len), 56, "UDP length");
+	CHECK_EQ(rte_be_to_cpu_16(udp->dgram_len), 8 + reply_ntp_len,
+		 "UDP length");
 }
 
 /* The NTP fields of a reply that come from the request and the
@@ -530,6 +597,7 @@ check_reply(const struct rte_mbuf *m, const struct sent *s, int64_t t2_ns,
 	const struct dpn_ntp_hdr *ntp = ntp_of(m);
 	const struct dpn_ntp_hdr *qntp = req_ntp(s);
 	uint64_t t2, t3, now;
+	reply_ntp_len = DPN_NTP_HDR_LEN;
 
 	check_frame(m, s, tx_flags);
 	check_ntp_fixed(ntp, s);
@@ -563,6 +631,7 @@ check_xleave_reply(const struct rte_mbuf *m, const struct sent *s,
 	const struct dpn_ntp_hdr *ntp = ntp_of(m);
 	uint64_t t2 = rte_be_to_cpu_64(ntp->recv_ts);
 	uint64_t tx = rte_be_to_cpu_64(ntp->xmt_ts);
+	reply_ntp_len = DPN_NTP_HDR_LEN;
 
 	check_frame(m, s, s->r.v6 ? TX6 : TX4);
 	check_ntp_fixed(ntp, s);
@@ -584,6 +653,7 @@ check_kod(const struct rte_mbuf *m, const struct sent *s)
 {
 	const struct dpn_ntp_hdr *ntp = ntp_of(m);
 	const struct dpn_ntp_hdr *qntp = req_ntp(s);
+	reply_ntp_len = DPN_NTP_HDR_LEN;
 
 	check_frame(m, s, s->r.v6 ? TX6 : TX4);
 	CHECK_EQ(dpn_ntp_mode_of(ntp), DPN_NTP_MODE_SERVER, "KoD mode");
@@ -2083,6 +2153,286 @@ test_mgmt_tx_stamp_burst(void **state)
  * receive timestamps are kept unique per worker (nudged past the last
  * one), and a test must not inherit the nudges of the tests before it.
  */
+
+/*
+ * Symmetric keys.
+ */
+
+static const struct dpn_ntpauth_key *
+key_of(uint32_t id)
+{
+	const struct dpn_ntpauth_key *k = dpn_ntpauth_find(&auth_keys, id);
+
+	assert_non_null(k);
+	return k;
+}
+
+/* Key @p id's counters, summed as show auth sums them. */
+static struct dpn_auth_counters
+key_counters(uint32_t id);
+/* Keys 1, 7 and 9's counters when the test began. */
+static struct dpn_auth_counters key_base[3];
+
+static unsigned int
+key_slot(uint32_t id)
+{
+	return id == 1 ? 0 : id == 7 ? 1 : 2;
+}
+
+static struct dpn_auth_counters
+key_counters(uint32_t id)
+{
+	const struct dpn_auth_table *t = dpn_dataplane_auth(&auth_dp);
+	struct dpn_auth_counters c;
+	int idx = dpn_ntpauth_server_find(t->keys, id);
+
+	assert_true(idx >= 0);
+	dpn_auth_table_key_counters(t, (unsigned int)idx, &c);
+	return c;
+}
+
+static void
+expect_key(uint32_t id, uint64_t requests, uint64_t good, uint64_t bad,
+	   uint64_t replies)
+{
+	struct dpn_auth_counters c = key_counters(id);
+	const struct dpn_auth_counters *b = &key_base[key_slot(id)];
+
+	c.requests -= b->requests;
+	c.good -= b->good;
+	c.bad -= b->bad;
+	c.replies -= b->replies;
+	CHECK(c.requests == requests && c.good == good && c.bad == bad &&
+	      c.replies == replies,
+	      "key %u: requests %" PRIu64 " good %" PRIu64 " bad %" PRIu64
+	      " replies %" PRIu64 ", want %" PRIu64 "/%" PRIu64 "/%" PRIu64
+	      "/%" PRIu64, id, c.requests, c.good, c.bad, c.replies,
+	      requests, good, bad, replies);
+}
+
+/*
+ * The signed reply in @p m to @p s, under key @p k: the frame as long as
+ * the request, a server's header with T2 from the burst's TSC and T3 set
+ * after it, and a MAC that the client side's check accepts.
+ */
+static void
+check_signed(const struct rte_mbuf *m, const struct sent *s,
+	     const struct dpn_ntpauth_key *k, unsigned int mode)
+{
+	const struct dpn_ntp_hdr *ntp = ntp_of(m);
+	unsigned int len = DPN_NTP_HDR_LEN + 4 + dpn_ntpauth_mac_len(k);
+	uint64_t t2 = rte_be_to_cpu_64(ntp->recv_ts);
+	uint64_t t3 = rte_be_to_cpu_64(ntp->xmt_ts);
+	uint64_t now = now_ts();
+
+	reply_ntp_len = len;
+	CHECK_EQ(s->len, m->pkt_len, "signed reply as long as the request");
+	check_frame(m, s, s->r.v6 ? TX6 : TX4);
+	CHECK_EQ(dpn_ntp_mode_of(ntp), mode, "NTP mode");
+	CHECK_EQ(ntp->stratum, snap.sysinfo.stratum, "NTP stratum");
+	CHECK_EQ(ntp->refid, snap.sysinfo.refid, "NTP refid");
+	CHECK_EQ(ntp->orig_ts, req_ntp(s)->xmt_ts, "NTP origin");
+	check_t2(t2, t_tsc_ns, "the burst's TSC");
+	CHECK(t3 >= t2 && t3 <= now, "T3 %#" PRIx64 " not between T2 %#"
+	      PRIx64 " and now %#" PRIx64, t3, t2, now);
+	CHECK(dpn_ntpauth_verify(k, ntp, len),
+	      "reply's MAC does not verify under key %u", k->id);
+}
+
+/* A crypto-NAK for @p s: a server's header, then a key ID of 0. */
+static void
+check_nak(const struct rte_mbuf *m, const struct sent *s)
+{
+	const struct dpn_ntp_hdr *ntp = ntp_of(m);
+
+	reply_ntp_len = DPN_NTP_HDR_LEN + 4;
+	check_frame(m, s, s->r.v6 ? TX6 : TX4);
+	check_ntp_fixed(ntp, s);
+	CHECK_EQ(ntp->orig_ts, req_ntp(s)->xmt_ts, "NTP origin");
+	CHECK(memcmp((const uint8_t *)ntp + DPN_NTP_HDR_LEN,
+		     "\0\0\0\0", 4) == 0, "crypto-NAK key ID not 0");
+}
+
+static void
+test_auth_signed(void **state)
+{
+	static const uint32_t ids[] = { 1, 7, 9 };
+	struct rte_mbuf *m[4], *orig[4];
+	struct sent s[4];
+	struct outcome o;
+	unsigned int i, v6;
+
+	(void)state;
+	for (v6 = 0; v6 < 2; v6++) {
+		for (i = 0; i < RTE_DIM(ids); i++) {
+			struct req r = req_of(v6);
+
+			m[0] = make_mac(&s[0], &r, key_of(ids[i]), ids[i]);
+			CHECK_EQ(run_burst(m, 1, -1, &o), 1, "replies");
+			CHECK_EQ(o.res.nb_signed, 1, "signed replies");
+			check_signed(m[0], &s[0], key_of(ids[i]),
+				     DPN_NTP_MODE_SERVER);
+		}
+	}
+	expect_stat(DPN_STAT_NTP_AUTH_SIGNED, 6);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 6);
+	expect_stat(DPN_STAT_NTP_TRUNCATED, 0);
+	expect_key(1, 2, 2, 0, 2);
+	expect_key(7, 2, 2, 0, 2);
+	expect_key(9, 2, 2, 0, 2);
+
+	/* Mixed with plain requests: basic replies first, then signed. */
+	for (i = 0; i < 4; i++) {
+		struct req r = req_of(i == 3);
+
+		orig[i] = m[i] = i % 2 == 0 ? make(&s[i], &r, 0) :
+			make_mac(&s[i], &r, key_of(i == 1 ? 1 : 9),
+				 i == 1 ? 1 : 9);
+	}
+	CHECK_EQ(run_burst(m, 4, -1, &o), 4, "replies");
+	CHECK(o.res.nb_basic == 2 && o.res.nb_signed == 2,
+	      "%u basic, %u signed", o.res.nb_basic, o.res.nb_signed);
+	CHECK(m[0] == orig[0] && m[1] == orig[2] && m[2] == orig[1] &&
+	      m[3] == orig[3], "not basic, basic, signed, signed");
+	reply_tsc(m[0], &s[0], TX4);
+	reply_tsc(m[1], &s[2], TX4);
+	check_signed(m[2], &s[1], key_of(1), DPN_NTP_MODE_SERVER);
+	check_signed(m[3], &s[3], key_of(9), DPN_NTP_MODE_SERVER);
+	expect_stat(DPN_STAT_NTP_AUTH_SIGNED, 8);
+}
+
+/* Symmetric active with a MAC (a Cisco peer): symmetric passive, signed. */
+static void
+test_auth_symmetric(void **state)
+{
+	struct req r = req_of(false);
+	struct rte_mbuf *m[1];
+	struct sent s;
+	struct outcome o;
+
+	(void)state;
+	r.mode = DPN_NTP_MODE_SYM_ACTIVE;
+	r.version = 3;
+	m[0] = make_mac(&s, &r, key_of(7), 7);
+	CHECK_EQ(run_burst(m, 1, -1, &o), 1, "replies");
+	CHECK_EQ(o.res.nb_signed, 1, "signed replies");
+	check_signed(m[0], &s, key_of(7), DPN_NTP_MODE_SYM_PASSIVE);
+	CHECK_EQ(dpn_ntp_version_of(ntp_of(m[0])), 3, "NTP version");
+	expect_stat(DPN_STAT_NTP_SYMMETRIC_REPLIES, 1);
+	expect_stat(DPN_STAT_NTP_AUTH_SIGNED, 1);
+}
+
+/*
+ * Requests that must not authenticate: an ID nobody defined, a key in
+ * the file but not trusted, a MAC one bit off, and a SHA-1 key's ID on
+ * an MD5-length MAC. With `authfail nak` each gets a crypto-NAK; with
+ * `authfail drop` nothing. The reload between keeps the counts.
+ */
+static void
+make_refused(struct rte_mbuf **m, struct sent *s)
+{
+	struct req r;
+	uint8_t *b;
+
+	r = req_of(false);
+	m[0] = make_mac(&s[0], &r, key_of(1), 5);
+	r = req_of(true);
+	m[1] = make_mac(&s[1], &r, key_of(12), 12);
+	r = req_of(false);
+	m[2] = make_mac(&s[2], &r, key_of(1), 1);
+	/* The MAC's last bit, the UDP checksum redone. */
+	b = rte_pktmbuf_mtod(m[2], uint8_t *);
+	b[m[2]->pkt_len - 1] ^= 0x01;
+	udp_in(b, &r)->dgram_cksum = 0;
+	udp_in(b, &r)->dgram_cksum = rte_ipv4_udptcp_cksum(
+		(struct rte_ipv4_hdr *)(b + l2_of(&r)), udp_in(b, &r));
+	r = req_of(false);
+	m[3] = make_mac(&s[3], &r, key_of(1), 7);
+}
+
+static void
+test_auth_refused(void **state)
+{
+	struct rte_mbuf *m[4];
+	struct sent s[4];
+	struct outcome o;
+	char err[256];
+	unsigned int i;
+
+	(void)state;
+	make_refused(m, s);
+	CHECK_EQ(run_burst(m, 4, -1, &o), 4, "crypto-NAKs");
+	CHECK_EQ(o.res.nb_signed, 4, "in the signed group");
+	for (i = 0; i < 4; i++)
+		check_nak(m[i], &s[i]);
+	expect_stat(DPN_STAT_NTP_AUTH_UNKNOWN_KEY, 2);
+	expect_stat(DPN_STAT_NTP_AUTH_BAD_MAC, 2);
+	expect_stat(DPN_STAT_NTP_AUTH_NAK, 4);
+	expect_stat(DPN_STAT_NTP_AUTH_SIGNED, 0);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 0);
+	expect_key(1, 1, 0, 1, 0);
+	expect_key(7, 1, 0, 1, 0);
+
+	/* authfail drop, same keys: nothing sent, the counts carried. */
+	assert_int_equal(dpn_dataplane_set_auth(&auth_dp, &auth_keys,
+						auth_trusted,
+						RTE_DIM(auth_trusted), false,
+						err, sizeof(err)), 0);
+	expect_key(1, 1, 0, 1, 0);
+	make_refused(m, s);
+	CHECK_EQ(run_burst(m, 4, -1, &o), 0, "packets sent");
+	expect_stat(DPN_STAT_NTP_AUTH_DROPPED, 4);
+	expect_stat(DPN_STAT_NTP_AUTH_NAK, 4);
+	expect_key(1, 2, 0, 2, 0);
+	/* Key 1 no longer trusted: its requests now name an unknown key. */
+	assert_int_equal(dpn_dataplane_set_auth(&auth_dp, &auth_keys,
+						auth_trusted + 1, 2, true,
+						err, sizeof(err)), 0);
+	{
+		struct req r = req_of(false);
+
+		m[0] = make_mac(&s[0], &r, key_of(1), 1);
+	}
+	CHECK_EQ(run_burst(m, 1, -1, &o), 1, "crypto-NAKs");
+	check_nak(m[0], &s[0]);
+	expect_stat(DPN_STAT_NTP_AUTH_UNKNOWN_KEY, 5);
+	assert_int_equal(dpn_dataplane_set_auth(&auth_dp, &auth_keys,
+						auth_trusted,
+						RTE_DIM(auth_trusted), true,
+						err, sizeof(err)), 0);
+}
+
+/* restrict notrust: only authenticated requests are served; one whose
+ * MAC fails gets a crypto-NAK, as from ntpd. */
+static void
+test_auth_notrust(void **state)
+{
+	struct req r = req_of(false);
+	struct rte_mbuf *m[3];
+	struct sent s[3];
+	struct outcome o;
+
+	(void)state;
+	worker->acl = &acl_notrust;
+	r.client = CLIENT_NOTRUST;
+	m[0] = make(&s[0], &r, 0);
+	CHECK_EQ(run_burst(m, 1, -1, &o), 0, "replies to a plain request");
+	expect_stat(DPN_STAT_ACL_NOTRUST, 1);
+	m[0] = make_mac(&s[0], &r, key_of(9), 9);
+	m[1] = make_mac(&s[1], &r, key_of(12), 12);
+	r.client = 7;	/* no rule */
+	m[2] = make(&s[2], &r, 0);
+	CHECK_EQ(run_burst(m, 3, -1, &o), 3, "replies");
+	CHECK(o.res.nb_basic == 1 && o.res.nb_signed == 2,
+	      "%u basic, %u signed", o.res.nb_basic, o.res.nb_signed);
+	reply_tsc(m[0], &s[2], TX4);
+	check_signed(m[1], &s[0], key_of(9), DPN_NTP_MODE_SERVER);
+	check_nak(m[2], &s[1]);
+	expect_stat(DPN_STAT_ACL_NOTRUST, 1);
+	expect_stat(DPN_STAT_NTP_AUTH_NAK, 1);
+}
+
+/* Port and worker set-up. */
 static int
 test_setup(void **state)
 {
@@ -2103,6 +2453,10 @@ test_setup(void **state)
 	dpn_clock_publish(&clock_pub, &snap);
 	memset(&worker->stats, 0, sizeof(worker->stats));
 	worker->acl = &acl_none;
+	reply_ntp_len = DPN_NTP_HDR_LEN;
+	key_base[0] = key_counters(1);
+	key_base[1] = key_counters(7);
+	key_base[2] = key_counters(9);
 	worker->ts_dynfield_offset = ts_off;
 	worker->ts_dynflag = ts_flag;
 	port.tx_cksum_offload = false;
@@ -2153,6 +2507,8 @@ make_acl(void)
 	char l0[] = "198.19.10.0/24", l1[] = "limited", l2[] = "kod";
 	char *words[] = { w0, w1 };
 	char *limited[] = { l0, l1, l2 };
+	char n0[] = "198.19.11.0/24", n1[] = "notrust";
+	char *notrust[] = { n0, n1 };
 	struct dpn_acl_ruleset rs;
 	struct dpn_rl_params discard;
 	char err[256];
@@ -2171,8 +2527,13 @@ make_acl(void)
 		return -1;
 	acl_limited = dpn_acl_table_create(&rs, &discard, 1, SOCKET_ID_ANY,
 					   err, sizeof(err));
+	if (add_rule(&rs, notrust, RTE_DIM(notrust)) != 0)
+		return -1;
+	acl_notrust = dpn_acl_table_create(&rs, &discard, 1, SOCKET_ID_ANY,
+					   err, sizeof(err));
 	dpn_acl_ruleset_free(&rs);
-	if (acl_none == NULL || acl_rules == NULL || acl_limited == NULL) {
+	if (acl_none == NULL || acl_rules == NULL || acl_limited == NULL ||
+	    acl_notrust == NULL) {
 		print_error("dpn_acl_table_create: %s\n", err);
 		return -1;
 	}
@@ -2230,6 +2591,41 @@ make_worker(void)
 	return dpn_rl_init(&worker->rl, mem, 1024, &p) == 0 ? 0 : -1;
 }
 
+/* The keys of lib/ntpauth's tests, 1, 7 and 9 trusted, 12 not. */
+static int
+make_auth(void)
+{
+	static const char text[] =
+		"1 MD5 secret\n"
+		"7 SHA1 00112233445566778899aabbccddeeff01234567\n"
+		"9 AES128CMAC 2b7e151628aed2a6abf7158809cf4f3c\n"
+		"12 MD5 untrusted\n";
+	char path[] = "/tmp/test_worker_keys.XXXXXX", err[256];
+	int fd = mkstemp(path), ret;
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return -1;
+	close(fd);
+	ret = dpn_ntpauth_load(path, &auth_keys, err, sizeof(err));
+	unlink(path);
+	if (ret != 0) {
+		print_error("keys: %s\n", err);
+		return -1;
+	}
+	auth_dp.nb_workers = 1;
+	auth_dp.qsbr = rte_zmalloc("test_qsbr", rte_rcu_qsbr_get_memsize(1),
+				   RTE_CACHE_LINE_SIZE);
+	if (auth_dp.qsbr == NULL || rte_rcu_qsbr_init(auth_dp.qsbr, 1) != 0 ||
+	    dpn_dataplane_set_auth(&auth_dp, &auth_keys, auth_trusted,
+				   RTE_DIM(auth_trusted), true, err,
+				   sizeof(err)) != 0) {
+		print_error("keys: %s\n", err);
+		return -1;
+	}
+	worker->auth = (struct dpn_auth_table *const *)&auth_dp.auth;
+	return 0;
+}
+
 static int
 eal_setup(void **state)
 {
@@ -2251,7 +2647,7 @@ eal_setup(void **state)
 		print_error("worker setup: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
-	return make_acl();
+	return make_acl() == 0 && make_auth() == 0 ? 0 : -1;
 }
 
 static int
@@ -2263,6 +2659,9 @@ eal_teardown(void **state)
 	dpn_acl_table_free(acl_none);
 	dpn_acl_table_free(acl_rules);
 	dpn_acl_table_free(acl_limited);
+	dpn_acl_table_free(acl_notrust);
+	dpn_dataplane_auth_fini(&auth_dp);
+	rte_free(auth_dp.qsbr);
 	/* With --no-shconf and --no-telemetry the runtime directory is
 	 * empty after cleanup: remove it. */
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
@@ -2313,6 +2712,10 @@ main(void)
 		T(test_mgmt_stamp_index),
 		T(test_mgmt_tx_stamp),
 		T(test_mgmt_tx_stamp_burst),
+		T(test_auth_signed),
+		T(test_auth_symmetric),
+		T(test_auth_refused),
+		T(test_auth_notrust),
 	};
 
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);

@@ -720,12 +720,12 @@ test_decide(void **state)
 		unsigned int m = modes[i];
 		bool ctl = m == 6 || m == 7;
 
-		assert_int_equal(dpn_acl_decide(0, m, 4), DPN_ACL_SERVE);
-		assert_int_equal(dpn_acl_decide(0, m, 1), DPN_ACL_SERVE);
+		assert_int_equal(dpn_acl_decide(0, m, 4, false), DPN_ACL_SERVE);
+		assert_int_equal(dpn_acl_decide(0, m, 1, false), DPN_ACL_SERVE);
 		for (bit = 0; bit < DPN_ACL_NB_FLAGS; bit++) {
 			uint32_t f = 1u << bit;
-			enum dpn_acl_verdict v4 = dpn_acl_decide(f, m, 4);
-			enum dpn_acl_verdict v3 = dpn_acl_decide(f, m, 3);
+			enum dpn_acl_verdict v4 = dpn_acl_decide(f, m, 4, false);
+			enum dpn_acl_verdict v3 = dpn_acl_decide(f, m, 3, false);
 			enum dpn_acl_verdict want4 = DPN_ACL_SERVE;
 			enum dpn_acl_verdict want3;
 
@@ -763,15 +763,22 @@ test_decide(void **state)
 	}
 	/* Order when several apply. */
 	assert_int_equal(dpn_acl_decide(DPN_ACL_F(NOSERVE) |
-					DPN_ACL_F(IGNORE), 3, 4),
+					DPN_ACL_F(IGNORE), 3, 4, false),
 			 DPN_ACL_DROP_IGNORE);
 	assert_int_equal(dpn_acl_decide(DPN_ACL_F(NOTRUST) |
-					DPN_ACL_F(NOSERVE), 3, 4),
+					DPN_ACL_F(NOSERVE), 3, 4, true),
 			 DPN_ACL_DROP_NOSERVE);
+	/* notrust: a request with a MAC goes on to its check. */
+	assert_int_equal(dpn_acl_decide(DPN_ACL_F(NOTRUST), 3, 4, true),
+			 DPN_ACL_SERVE);
+	assert_int_equal(dpn_acl_decide(DPN_ACL_F(NOTRUST), 1, 3, true),
+			 DPN_ACL_SERVE);
+	assert_int_equal(dpn_acl_decide(DPN_ACL_F(NOTRUST), 3, 4, false),
+			 DPN_ACL_DROP_NOTRUST);
 	assert_int_equal(dpn_acl_decide(DPN_ACL_F(VERSION) |
-					DPN_ACL_F(NOPEER), 1, 2),
+					DPN_ACL_F(NOPEER), 1, 2, false),
 			 DPN_ACL_DROP_VERSION);
-	assert_int_equal(dpn_acl_decide(DPN_ACL_F(NOSERVE), 6, 2),
+	assert_int_equal(dpn_acl_decide(DPN_ACL_F(NOSERVE), 6, 2, false),
 			 DPN_ACL_SERVE);
 }
 
@@ -806,9 +813,9 @@ test_seed_config(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->line, 3);
 	assert_int_equal(r->flags, lan);
-	assert_int_equal(dpn_acl_decide(r->flags, 3, 4), DPN_ACL_SERVE);
-	assert_int_equal(dpn_acl_decide(r->flags, 1, 4), DPN_ACL_SERVE);
-	assert_int_equal(dpn_acl_decide(r->flags, 6, 2), DPN_ACL_SERVE);
+	assert_int_equal(dpn_acl_decide(r->flags, 3, 4, false), DPN_ACL_SERVE);
+	assert_int_equal(dpn_acl_decide(r->flags, 1, 4, false), DPN_ACL_SERVE);
+	assert_int_equal(dpn_acl_decide(r->flags, 6, 2, false), DPN_ACL_SERVE);
 	assert_false(r->flags & DPN_ACL_F(LIMITED));
 
 	r = match(&rs, "198.19.0.1", 123);
@@ -817,12 +824,12 @@ test_seed_config(void **state)
 	assert_int_equal(r->line, 1);
 	f = r->flags;
 	assert_int_equal(f, dflt);
-	assert_int_equal(dpn_acl_decide(f, 3, 4), DPN_ACL_SERVE);
+	assert_int_equal(dpn_acl_decide(f, 3, 4, false), DPN_ACL_SERVE);
 	assert_true(f & DPN_ACL_F(LIMITED));
 	assert_true(f & DPN_ACL_F(KOD));
-	assert_int_equal(dpn_acl_decide(f, 1, 4), DPN_ACL_DROP_NOPEER);
-	assert_int_equal(dpn_acl_decide(f, 6, 2), DPN_ACL_DROP_NOQUERY);
-	assert_int_equal(dpn_acl_decide(f, 7, 2), DPN_ACL_DROP_NOQUERY);
+	assert_int_equal(dpn_acl_decide(f, 1, 4, false), DPN_ACL_DROP_NOPEER);
+	assert_int_equal(dpn_acl_decide(f, 6, 2, false), DPN_ACL_DROP_NOQUERY);
+	assert_int_equal(dpn_acl_decide(f, 7, 2, false), DPN_ACL_DROP_NOQUERY);
 
 	assert_int_equal(match_flags(&rs, "127.0.0.1", 123), 0);
 	assert_int_equal(match_flags(&rs, "127.0.0.2", 123), dflt);

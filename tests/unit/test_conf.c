@@ -1145,16 +1145,16 @@ test_restrict_seed(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->line, 3);
 	assert_int_equal(r->flags, DPN_ACL_F(NOMODIFY) | DPN_ACL_F(NOTRAP));
-	assert_int_equal(dpn_acl_decide(r->flags, 3, 4), DPN_ACL_SERVE);
+	assert_int_equal(dpn_acl_decide(r->flags, 3, 4, false), DPN_ACL_SERVE);
 
 	r = match("198.19.0.1", 40000);
 	assert_non_null(r);
 	assert_true(r->is_default);
 	assert_int_equal(r->line, 1);
 	assert_int_equal(r->flags, dflt);
-	assert_int_equal(dpn_acl_decide(r->flags, 3, 4), DPN_ACL_SERVE);
-	assert_int_equal(dpn_acl_decide(r->flags, 1, 4), DPN_ACL_DROP_NOPEER);
-	assert_int_equal(dpn_acl_decide(r->flags, 6, 2), DPN_ACL_DROP_NOQUERY);
+	assert_int_equal(dpn_acl_decide(r->flags, 3, 4, false), DPN_ACL_SERVE);
+	assert_int_equal(dpn_acl_decide(r->flags, 1, 4, false), DPN_ACL_DROP_NOPEER);
+	assert_int_equal(dpn_acl_decide(r->flags, 6, 2, false), DPN_ACL_DROP_NOQUERY);
 
 	r = match("127.0.0.1", 123);
 	assert_non_null(r);
@@ -2038,10 +2038,19 @@ test_keys_trustedkey_server_key(void **state)
 	parse_fails(text, 2, "key 1 is not in a 'trustedkey' line");
 	snprintf(text, sizeof(text), "keys %s\ntrustedkey 3\n"
 		 "server 198.18.0.1 key 3\n", path);
-	parse_fails(text, 3, "key 3 is not in");
+	parse_fails(text, 2, "trustedkey: key 3 is not in /tmp/");
 	parse_fails("keys /nonexistent/ntp.keys\n", 1,
 		    "keys: /nonexistent/ntp.keys: No such file");
 	parse_fails("trustedkey 0\n", 1, "key ID must be 1..65535");
+	parse_fails("trustedkey 1\n", 1,
+		    "trustedkey: no 'keys' line before this one");
+	snprintf(text, sizeof(text), "keys %s\ntrustedkey 1\nauthfail drop\n",
+		 path);
+	parse_ok(text);
+	assert_true(conf.authfail_drop);
+	parse_ok("authfail nak\n");
+	assert_false(conf.authfail_drop);
+	parse_fails("authfail maybe\n", 1, "authfail: expected 'nak' or 'drop'");
 	unlink(path);
 }
 
