@@ -67,7 +67,13 @@ dpn_ctl_reload(char *err, size_t errlen)
 		return -1;
 	}
 	pthread_mutex_lock(&acl_mutex);
-	if (dpn_dataplane_set_acl(ctx->dp, &nc->acl, &nc->discard, err,
+	/* The server's keys first: they can only fail for memory, and then
+	 * nothing has changed. The upstream side keeps its keys until a
+	 * restart (its polls were set up with them). */
+	if (dpn_dataplane_set_auth(ctx->dp, &nc->keys, nc->trusted,
+				   nc->nb_trusted, !nc->authfail_drop, err,
+				   errlen) == 0 &&
+	    dpn_dataplane_set_acl(ctx->dp, &nc->acl, &nc->discard, err,
 				  errlen) == 0) {
 		/* The running configuration takes the new rules. */
 		struct dpn_acl_ruleset old = ctx->conf->acl;
@@ -95,7 +101,7 @@ dpn_ctl_reload(char *err, size_t errlen)
 				sizeof(nc->metrics)) != 0 ||
 			 upstream_changed(nc, ctx->conf)))
 		snprintf(err, errlen,
-			 "listen, refclock, server, pool, keys, tinker, tos, driftfile, leapfile, leapsmear, holdover, metrics, clientlimit and xleavelimit changes need a restart; restrict and discard applied");
+			 "listen, refclock, server, pool, keys for upstream polls, tinker, tos, driftfile, leapfile, leapsmear, holdover, metrics, clientlimit and xleavelimit changes need a restart; restrict, discard and the keys clients use (keys, trustedkey, authfail) applied");
 	dpn_conf_free(nc);
 	free(nc);
 	return ret;
