@@ -108,6 +108,26 @@ static const struct dpn_ptp_hwts_ops ethdev_hwts = {
 	.read_tx = rte_eth_timesync_read_tx_timestamp,
 };
 
+/* A simulated NIC that tests stand in for one port's registers
+ * (sync_ptp_set_hwts_ops); looked at once, when the slave opens them. */
+static const struct dpn_ptp_hwts_ops *hwts_ops_test;
+static uint16_t hwts_port_test;
+
+void
+sync_ptp_set_hwts_ops(uint16_t port_id, const struct dpn_ptp_hwts_ops *ops)
+{
+	hwts_ops_test = ops;
+	hwts_port_test = port_id;
+}
+
+static const struct dpn_ptp_hwts_ops *
+hwts_ops_of(uint16_t port_id)
+{
+	if (hwts_ops_test != NULL && hwts_port_test == port_id)
+		return hwts_ops_test;
+	return &ethdev_hwts;
+}
+
 static int64_t
 served_now(void *arg)
 {
@@ -294,11 +314,11 @@ fail:
 static void
 send_igmp_report(struct dpn_sync *sy, struct sync_ptp *p)
 {
+	const rte_be32_t ra = RTE_BE32(IP_OPT_ROUTER_ALERT);
 	struct rte_ipv4_hdr *ip;
 	struct rte_mbuf *m;
-	uint32_t *opt;
 	uint8_t *igmp;
-	size_t total = sizeof(*ip) + 4 + 8;
+	size_t total = sizeof(*ip) + sizeof(ra) + 8;
 
 	if (frame_start(sy, p, &m, &mcast_ipv4_mac,
 			RTE_ETHER_TYPE_IPV4) == NULL ||
@@ -309,11 +329,13 @@ send_igmp_report(struct dpn_sync *sy, struct sync_ptp *p)
 		return;
 	}
 	ipv4_init(ip, p, 6, total, IPPROTO_IGMP);
-	opt = (uint32_t *)(ip + 1);
-	*opt = rte_cpu_to_be_32(IP_OPT_ROUTER_ALERT);
+	/* Copied: behind the Ethernet header the option is 2 bytes off
+	 * a 4-byte boundary. */
+	memcpy(ip + 1, &ra, sizeof(ra));
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = (uint16_t)~rte_raw_cksum(ip, sizeof(*ip) + 4);
-	igmp = (uint8_t *)(opt + 1);
+	ip->hdr_checksum = (uint16_t)~rte_raw_cksum(ip,
+						    sizeof(*ip) + sizeof(ra));
+	igmp = (uint8_t *)(ip + 1) + sizeof(ra);
 	memset(igmp, 0, 8);
 	igmp[0] = IGMP_V2_REPORT;
 	memcpy(igmp + 4, &ip->dst_addr, 4);
@@ -491,7 +513,8 @@ sync_ptp_init(struct dpn_sync *sy, struct sync_refclock *r, char *err,
 	/* A port that stamps every frame needs no registers; one that
 	 * stamps none says -ENOTSUP here. */
 	if (!port->rx_timestamp &&
-	    dpn_ptp_hwts_open(&p->hw, &ethdev_hwts, port->port_id) == 0)
+	    dpn_ptp_hwts_open(&p->hw, hwts_ops_of(port->port_id),
+			      port->port_id) == 0)
 		(void)dpn_ptp_hwts_calibrate(&p->hw, served_now, sy);
 	dpn_ptp_params_init(&prm);
 	prm.domain = c->domain;

@@ -106,6 +106,12 @@ void sync_ptp_fini(struct dpn_sync *sy, struct sync_refclock *r);
 void sync_ptp_stepped(struct sync_refclock *r, int64_t d);
 void sync_ptp_info(const struct sync_refclock *r,
 		   struct dpn_sync_ptp_info *out);
+/* Tests only: the IEEE 1588 registers of port @p port_id are reached
+ * through @p ops (a simulated NIC) instead of rte_eth_timesync_*, from
+ * the next sync_ptp_init() on; NULL goes back to rte_eth_timesync_*.
+ * Only the open is affected: the ops travel in struct dpn_ptp_hwts. */
+void sync_ptp_set_hwts_ops(uint16_t port_id,
+			   const struct dpn_ptp_hwts_ops *ops);
 
 /* Receive time of a frame a worker passed up, on the true clock: its NIC
  * stamp where the port's clock has a model, else the burst's TSC.
