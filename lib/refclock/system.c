@@ -71,12 +71,13 @@ static double
 measure_read_ns(const struct dpn_clock_model *m)
 {
 	uint64_t t0, t1;
-	volatile int64_t sink = 0;
+	/* Unsigned: a thousand times 1.8e18 wraps, as it may. */
+	volatile uint64_t sink = 0;
 	int i;
 
 	t0 = rte_rdtsc_precise();
 	for (i = 0; i < 1000; i++)
-		sink += dpn_clock_model_ns(m, rte_rdtsc());
+		sink += (uint64_t)dpn_clock_model_ns(m, rte_rdtsc());
 	t1 = rte_rdtsc_precise();
 	RTE_SET_USED(sink);
 	return (double)(t1 - t0) / 1000.0 * 1e9 / (double)rte_get_tsc_hz();
