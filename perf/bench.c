@@ -6,8 +6,10 @@
  * mempool, without I/O, and reports ns/request and Mpps: the basic path,
  * then with 100,000 restrict prefixes per family (rte_lpm/rte_lpm6), then
  * with those and every client through the rate limiter, 1,000,000
- * distinct clients; and interleaved requests (each names the previous
- * reply to its client, so every one is answered interleaved).
+ * distinct clients; interleaved requests (each names the previous
+ * reply to its client, so every one is answered interleaved); and
+ * requests signed with a trusted symmetric key (MD5, SHA1, AES128CMAC),
+ * each verified and its reply signed.
  *
  *   dpntp-bench -l 0 -m 2000 --in-memory --no-pci -- [--json] [--runs N]
  *       [--packets N] [--only CASE] [--clients N] [--burst N] [--prefixes N]
@@ -45,6 +47,7 @@
 
 #include "dpn_dataplane.h"
 #include "dpn_ntp.h"
+#include "dpn_ntpauth.h"
 
 #define MAX_BURST 64
 #define MAX_RUNS 31
@@ -64,16 +67,21 @@ struct bench_case {
 	bool limited;		/* every client through the rate limiter */
 	unsigned int clients;	/* distinct sources, cycled through */
 	bool xleave;		/* requests name the previous reply */
+	uint32_t key;		/* signed with this key ID (bench_keys) */
 };
 
 #define CASES(name, v6, acl, rl, clients) \
-	{ name, v6, 8, acl, rl, clients, false }, \
-	{ name, v6, 32, acl, rl, clients, false }, \
-	{ name, v6, 64, acl, rl, clients, false }
+	{ name, v6, 8, acl, rl, clients, false, 0 }, \
+	{ name, v6, 32, acl, rl, clients, false, 0 }, \
+	{ name, v6, 64, acl, rl, clients, false, 0 }
 #define XCASES(name, v6) \
-	{ name, v6, 8, false, false, 256, true }, \
-	{ name, v6, 32, false, false, 256, true }, \
-	{ name, v6, 64, false, false, 256, true }
+	{ name, v6, 8, false, false, 256, true, 0 }, \
+	{ name, v6, 32, false, false, 256, true, 0 }, \
+	{ name, v6, 64, false, false, 256, true, 0 }
+#define MCASES(name, key) \
+	{ name, false, 8, false, false, 256, false, key }, \
+	{ name, false, 32, false, false, 256, false, key }, \
+	{ name, false, 64, false, false, 256, false, key }
 
 static const struct bench_case cases[] = {
 	CASES("basic-ipv4", false, false, false, 256),
@@ -84,7 +92,23 @@ static const struct bench_case cases[] = {
 	CASES("acl+rl-ipv6", true, true, true, NB_CLIENTS_RL),
 	XCASES("xleave-ipv4", false),
 	XCASES("xleave-ipv6", true),
+	MCASES("md5-ipv4", 1),
+	MCASES("sha1-ipv4", 2),
+	MCASES("cmac-ipv4", 3),
 };
+
+/* The trusted keys of the signed cases (as a keys file would give). */
+static const struct dpn_ntpauth_keys bench_keys = {
+	.nb = 3,
+	.k = {
+		{ 1, DPN_NTPAUTH_MD5, 16, "benchmarkmd5key0" },
+		{ 2, DPN_NTPAUTH_SHA1, 20, "benchmark-sha1-key-0" },
+		{ 3, DPN_NTPAUTH_AES128CMAC, 16, "benchmark-cmac-0" },
+	},
+};
+static const uint32_t bench_trusted[] = { 1, 2, 3 };
+/* What dpn_dataplane_set_auth() needs to publish them: one worker. */
+static struct dpn_dataplane auth_dp;
 
 /* A template's transmit and (interleaved) receive fields carry its
  * number, so that a reply tells which template it answered. */
@@ -238,11 +262,16 @@ make_clients(void)
 	return 0;
 }
 
-/* A valid client request, as a NIC would hand it over. */
+/* A valid client request, as a NIC would hand it over; signed with
+ * key @p key unless it is 0. */
 static unsigned int
-make_request(uint8_t *buf, bool v6, unsigned int client)
+make_request(uint8_t *buf, bool v6, unsigned int client, uint32_t key)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)buf;
+	const struct dpn_ntpauth_key *k = key == 0 ? NULL :
+		dpn_ntpauth_find(&bench_keys, key);
+	unsigned int udp_len = sizeof(struct rte_udp_hdr) + DPN_NTP_HDR_LEN +
+		(k != NULL ? 4 + dpn_ntpauth_mac_len(k) : 0);
 	struct rte_udp_hdr *udp;
 	struct dpn_ntp_hdr *ntp;
 	unsigned int l3;
@@ -256,7 +285,7 @@ make_request(uint8_t *buf, bool v6, unsigned int client)
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
 
 		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
-		ip->payload_len = rte_cpu_to_be_16(56);
+		ip->payload_len = rte_cpu_to_be_16(udp_len);
 		ip->proto = IPPROTO_UDP;
 		ip->hop_limits = 64;
 		inet_pton(AF_INET6, "2001:db8:1::", ip->src_addr);
@@ -268,7 +297,7 @@ make_request(uint8_t *buf, bool v6, unsigned int client)
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 
 		ip->version_ihl = RTE_IPV4_VHL_DEF;
-		ip->total_length = rte_cpu_to_be_16(76);
+		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + udp_len);
 		ip->time_to_live = 64;
 		ip->next_proto_id = IPPROTO_UDP;
 		ip->src_addr = htonl(0xc6130000u | (client & 0xffff));
@@ -279,18 +308,20 @@ make_request(uint8_t *buf, bool v6, unsigned int client)
 	udp = (struct rte_udp_hdr *)(buf + sizeof(*eth) + l3);
 	udp->src_port = rte_cpu_to_be_16(40000);
 	udp->dst_port = rte_cpu_to_be_16(DPN_NTP_PORT);
-	udp->dgram_len = rte_cpu_to_be_16(56);
+	udp->dgram_len = rte_cpu_to_be_16(udp_len);
 	ntp = (struct dpn_ntp_hdr *)(udp + 1);
 	ntp->li_vn_mode = dpn_ntp_li_vn_mode(0, 4, DPN_NTP_MODE_CLIENT);
 	ntp->poll = 6;
 	ntp->xmt_ts = __builtin_bswap64(TMPL_XMT + client);
+	if (k != NULL)
+		dpn_ntpauth_sign(k, ntp, DPN_NTP_HDR_LEN);
 	if (v6)
 		udp->dgram_cksum = rte_ipv6_udptcp_cksum(
 			(struct rte_ipv6_hdr *)(eth + 1), udp);
 	else
 		udp->dgram_cksum = rte_ipv4_udptcp_cksum(
 			(struct rte_ipv4_hdr *)(eth + 1), udp);
-	return sizeof(*eth) + l3 + 56;
+	return sizeof(*eth) + l3 + udp_len;
 }
 
 static int
@@ -322,6 +353,21 @@ setup(void)
 	worker->rx_tsc_dynfield_offset = dpn_rx_tsc_dynfield_register();
 	worker->clock = &clock_pub;
 	worker->acl = &acl_now;
+	{
+		char err[256];
+
+		auth_dp.nb_workers = 1;
+		auth_dp.qsbr = rte_zmalloc("bench_qsbr",
+					   rte_rcu_qsbr_get_memsize(1),
+					   RTE_CACHE_LINE_SIZE);
+		if (auth_dp.qsbr == NULL ||
+		    rte_rcu_qsbr_init(auth_dp.qsbr, 1) != 0 ||
+		    dpn_dataplane_set_auth(&auth_dp, &bench_keys, bench_trusted,
+					   RTE_DIM(bench_trusted), true, err,
+					   sizeof(err)) != 0)
+			return -1;
+		worker->auth = (struct dpn_auth_table *const *)&auth_dp.auth;
+	}
 	{
 		struct dpn_rl_params p;
 		size_t sz = dpn_rl_memsize(NB_CLIENTS_RL);
@@ -468,6 +514,20 @@ run_once(const struct bench_case *c, struct rte_mbuf **m,
 				nb, c->burst);
 			exit(1);
 		}
+		/* Every signed request verified, its reply signed (one
+		 * reply's MAC checked, not timed). */
+		if (c->key != 0 &&
+		    (res.nb_signed != c->burst ||
+		     !dpn_ntpauth_verify(dpn_ntpauth_find(&bench_keys, c->key),
+			rte_pktmbuf_mtod_offset(burst[0], void *,
+				burst[0]->l2_len + burst[0]->l3_len +
+				sizeof(struct rte_udp_hdr)),
+			len - burst[0]->l2_len - burst[0]->l3_len -
+			sizeof(struct rte_udp_hdr)))) {
+			fprintf(stderr, "bench: %u of %u replies signed, or a bad MAC\n",
+				res.nb_signed, c->burst);
+			exit(1);
+		}
 		if (c->xleave)
 			xleave_follow(burst, nb, tmpl, c->v6);
 		done += c->burst;
@@ -595,7 +655,7 @@ main(int argc, char **argv)
 			continue;
 
 		for (i = 0; i < 256; i++)
-			len = make_request(tmpl[i], c->v6, i);
+			len = make_request(tmpl[i], c->v6, i, c->key);
 		if (use_tables(c->acl, c->limited) != 0)
 			return 1;
 		run_once(c, m, tmpl, len, nb_packets / 10, NULL); /* warm up */

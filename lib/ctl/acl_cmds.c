@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control side of restrict and rate limiting: reload, `restrict
- * add|del`, `show restrict` and `show clients`. Changes build a new rule
- * table off the workers and publish it with RCU
- * (dpn_dataplane_set_acl); one mutex orders the control threads and the
- * management lcore among themselves, never the workers.
+ * The control side of restrict, rate limiting and the server's keys:
+ * reload, `restrict add|del`, `show restrict`, `show clients` and `show
+ * auth`. Changes build a new rule table (or key table) off the workers
+ * and publish it with RCU (dpn_dataplane_set_acl, dpn_dataplane_set_auth);
+ * one mutex orders the control threads and the management lcore among
+ * themselves, never the workers, and keeps readers of the tables'
+ * counters from a table being freed.
  */
 
 #include <arpa/inet.h>
@@ -230,6 +232,129 @@ dpn_ctl_restrict_walk(void (*fn)(void *arg, const char *rule,
 	}
 	pthread_mutex_unlock(&acl_mutex);
 	return nb;
+}
+
+unsigned int
+dpn_ctl_auth_walk(void (*fn)(void *arg, uint32_t id, const char *type,
+			     const struct dpn_auth_counters *c),
+		  void *arg, unsigned int max, bool *nak)
+{
+	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
+	const struct dpn_auth_table *t;
+	unsigned int i, nb = 0;
+
+	/* Reloads replace (and free) the table under this lock. */
+	pthread_mutex_lock(&acl_mutex);
+	t = dpn_dataplane_auth(ctx->dp);
+	if (nak != NULL)
+		*nak = t == NULL || t->nak;	/* authfail's default */
+	if (t != NULL)
+		nb = t->nb_keys;
+	for (i = 0; i < nb && i < max; i++) {
+		const struct dpn_ntpauth_key *k =
+			dpn_ntpauth_server_key(t->keys, i);
+		struct dpn_auth_counters c;
+
+		dpn_auth_table_key_counters(t, i, &c);
+		fn(arg, k->id, dpn_ntpauth_type_str(k->type), &c);
+	}
+	pthread_mutex_unlock(&acl_mutex);
+	return nb;
+}
+
+/* One trusted key as `show auth` prints it (never its material). */
+struct auth_row {
+	uint32_t id;
+	const char *type;
+	struct dpn_auth_counters c;
+};
+
+struct auth_rows {
+	unsigned int nb;
+	struct auth_row row[DPN_NTPAUTH_MAX_KEYS];
+};
+
+static void
+auth_row_add(void *arg, uint32_t id, const char *type,
+	     const struct dpn_auth_counters *c)
+{
+	struct auth_rows *r = arg;
+
+	r->row[r->nb++] = (struct auth_row){ .id = id, .type = type, .c = *c };
+}
+
+/* A stats counter summed over the workers and the management lcore, as
+ * `show stats` sums its total. */
+static uint64_t
+stat_total(const struct dpn_dataplane *dp, enum dpn_stats_id id)
+{
+	uint64_t v = __atomic_load_n(&dp->mgmt_stats.c[id], __ATOMIC_RELAXED);
+	unsigned int i;
+
+	for (i = 0; i < dp->nb_workers; i++)
+		v += __atomic_load_n(&dp->workers[i]->stats.c[id],
+				     __ATOMIC_RELAXED);
+	return v;
+}
+
+void
+dpn_ctl_show_auth(FILE *f)
+{
+	static const struct {
+		const char *text;	/* label of the text output */
+		const char *json;	/* key of the JSON output */
+		enum dpn_stats_id id;
+	} totals[] = {
+		{ "unknown key", "unknown_key", DPN_STAT_NTP_AUTH_UNKNOWN_KEY },
+		{ "bad MAC", "bad_mac", DPN_STAT_NTP_AUTH_BAD_MAC },
+		{ "crypto-NAKs sent", "naks_sent", DPN_STAT_NTP_AUTH_NAK },
+		{ "dropped", "dropped", DPN_STAT_NTP_AUTH_DROPPED },
+		{ "signed replies", "signed_replies", DPN_STAT_NTP_AUTH_SIGNED },
+	};
+	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
+	struct auth_rows *r = calloc(1, sizeof(*r));
+	bool json = ctl_json(), nak;
+	unsigned int i, nb;
+
+	if (r == NULL) {
+		ctl_fail("out of memory");
+		return;
+	}
+	/* Copied under the lock, printed after it. */
+	nb = dpn_ctl_auth_walk(auth_row_add, r, DPN_NTPAUTH_MAX_KEYS, &nak);
+	if (json) {
+		fprintf(f, "{\"trusted_keys\": %u, \"authfail\": \"%s\", "
+			"\"keys\": [", nb, nak ? "nak" : "drop");
+		for (i = 0; i < r->nb; i++)
+			fprintf(f, "%s{\"key\": %" PRIu32 ", \"type\": \"%s\", "
+				"\"requests\": %" PRIu64 ", \"good\": %" PRIu64
+				", \"bad\": %" PRIu64 ", \"replies\": %" PRIu64
+				"}", i ? ", " : "", r->row[i].id,
+				r->row[i].type, r->row[i].c.requests,
+				r->row[i].c.good, r->row[i].c.bad,
+				r->row[i].c.replies);
+		fputc(']', f);
+		for (i = 0; i < RTE_DIM(totals); i++)
+			fprintf(f, ", \"%s\": %" PRIu64, totals[i].json,
+				stat_total(ctx->dp, totals[i].id));
+		fputs("}\n", f);
+	} else {
+		fprintf(f, "%u trusted keys; %s\n", nb,
+			nak ? "authfail nak: crypto-NAK" :
+			"authfail drop: no reply");
+		fprintf(f, "%8s %-10s %12s %12s %12s %12s\n", "key", "type",
+			"requests", "good", "bad", "replies");
+		for (i = 0; i < r->nb; i++)
+			fprintf(f, "%8" PRIu32 " %-10s %12" PRIu64 " %12" PRIu64
+				" %12" PRIu64 " %12" PRIu64 "\n", r->row[i].id,
+				r->row[i].type, r->row[i].c.requests,
+				r->row[i].c.good, r->row[i].c.bad,
+				r->row[i].c.replies);
+		for (i = 0; i < RTE_DIM(totals); i++)
+			fprintf(f, "%-16s %12" PRIu64 "\n", totals[i].text,
+				stat_total(ctx->dp, totals[i].id));
+	}
+	free(r);
 }
 
 static void

@@ -878,8 +878,9 @@ static cmdline_parse_token_string_t tok_reload =
 
 static cmdline_parse_inst_t cmd_reload = {
 	.f = cmd_reload_parsed,
-	.help_str = "reload: re-read the configuration file's restrict and "
-		"discard lines (an error keeps the running rules)",
+	.help_str = "reload: re-read the configuration file's restrict, "
+		"discard, keys, trustedkey and authfail lines (an error "
+		"keeps the running ones)",
 	.tokens = { (void *)&tok_reload, NULL },
 };
 
@@ -944,6 +945,25 @@ static cmdline_parse_inst_t cmd_show_restrict = {
 	.help_str = "show restrict|clients: rules in match order with hits, "
 		"drops and KoDs; the 10 busiest rate-limited clients",
 	.tokens = { (void *)&tok_sr_show, (void *)&tok_sr_what, NULL },
+};
+
+/* show auth */
+
+static void
+cmd_show_auth_parsed(void *res, struct cmdline *cl, void *data)
+{
+	dpn_ctl_show_auth(ctl_out);
+}
+
+static cmdline_parse_token_string_t tok_sa_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, what, "auth");
+
+static cmdline_parse_inst_t cmd_show_auth = {
+	.f = cmd_show_auth_parsed,
+	.help_str = "show auth: trusted keys (ID, type) with requests, good "
+		"and bad MACs and signed replies per key, what failing "
+		"requests get, and the authentication counters",
+	.tokens = { (void *)&tok_sr_show, (void *)&tok_sa_what, NULL },
 };
 
 struct cmd_show_n {
@@ -1071,6 +1091,7 @@ static cmdline_parse_ctx_t main_ctx[] = {
 	&cmd_show_lcores,
 	&cmd_show_restrict,
 	&cmd_show_clients_n,
+	&cmd_show_auth,
 	&cmd_show_neigh,
 	&cmd_neigh_resolve,
 	&cmd_show_ptp,

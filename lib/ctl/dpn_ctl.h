@@ -43,6 +43,7 @@ void dpn_ctl_show_sysinfo(FILE *f);
 void dpn_ctl_show_peers(FILE *f);
 void dpn_ctl_help(FILE *f);
 void dpn_ctl_show_restrict(FILE *f);
+void dpn_ctl_show_auth(FILE *f);
 void dpn_ctl_show_clients(FILE *f, unsigned int n);
 void dpn_ctl_show_neighbors(FILE *f);
 
@@ -83,6 +84,22 @@ int dpn_ctl_set_log_level(FILE *f, const char *pattern, const char *level,
 unsigned int dpn_ctl_restrict_walk(void (*fn)(void *arg, const char *rule,
 					      const struct dpn_acl_counters *c),
 				   void *arg, unsigned int max);
+
+/**
+ * Call @p fn for each key the server trusts, in ascending ID order, with
+ * its ID, type ("MD5", "SHA1", "AES128CMAC": a static string, good after
+ * the call) and counters summed over the workers, holding the lock that
+ * reloads take (so the key table cannot be freed meanwhile): @p fn must
+ * not block. At most @p max calls. @p nak (if not NULL) is set to what a request that fails
+ * authentication gets: true a crypto-NAK, false nothing (authfail drop).
+ * No key material is handed out. For metrics and telemetry, from any
+ * control thread.
+ * @return the number of trusted keys (may be more than @p max).
+ */
+unsigned int dpn_ctl_auth_walk(void (*fn)(void *arg, uint32_t id,
+					  const char *type,
+					  const struct dpn_auth_counters *c),
+			       void *arg, unsigned int max, bool *nak);
 
 /**
  * Re-read the configuration file and apply its restrict, discard lines

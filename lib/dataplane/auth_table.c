@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The server's trusted keys as the workers use them: prepared keys
- * (lib/ntpauth, one lane per worker), per-worker per-key counters, and
+ * (lib/ntpauth, read-only), per-worker per-key counters, and
  * what to do with a request that does not authenticate. Replaced as a
  * whole and published with RCU, as the restrict rules are, so that a
  * reload changes keys without a lock on the workers.
@@ -33,7 +33,7 @@ auth_table_create(const struct dpn_ntpauth_keys *keys,
 	t->nb_workers = nb_workers;
 	if (nb_trusted != 0) {
 		t->keys = dpn_ntpauth_server_create(keys, trusted, nb_trusted,
-						    nb_workers, err, errlen);
+						    err, errlen);
 		if (t->keys == NULL) {
 			rte_free(t);
 			return NULL;

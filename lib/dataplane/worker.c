@@ -853,8 +853,8 @@ auth_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 	}
 	ctr = &t->counters[(size_t)w->index * t->row + (unsigned int)idx];
 	ctr->requests++;
-	if (!dpn_ntpauth_server_verify(t->keys, w->index, (unsigned int)idx,
-				       ntp, len)) {
+	if (!dpn_ntpauth_server_verify(t->keys, (unsigned int)idx, ntp,
+				       len)) {
 		ctr->bad++;
 		w->stats.c[DPN_STAT_NTP_AUTH_BAD_MAC]++;
 		goto refuse;
@@ -1122,7 +1122,7 @@ sign_tx(struct dpn_worker *w, struct rte_mbuf **pkts,
 			dpn_clock_model_ns(&snap->tsc, rte_rdtsc())));
 		if (res->sign_key[i] == DPN_AUTH_NAK)
 			memset(mac, 0, 4);
-		else if (dpn_ntpauth_server_sign(res->auth->keys, w->index,
+		else if (dpn_ntpauth_server_sign(res->auth->keys,
 						 res->sign_key[i], ntp) == 0)
 			/* Never seen: OpenSSL failed. A MAC of zeros is
 			 * refused by the client, as it should be. */

@@ -3,9 +3,10 @@
  * Collection: copy what a scrape exposes out of the running daemon.
  * Runs in the HTTP or telemetry thread. The workers are not stopped:
  * their counters are read with relaxed atomic loads (each has one
- * writer), the clock through its seqlock, the restrict counters under
- * the control lock (dpn_ctl_restrict_walk), and ethdev statistics with
- * the ethdev calls, which only read the driver's counters.
+ * writer), the clock through its seqlock, the restrict and key counters
+ * under the control lock (dpn_ctl_restrict_walk, dpn_ctl_auth_walk), and
+ * ethdev statistics with the ethdev calls, which only read the driver's
+ * counters.
  */
 
 #include <errno.h>
@@ -430,6 +431,21 @@ add_rule(void *arg, const char *rule, const struct dpn_acl_counters *c)
 	r->kods = c->kods;
 }
 
+static void
+add_auth_key(void *arg, uint32_t id, const char *type,
+	     const struct dpn_auth_counters *c)
+{
+	struct dpn_metrics_snapshot *s = arg;
+	struct dpn_metrics_auth_key *k = &s->auth_keys[s->nb_auth_keys++];
+
+	k->id = id;
+	snprintf(k->type, sizeof(k->type), "%s", type);
+	k->requests = c->requests;
+	k->good = c->good;
+	k->bad = c->bad;
+	k->replies = c->replies;
+}
+
 int
 dpn_metrics_collect(struct dpn_metrics_snapshot *s)
 {
@@ -449,7 +465,10 @@ dpn_metrics_collect(struct dpn_metrics_snapshot *s)
 	s->workers = calloc(dp->nb_workers + 1, sizeof(*s->workers));
 	s->ports = calloc(dp->nb_ports + 1, sizeof(*s->ports));
 	s->rules = calloc(DPN_METRICS_MAX_RULES, sizeof(*s->rules));
-	if (s->workers == NULL || s->ports == NULL || s->rules == NULL)
+	s->auth_keys = calloc(DPN_METRICS_MAX_AUTH_KEYS,
+			      sizeof(*s->auth_keys));
+	if (s->workers == NULL || s->ports == NULL || s->rules == NULL ||
+	    s->auth_keys == NULL)
 		goto nomem;
 	for (i = 0; i < dp->nb_workers; i++) {
 		const struct dpn_worker *w = dp->workers[i];
@@ -468,6 +487,9 @@ dpn_metrics_collect(struct dpn_metrics_snapshot *s)
 	}
 	s->nb_rules_total = dpn_ctl_restrict_walk(add_rule, s,
 						  DPN_METRICS_MAX_RULES);
+	s->nb_auth_keys_total = dpn_ctl_auth_walk(add_auth_key, s,
+						  DPN_METRICS_MAX_AUTH_KEYS,
+						  NULL);
 	dpn_metrics_read_clock(ctx, &s->clock);
 	if (collect_sources(ctx, s) != 0 ||
 	    dpn_metrics_read_refclocks(ctx, &s->refclocks,

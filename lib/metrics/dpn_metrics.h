@@ -26,6 +26,8 @@
 #define DPN_METRICS_MAX_QUEUES 16
 /** Restrict rules exposed one by one; more would swamp Prometheus. */
 #define DPN_METRICS_MAX_RULES 1000
+/** Trusted keys exposed one by one (DPN_NTPAUTH_MAX_KEYS). */
+#define DPN_METRICS_MAX_AUTH_KEYS 64
 #define DPN_METRICS_NAME_LEN 64
 #define DPN_METRICS_RULE_LEN 256
 
@@ -72,6 +74,16 @@ struct dpn_metrics_worker {
 struct dpn_metrics_rule {
 	char text[DPN_METRICS_RULE_LEN];
 	uint64_t hits, drops, kods;
+};
+
+/** One key the server trusts, with its counters (never its material). */
+struct dpn_metrics_auth_key {
+	uint32_t id;
+	char type[16];			/**< "MD5", "SHA1", "AES128CMAC" */
+	uint64_t requests;		/**< requests with a MAC under its ID */
+	uint64_t good;			/**< ... whose MAC verified */
+	uint64_t bad;			/**< ... whose MAC did not */
+	uint64_t replies;		/**< replies signed with it */
 };
 
 /** The served clock (what `show sysinfo` prints). */
@@ -180,6 +192,9 @@ struct dpn_metrics_snapshot {
 	unsigned int nb_rules_total;	/**< may exceed nb_rules */
 	unsigned int nb_rules;
 	struct dpn_metrics_rule *rules;
+	unsigned int nb_auth_keys_total;	/**< trusted keys */
+	unsigned int nb_auth_keys;
+	struct dpn_metrics_auth_key *auth_keys;
 	struct dpn_metrics_clock clock;
 	unsigned int nb_sources;
 	struct dpn_metrics_source *sources;

@@ -551,6 +551,48 @@ write_rules(struct expo *e, const struct dpn_metrics_snapshot *s)
 	}
 }
 
+/* The server's trusted keys, labelled by key ID and type. */
+static void
+write_auth(struct expo *e, const struct dpn_metrics_snapshot *s)
+{
+	static const struct {
+		const char *name;
+		const char *help;
+		size_t offset;
+	} counters[] = {
+		{ "dpntp_auth_key_requests", "Requests with a MAC under the "
+		  "trusted key's ID (labels: key ID and type).",
+		  offsetof(struct dpn_metrics_auth_key, requests) },
+		{ "dpntp_auth_key_good", "Requests whose MAC verified with "
+		  "the trusted key.",
+		  offsetof(struct dpn_metrics_auth_key, good) },
+		{ "dpntp_auth_key_bad", "Requests under the trusted key's ID "
+		  "whose MAC did not verify.",
+		  offsetof(struct dpn_metrics_auth_key, bad) },
+		{ "dpntp_auth_key_replies", "Replies signed with the trusted "
+		  "key.", offsetof(struct dpn_metrics_auth_key, replies) },
+	};
+	char id[12];
+	unsigned int c, i;
+
+	family(e, "dpntp_auth_trusted_keys", EXPO_GAUGE,
+	       "Keys the server trusts (trustedkey), each with its own "
+	       "dpntp_auth_key_* counters.");
+	sample_u64(e, s->nb_auth_keys_total, NULL);
+	for (c = 0; c < sizeof(counters) / sizeof(counters[0]); c++) {
+		family(e, counters[c].name, EXPO_COUNTER, counters[c].help);
+		for (i = 0; i < s->nb_auth_keys; i++) {
+			const struct dpn_metrics_auth_key *k =
+				&s->auth_keys[i];
+
+			snprintf(id, sizeof(id), "%u", (unsigned int)k->id);
+			sample_u64(e, *(const uint64_t *)((const char *)k +
+					counters[c].offset),
+				   "key", id, "type", k->type, NULL);
+		}
+	}
+}
+
 static void
 write_clock(struct expo *e, const struct dpn_metrics_snapshot *s)
 {
@@ -904,6 +946,7 @@ dpn_metrics_write(FILE *f, const struct dpn_metrics_snapshot *s,
 	write_workers(&e, s);
 	write_ports(&e, s);
 	write_rules(&e, s);
+	write_auth(&e, s);
 	write_clock(&e, s);
 	write_sources(&e, s);
 	write_refclocks(&e, s);
@@ -923,6 +966,9 @@ dpn_metrics_snapshot_free(struct dpn_metrics_snapshot *s)
 	free(s->ports);
 	free(s->workers);
 	free(s->rules);
+	free(s->auth_keys);
+	s->auth_keys = NULL;
+	s->nb_auth_keys = s->nb_auth_keys_total = 0;
 	free(s->sources);
 	free(s->refclocks);
 	s->refclocks = NULL;

@@ -142,6 +142,87 @@ tel_restrict(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+struct tel_auth_keys {
+	unsigned int nb;
+	struct {
+		uint32_t id;
+		const char *type;
+		struct dpn_auth_counters c;
+	} k[DPN_METRICS_MAX_AUTH_KEYS];
+};
+
+static void
+tel_add_auth_key(void *arg, uint32_t id, const char *type,
+		 const struct dpn_auth_counters *c)
+{
+	struct tel_auth_keys *ta = arg;
+
+	ta->k[ta->nb].id = id;
+	ta->k[ta->nb].type = type;
+	ta->k[ta->nb].c = *c;
+	ta->nb++;
+}
+
+/*
+ * /dpntp/auth: what `show auth` shows: the number of trusted keys, what
+ * a request failing authentication gets ("nak" or "drop"), the
+ * authentication counters summed over the lcores, then a dict per
+ * trusted key keyed by its ID, next to them (one level of dicts, as
+ * /dpntp/ports).
+ */
+static int
+tel_auth(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	struct tel_auth_keys *ta;
+	struct dpn_stats sum;
+	unsigned int i, nb;
+	bool nak;
+
+	if (ctx == NULL)
+		return -ENODEV;
+	ta = calloc(1, sizeof(*ta));
+	if (ta == NULL) {
+		dpn_metrics_release();
+		return -ENOMEM;
+	}
+	dpn_metrics_sum_stats(ctx->dp, &sum);
+	nb = dpn_ctl_auth_walk(tel_add_auth_key, ta,
+			       DPN_METRICS_MAX_AUTH_KEYS, &nak);
+	dpn_metrics_release();
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_int(d, "trusted_keys", (int)nb);
+	rte_tel_data_add_dict_string(d, "authfail", nak ? "nak" : "drop");
+	rte_tel_data_add_dict_u64(d, "unknown_key",
+				  sum.c[DPN_STAT_NTP_AUTH_UNKNOWN_KEY]);
+	rte_tel_data_add_dict_u64(d, "bad_mac",
+				  sum.c[DPN_STAT_NTP_AUTH_BAD_MAC]);
+	rte_tel_data_add_dict_u64(d, "naks_sent", sum.c[DPN_STAT_NTP_AUTH_NAK]);
+	rte_tel_data_add_dict_u64(d, "dropped",
+				  sum.c[DPN_STAT_NTP_AUTH_DROPPED]);
+	rte_tel_data_add_dict_u64(d, "signed_replies",
+				  sum.c[DPN_STAT_NTP_AUTH_SIGNED]);
+	for (i = 0; i < ta->nb; i++) {
+		struct rte_tel_data *kd = rte_tel_data_alloc();
+		char key[12];
+
+		if (kd == NULL)
+			break;
+		rte_tel_data_start_dict(kd);
+		rte_tel_data_add_dict_int(kd, "key", (int)ta->k[i].id);
+		rte_tel_data_add_dict_string(kd, "type", ta->k[i].type);
+		rte_tel_data_add_dict_u64(kd, "requests", ta->k[i].c.requests);
+		rte_tel_data_add_dict_u64(kd, "good", ta->k[i].c.good);
+		rte_tel_data_add_dict_u64(kd, "bad", ta->k[i].c.bad);
+		rte_tel_data_add_dict_u64(kd, "replies", ta->k[i].c.replies);
+		snprintf(key, sizeof(key), "%u", (unsigned int)ta->k[i].id);
+		if (rte_tel_data_add_dict_container(d, key, kd, 0) != 0)
+			rte_tel_data_free(kd);
+	}
+	free(ta);
+	return 0;
+}
+
 /* /dpntp/clock: the served clock, as `show sysinfo`. */
 static int
 tel_clock(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -399,6 +480,9 @@ dpn_metrics_telemetry_register(void)
 		{ "/dpntp/restrict", tel_restrict,
 		  "restrict rules in match order with hits, drops, KoDs. "
 		  "No parameters." },
+		{ "/dpntp/auth", tel_auth,
+		  "Trusted keys (keyed by ID) with their counters, authfail "
+		  "and auth counters, as show auth. No parameters." },
 		{ "/dpntp/clock", tel_clock,
 		  "The served clock: sync, stratum, leap, refid, offset. "
 		  "No parameters." },

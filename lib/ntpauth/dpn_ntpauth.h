@@ -11,9 +11,9 @@
  *
  * Two users: the upstream client on the management lcore
  * (dpn_ntpauth_sign/verify) and the server on the workers
- * (struct dpn_ntpauth_server: trusted keys prepared once, per-lane CMAC
- * contexts, no allocation and no lock per request).
- * DPDK-free; the digests and the CMAC are OpenSSL's.
+ * (struct dpn_ntpauth_server: trusted keys prepared once, read-only, so
+ * no allocation, no lock and no per-worker state per request).
+ * DPDK-free; the digests are OpenSSL's, the CMAC nettle's.
  */
 
 #include <stdbool.h>
@@ -91,16 +91,17 @@ const char *dpn_ntpauth_type_str(enum dpn_ntpauth_type t);
 struct dpn_ntpauth_server;
 
 /**
- * Prepare the keys of @p keys whose IDs are in @p trusted for @p nb_lanes
- * lanes (one per worker; a lane is used by one thread at a time). Keys
- * not in the list are left out: their requests are not authentic. An ID
- * in @p trusted that @p keys lacks is an error.
+ * Prepare the keys of @p keys whose IDs are in @p trusted (the state
+ * after each key is absorbed, copied per packet; any number of threads
+ * may use the table at once). Keys not in the list are left out: their
+ * requests are not authentic. An ID in @p trusted that @p keys lacks is
+ * an error.
  * @return the table, or NULL with a message in @p err.
  */
 struct dpn_ntpauth_server *
 dpn_ntpauth_server_create(const struct dpn_ntpauth_keys *keys,
 			  const uint32_t *trusted, unsigned int nb_trusted,
-			  unsigned int nb_lanes, char *err, size_t errlen);
+			  char *err, size_t errlen);
 
 void dpn_ntpauth_server_free(struct dpn_ntpauth_server *s);
 
@@ -119,17 +120,15 @@ int dpn_ntpauth_server_find(const struct dpn_ntpauth_server *s, uint32_t id);
  * with key @p idx? @p len must be 48 + 4 + the key's MAC length.
  * Constant-time comparison; no allocation.
  */
-bool dpn_ntpauth_server_verify(struct dpn_ntpauth_server *s,
-			       unsigned int lane, unsigned int idx,
-			       const void *pkt, size_t len);
+bool dpn_ntpauth_server_verify(const struct dpn_ntpauth_server *s,
+			       unsigned int idx, const void *pkt, size_t len);
 
 /**
  * Sign the 48-byte header at @p pkt with key @p idx: key ID and MAC are
  * written after it. No allocation.
  * @return bytes appended (4 + MAC length), or 0 if the MAC failed.
  */
-unsigned int dpn_ntpauth_server_sign(struct dpn_ntpauth_server *s,
-				     unsigned int lane, unsigned int idx,
-				     void *pkt);
+unsigned int dpn_ntpauth_server_sign(const struct dpn_ntpauth_server *s,
+				     unsigned int idx, void *pkt);
 
 #endif /* DPN_NTPAUTH_H */

@@ -30,6 +30,10 @@ static struct dpn_metrics_rule rules[2] = {
 	{ "restrict -4 default kod limited", 10, 4, 3 },
 	{ "restrict 198.18.0.66 \"odd\\name\"\nx", 1, 1, 0 },
 };
+static struct dpn_metrics_auth_key auth_keys[2] = {
+	{ 1, "MD5", 10, 9, 1, 8 },
+	{ 65535, "AES128CMAC", 0, 0, 0, 0 },
+};
 static struct dpn_metrics_refclock refclocks[3];
 static struct dpn_metrics_snapshot snap;
 
@@ -162,6 +166,9 @@ make_snapshot(void)
 	snap.nb_rules_total = 5;
 	snap.nb_rules = 2;
 	snap.rules = rules;
+	snap.nb_auth_keys_total = 2;
+	snap.nb_auth_keys = 2;
+	snap.auth_keys = auth_keys;
 	snap.clock = (struct dpn_metrics_clock){
 		.synced = true, .reference = "system", .refid = "GPS",
 		.stratum = 1, .leap = 0, .precision = -20,
@@ -660,6 +667,70 @@ test_ptp(void **state)
 #undef PTPL
 }
 
+/* The server's trusted keys, labelled by key ID and type; the global
+ * authentication counters under their stats names. */
+static void
+test_auth(void **state)
+{
+	char *text, line[128];
+	int id;
+
+	make_snapshot();
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_line(text, "# TYPE dpntp_auth_trusted_keys gauge");
+	assert_line(text, "dpntp_auth_trusted_keys 2");
+	assert_line(text, "# TYPE dpntp_auth_key_requests_total counter");
+	assert_line(text, "dpntp_auth_key_requests_total{key=\"1\","
+		    "type=\"MD5\"} 10");
+	assert_line(text, "dpntp_auth_key_good_total{key=\"1\","
+		    "type=\"MD5\"} 9");
+	assert_line(text, "dpntp_auth_key_bad_total{key=\"1\","
+		    "type=\"MD5\"} 1");
+	assert_line(text, "dpntp_auth_key_replies_total{key=\"1\","
+		    "type=\"MD5\"} 8");
+	assert_line(text, "dpntp_auth_key_requests_total{key=\"65535\","
+		    "type=\"AES128CMAC\"} 0");
+	assert_int_equal(count_samples(text, "dpntp_auth_key_bad_total"), 2);
+	id = dpn_stats_lookup("ntp_auth_signed");
+	assert_true(id >= 0);
+	snprintf(line, sizeof(line), "dpntp_ntp_auth_signed_total %d",
+		 1000 + id);
+	assert_line(text, line);
+	id = dpn_stats_lookup("ntp_auth_unknown_key");
+	snprintf(line, sizeof(line), "dpntp_ntp_auth_unknown_key_total %d",
+		 1000 + id);
+	assert_line(text, line);
+	id = dpn_stats_lookup("ntp_auth_bad_mac");
+	snprintf(line, sizeof(line), "dpntp_ntp_auth_bad_mac_total %d",
+		 1000 + id);
+	assert_line(text, line);
+	id = dpn_stats_lookup("ntp_auth_nak");
+	snprintf(line, sizeof(line), "dpntp_ntp_auth_nak_total %d", 1000 + id);
+	assert_line(text, line);
+	id = dpn_stats_lookup("ntp_auth_dropped");
+	snprintf(line, sizeof(line), "dpntp_ntp_auth_dropped_total %d",
+		 1000 + id);
+	assert_line(text, line);
+	free(text);
+
+	/* The type goes in a label, never anything of the key itself. */
+	text = expose(DPN_METRICS_OPENMETRICS);
+	assert_line(text, "# TYPE dpntp_auth_key_replies counter");
+	assert_line(text, "dpntp_auth_key_replies_total{key=\"1\","
+		    "type=\"MD5\"} 8");
+	assert_well_formed(text, true);
+	free(text);
+
+	/* More keys trusted than exposed: the gauge says how many. */
+	snap.nb_auth_keys_total = 70;
+	snap.nb_auth_keys = 0;
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_line(text, "dpntp_auth_trusted_keys 70");
+	assert_line(text, "# TYPE dpntp_auth_key_good_total counter");
+	assert_int_equal(count_samples(text, "dpntp_auth_key_good_total"), 0);
+	free(text);
+}
+
 /* Without a ptp line no dpntp_ptp_ family; without refclocks none. */
 static void
 test_no_ptp(void **state)
@@ -691,6 +762,7 @@ test_empty_daemon(void **state)
 	text = expose(DPN_METRICS_OPENMETRICS);
 	assert_line(text, "dpntp_build_info{version=\"\"} 1");
 	assert_line(text, "dpntp_restrict_rules 0");
+	assert_line(text, "dpntp_auth_trusted_keys 0");
 	assert_line(text, "dpntp_clock_synchronized 0");
 	assert_line(text, "# TYPE dpntp_port_xstat unknown");
 	free(text);
@@ -725,6 +797,7 @@ main(void)
 		cmocka_unit_test(test_refclocks),
 		cmocka_unit_test(test_ptp),
 		cmocka_unit_test(test_no_ptp),
+		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_write_error),
 	};
 
