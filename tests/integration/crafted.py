@@ -92,6 +92,7 @@ def counters():
 # Counters a crafted packet may move; each case names the ones it expects.
 WATCHED = [
     "ntp_server_replies", "ntp_symmetric_replies", "ntp_truncated",
+    "ntp_auth_nak",
     "drop_ntp_short", "drop_ntp_version",
     "drop_ntp_mode0", "drop_ntp_mode2", "drop_ntp_mode4", "drop_ntp_mode5",
     "drop_ntp_mode6", "drop_ntp_mode7", "drop_ntp_zero_xmt",
@@ -220,7 +221,9 @@ def send_frames(frames, iface=IFACE):
 # --- cases that must be answered ------------------------------------------
 
 def check_reply(what, frame, xmt, vn, mode_out, poll,
-                counter, truncated):
+                counter, truncated, nak=False):
+    """The reply to frame: 48 bytes, or a crypto-NAK (52: key ID 0)."""
+    n = 52 if nak else 48
     sp = frame[UDP].sport
     v6 = IPv6 in frame
     vlan = frame[Dot1Q].vlan if Dot1Q in frame else None
@@ -256,27 +259,31 @@ def check_reply(what, frame, xmt, vn, mode_out, poll,
     if v6:
         need(ip.src == src_ip and ip.dst == dst_ip,
              "addresses %s -> %s" % (ip.src, ip.dst))
-        need(ip.plen == 56, "IPv6 payload length %d" % ip.plen)
+        need(ip.plen == 8 + n, "IPv6 payload length %d" % ip.plen)
         need(ip.nh == 17, "next header %d" % ip.nh)
-        udp_raw = ip_raw[40:40 + 56]
+        udp_raw = ip_raw[40:40 + 8 + n]
     else:
         need(ip.src == src_ip and ip.dst == dst_ip,
              "addresses %s -> %s" % (ip.src, ip.dst))
-        need(ip.ihl == 5 and ip.len == 76, "IPv4 length %d" % ip.len)
+        need(ip.ihl == 5 and ip.len == 28 + n, "IPv4 length %d" % ip.len)
         need(ones_sum(ip_raw[:20]) == 0xffff, "bad IPv4 header checksum")
         need(ip.frag == 0 and not (ip.flags & 1), "reply is a fragment")
         need(ip.ttl > 1, "TTL %d" % ip.ttl)
-        udp_raw = ip_raw[20:20 + 56]
+        udp_raw = ip_raw[20:20 + 8 + n]
     need(udp.sport == 123 and udp.dport == sp,
          "ports %d -> %d" % (udp.sport, udp.dport))
-    need(udp.len == 56, "UDP length %d (reply must be 48 bytes)" % udp.len)
-    need(len(raw) == 14 + (4 if vlan else 0) + (40 if v6 else 20) + 56,
+    need(udp.len == 8 + n, "UDP length %d (reply must be %d bytes)" %
+         (udp.len, n))
+    need(len(raw) == 14 + (4 if vlan else 0) + (40 if v6 else 20) + 8 + n,
          "frame length %d" % len(raw))
     rvlan = e[Dot1Q].vlan if Dot1Q in e else None
     need(rvlan == vlan, "reply VLAN %s, request VLAN %s" % (rvlan, vlan))
     need(udp.chksum != 0, "UDP checksum absent")
     need(udp_cksum_ok(ip, udp_raw), "UDP checksum invalid")
     ntp = udp_raw[8:]
+    if nak:
+        need(ntp[48:] == b"\0\0\0\0", "crypto-NAK key ID %s" % ntp[48:].hex())
+        ntp = ntp[:48]
     if len(ntp) != 48:
         why.append("NTP payload %d bytes" % len(ntp))
     else:
@@ -308,6 +315,9 @@ def check_reply(what, frame, xmt, vn, mode_out, poll,
     need(d[counter] == 1, "%s moved by %d" % (counter, d[counter]))
     need(d["ntp_truncated"] == (1 if truncated else 0),
          "ntp_truncated moved by %d" % d["ntp_truncated"])
+    if nak:
+        need(d["ntp_server_replies"] == 0,
+             "a crypto-NAK counted as a server reply")
     extra = [n for n in WATCHED if n.startswith("drop_ntp") or
              n.startswith("drop_udp") or n.startswith("drop_ip")
              if d[n] != 0]
@@ -409,12 +419,13 @@ def reply_cases():
     check_reply("NTPv4 symmetric active over IPv6 gets symmetric passive",
                 frame6(payload, sport()), xmt, 4, 2, 6,
                 "ntp_symmetric_replies", False)
-    # RFC 5905 MAC: 4-byte key id + 16-byte MD5 digest, 68 bytes in all.
+    # RFC 5905 MAC: 4-byte key id + 16-byte MD5 digest, 68 bytes in all,
+    # under a key dpntpd does not have (no keys here): a crypto-NAK.
     mac = struct.pack("!I", 1) + os.urandom(16)
     payload, xmt = ntp_req(vn=4, mode=3, poll=6, extra=mac)
-    check_reply("request with a 20-byte MAC (68 bytes) gets a plain 48-byte "
-                "reply", frame4(payload, sport()), xmt, 4, 4, 6,
-                "ntp_server_replies", True)
+    check_reply("request with a MAC of an unknown key (68 bytes) gets a "
+                "crypto-NAK (52 bytes, key ID 0)", frame4(payload, sport()),
+                xmt, 4, 4, 6, "ntp_auth_nak", False, nak=True)
     # RFC 7822 extension field: type, length 28, 24 bytes of value.
     ef = struct.pack("!HH", 0x0104, 28) + os.urandom(24)
     payload, xmt = ntp_req(vn=4, mode=3, poll=6, extra=ef)
