@@ -660,6 +660,13 @@ static const struct {
 	{ "keys", dpn_conf_parse_keys },
 	{ "trustedkey", dpn_conf_parse_trustedkey },
 	{ "authfail", dpn_conf_parse_authfail },
+	{ "ntsservercert", dpn_conf_parse_nts },
+	{ "ntsserverkey", dpn_conf_parse_nts },
+	{ "ntsport", dpn_conf_parse_nts },
+	{ "ntsdumpdir", dpn_conf_parse_nts },
+	{ "ntsrotate", dpn_conf_parse_nts },
+	{ "ntsntpserver", dpn_conf_parse_nts },
+	{ "ntsbind", dpn_conf_parse_nts },
 	{ "metrics", parse_metrics },
 };
 
@@ -735,6 +742,8 @@ dpn_conf_init(struct dpn_conf *conf)
 	conf->clientlimit = DPN_CONF_CLIENTLIMIT_DEFAULT;
 	conf->xleavelimit = DPN_CONF_XLEAVELIMIT_DEFAULT;
 	dpn_conf_upstream_init(conf);
+	conf->nts.port = DPN_CONF_NTS_PORT_DEFAULT;
+	conf->nts.rotate_s = DPN_CONF_NTS_ROTATE_DEFAULT;
 }
 
 void
@@ -752,6 +761,8 @@ finish_parse(struct conf_parser *p, struct dpn_conf *conf, int ret)
 {
 	if (ret == 0)
 		ret = dpn_conf_refclock_finish(p);
+	if (ret == 0)
+		ret = dpn_conf_nts_finish(p);
 	if (ret < 0)
 		dpn_conf_free(conf);
 	else
@@ -912,6 +923,7 @@ dpn_conf_format(const struct dpn_conf *conf, char *buf, size_t len)
 		conf_append(buf, len, &off, "xleavelimit %u\n", conf->xleavelimit);
 	dpn_conf_refclock_format(conf, buf, len, &off);
 	dpn_conf_upstream_format(conf, buf, len, &off);
+	dpn_conf_nts_format(conf, buf, len, &off);
 	if (conf->metrics.enabled) {
 		inet_ntop(conf->metrics.family, &conf->metrics.addr, text,
 			  sizeof(text));

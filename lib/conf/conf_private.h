@@ -54,6 +54,12 @@ int dpn_conf_parse_trustedkey(struct conf_parser *p, char **words,
 int dpn_conf_parse_holdover(struct conf_parser *p, char **words,
 			    int nb_words);
 
+/* NTS server directives (nts.c). */
+int dpn_conf_parse_nts(struct conf_parser *p, char **words, int nb_words);
+int dpn_conf_nts_finish(struct conf_parser *p);
+void dpn_conf_nts_format(const struct dpn_conf *conf, char *buf, size_t len,
+			 int *off);
+
 /* refclock shm|sock|pps|phc|ptp lines (refclock.c). */
 int dpn_conf_parse_refclock_driver(struct conf_parser *p, char **words,
 				   int nb_words);

@@ -36,6 +36,10 @@
  *                                  also sign replies to requests using them)
  *   authfail nak|drop             (a request failing authentication gets a
  *                                  crypto-NAK, as ntpd sends, or nothing)
+ *   ntsservercert FILE, ntsserverkey FILE, ntsport N, ntsdumpdir DIR,
+ *   ntsrotate SECONDS, ntsntpserver NAME, ntsbind ADDRESS
+ *                                 (chrony's NTS server; ntsbind: the kernel
+ *                                  address NTS-KE listens on)
  *   metrics ADDRESS:PORT          (Prometheus endpoint; [IPv6]:PORT)
  */
 
@@ -193,6 +197,22 @@ struct dpn_conf_metrics {
 	unsigned int line;
 };
 
+#define DPN_CONF_NTS_PORT_DEFAULT 4460
+#define DPN_CONF_NTS_ROTATE_DEFAULT 604800	/**< chrony's: a week */
+
+/** The NTS server (chrony's directives); on when a certificate is given. */
+struct dpn_conf_nts {
+	char cert[DPN_CONF_PATH_MAX];		/**< `ntsservercert` */
+	char key[DPN_CONF_PATH_MAX];		/**< `ntsserverkey` */
+	char dumpdir[DPN_CONF_PATH_MAX];	/**< `ntsdumpdir`: ntskeys */
+	char ntp_server[256];			/**< `ntsntpserver` */
+	char bind[64];				/**< `ntsbind`: "" = any */
+	uint16_t port;				/**< `ntsport` */
+	uint32_t rotate_s;			/**< `ntsrotate`, 0 = never */
+	unsigned int cert_line, key_line, dumpdir_line, ntp_server_line;
+	unsigned int bind_line;
+};
+
 struct dpn_conf {
 	unsigned int nb_listen;
 	struct dpn_conf_listen listen[DPN_CONF_MAX_LISTEN];
@@ -215,6 +235,7 @@ struct dpn_conf {
 	/** `authfail drop`: requests that fail authentication get no
 	 * reply (default `nak`: a crypto-NAK, as ntpd sends) */
 	bool authfail_drop;
+	struct dpn_conf_nts nts;
 };
 
 /** Fill @p conf with defaults (nothing listening, no reference, no

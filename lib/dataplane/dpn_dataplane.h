@@ -27,6 +27,7 @@
 #include "dpn_clock.h"
 #include "dpn_conf.h"
 #include "dpn_neigh.h"
+#include "dpn_nts.h"
 #include "dpn_nicfit.h"
 #include "dpn_ratelimit.h"
 #include "dpn_stats.h"
@@ -284,6 +285,27 @@ void dpn_auth_table_key_counters(const struct dpn_auth_table *t,
 /** Free the key table (dpn_dataplane_fini). */
 void dpn_dataplane_auth_fini(struct dpn_dataplane *dp);
 
+/*
+ * NTS server keys for the workers (nts_table.c).
+ */
+
+/** The keys that open and seal cookies, as the workers see them;
+ * replaced as a whole (RCU) when they rotate. */
+struct dpn_nts_table {
+	struct dpn_nts_keyring kr;
+};
+
+/**
+ * Publish @p kr to the workers (NULL: NTS off, NTS requests dropped),
+ * wait until no worker reads the old copy (RCU), free it. Not for the
+ * workers; one caller at a time.
+ * @return 0, or -ENOMEM (the old keys stay).
+ */
+int dpn_dataplane_set_nts(struct dpn_dataplane *dp,
+			  const struct dpn_nts_keyring *kr);
+/** Free the published keys (dpn_dataplane_fini). */
+void dpn_dataplane_nts_fini(struct dpn_dataplane *dp);
+
 /** A worker lcore's private state. */
 struct dpn_worker {
 	struct dpn_stats stats;		/**< written by this worker only */
@@ -300,6 +322,9 @@ struct dpn_worker {
 	volatile bool *quit;
 	struct dpn_acl_table *const *acl;	/**< the published rule set */
 	struct dpn_auth_table *const *auth;	/**< the published keys */
+	struct dpn_nts_table *const *nts;	/**< NTS keys, NULL: off */
+	/** nonces and cookie nonces of this worker's NTS replies */
+	struct dpn_nts_rng nts_rng;
 	uint32_t acl_generation;	/**< whose discard params rl has */
 	struct dpn_rl_table rl;		/**< this worker's clients */
 	/** Transmit times of this worker's replies, for interleaved
@@ -331,6 +356,7 @@ struct dpn_dataplane {
 	struct dpn_acl_table *acl[RTE_MAX_NUMA_NODES];
 	struct rte_rcu_qsbr *qsbr;	/**< one thread id per worker */
 	struct dpn_auth_table *auth;	/**< trusted keys, RCU published */
+	struct dpn_nts_table *nts;	/**< NTS keys, RCU published */
 	/**
 	 * Where the slow path hands servers' replies (NTP mode 4 to port
 	 * 123) for the client side; it owns the mbuf. NULL: dropped.
@@ -410,12 +436,16 @@ struct dpn_burst_result {
 	uint16_t nb_kod;	/**< KoD RATE packets, complete */
 	/** the key table the signed replies' keys are in */
 	struct dpn_auth_table *auth;
-	/** each signed reply's key index, or DPN_AUTH_NAK */
+	/** each signed reply's key index, DPN_AUTH_NAK or DPN_AUTH_NTS */
 	uint16_t sign_key[DPN_BURST * 2];
+	/** the NTS replies' authenticators to seal (by sign_key index) */
+	struct dpn_nts_pending nts[DPN_BURST * 2];
 };
 
 /** A signed reply that is a crypto-NAK: key ID 0, no MAC. */
 #define DPN_AUTH_NAK UINT16_MAX
+/** A signed reply that is an NTS reply: res->nts says how to seal it. */
+#define DPN_AUTH_NTS (UINT16_MAX - 1)
 
 /**
  * Handle one received burst (at most DPN_BURST * 2 packets): apply the

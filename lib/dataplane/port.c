@@ -355,6 +355,12 @@ workers_create(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 		w->acl = (struct dpn_acl_table *const *)
 			&dp->acl[rte_lcore_to_socket_id(lcores[i])];
 		w->auth = (struct dpn_auth_table *const *)&dp->auth;
+		w->nts = (struct dpn_nts_table *const *)&dp->nts;
+		if (dpn_nts_rng_init(&w->nts_rng) != 0) {
+			ret = -errno;
+			snprintf(err, errlen, "getrandom: %s", strerror(-ret));
+			return ret;
+		}
 		w->qsbr = dp->qsbr;
 		w->lcore_id = lcores[i];
 		w->index = i;
@@ -576,6 +582,7 @@ dpn_dataplane_fini(struct dpn_dataplane *dp)
 		dp->acl[i] = NULL;
 	}
 	dpn_dataplane_auth_fini(dp);
+	dpn_dataplane_nts_fini(dp);
 	rte_free(dp->qsbr);
 	dp->qsbr = NULL;
 	dpn_neigh_fini(dp);

@@ -800,8 +800,10 @@ struct burst_out {
 	struct rte_mbuf *slow[DPN_BURST * 2];
 	struct rte_mbuf *drop[DPN_BURST * 2];
 	uint16_t nb_basic, nb_xleave, nb_kod, nb_sign, nb_slow, nb_drop;
-	uint16_t sign_key[DPN_BURST * 2];	/* key index or DPN_AUTH_NAK */
+	uint16_t sign_key[DPN_BURST * 2];	/* key index, NAK or NTS */
 	struct dpn_auth_table *auth;	/* what sign_key indexes */
+	struct dpn_nts_table *nts;	/* loaded at the first NTS request */
+	struct dpn_nts_pending nts_p[DPN_BURST * 2];	/* by sign index */
 };
 
 /* The NTP payload's length (classify checked the UDP length). */
@@ -883,13 +885,94 @@ refuse:
 	o->sign[o->nb_sign++] = m;
 }
 
+/*
+ * A request with extension fields: an NTS request (RFC 8915) gets its
+ * reply laid out here, with fresh cookies, and sealed after T3 in
+ * dpn_worker_stamp_tx; one whose cookie does not open or whose
+ * authenticator does not verify gets an NTS NAK; malformed NTS fields,
+ * NTS fields while NTS is off, and NTS in other modes than client are
+ * dropped. @return false if the request has no NTS field at all.
+ */
+static __rte_noinline bool
+nts_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
+	unsigned int len, uint64_t t2, const struct dpn_ntp_sysinfo *si,
+	struct burst_out *o)
+{
+	struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp_of(m) + 1);
+	uint8_t *pkt = (uint8_t *)ntp, c2s[DPN_NTS_KEY_LEN];
+	uint8_t s2c[DPN_NTS_KEY_LEN];
+	struct dpn_nts_request r;
+	struct dpn_nts_table *t;
+	enum dpn_nts_kind k = dpn_nts_parse(pkt, len, &r);
+
+	if (likely(k == DPN_NTS_NONE))
+		return false;
+	if (k == DPN_NTS_MALFORMED ||
+	    dpn_ntp_mode_of(ntp) != DPN_NTP_MODE_CLIENT) {
+		w->stats.c[DPN_STAT_NTP_NTS_MALFORMED]++;
+		goto drop;
+	}
+	t = o->nts;
+	if (t == NULL)
+		o->nts = t = __atomic_load_n(w->nts, __ATOMIC_ACQUIRE);
+	if (t == NULL) {
+		w->stats.c[DPN_STAT_NTP_NTS_OFF]++;
+		goto drop;
+	}
+	if (dpn_nts_verify(&t->kr, pkt, &r, c2s, s2c) != 0) {
+		/* RFC 8915 5.7: the kiss code and the identifier only. */
+		w->stats.c[DPN_STAT_NTP_NTS_NAK]++;
+		dpn_ntp_build_kod(ntp, dpn_ntp_refid_from_str("NTSN"), INT8_MIN);
+		turn_around_len(q, m, (unsigned int)dpn_nts_nak(pkt, &r));
+		cksum_complete(m);
+		o->kod[o->nb_kod++] = m;
+		return true;
+	}
+	dpn_ntp_build_reply(ntp, si, t2);
+	if (dpn_nts_prepare(&t->kr, &w->nts_rng, pkt, len, &r, c2s, s2c,
+			    &o->nts_p[o->nb_sign]) == 0) {
+		w->stats.c[DPN_STAT_NTP_NTS_NO_ROOM]++;
+		explicit_bzero(s2c, sizeof(s2c));
+		explicit_bzero(c2s, sizeof(c2s));
+		goto drop;
+	}
+	explicit_bzero(s2c, sizeof(s2c));
+	explicit_bzero(c2s, sizeof(c2s));
+	w->stats.c[DPN_STAT_NTP_SERVER_REPLIES]++;
+	w->stats.c[DPN_STAT_NTP_NTS_REPLIES]++;
+	turn_around_len(q, m, len);
+	o->sign_key[o->nb_sign] = DPN_AUTH_NTS;
+	o->sign[o->nb_sign++] = m;
+	return true;
+drop:
+	o->drop[o->nb_drop++] = m;
+	return true;
+}
+
+/*
+ * Answer a request that restrict and the rate limit let through: by MAC,
+ * by NTS, or plain. @p need_auth: a notrust rule applies, so a request
+ * that is neither is dropped.
+ */
 static inline void
 reply_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
-	  uint64_t t2, const struct dpn_ntp_sysinfo *si, struct burst_out *o)
+	  uint64_t t2, const struct dpn_ntp_sysinfo *si, struct burst_out *o,
+	  bool need_auth)
 {
-	if (unlikely(has_mac(ntp_len_of(m)))) {
-		auth_out(w, q, m, t2, si, o);
-		return;
+	unsigned int len = ntp_len_of(m);
+
+	if (unlikely(len != DPN_NTP_HDR_LEN)) {
+		if (has_mac(len)) {
+			auth_out(w, q, m, t2, si, o);
+			return;
+		}
+		if (nts_out(w, q, m, len, t2, si, o))
+			return;
+		if (need_auth) {
+			w->stats.c[DPN_STAT_ACL_NOTRUST]++;
+			o->drop[o->nb_drop++] = m;
+			return;
+		}
 	}
 	if (unlikely(answer(w, q, m, t2, si)))
 		o->xleave[o->nb_xleave++] = m;
@@ -934,9 +1017,12 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
 
 		if (rule != DPN_ACL_NO_RULE)
 			ctr[rule].hits++;
+		/* Anything after the header may authenticate it (a MAC, or
+		 * NTS); reply_out() tells, and drops it under notrust if
+		 * it does not. */
 		v = dpn_acl_decide(flags, dpn_ntp_mode_of(ntp),
 				   dpn_ntp_version_of(ntp),
-				   has_mac(ntp_len_of(m)));
+				   ntp_len_of(m) != DPN_NTP_HDR_LEN);
 		if (unlikely(v != DPN_ACL_SERVE)) {
 			w->stats.c[acl_drop_stat[v]]++;
 			goto drop;
@@ -949,7 +1035,8 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
 		/* Interleaved requests are judged as any other: the saved
 		 * transmit time is only taken for one that is answered. */
 		if (likely(r == DPN_RL_PASS)) {
-			reply_out(w, q, m, p[i].t2, &snap->sysinfo, o);
+			reply_out(w, q, m, p[i].t2, &snap->sysinfo, o,
+				  flags & DPN_ACL_F(NOTRUST));
 			continue;
 		}
 		w->stats.c[DPN_STAT_RATE_LIMITED]++;
@@ -1012,6 +1099,7 @@ dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 	o.nb_basic = o.nb_xleave = o.nb_kod = o.nb_sign = o.nb_slow = 0;
 	o.nb_drop = 0;
 	o.auth = NULL;
+	o.nts = NULL;
 	if (acl != NULL && acl->empty)
 		acl = NULL;
 	/* The discard settings travel with the rules; apply them here so
@@ -1037,7 +1125,7 @@ dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 			if (acl == NULL) {
 				reply_out(w, q, m, rx_stamp(w, q, m, t2, snap,
 							    &bs),
-					  &snap->sysinfo, &o);
+					  &snap->sysinfo, &o, false);
 				break;
 			}
 			pend[n_pend].m = m;
@@ -1080,6 +1168,8 @@ dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 		xleave_save(w, pkts, n_out);
 	for (i = 0; i < o.nb_sign; i++) {
 		res->sign_key[i] = o.sign_key[i];
+		if (o.sign_key[i] == DPN_AUTH_NTS)
+			res->nts[i] = o.nts_p[i];
 		pkts[n_out++] = o.sign[i];
 	}
 	for (i = 0; i < o.nb_kod; i++)
@@ -1102,9 +1192,10 @@ cksum_fold(uint32_t s)
 }
 
 /*
- * Signed replies and crypto-NAKs: each one's T3 is read just before its
- * MAC is computed (a MAC costs 0.1 to 0.2 us, so one T3 for the lot would
- * be late by the MACs before it), then the checksums are done in full.
+ * Signed replies, crypto-NAKs and NTS replies: each one's T3 is read just
+ * before its MAC or authenticator is computed (0.1 to 0.5 us each, so one
+ * T3 for the lot would be late by those before it), then the checksums
+ * are done in full.
  */
 static __rte_noinline void
 sign_tx(struct dpn_worker *w, struct rte_mbuf **pkts,
@@ -1122,6 +1213,8 @@ sign_tx(struct dpn_worker *w, struct rte_mbuf **pkts,
 			dpn_clock_model_ns(&snap->tsc, rte_rdtsc())));
 		if (res->sign_key[i] == DPN_AUTH_NAK)
 			memset(mac, 0, 4);
+		else if (res->sign_key[i] == DPN_AUTH_NTS)
+			dpn_nts_seal((uint8_t *)ntp, &res->nts[i]);
 		else if (dpn_ntpauth_server_sign(res->auth->keys,
 						 res->sign_key[i], ntp) == 0)
 			/* Never seen: OpenSSL failed. A MAC of zeros is

@@ -58,6 +58,18 @@
 	  "(authfail nak)") \
 	X(NTP_AUTH_DROPPED, ntp_auth_dropped, \
 	  "requests that failed authentication dropped (authfail drop)") \
+	X(NTP_NTS_REPLIES, ntp_nts_replies, \
+	  "NTS replies (RFC 8915) with fresh cookies, among the server " \
+	  "replies") \
+	X(NTP_NTS_NAK, ntp_nts_nak, \
+	  "NTS NAKs (kiss code NTSN) sent for a cookie that did not open " \
+	  "or an authenticator that did not verify") \
+	X(NTP_NTS_MALFORMED, ntp_nts_malformed, \
+	  "requests with NTS fields not as RFC 8915 says, dropped") \
+	X(NTP_NTS_OFF, ntp_nts_off, \
+	  "NTS requests dropped because NTS is not configured") \
+	X(NTP_NTS_NO_ROOM, ntp_nts_no_room, \
+	  "NTS requests too short for a reply with one cookie, dropped") \
 	X(NTP_INTERLEAVED_REPLIES, ntp_interleaved_replies, \
 	  "interleaved mode 4 replies (RFC 9769), among the server replies") \
 	X(NTP_INTERLEAVED_MISSES, ntp_interleaved_misses, \

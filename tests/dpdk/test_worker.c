@@ -15,7 +15,11 @@
  * a trusted key gets a reply as long as itself, signed with that key (the
  * client side's MAC check passes it); unknown keys and bad MACs get a
  * crypto-NAK or nothing, as `authfail` says; notrust serves only
- * authenticated requests.
+ * authenticated requests. NTS (RFC 8915) with requests built as a
+ * client builds them (tests/common/nts_client.h): a reply as long as the
+ * request, sealed over its final header, fresh cookies that open to the
+ * request's keys; an NTS NAK for a cookie of other keys; malformed NTS
+ * fields, NTS off, and NTS in symmetric mode dropped.
  *
  * Needs EAL (mbuf pool, rings, mbuf dynamic fields); runs without huge
  * pages or devices: the port and the worker are put together by hand,
@@ -53,9 +57,11 @@
 #include "dpn_dataplane.h"
 #include "dpn_ntp.h"
 #include "dpn_ntpauth.h"
+#include "dpn_nts.h"
+#include "nts_client.h"
 
 #define POOL_SIZE 511
-#define FRAME_MAX 128
+#define FRAME_MAX 1280
 #define CLIENT_PORT 40000
 #define VID 100		/* the VLAN of the port's second addresses */
 #define VID_OTHER 200		/* a VLAN the port has no address on */
@@ -104,6 +110,11 @@ static struct dpn_acl_table *acl_notrust;	/* 198.19.11.0/24 notrust */
 static struct dpn_dataplane auth_dp;
 static struct dpn_ntpauth_keys auth_keys;
 static const uint32_t auth_trusted[] = { 1, 7, 9 };
+/* NTS: the server's keys, and another server's. */
+static struct dpn_nts_keyring nts_keys, nts_other;
+static struct dpn_nts_rng test_rng;
+static const uint8_t nts_c2s[32] = { 0xc2, 0x52, 1 };
+static const uint8_t nts_s2c[32] = { 0x52, 0xc2, 2 };
 /* The NTP length of the replies check_frame() is looking at. */
 static unsigned int reply_ntp_len = DPN_NTP_HDR_LEN;
 static void *xleave_mem;	/* the worker's interleaved table, if on */
@@ -293,28 +304,16 @@ make(struct sent *s, const struct req *r, uint64_t ol_flags)
 	return mbuf_of(s, ol_flags);
 }
 
-/*
- * @p r's frame signed as a client signs it (lib/ntpauth's one-off path)
- * with @p k, its key ID then replaced by @p id (an ID the server does not
- * trust, with a MAC that would be right); lengths and checksums redone.
- */
-static struct rte_mbuf *
-make_mac(struct sent *s, const struct req *r, const struct dpn_ntpauth_key *k,
-	 uint32_t id)
+/* @p s's frame after @p add more NTP bytes were written past its
+ * header: lengths and checksums redone. */
+static void
+grow(struct sent *s, unsigned int add)
 {
-	void *l3;
-	struct rte_udp_hdr *udp;
-	uint8_t *ntp;
-	unsigned int add;
+	const struct req *r = &s->r;
+	void *l3 = s->b + l2_of(r);
+	struct rte_udp_hdr *udp = udp_in(s->b, r);
 
-	build(s, r);
-	l3 = s->b + l2_of(r);
-	udp = udp_in(s->b, r);
-	ntp = (uint8_t *)(udp + 1);
-	add = dpn_ntpauth_sign(k, ntp, DPN_NTP_HDR_LEN);
-	assert_int_not_equal(add, 0);
-	id = rte_cpu_to_be_32(id);
-	memcpy(ntp + DPN_NTP_HDR_LEN, &id, 4);
+	assert_true(s->len + add <= FRAME_MAX);
 	s->len += add;
 	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + DPN_NTP_HDR_LEN + add);
 	udp->dgram_cksum = 0;
@@ -332,6 +331,34 @@ make_mac(struct sent *s, const struct req *r, const struct dpn_ntpauth_key *k,
 		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	}
+}
+
+/* The NTP payload of @p s's frame. */
+static uint8_t *
+sent_ntp(struct sent *s)
+{
+	return (uint8_t *)(udp_in(s->b, &s->r) + 1);
+}
+
+/*
+ * @p r's frame signed as a client signs it (lib/ntpauth's one-off path)
+ * with @p k, its key ID then replaced by @p id (an ID the server does not
+ * trust, with a MAC that would be right); lengths and checksums redone.
+ */
+static struct rte_mbuf *
+make_mac(struct sent *s, const struct req *r, const struct dpn_ntpauth_key *k,
+	 uint32_t id)
+{
+	uint8_t *ntp;
+	unsigned int add;
+
+	build(s, r);
+	ntp = sent_ntp(s);
+	add = dpn_ntpauth_sign(k, ntp, DPN_NTP_HDR_LEN);
+	assert_int_not_equal(add, 0);
+	id = rte_cpu_to_be_32(id);
+	memcpy(ntp + DPN_NTP_HDR_LEN, &id, 4);
+	grow(s, add);
 	return mbuf_of(s, 0);
 }
 
@@ -2432,6 +2459,208 @@ test_auth_notrust(void **state)
 	expect_stat(DPN_STAT_NTP_AUTH_NAK, 1);
 }
 
+/*
+ * NTS.
+ */
+
+/* What the client keeps of its request: the identifier, to match. */
+struct nts_sent {
+	uint8_t uid[NTSC_UID_LEN];
+};
+
+/* @p r as an NTS request with a cookie of @p kr and @p nb_ph
+ * placeholders. */
+static struct rte_mbuf *
+make_nts(struct sent *s, const struct req *r, const struct dpn_nts_keyring *kr,
+	 unsigned int nb_ph, struct nts_sent *c)
+{
+	uint8_t cookie[DPN_NTS_COOKIE_LEN], nonce[16];
+	size_t len;
+
+	build(s, r);
+	dpn_nts_rng_bytes(&test_rng, c->uid, sizeof(c->uid));
+	dpn_nts_rng_bytes(&test_rng, nonce, sizeof(nonce));
+	dpn_nts_cookie_seal(kr, &test_rng, nts_c2s, nts_s2c, cookie);
+	len = ntsc_request(sent_ntp(s), c->uid, cookie, sizeof(cookie), nb_ph,
+			   nonce, sizeof(nonce), nts_c2s);
+	grow(s, (unsigned int)len - DPN_NTP_HDR_LEN);
+	return mbuf_of(s, 0);
+}
+
+/*
+ * The NTS reply in @p m to @p s: the frame as long as the request, a
+ * server's header with T2 and T3, and an authenticator that S2C opens
+ * over the final header, holding @p nb_cookies cookie fields each of
+ * which opens to the request's keys.
+ */
+static void
+check_nts(const struct rte_mbuf *m, const struct sent *s,
+	  const struct nts_sent *c, unsigned int nb_cookies)
+{
+	const struct dpn_ntp_hdr *ntp = ntp_of(m);
+	unsigned int len = s->len - (l2_of(&s->r) + l3_of(&s->r) + 8), off;
+	uint64_t t2 = rte_be_to_cpu_64(ntp->recv_ts);
+	uint64_t t3 = rte_be_to_cpu_64(ntp->xmt_ts);
+	uint8_t inner[1024], c2s[32], s2c[32];
+	int n;
+
+	reply_ntp_len = len;
+	check_frame(m, s, s->r.v6 ? TX6 : TX4);
+	check_ntp_fixed(ntp, s);
+	CHECK_EQ(ntp->orig_ts, req_ntp(s)->xmt_ts, "NTP origin");
+	check_t2(t2, t_tsc_ns, "the burst's TSC");
+	CHECK(t3 >= t2 && t3 <= now_ts(), "T3 %#" PRIx64 " not after T2",
+	      t3);
+	n = ntsc_open_reply((const uint8_t *)ntp, len, c->uid, nts_s2c,
+			    inner, sizeof(inner));
+	CHECK(n == (int)(nb_cookies * (4 + DPN_NTS_COOKIE_LEN)),
+	      "authenticator: %d bytes of cookie fields, want %u cookies",
+	      n, nb_cookies);
+	for (off = 0; off < (unsigned int)n; off += 4 + DPN_NTS_COOKIE_LEN) {
+		CHECK_EQ(ntsc_get16(inner + off), NTSC_EF_COOKIE,
+			 "cookie field type");
+		CHECK(dpn_nts_cookie_open(&nts_keys, inner + off + 4,
+					  DPN_NTS_COOKIE_LEN, c2s, s2c) == 0 &&
+		      memcmp(c2s, nts_c2s, 32) == 0 &&
+		      memcmp(s2c, nts_s2c, 32) == 0,
+		      "a new cookie does not open to the request's keys");
+	}
+}
+
+static void
+test_nts_reply(void **state)
+{
+	struct rte_mbuf *m[3], *orig[3];
+	struct sent s[3];
+	struct nts_sent c[3];
+	struct outcome o;
+	unsigned int v6;
+
+	(void)state;
+	for (v6 = 0; v6 < 2; v6++) {
+		struct req r = req_of(v6);
+
+		m[0] = make_nts(&s[0], &r, &nts_keys, 2, &c[0]);
+		CHECK_EQ(run_burst(m, 1, -1, &o), 1, "replies");
+		CHECK_EQ(o.res.nb_signed, 1, "sealed replies");
+		check_nts(m[0], &s[0], &c[0], 3);
+	}
+	expect_stat(DPN_STAT_NTP_NTS_REPLIES, 2);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 2);
+	expect_stat(DPN_STAT_NTP_TRUNCATED, 0);
+
+	/* With a plain request and a MAC one in the burst: basic first,
+	 * then the sealed ones in arrival order. */
+	{
+		struct req r = req_of(false);
+
+		orig[0] = m[0] = make_nts(&s[0], &r, &nts_keys, 0, &c[0]);
+		orig[1] = m[1] = make(&s[1], &r, 0);
+		orig[2] = m[2] = make_mac(&s[2], &r, key_of(7), 7);
+	}
+	CHECK_EQ(run_burst(m, 3, -1, &o), 3, "replies");
+	CHECK(o.res.nb_basic == 1 && o.res.nb_signed == 2,
+	      "%u basic, %u sealed", o.res.nb_basic, o.res.nb_signed);
+	CHECK(m[0] == orig[1] && m[1] == orig[0] && m[2] == orig[2],
+	      "not basic, NTS, MAC");
+	reply_tsc(m[0], &s[1], TX4);
+	check_nts(m[1], &s[0], &c[0], 1);
+	check_signed(m[2], &s[2], key_of(7), DPN_NTP_MODE_SERVER);
+}
+
+/* A cookie this server cannot open: an NTS NAK, the identifier only. */
+static void
+test_nts_nak(void **state)
+{
+	struct req r = req_of(true);
+	struct rte_mbuf *m[1];
+	struct sent s;
+	struct nts_sent c;
+	struct outcome o;
+	const struct dpn_ntp_hdr *ntp;
+
+	(void)state;
+	m[0] = make_nts(&s, &r, &nts_other, 1, &c);
+	CHECK_EQ(run_burst(m, 1, -1, &o), 1, "NAKs");
+	CHECK_EQ(o.res.nb_kod, 1, "complete packets (NAK)");
+	ntp = ntp_of(m[0]);
+	reply_ntp_len = DPN_NTP_HDR_LEN + 4 + NTSC_UID_LEN;
+	check_frame(m[0], &s, TX6);
+	CHECK_EQ(ntp->stratum, 0, "NAK stratum");
+	CHECK_EQ(ntp->refid, rte_cpu_to_be_32(dpn_ntp_refid_from_str("NTSN")),
+		 "NAK kiss code");
+	CHECK_EQ(ntp->orig_ts, req_ntp(&s)->xmt_ts, "NAK origin");
+	CHECK_EQ(ntsc_get16((const uint8_t *)ntp + 48), NTSC_EF_UID,
+		 "NAK's field");
+	CHECK(memcmp((const uint8_t *)ntp + 52, c.uid, NTSC_UID_LEN) == 0,
+	      "NAK's unique identifier not the request's");
+	expect_stat(DPN_STAT_NTP_NTS_NAK, 1);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 0);
+}
+
+/* Dropped, counted, nothing sent: two cookies; NTS in symmetric mode;
+ * NTS while it is off. */
+static void
+test_nts_dropped(void **state)
+{
+	struct req r = req_of(false);
+	struct rte_mbuf *m[2];
+	struct sent s[2];
+	struct nts_sent c[2];
+	struct outcome o;
+	struct dpn_nts_table *const *on = worker->nts;
+	static struct dpn_nts_table *off;
+
+	(void)state;
+	m[0] = make_nts(&s[0], &r, &nts_keys, 1, &c[0]);
+	/* The placeholder made a second cookie. */
+	rte_pktmbuf_mtod_offset(m[0], uint8_t *, l2_of(&r) + l3_of(&r) + 8 +
+				48 + 36 + 104)[1] = 0x04;
+	rte_pktmbuf_mtod_offset(m[0], uint8_t *, l2_of(&r) + l3_of(&r) + 8 +
+				48 + 36 + 104)[0] = 0x02;
+	udp_in(rte_pktmbuf_mtod(m[0], uint8_t *), &r)->dgram_cksum = 0;
+	r.mode = DPN_NTP_MODE_SYM_ACTIVE;
+	m[1] = make_nts(&s[1], &r, &nts_keys, 0, &c[1]);
+	CHECK_EQ(run_burst(m, 2, -1, &o), 0, "packets sent");
+	expect_stat(DPN_STAT_NTP_NTS_MALFORMED, 2);
+	worker->nts = &off;
+	r.mode = DPN_NTP_MODE_CLIENT;
+	m[0] = make_nts(&s[0], &r, &nts_keys, 0, &c[0]);
+	CHECK_EQ(run_burst(m, 1, -1, &o), 0, "packets sent");
+	worker->nts = on;
+	expect_stat(DPN_STAT_NTP_NTS_OFF, 1);
+	expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 0);
+}
+
+/* notrust: an NTS request is authenticated and served; a request with
+ * an extension field that is neither NTS nor a MAC is dropped. */
+static void
+test_nts_notrust(void **state)
+{
+	struct req r = req_of(false);
+	struct rte_mbuf *m[2];
+	struct sent s[2];
+	struct nts_sent c;
+	struct outcome o;
+	uint8_t *ef;
+
+	(void)state;
+	worker->acl = &acl_notrust;
+	r.client = CLIENT_NOTRUST;
+	m[0] = make_nts(&s[0], &r, &nts_keys, 0, &c);
+	build(&s[1], &r);
+	ef = sent_ntp(&s[1]) + DPN_NTP_HDR_LEN;
+	memset(ef, 0, 28);
+	ef[0] = 0x20;
+	ef[1] = 0x05;
+	ef[3] = 28;
+	grow(&s[1], 28);
+	m[1] = mbuf_of(&s[1], 0);
+	CHECK_EQ(run_burst(m, 2, -1, &o), 1, "replies");
+	check_nts(m[0], &s[0], &c, 1);
+	expect_stat(DPN_STAT_ACL_NOTRUST, 1);
+}
+
 /* Port and worker set-up. */
 static int
 test_setup(void **state)
@@ -2623,6 +2852,14 @@ make_auth(void)
 		return -1;
 	}
 	worker->auth = (struct dpn_auth_table *const *)&auth_dp.auth;
+	if (dpn_nts_rng_init(&test_rng) != 0 ||
+	    dpn_nts_rng_init(&worker->nts_rng) != 0)
+		return -1;
+	dpn_nts_keyring_generate(&nts_keys, &test_rng);
+	dpn_nts_keyring_generate(&nts_other, &test_rng);
+	if (dpn_dataplane_set_nts(&auth_dp, &nts_keys) != 0)
+		return -1;
+	worker->nts = (struct dpn_nts_table *const *)&auth_dp.nts;
 	return 0;
 }
 
@@ -2661,6 +2898,7 @@ eal_teardown(void **state)
 	dpn_acl_table_free(acl_limited);
 	dpn_acl_table_free(acl_notrust);
 	dpn_dataplane_auth_fini(&auth_dp);
+	dpn_dataplane_nts_fini(&auth_dp);
 	rte_free(auth_dp.qsbr);
 	/* With --no-shconf and --no-telemetry the runtime directory is
 	 * empty after cleanup: remove it. */
@@ -2716,6 +2954,10 @@ main(void)
 		T(test_auth_symmetric),
 		T(test_auth_refused),
 		T(test_auth_notrust),
+		T(test_nts_reply),
+		T(test_nts_nak),
+		T(test_nts_dropped),
+		T(test_nts_notrust),
 	};
 
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);

@@ -2054,6 +2054,51 @@ test_keys_trustedkey_server_key(void **state)
 	unlink(path);
 }
 
+static void
+test_nts(void **state)
+{
+	static const char text[] =
+		"ntsservercert /etc/dpntp/cert.pem\n"
+		"ntsserverkey /etc/dpntp/key.pem\n"
+		"ntsport 4461\n"
+		"ntsdumpdir /var/lib/dpntp\n"
+		"ntsrotate 3600\n"
+		"ntsntpserver time.example.test\n"
+		"ntsbind 2001:db8::1\n";
+	char buf[2048];
+
+	(void)state;
+	parse_ok("listen port 0 address 198.18.0.1/24\n");
+	assert_int_equal(conf.nts.cert_line, 0);
+	assert_int_equal(conf.nts.port, 4460);
+	assert_int_equal(conf.nts.rotate_s, 604800);
+	parse_ok(text);
+	assert_string_equal(conf.nts.cert, "/etc/dpntp/cert.pem");
+	assert_string_equal(conf.nts.key, "/etc/dpntp/key.pem");
+	assert_int_equal(conf.nts.port, 4461);
+	assert_string_equal(conf.nts.dumpdir, "/var/lib/dpntp");
+	assert_int_equal(conf.nts.rotate_s, 3600);
+	assert_string_equal(conf.nts.ntp_server, "time.example.test");
+	assert_string_equal(conf.nts.bind, "2001:db8::1");
+	dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_non_null(strstr(buf, text));
+	parse_ok("ntsrotate 0\n");
+	assert_int_equal(conf.nts.rotate_s, 0);
+
+	parse_fails("ntsservercert /a.pem\n", 1,
+		    "ntsservercert without ntsserverkey");
+	parse_fails("\nntsserverkey /k.pem\n", 2,
+		    "ntsserverkey without ntsservercert");
+	parse_fails("ntsport 0\n", 1, "must be 1..65535");
+	parse_fails("ntsrotate -1\n", 1, "must be 0..31536000");
+	parse_fails("ntsbind localhost\n", 1,
+		    "ntsbind: 'localhost' is not an IPv4 or IPv6 address");
+	parse_fails("ntsdumpdir /a /b\n", 1,
+		    "ntsdumpdir: expected one argument only");
+	parse_fails("ntsservercert /a\nntsservercert /b\n", 2,
+		    "ntsservercert: already given on line 1");
+}
+
 /* Every test frees what it parsed, so valgrind sees no leak. */
 #define TEST(f) cmocka_unit_test_teardown(f, free_conf)
 
@@ -2130,6 +2175,7 @@ main(void)
 		TEST(test_tinker_tos_files),
 		TEST(test_format_upstream_round_trip),
 		TEST(test_keys_trustedkey_server_key),
+		TEST(test_nts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "dpn_nts.h"
+#include "nts_client.h"
 
 static struct dpn_nts_rng rng;
 static struct dpn_nts_keyring kr;
@@ -232,45 +233,21 @@ test_key_file(void **state)
 	rmdir(dir);
 }
 
-/*
- * A client's request: header, unique identifier, a cookie, @p nb_ph
- * placeholders, the authenticator (nonce of @p nlen bytes) over all of
- * it with C2S. @return its length.
- */
+/* A client's request (tests/common/nts_client.h) with a random unique
+ * identifier and nonce, sealed with @p key. @return its length. */
 static size_t
 client_request(uint8_t *pkt, const uint8_t *cookie, unsigned int nb_ph,
 	       unsigned int nlen, const uint8_t *key)
 {
-	struct siv_cmac_aes128_ctx ctx;
-	size_t off = 48, a;
-	unsigned int i, plen = (nlen + 3) & ~3u;
+	uint8_t uid[NTSC_UID_LEN], nonce[64];
 
 	memset(pkt, 0, 1200);
 	pkt[0] = 0x23;				/* v4, client */
 	pkt[47] = 0x5a;				/* transmit timestamp */
-	put16(pkt + off, DPN_NTS_EF_UID);
-	put16(pkt + off + 2, 36);
-	dpn_nts_rng_bytes(&rng, pkt + off + 4, 32);
-	off += 36;
-	put16(pkt + off, DPN_NTS_EF_COOKIE);
-	put16(pkt + off + 2, 4 + DPN_NTS_COOKIE_LEN);
-	memcpy(pkt + off + 4, cookie, DPN_NTS_COOKIE_LEN);
-	off += 4 + DPN_NTS_COOKIE_LEN;
-	for (i = 0; i < nb_ph; i++) {
-		put16(pkt + off, DPN_NTS_EF_PLACEHOLDER);
-		put16(pkt + off + 2, 4 + DPN_NTS_COOKIE_LEN);
-		off += 4 + DPN_NTS_COOKIE_LEN;
-	}
-	a = off;
-	put16(pkt + a, DPN_NTS_EF_AUTH);
-	put16(pkt + a + 2, 8 + plen + 16);
-	put16(pkt + a + 4, nlen);
-	put16(pkt + a + 6, 16);
-	dpn_nts_rng_bytes(&rng, pkt + a + 8, nlen);
-	siv_cmac_aes128_set_key(&ctx, key);
-	siv_cmac_aes128_encrypt_message(&ctx, nlen, pkt + a + 8, a, pkt, 16,
-					pkt + a + 8 + plen, pkt);
-	return a + 8 + plen + 16;
+	dpn_nts_rng_bytes(&rng, uid, sizeof(uid));
+	dpn_nts_rng_bytes(&rng, nonce, nlen);
+	return ntsc_request(pkt, uid, cookie, DPN_NTS_COOKIE_LEN, nb_ph, nonce,
+			    nlen, key);
 }
 
 static void
@@ -280,7 +257,6 @@ test_request_reply(void **state)
 	uint8_t inner[1000];
 	struct dpn_nts_request r;
 	struct dpn_nts_pending p;
-	struct siv_cmac_aes128_ctx ctx;
 	unsigned int nb_ph, a, off, n;
 	size_t len;
 
@@ -303,17 +279,12 @@ test_request_reply(void **state)
 		dpn_nts_seal(pkt, &p);
 
 		/* What the client checks. */
-		assert_memory_equal(pkt + 48, req + 48, 36);	/* UID */
 		a = 48 + 36;
-		assert_int_equal(get16(pkt + a), DPN_NTS_EF_AUTH);
-		assert_int_equal(get16(pkt + a + 2), len - a);
-		assert_int_equal(get16(pkt + a + 4), 16);
-		n = (get16(pkt + a + 6) - 16) / (4 + DPN_NTS_COOKIE_LEN);
-		assert_int_equal(n, nb_ph + 1);
-		siv_cmac_aes128_set_key(&ctx, s2c);
-		assert_int_equal(siv_cmac_aes128_decrypt_message(&ctx, 16,
-			pkt + a + 8, a, pkt, get16(pkt + a + 6) - 16, inner,
-			pkt + a + 24), 1);
+		assert_int_equal(get16(pkt + a + 4), 16);	/* our nonce */
+		n = (unsigned int)ntsc_open_reply(pkt, len, req + 52, s2c,
+						  inner, sizeof(inner));
+		assert_int_equal(n, (nb_ph + 1) * (4 + DPN_NTS_COOKIE_LEN));
+		n /= 4 + DPN_NTS_COOKIE_LEN;
 		for (off = 0; off < n * (4 + DPN_NTS_COOKIE_LEN);
 		     off += 4 + DPN_NTS_COOKIE_LEN) {
 			assert_int_equal(get16(inner + off), DPN_NTS_EF_COOKIE);
@@ -324,9 +295,8 @@ test_request_reply(void **state)
 		}
 		/* The tag covers the header: T3 changed, no longer opens. */
 		pkt[40] ^= 1;
-		assert_int_equal(siv_cmac_aes128_decrypt_message(&ctx, 16,
-			pkt + a + 8, a, pkt, get16(pkt + a + 6) - 16, inner,
-			pkt + a + 24), 0);
+		assert_int_equal(ntsc_open_reply(pkt, len, req + 52, s2c,
+						 inner, sizeof(inner)), -1);
 	}
 }
 
