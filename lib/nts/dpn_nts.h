@@ -131,7 +131,9 @@ int dpn_nts_cookie_open(const struct dpn_nts_keyring *kr,
 enum dpn_nts_kind {
 	DPN_NTS_NONE,		/**< no NTS cookie nor authenticator */
 	DPN_NTS_REQUEST,	/**< a well-formed NTS request */
-	DPN_NTS_MALFORMED,	/**< NTS fields, but not as RFC 8915 says */
+	/** NTS fields not as RFC 8915 says, or fields that cannot be
+	 * walked (RFC 7822 lengths) */
+	DPN_NTS_MALFORMED,
 };
 
 struct dpn_nts_request {

@@ -365,7 +365,7 @@ dpn_nts_parse(const uint8_t *pkt, size_t len, struct dpn_nts_request *r)
 {
 	unsigned int off = HDR_LEN, nb_uid = 0, nb_cookie = 0, nb_auth = 0;
 	unsigned int ph_len = 0;
-	bool nts = false;	/* an NTS field seen: junk is malformed */
+	bool uid_bad = false;
 
 	memset(r, 0, sizeof(*r));
 	if (len < HDR_LEN || len > UINT16_MAX)
@@ -379,18 +379,18 @@ dpn_nts_parse(const uint8_t *pkt, size_t len, struct dpn_nts_request *r)
 		/* A MAC after the fields (RFC 7822 7.5): not NTS. */
 		if (rem == 4 + 16 || rem == 4 + 20)
 			break;
-		type = rem < EF_HDR ? 0 : get16(pkt + off);
-		nts |= type >= DPN_NTS_EF_UID && type <= DPN_NTS_EF_AUTH &&
-			(type & 0xff) == (DPN_NTS_EF_UID & 0xff);
+		/* Fields that cannot be walked: RFC 7822 has such a packet
+		 * dropped, NTS or not. */
 		flen = rem < EF_MIN ? 0 : get16(pkt + off + 2);
 		if (flen < EF_MIN || flen % 4 != 0 || flen > rem)
-			return nts ? DPN_NTS_MALFORMED : DPN_NTS_NONE;
+			return DPN_NTS_MALFORMED;
+		type = get16(pkt + off);
 		switch (type) {
 		case DPN_NTS_EF_UID:
-			if (nb_uid++ != 0 ||
-			    flen - EF_HDR < DPN_NTS_UID_MIN ||
-			    flen > DPN_NTS_UID_MAX + EF_HDR)
-				return DPN_NTS_MALFORMED;
+			/* Wrong only in an NTS request: alone it is ignored. */
+			uid_bad |= nb_uid++ != 0 ||
+				flen - EF_HDR < DPN_NTS_UID_MIN ||
+				flen > DPN_NTS_UID_MAX + EF_HDR;
 			r->uid_off = (uint16_t)off;
 			r->uid_len = (uint16_t)flen;
 			break;
@@ -432,7 +432,8 @@ dpn_nts_parse(const uint8_t *pkt, size_t len, struct dpn_nts_request *r)
 	}
 	if (nb_cookie == 0 && nb_auth == 0 && r->nb_placeholders == 0)
 		return DPN_NTS_NONE;
-	if (nb_uid != 1 || nb_cookie != 1 || nb_auth != 1 || off != len ||
+	if (uid_bad || nb_uid != 1 || nb_cookie != 1 || nb_auth != 1 ||
+	    off != len ||
 	    (ph_len != 0 && ph_len != r->cookie_len))
 		return DPN_NTS_MALFORMED;
 	return DPN_NTS_REQUEST;

@@ -65,7 +65,8 @@
 	  "NTS NAKs (kiss code NTSN) sent for a cookie that did not open " \
 	  "or an authenticator that did not verify") \
 	X(NTP_NTS_MALFORMED, ntp_nts_malformed, \
-	  "requests with NTS fields not as RFC 8915 says, dropped") \
+	  "requests with extension fields that cannot be walked (RFC " \
+	  "7822) or NTS fields not as RFC 8915 says, dropped") \
 	X(NTP_NTS_OFF, ntp_nts_off, \
 	  "NTS requests dropped because NTS is not configured") \
 	X(NTP_NTS_NO_ROOM, ntp_nts_no_room, \

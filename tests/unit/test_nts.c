@@ -341,12 +341,20 @@ test_parse_malformed(void **state)
 	(void)state;
 	dpn_nts_cookie_seal(&kr, &rng, c2s, s2c, ck);
 	memset(pkt, 0, sizeof(pkt));
-	/* Not NTS: plain, a MAC, an unknown field alone. */
+	/* Not NTS: plain, a MAC, an unknown field alone, a field and a
+	 * MAC, a short unique identifier alone. */
 	assert_int_equal(dpn_nts_parse(pkt, 48, &r), DPN_NTS_NONE);
 	assert_int_equal(dpn_nts_parse(pkt, 68, &r), DPN_NTS_NONE);
 	put16(pkt + 48, 0x2005);
 	put16(pkt + 50, 28);
 	assert_int_equal(dpn_nts_parse(pkt, 76, &r), DPN_NTS_NONE);
+	assert_int_equal(dpn_nts_parse(pkt, 76 + 24, &r), DPN_NTS_NONE);
+	put16(pkt + 48, DPN_NTS_EF_UID);
+	assert_int_equal(dpn_nts_parse(pkt, 76, &r), DPN_NTS_NONE);
+	/* Fields that cannot be walked: too short, not a multiple of 4. */
+	assert_int_equal(dpn_nts_parse(pkt, 48 + 8, &r), DPN_NTS_MALFORMED);
+	put16(pkt + 50, 30);
+	assert_int_equal(dpn_nts_parse(pkt, 76, &r), DPN_NTS_MALFORMED);
 
 	/* Something after the authenticator. */
 	len = client_request(pkt, ck, 0, 16, c2s);
