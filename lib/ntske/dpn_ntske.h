@@ -70,7 +70,7 @@ struct dpn_ntske_params {
 	uint16_t ntp_port;
 	dpn_ntske_cookie_fn make_cookie;	/**< required */
 	void *arg;				/**< for make_cookie */
-	unsigned int nb_cookies;	/**< per response; 0 = 8 (RFC's SHOULD) */
+	unsigned int nb_cookies;	/**< per response; 0 = 8 (RFC 8915) */
 	unsigned int timeout_ms;	/**< per connection; 0 = 2000 */
 	unsigned int max_sessions;	/**< concurrent; 0 = 100 */
 };

@@ -221,10 +221,25 @@ bio_create(BIO *b)
 static BIO_METHOD *
 bio_method(void)
 {
+	/* One type index for the process: OpenSSL has about a hundred,
+	 * and a daemon may create servers again and again. */
+	static int index;
+	int idx = __atomic_load_n(&index, __ATOMIC_RELAXED);
 	BIO_METHOD *m;
 
-	m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK |
-			 BIO_TYPE_DESCRIPTOR, "dpn_ntske socket");
+	if (idx == 0) {
+		int fresh = BIO_get_new_index();
+
+		if (fresh == -1)
+			return NULL;
+		/* If another thread got there first, idx becomes its. */
+		if (__atomic_compare_exchange_n(&index, &idx, fresh, false,
+						__ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			idx = fresh;
+	}
+	m = BIO_meth_new(idx | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+			 "dpn_ntske socket");
 	if (m == NULL)
 		return NULL;
 	if (!BIO_meth_set_write(m, bio_write) ||
@@ -238,11 +253,11 @@ bio_method(void)
 }
 
 /*
- * ALPN. RFC 8915 4: the client MUST offer "ntske/1" and the server MUST
- * refuse a client that does not. OpenSSL calls the ALPN selection
- * callback only when the client sends the extension at all, so a client
- * without it is refused from the ClientHello callback, with the same
- * no_application_protocol alert (RFC 7301 3.2).
+ * ALPN. RFC 8915 4: NTS-KE is negotiated as ALPN protocol "ntske/1";
+ * a client that does not offer it is not speaking NTS-KE and gets the
+ * no_application_protocol alert (RFC 7301 3.2). OpenSSL calls the ALPN
+ * selection callback only when the client sends the extension at all,
+ * so a client without one is refused from the ClientHello callback.
  */
 
 /* Does the ALPN protocol list (1-byte length, name; repeated) hold
@@ -475,8 +490,8 @@ dpn_ntske_server_listen(struct dpn_ntske_server *s, const char *addr,
 		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
 		.ai_socktype = SOCK_STREAM,
 	};
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
+	struct sockaddr_storage bound;
+	socklen_t sl = sizeof(bound);
 	struct addrinfo *ai;
 	char pstr[8];
 	int fd, r, one = 1;
@@ -510,16 +525,16 @@ dpn_ntske_server_listen(struct dpn_ntske_server *s, const char *addr,
 		goto err;
 	}
 	if (listen(fd, SOMAXCONN) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+	    getsockname(fd, (struct sockaddr *)&bound, &sl) < 0) {
 		fail(err, errlen, "%s port %u: listen: %s", addr, port,
 		     strerror(errno));
 		goto err;
 	}
 	freeaddrinfo(ai);
 	s->listen_fd[s->nb_listen++] = fd;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (bound.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&bound)->sin_port);
 err:
 	if (fd >= 0)
 		close(fd);

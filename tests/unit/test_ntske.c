@@ -43,7 +43,8 @@
 #define IO_TIMEOUT_S 3
 #define WAIT_MS 3000
 
-static char cert_path[64], key_path[64], other_key_path[64];
+static char cert_path[64], key_path[64];
+static char other_cert_path[64], other_key_path[64];
 static char junk_path[64];
 static SSL_CTX *client_ctx;
 
@@ -140,20 +141,16 @@ add_ext(X509 *x, int nid, const char *value)
 	X509_EXTENSION_free(ext);
 }
 
-static int
-group_setup(void **state)
+/* A self-signed certificate of @p key for 127.0.0.1 and ::1. */
+static X509 *
+make_cert(EVP_PKEY *key, long serial)
 {
-	EVP_PKEY *key = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256");
 	X509 *x = X509_new();
 	X509_NAME *name;
-	FILE *f;
-	int fd;
 
-	assert_non_null(key);
-	assert_non_null(other);
 	assert_non_null(x);
 	assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
 	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
 	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
 	assert_int_equal(X509_set_pubkey(x, key), 1);
@@ -165,10 +162,25 @@ group_setup(void **state)
 	add_ext(x, NID_basic_constraints, "critical,CA:TRUE");
 	add_ext(x, NID_subject_alt_name, "IP:127.0.0.1,IP:::1");
 	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	return x;
+}
 
+static int
+group_setup(void **state)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256");
+	X509 *x, *x2;
+	FILE *f;
+	int fd;
+
+	assert_non_null(key);
+	assert_non_null(other);
+	x = make_cert(key, 1);
+	x2 = make_cert(other, 2);
 	write_pem(cert_path, "/tmp/test_ntske.crt.XXXXXX", NULL, x);
 	write_pem(key_path, "/tmp/test_ntske.key.XXXXXX", key, NULL);
-	write_pem(other_key_path, "/tmp/test_ntske.oth.XXXXXX", other, NULL);
+	write_pem(other_cert_path, "/tmp/test_ntske.oc.XXXXXX", NULL, x2);
+	write_pem(other_key_path, "/tmp/test_ntske.ok.XXXXXX", other, NULL);
 	strcpy(junk_path, "/tmp/test_ntske.jnk.XXXXXX");
 	fd = mkstemp(junk_path);
 	assert_true(fd >= 0);
@@ -176,6 +188,7 @@ group_setup(void **state)
 	fputs("not a certificate\n", f);
 	fclose(f);
 	X509_free(x);
+	X509_free(x2);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(other);
 
@@ -193,6 +206,7 @@ group_teardown(void **state)
 	SSL_CTX_free(client_ctx);
 	unlink(cert_path);
 	unlink(key_path);
+	unlink(other_cert_path);
 	unlink(other_key_path);
 	unlink(junk_path);
 	return 0;
@@ -253,11 +267,25 @@ srv_start(struct srv *sv, const struct dpn_ntske_params *p)
 	srv_start_at(sv, p, "127.0.0.1");
 }
 
+/* Stop the loop, so the test thread may use the server. */
 static void
-srv_stop(struct srv *sv)
+srv_pause(struct srv *sv)
 {
 	__atomic_store_n(&sv->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(sv->th, NULL);
+}
+
+static void
+srv_resume(struct srv *sv)
+{
+	__atomic_store_n(&sv->stop, 0, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_create(&sv->th, NULL, srv_loop, sv), 0);
+}
+
+static void
+srv_stop(struct srv *sv)
+{
+	srv_pause(sv);
 	dpn_ntske_server_free(sv->s);
 }
 
@@ -1193,10 +1221,14 @@ test_ipv6(void **state)
 	default_params(&p);
 	srv_start_at(&sv, &p, "::1");
 	/* Same port on IPv4 too: the IPv6 socket is IPv6-only. */
+	srv_pause(&sv);
 	assert_int_equal(dpn_ntske_server_listen(sv.s, "127.0.0.1", sv.port,
 						 err, sizeof(err)), sv.port);
+	srv_resume(&sv);
 	good_request(&m);
 	exchange(sv.port, &o, m.b, m.len, &ex);
+	assert_cookies(&ex, 8);
+	exchange(sv.port, NULL, m.b, m.len, &ex);
 	assert_cookies(&ex, 8);
 	srv_stop(&sv);
 }
@@ -1259,6 +1291,52 @@ test_create_errors(void **state)
 	dpn_ntske_server_free(NULL);
 }
 
+/* A renewed certificate: new connections get it, a bad pair is refused
+ * and the old one kept. */
+static void
+test_reload(void **state)
+{
+	struct dpn_ntske_params p;
+	struct dpn_ntske_stats st;
+	struct exchange ex;
+	struct msg m;
+	char err[512] = "";
+	struct srv sv;
+
+	good_request(&m);
+	default_params(&p);
+	srv_start(&sv, &p);
+	srv_pause(&sv);
+	assert_int_equal(dpn_ntske_server_reload(sv.s, cert_path,
+						 other_key_path, err,
+						 sizeof(err)), -1);
+	assert_non_null(strstr(err, "does not match"));
+	srv_resume(&sv);
+	exchange(sv.port, NULL, m.b, m.len, &ex);
+	assert_cookies(&ex, 8);
+
+	/* The client trusts only the first certificate. */
+	srv_pause(&sv);
+	assert_int_equal(dpn_ntske_server_reload(sv.s, other_cert_path,
+						 other_key_path, err,
+						 sizeof(err)), 0);
+	srv_resume(&sv);
+	exchange(sv.port, NULL, m.b, m.len, &ex);
+	assert_false(ex.handshake);
+	assert_int_equal(ERR_GET_REASON(ex.ssl_err),
+			 SSL_R_CERTIFICATE_VERIFY_FAILED);
+	st = STATS_WHEN(&sv, handshake_failures, 1);
+	assert_int_equal(st.handshake_failures, 1);
+
+	srv_pause(&sv);
+	assert_int_equal(dpn_ntske_server_reload(sv.s, cert_path, key_path,
+						 err, sizeof(err)), 0);
+	srv_resume(&sv);
+	exchange(sv.port, NULL, m.b, m.len, &ex);
+	assert_cookies(&ex, 8);
+	srv_stop(&sv);
+}
+
 int
 main(void)
 {
@@ -1276,6 +1354,7 @@ main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_max_sessions),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_reload),
 	};
 
 	/* A client writing to a connection the server reset. */
