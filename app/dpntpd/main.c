@@ -29,6 +29,7 @@
 #include "dpn_ctl.h"
 #include "dpn_dataplane.h"
 #include "dpn_metrics.h"
+#include "dpn_ntsserver.h"
 #include "dpn_refclock.h"
 #include "dpn_sync.h"
 
@@ -332,6 +333,7 @@ manage(struct dpn_sync *sy)
 		work += dpn_sync_poll(sy);
 		work += dpn_slowpath_poll(&dataplane);
 		work += dpn_neigh_poll(&dataplane, dpn_neigh_now_ns());
+		work += dpn_ntsserver_poll();
 		if (hup_seen) {
 			char err[DPN_CONF_ERRLEN];
 
@@ -428,6 +430,14 @@ main(int argc, char **argv)
 		dpn_dataplane_fini(&dataplane);
 		goto fail;
 	}
+	/* NTS as configured, or not at all: no half-secured service. */
+	if (dpn_ntsserver_start(&dataplane, &conf.nts, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dpntpd: %s\n", err);
+		dpn_metrics_fini();
+		dpn_ctl_sock_stop();
+		dpn_dataplane_fini(&dataplane);
+		goto fail;
+	}
 
 	for (i = 0; i < dataplane.nb_workers; i++)
 		rte_eal_remote_launch(dpn_worker_main, dataplane.workers[i],
@@ -454,6 +464,7 @@ main(int argc, char **argv)
 
 	APP_LOG(INFO, "stopping");
 	rte_eal_mp_wait_lcore();
+	dpn_ntsserver_stop();
 	dpn_metrics_fini();
 	dpn_sync_fini(&sync);
 	dpn_ctl_sock_stop();

@@ -1,0 +1,184 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# NTS (RFC 8915) with real clients. NTS-KE runs on dpntpd's own thread
+# through the kernel's TCP stack, here on a second veth (198.18.1.1, the
+# `ntsbind` address), and sends clients to the DPDK port for NTP with
+# an NTPv4 Server Negotiation record (`ntsntpserver 198.18.0.1`). The
+# certificate is made by the test (IP SAN) and given to the clients as
+# trusted. chronyd -Q syncs within 1 ms; a running chronyd shows NTS
+# with cookies in `chronyc authdata`; every reply is as long as its
+# request (captured on the client's veth); new server keys (a restart
+# without the key file) make chronyd get NTSN and re-key; the key file
+# is chrony's, mode 0600; bad NTS lines are refused by file and line.
+. "$(dirname "$0")/lib.sh"
+
+KE4=198.18.1.1
+KECLI4=198.18.1.2
+VETH_KE=dpk$DPN_TAG
+VETH_KECLI=dpkc$DPN_TAG
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$DPN_TMP/key.pem" -out "$DPN_TMP/cert.pem" -days 2 \
+	-subj /CN=dpntp-test -addext "subjectAltName=IP:$KE4" \
+	>/dev/null 2>&1 || { dpn_log "openssl could not make a certificate"; exit 1; }
+mkdir -p "$DPN_TMP/nts"
+
+dpn_check "ntsservercert without ntsserverkey refused" \
+	dpn_refused_with "ntsservercert $DPN_TMP/cert.pem\n" \
+	"bad.conf:1: ntsservercert without ntsserverkey"
+dpn_check "ntsbind with a name refused" \
+	dpn_refused_with "ntsbind ke.example.test\n" \
+	"bad.conf:1: ntsbind: 'ke.example.test' is not an IPv4 or IPv6 address"
+
+dpn_setup || exit 1
+# The kernel's path to NTS-KE: a second veth, addressed on both ends.
+ip link add "$VETH_KE" type veth peer name "$VETH_KECLI" || exit 1
+ip link set "$VETH_KE" netns "$NS_SRV"
+ip link set "$VETH_KECLI" netns "$NS_CLI"
+ip -n "$NS_SRV" addr add "$KE4/24" dev "$VETH_KE"
+ip -n "$NS_CLI" addr add "$KECLI4/24" dev "$VETH_KECLI"
+ip -n "$NS_SRV" link set "$VETH_KE" up
+ip -n "$NS_CLI" link set "$VETH_KECLI" up
+
+cat >"$CONF" <<CONF
+listen port 0 address $SRV4/24
+refclock system stratum 1 refid GPS
+ntsservercert $DPN_TMP/cert.pem
+ntsserverkey $DPN_TMP/key.pem
+ntsdumpdir $DPN_TMP/nts
+ntsntpserver $SRV4
+ntsbind $KE4
+CONF
+dpn_start || exit 1
+
+dpn_check "NTS-KE listening (log)" dpn_wait_log "NTS-KE on $KE4 port 4460" 5
+keys_ok() {
+	local f=$DPN_TMP/nts/ntskeys
+	ls -l "$f" | sed 's/^/  /'
+	[ "$(stat -c %a "$f")" = 600 ] && [ "$(head -1 "$f")" = NKS0 ] &&
+		[ "$(wc -l <"$f")" -eq 6 ]
+}
+dpn_check "server keys saved as chrony's ntskeys (NKS0, 0600)" keys_ok
+
+# Capture the client's NTP on the DPDK veth: lengths compared at the end.
+ip netns exec "$NS_CLI" timeout 120 tcpdump -i "$VETH_CLI" -n -U -w \
+	"$DPN_TMP/ntp.pcap" udp port 123 >/dev/null 2>&1 &
+DPN_PEER_PIDS+=($!)
+sleep 1
+
+chronyd_nts() {
+	local out off
+	out=$(dpn_cli timeout 30 chronyd -u root -x -Q -t 25 \
+		"server $KE4 nts iburst" "ntstrustedcerts $DPN_TMP/cert.pem" 2>&1)
+	echo "$out" | sed 's/^/  /'
+	off=$(echo "$out" | sed -n 's/.*System clock wrong by \([-+0-9.]*\) seconds.*/\1/p')
+	[ -n "$off" ] && dpn_abs_lt "$off" 0.001
+}
+dpn_check "chronyd -Q with NTS syncs, offset < 1 ms" dpn_best_of3 chronyd_nts
+nts_replies_ok() {
+	local n
+	n=$(dpn_counter ntp_nts_replies)
+	echo "  ntp_nts_replies $n"
+	[ "${n:-0}" -ge 1 ]
+}
+dpn_check "NTS replies counted" nts_replies_ok
+dpn_check "no NTS NAK, nothing malformed" \
+	test "$(dpn_counter ntp_nts_nak)" -eq 0 -a \
+	"$(dpn_counter ntp_nts_malformed)" -eq 0
+
+# A running chronyd: authdata shows NTS with cookies of 100 bytes.
+cat >"$DPN_TMP/chrony.conf" <<CONF
+server $KE4 nts iburst minpoll 0 maxpoll 0
+ntstrustedcerts $DPN_TMP/cert.pem
+pidfile $DPN_TMP/chronyd.pid
+cmdport 0
+bindcmdaddress $DPN_TMP/chronyd.sock
+CONF
+ip netns exec "$NS_CLI" chronyd -u root -4 -d -x -f "$DPN_TMP/chrony.conf" \
+	>"$DPN_TMP/chronyd.log" 2>&1 &
+CHRONYD_PID=$!
+DPN_PEER_PIDS+=($CHRONYD_PID)
+# Name/IP Mode KeyID Type KLen Last Atmp NAK Cook CLen
+authdata() {
+	dpn_cli chronyc -n -h "$DPN_TMP/chronyd.sock" authdata 2>&1 |
+		awk -v a="$SRV4" -v b="$KE4" '$1 == a || $1 == b'
+}
+authdata_ok() {
+	local _ out
+	for _ in $(seq 30); do
+		out=$(authdata)
+		if echo "$out" | awk '$2 == "NTS" && $9 >= 1 && $10 == 100 { f = 1 } END { exit !f }'; then
+			echo "  $out"
+			return 0
+		fi
+		sleep 1
+	done
+	echo "  $out"
+	tail -5 "$DPN_TMP/chronyd.log"
+	return 1
+}
+dpn_check "chronyc authdata: NTS, cookies of 100 bytes" authdata_ok
+reach_ok() {
+	local _ out
+	for _ in $(seq 20); do
+		out=$(dpn_cli chronyc -n -h "$DPN_TMP/chronyd.sock" sources 2>&1 | grep "$SRV4")
+		if echo "$out" | awk '$5 + 0 >= 3 { f = 1 } END { exit !f }'; then
+			echo "  $out"
+			return 0
+		fi
+		sleep 1
+	done
+	echo "  $out"
+	return 1
+}
+dpn_check "chronyd polls the DPDK address the KE server named (reach)" reach_ok
+
+# New keys: dpntpd restarted without its key file. chronyd's next
+# request carries a cookie of the old keys: NTSN, then it re-keys.
+n_ke=$(grep -c "NTS-KE on" "$LOG")
+kill -TERM "$DPN_PID"
+wait "$DPN_PID" 2>/dev/null
+rm -f "$DPN_TMP/nts/ntskeys"
+mv "$LOG" "$LOG.1"
+dpn_start || exit 1
+rekey_ok() {
+	local _ out
+	for _ in $(seq 40); do
+		out=$(authdata)
+		if [ "$(dpn_counter ntp_nts_nak)" -ge 1 ] &&
+		   [ "$(dpn_counter ntp_nts_replies)" -ge 2 ]; then
+			echo "  $out"
+			echo "  ntp_nts_nak $(dpn_counter ntp_nts_nak), ntp_nts_replies $(dpn_counter ntp_nts_replies)"
+			return 0
+		fi
+		sleep 1
+	done
+	echo "  $out"
+	echo "  ntp_nts_nak $(dpn_counter ntp_nts_nak), ntp_nts_replies $(dpn_counter ntp_nts_replies)"
+	return 1
+}
+dpn_check "new server keys: chronyd gets NTSN, re-keys, is answered again" \
+	rekey_ok
+kill "$CHRONYD_PID" 2>/dev/null
+
+# Every reply as long as its request.
+sleep 1
+lengths_ok() {
+	ip netns exec "$NS_CLI" "$PY" - "$DPN_TMP/ntp.pcap" "$SRV4" <<'PY'
+import sys
+from scapy.all import rdpcap, IP, UDP
+q, r = [], []
+for p in rdpcap(sys.argv[1]):
+    if IP in p and UDP in p:
+        (r if p[IP].src == sys.argv[2] else q).append(len(p[UDP].payload))
+nts_q = sorted(x for x in q if x > 48)
+nts_r = sorted(x for x in r if x > 48 + 4 + 32 + 4)
+print("  %d NTS requests, %d NTS replies, lengths %s / %s"
+      % (len(nts_q), len(nts_r), sorted(set(nts_q)), sorted(set(nts_r))))
+sys.exit(0 if nts_r and set(nts_r) <= set(nts_q) else 1)
+PY
+}
+dpn_check "every NTS reply as long as an NTS request (pcap)" lengths_ok
+
+dpn_check "dpntpd still running" dpn_alive
+dpn_pass
