@@ -9,7 +9,9 @@
  * distinct clients; interleaved requests (each names the previous
  * reply to its client, so every one is answered interleaved); and
  * requests signed with a trusted symmetric key (MD5, SHA1, AES128CMAC),
- * each verified and its reply signed.
+ * each verified and its reply signed; and NTS requests (RFC 8915: a
+ * cookie opened, the authenticator verified, a fresh cookie sealed in a
+ * reply sealed after T3).
  *
  *   dpntp-bench -l 0 -m 2000 --in-memory --no-pci -- [--json] [--runs N]
  *       [--packets N] [--only CASE] [--clients N] [--burst N] [--prefixes N]
@@ -48,8 +50,11 @@
 #include "dpn_dataplane.h"
 #include "dpn_ntp.h"
 #include "dpn_ntpauth.h"
+#include "dpn_nts.h"
+#include "nts_client.h"
 
 #define MAX_BURST 64
+#define TMPL_SIZE 512	/* an NTS request with its cookie fits */
 #define MAX_RUNS 31
 
 #define NB_PREFIXES 100000
@@ -68,6 +73,7 @@ struct bench_case {
 	unsigned int clients;	/* distinct sources, cycled through */
 	bool xleave;		/* requests name the previous reply */
 	uint32_t key;		/* signed with this key ID (bench_keys) */
+	bool nts;		/* NTS requests, one cookie each */
 };
 
 #define CASES(name, v6, acl, rl, clients) \
@@ -79,9 +85,13 @@ struct bench_case {
 	{ name, v6, 32, false, false, 256, true, 0 }, \
 	{ name, v6, 64, false, false, 256, true, 0 }
 #define MCASES(name, key) \
-	{ name, false, 8, false, false, 256, false, key }, \
-	{ name, false, 32, false, false, 256, false, key }, \
-	{ name, false, 64, false, false, 256, false, key }
+	{ name, false, 8, false, false, 256, false, key, false }, \
+	{ name, false, 32, false, false, 256, false, key, false }, \
+	{ name, false, 64, false, false, 256, false, key, false }
+#define NCASES(name) \
+	{ name, false, 8, false, false, 256, false, 0, true }, \
+	{ name, false, 32, false, false, 256, false, 0, true }, \
+	{ name, false, 64, false, false, 256, false, 0, true }
 
 static const struct bench_case cases[] = {
 	CASES("basic-ipv4", false, false, false, 256),
@@ -95,6 +105,7 @@ static const struct bench_case cases[] = {
 	MCASES("md5-ipv4", 1),
 	MCASES("sha1-ipv4", 2),
 	MCASES("cmac-ipv4", 3),
+	NCASES("nts-ipv4"),
 };
 
 /* The trusted keys of the signed cases (as a keys file would give). */
@@ -109,6 +120,11 @@ static const struct dpn_ntpauth_keys bench_keys = {
 static const uint32_t bench_trusted[] = { 1, 2, 3 };
 /* What dpn_dataplane_set_auth() needs to publish them: one worker. */
 static struct dpn_dataplane auth_dp;
+/* The NTS cases: the server's keys, the client's keys and randomness. */
+static struct dpn_nts_keyring nts_keys;
+static struct dpn_nts_rng nts_rng;
+static const uint8_t nts_c2s[32] = { 0xc2, 0x52 };
+static const uint8_t nts_s2c[32] = { 0x52, 0xc2 };
 
 /* A template's transmit and (interleaved) receive fields carry its
  * number, so that a reply tells which template it answered. */
@@ -262,21 +278,28 @@ make_clients(void)
 	return 0;
 }
 
+/* The NTP payload of an NTS request with one cookie: UID, cookie,
+ * authenticator with a 16-byte nonce. */
+#define NTS_REQ_LEN (DPN_NTP_HDR_LEN + 4 + NTSC_UID_LEN + 4 + \
+		     DPN_NTS_COOKIE_LEN + 8 + 16 + 16)
+
 /* A valid client request, as a NIC would hand it over; signed with
- * key @p key unless it is 0. */
+ * key @p key unless it is 0, or an NTS request. */
 static unsigned int
-make_request(uint8_t *buf, bool v6, unsigned int client, uint32_t key)
+make_request(uint8_t *buf, bool v6, unsigned int client, uint32_t key,
+	     bool nts)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)buf;
 	const struct dpn_ntpauth_key *k = key == 0 ? NULL :
 		dpn_ntpauth_find(&bench_keys, key);
-	unsigned int udp_len = sizeof(struct rte_udp_hdr) + DPN_NTP_HDR_LEN +
-		(k != NULL ? 4 + dpn_ntpauth_mac_len(k) : 0);
+	unsigned int udp_len = sizeof(struct rte_udp_hdr) + (nts ?
+		NTS_REQ_LEN : DPN_NTP_HDR_LEN +
+		(k != NULL ? 4 + dpn_ntpauth_mac_len(k) : 0));
 	struct rte_udp_hdr *udp;
 	struct dpn_ntp_hdr *ntp;
 	unsigned int l3;
 
-	memset(buf, 0, 128);
+	memset(buf, 0, TMPL_SIZE);
 	eth->ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 :
 					   RTE_ETHER_TYPE_IPV4);
 	eth->src_addr.addr_bytes[5] = 2;
@@ -315,6 +338,15 @@ make_request(uint8_t *buf, bool v6, unsigned int client, uint32_t key)
 	ntp->xmt_ts = __builtin_bswap64(TMPL_XMT + client);
 	if (k != NULL)
 		dpn_ntpauth_sign(k, ntp, DPN_NTP_HDR_LEN);
+	if (nts) {
+		uint8_t uid[NTSC_UID_LEN], nonce[16], ck[DPN_NTS_COOKIE_LEN];
+
+		dpn_nts_rng_bytes(&nts_rng, uid, sizeof(uid));
+		dpn_nts_rng_bytes(&nts_rng, nonce, sizeof(nonce));
+		dpn_nts_cookie_seal(&nts_keys, &nts_rng, nts_c2s, nts_s2c, ck);
+		ntsc_request((uint8_t *)ntp, uid, ck, sizeof(ck), 0, nonce,
+			     sizeof(nonce), nts_c2s);
+	}
 	if (v6)
 		udp->dgram_cksum = rte_ipv6_udptcp_cksum(
 			(struct rte_ipv6_hdr *)(eth + 1), udp);
@@ -367,6 +399,13 @@ setup(void)
 					   sizeof(err)) != 0)
 			return -1;
 		worker->auth = (struct dpn_auth_table *const *)&auth_dp.auth;
+		if (dpn_nts_rng_init(&nts_rng) != 0 ||
+		    dpn_nts_rng_init(&worker->nts_rng) != 0)
+			return -1;
+		dpn_nts_keyring_generate(&nts_keys, &nts_rng);
+		if (dpn_dataplane_set_nts(&auth_dp, &nts_keys) != 0)
+			return -1;
+		worker->nts = (struct dpn_nts_table *const *)&auth_dp.nts;
 	}
 	{
 		struct dpn_rl_params p;
@@ -437,7 +476,7 @@ set_client(uint8_t *d, bool v6, unsigned int i)
  * mode does. Not timed.
  */
 static void
-xleave_follow(struct rte_mbuf **m, unsigned int n, uint8_t (*tmpl)[128],
+xleave_follow(struct rte_mbuf **m, unsigned int n, uint8_t (*tmpl)[TMPL_SIZE],
 	      bool v6)
 {
 	unsigned int i, l3 = v6 ? sizeof(struct rte_ipv6_hdr) :
@@ -466,7 +505,7 @@ xleave_follow(struct rte_mbuf **m, unsigned int n, uint8_t (*tmpl)[128],
 /* One run: ns per request over @p nb_packets, timing only the worker code. */
 static double
 run_once(const struct bench_case *c, struct rte_mbuf **m,
-	 uint8_t (*tmpl)[128], unsigned int len, unsigned int nb_packets,
+	 uint8_t (*tmpl)[TMPL_SIZE], unsigned int len, unsigned int nb_packets,
 	 double *insn_per_req)
 {
 	uint64_t insn = 0, i0;
@@ -528,6 +567,23 @@ run_once(const struct bench_case *c, struct rte_mbuf **m,
 				res.nb_signed, c->burst);
 			exit(1);
 		}
+		/* Every NTS request answered as NTS, one reply opened as a
+		 * client opens it (not timed). */
+		if (c->nts) {
+			uint8_t inner[512];
+			const uint8_t *r = rte_pktmbuf_mtod_offset(burst[0],
+				const uint8_t *, burst[0]->l2_len +
+				burst[0]->l3_len + sizeof(struct rte_udp_hdr));
+
+			if (res.nb_signed != c->burst ||
+			    ntsc_open_reply(r, NTS_REQ_LEN, r + 52, nts_s2c,
+					    inner, sizeof(inner)) !=
+			    4 + DPN_NTS_COOKIE_LEN) {
+				fprintf(stderr, "bench: %u of %u NTS replies, or one does not open\n",
+					res.nb_signed, c->burst);
+				exit(1);
+			}
+		}
 		if (c->xleave)
 			xleave_follow(burst, nb, tmpl, c->v6);
 		done += c->burst;
@@ -552,7 +608,7 @@ main(int argc, char **argv)
 		{ "xleavelimit", required_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static uint8_t tmpl[256][128];
+	static uint8_t tmpl[256][TMPL_SIZE];
 	struct rte_mbuf *m[MAX_BURST];
 	unsigned int runs = 5, nb_packets = 2000000, ci, r, len = 0, i;
 	unsigned int clients = 0, burst = 0, nb_printed = 0;
@@ -655,7 +711,7 @@ main(int argc, char **argv)
 			continue;
 
 		for (i = 0; i < 256; i++)
-			len = make_request(tmpl[i], c->v6, i, c->key);
+			len = make_request(tmpl[i], c->v6, i, c->key, c->nts);
 		if (use_tables(c->acl, c->limited) != 0)
 			return 1;
 		run_once(c, m, tmpl, len, nb_packets / 10, NULL); /* warm up */
