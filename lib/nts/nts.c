@@ -287,7 +287,7 @@ dpn_nts_keyring_save(const struct dpn_nts_keyring *kr, double age,
 
 		ok &= fprintf(f, "%08" PRIX32 " ", k->id) > 0;
 		for (j = 0; j < DPN_NTS_KEY_LEN; j++)
-			ok &= fprintf(f, "%02x", k->key[j]) > 0;
+			ok &= fprintf(f, "%02X", k->key[j]) > 0;
 		ok &= fputc('\n', f) != EOF;
 	}
 	ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
