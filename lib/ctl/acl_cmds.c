@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control side of restrict, rate limiting and the server's keys:
- * reload, `restrict add|del`, `show restrict`, `show clients` and `show
- * auth`. Changes build a new rule table (or key table) off the workers
+ * reload, `restrict add|del`, `show restrict`, `show clients`, `show
+ * auth` and `show nts`. Changes build a new rule table (or key table) off the workers
  * and publish it with RCU (dpn_dataplane_set_acl, dpn_dataplane_set_auth);
  * one mutex orders the control threads and the management lcore among
  * themselves, never the workers, and keeps readers of the tables'
@@ -20,6 +20,7 @@
 #include <rte_cycles.h>
 
 #include "dpn_ctl.h"
+#include "dpn_ntsserver.h"
 #include "ctl_private.h"
 
 #define MAX_WORDS 64
@@ -355,6 +356,79 @@ dpn_ctl_show_auth(FILE *f)
 				stat_total(ctx->dp, totals[i].id));
 	}
 	free(r);
+}
+
+/*
+ * `show nts`: the NTS server's key (its ID, never its material), the
+ * NTS-KE counters, and the per-packet NTS counters summed over the
+ * lcores as `show stats` sums them.
+ */
+void
+dpn_ctl_show_nts(FILE *f)
+{
+	static const struct {
+		const char *text;	/* label of the text output */
+		const char *json;	/* key of the JSON output */
+		enum dpn_stats_id id;
+	} totals[] = {
+		{ "NTS replies", "replies", DPN_STAT_NTP_NTS_REPLIES },
+		{ "NTS NAKs", "naks", DPN_STAT_NTP_NTS_NAK },
+		{ "malformed", "malformed", DPN_STAT_NTP_NTS_MALFORMED },
+		{ "NTS off", "off", DPN_STAT_NTP_NTS_OFF },
+		{ "no room", "no_room", DPN_STAT_NTP_NTS_NO_ROOM },
+	};
+	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
+	struct dpn_ntsserver_info in;
+	bool json = ctl_json();
+	uint64_t age;
+	unsigned int i;
+
+	dpn_ntsserver_info(&in);
+	if (!in.enabled) {
+		fputs(json ? "{\"enabled\": false}\n" :
+		      "NTS off (no ntsservercert)\n", f);
+		return;
+	}
+	age = in.key_age_s > 0 ? (uint64_t)in.key_age_s : 0;
+	if (json) {
+		fprintf(f, "{\"enabled\": true, \"current_key\": \"%08" PRIX32
+			"\", \"key_age_s\": %" PRIu64 ", \"rotate_s\": %" PRIu32
+			", \"rotations\": %" PRIu64 ", \"ke\": {\"sessions\": %u"
+			", \"handshakes\": %" PRIu64
+			", \"handshake_failures\": %" PRIu64
+			", \"served\": %" PRIu64 ", \"bad_requests\": %" PRIu64
+			", \"internal_errors\": %" PRIu64
+			", \"timeouts\": %" PRIu64 ", \"aborted\": %" PRIu64
+			", \"cookies\": %" PRIu64 "}",
+			in.current_id, age, in.rotate_s, in.rotations,
+			in.sessions, in.ke.handshakes,
+			in.ke.handshake_failures, in.ke.served,
+			in.ke.bad_requests, in.ke.internal_errors,
+			in.ke.timeouts, in.ke.aborted, in.ke.cookies);
+		for (i = 0; i < RTE_DIM(totals); i++)
+			fprintf(f, ", \"%s\": %" PRIu64, totals[i].json,
+				stat_total(ctx->dp, totals[i].id));
+		fputs("}\n", f);
+		return;
+	}
+	fprintf(f, "NTS on; current key %08" PRIX32 " (age %" PRIu64 " s, ",
+		in.current_id, age);
+	if (in.rotate_s != 0)
+		fprintf(f, "rotate every %" PRIu32 " s", in.rotate_s);
+	else
+		fputs("rotate never", f);
+	fprintf(f, "), rotations %" PRIu64 "\n", in.rotations);
+	fprintf(f, "NTS-KE: sessions open %u, handshakes %" PRIu64
+		", handshake failures %" PRIu64 ", served %" PRIu64
+		", bad requests %" PRIu64 ", internal errors %" PRIu64
+		", timeouts %" PRIu64 ", aborted %" PRIu64
+		", cookies issued %" PRIu64 "\n",
+		in.sessions, in.ke.handshakes, in.ke.handshake_failures,
+		in.ke.served, in.ke.bad_requests, in.ke.internal_errors,
+		in.ke.timeouts, in.ke.aborted, in.ke.cookies);
+	for (i = 0; i < RTE_DIM(totals); i++)
+		fprintf(f, "%s %" PRIu64 "\n", totals[i].text,
+			stat_total(ctx->dp, totals[i].id));
 }
 
 static void

@@ -966,6 +966,25 @@ static cmdline_parse_inst_t cmd_show_auth = {
 	.tokens = { (void *)&tok_sr_show, (void *)&tok_sa_what, NULL },
 };
 
+/* show nts */
+
+static void
+cmd_show_nts_parsed(void *res, struct cmdline *cl, void *data)
+{
+	dpn_ctl_show_nts(ctl_out);
+}
+
+static cmdline_parse_token_string_t tok_snts_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, what, "nts");
+
+static cmdline_parse_inst_t cmd_show_nts = {
+	.f = cmd_show_nts_parsed,
+	.help_str = "show nts: NTS (RFC 8915): the current server key's ID, "
+		"age and rotations, NTS-KE sessions and counters (handshakes, "
+		"failures, cookies issued) and the NTS packet counters",
+	.tokens = { (void *)&tok_sr_show, (void *)&tok_snts_what, NULL },
+};
+
 struct cmd_show_n {
 	cmdline_fixed_string_t show;
 	cmdline_fixed_string_t what;
@@ -1092,6 +1111,7 @@ static cmdline_parse_ctx_t main_ctx[] = {
 	&cmd_show_restrict,
 	&cmd_show_clients_n,
 	&cmd_show_auth,
+	&cmd_show_nts,
 	&cmd_show_neigh,
 	&cmd_neigh_resolve,
 	&cmd_show_ptp,

@@ -44,6 +44,7 @@ void dpn_ctl_show_peers(FILE *f);
 void dpn_ctl_help(FILE *f);
 void dpn_ctl_show_restrict(FILE *f);
 void dpn_ctl_show_auth(FILE *f);
+void dpn_ctl_show_nts(FILE *f);
 void dpn_ctl_show_clients(FILE *f, unsigned int n);
 void dpn_ctl_show_neighbors(FILE *f);
 

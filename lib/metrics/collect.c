@@ -4,7 +4,8 @@
  * Runs in the HTTP or telemetry thread. The workers are not stopped:
  * their counters are read with relaxed atomic loads (each has one
  * writer), the clock through its seqlock, the restrict and key counters
- * under the control lock (dpn_ctl_restrict_walk, dpn_ctl_auth_walk), and
+ * under the control lock (dpn_ctl_restrict_walk, dpn_ctl_auth_walk), the
+ * NTS server's state with dpn_ntsserver_info() (thread-safe), and
  * ethdev statistics with the ethdev calls, which only read the driver's
  * counters.
  */
@@ -22,6 +23,7 @@
 
 #include "dpn_ctl.h"
 #include "dpn_metrics.h"
+#include "dpn_ntsserver.h"
 #include "metrics_private.h"
 
 RTE_LOG_REGISTER(dpn_metrics_logtype, dpntp.metrics, NOTICE);
@@ -446,6 +448,29 @@ add_auth_key(void *arg, uint32_t id, const char *type,
 	k->replies = c->replies;
 }
 
+void
+dpn_metrics_read_nts(struct dpn_metrics_nts *n)
+{
+	struct dpn_ntsserver_info in;
+
+	dpn_ntsserver_info(&in);
+	memset(n, 0, sizeof(*n));
+	if (!in.enabled)
+		return;
+	n->enabled = true;
+	n->key_age_s = in.key_age_s;
+	n->rotations = in.rotations;
+	n->ke_sessions = in.sessions;
+	n->ke_handshakes = in.ke.handshakes;
+	n->ke_handshake_failures = in.ke.handshake_failures;
+	n->ke_served = in.ke.served;
+	n->ke_bad_requests = in.ke.bad_requests;
+	n->ke_internal_errors = in.ke.internal_errors;
+	n->ke_timeouts = in.ke.timeouts;
+	n->ke_aborted = in.ke.aborted;
+	n->ke_cookies = in.ke.cookies;
+}
+
 int
 dpn_metrics_collect(struct dpn_metrics_snapshot *s)
 {
@@ -490,6 +515,7 @@ dpn_metrics_collect(struct dpn_metrics_snapshot *s)
 	s->nb_auth_keys_total = dpn_ctl_auth_walk(add_auth_key, s,
 						  DPN_METRICS_MAX_AUTH_KEYS,
 						  NULL);
+	dpn_metrics_read_nts(&s->nts);
 	dpn_metrics_read_clock(ctx, &s->clock);
 	if (collect_sources(ctx, s) != 0 ||
 	    dpn_metrics_read_refclocks(ctx, &s->refclocks,

@@ -86,6 +86,22 @@ struct dpn_metrics_auth_key {
 	uint64_t replies;		/**< replies signed with it */
 };
 
+/** The NTS server (what `show nts` prints; all 0 while NTS is off). */
+struct dpn_metrics_nts {
+	bool enabled;			/**< ntsservercert configured */
+	double key_age_s;		/**< of the key sealing new cookies */
+	uint64_t rotations;		/**< key rotations since start */
+	unsigned int ke_sessions;	/**< NTS-KE connections open */
+	uint64_t ke_handshakes;		/**< TLS 1.3 + ntske/1 established */
+	uint64_t ke_handshake_failures;
+	uint64_t ke_served;		/**< responses without an Error */
+	uint64_t ke_bad_requests;	/**< responses with Error 0 or 1 */
+	uint64_t ke_internal_errors;	/**< responses with Error 2 */
+	uint64_t ke_timeouts;		/**< closed before the response */
+	uint64_t ke_aborted;		/**< client gone or TLS error */
+	uint64_t ke_cookies;		/**< New Cookie records sent */
+};
+
 /** The served clock (what `show sysinfo` prints). */
 struct dpn_metrics_clock {
 	bool synced;
@@ -195,6 +211,7 @@ struct dpn_metrics_snapshot {
 	unsigned int nb_auth_keys_total;	/**< trusted keys */
 	unsigned int nb_auth_keys;
 	struct dpn_metrics_auth_key *auth_keys;
+	struct dpn_metrics_nts nts;
 	struct dpn_metrics_clock clock;
 	unsigned int nb_sources;
 	struct dpn_metrics_source *sources;

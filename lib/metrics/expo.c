@@ -593,6 +593,56 @@ write_auth(struct expo *e, const struct dpn_metrics_snapshot *s)
 	}
 }
 
+/* The NTS server: present (0) while NTS is off. The per-packet NTS
+ * counters are stats counters (dpntp_ntp_nts_*_total). */
+static void
+write_nts(struct expo *e, const struct dpn_metrics_snapshot *s)
+{
+	const struct dpn_metrics_nts *n = &s->nts;
+	const struct {
+		const char *name;
+		const char *help;
+		uint64_t value;
+	} ke[] = {
+		{ "dpntp_nts_ke_handshakes", "NTS-KE TLS 1.3 handshakes "
+		  "completed with ALPN ntske/1.", n->ke_handshakes },
+		{ "dpntp_nts_ke_handshake_failures", "NTS-KE connections "
+		  "whose handshake failed (no ALPN ntske/1, TLS below 1.3, "
+		  "not TLS).", n->ke_handshake_failures },
+		{ "dpntp_nts_ke_served", "NTS-KE responses sent without an "
+		  "Error record.", n->ke_served },
+		{ "dpntp_nts_ke_bad_requests", "NTS-KE responses with Error "
+		  "0 or 1 (unrecognized critical record, bad request).",
+		  n->ke_bad_requests },
+		{ "dpntp_nts_ke_internal_errors", "NTS-KE responses with "
+		  "Error 2 (internal server error).", n->ke_internal_errors },
+		{ "dpntp_nts_ke_timeouts", "NTS-KE connections closed for "
+		  "time before their response was sent.", n->ke_timeouts },
+		{ "dpntp_nts_ke_aborted", "NTS-KE connections the client "
+		  "closed or broke (TLS error) mid-request.", n->ke_aborted },
+		{ "dpntp_nts_ke_cookies", "NTS cookies sent in NTS-KE New "
+		  "Cookie records.", n->ke_cookies },
+	};
+	unsigned int i;
+
+	family(e, "dpntp_nts_enabled", EXPO_GAUGE,
+	       "1 while NTS (RFC 8915) is on (ntsservercert), else 0.");
+	sample_u64(e, n->enabled, NULL);
+	family(e, "dpntp_nts_key_age_seconds", EXPO_GAUGE,
+	       "Age of the server key sealing new NTS cookies.");
+	sample_f64(e, n->key_age_s, NULL);
+	family(e, "dpntp_nts_key_rotations", EXPO_COUNTER,
+	       "NTS server key rotations since start.");
+	sample_u64(e, n->rotations, NULL);
+	family(e, "dpntp_nts_ke_sessions", EXPO_GAUGE,
+	       "NTS-KE connections open.");
+	sample_u64(e, n->ke_sessions, NULL);
+	for (i = 0; i < sizeof(ke) / sizeof(ke[0]); i++) {
+		family(e, ke[i].name, EXPO_COUNTER, ke[i].help);
+		sample_u64(e, ke[i].value, NULL);
+	}
+}
+
 static void
 write_clock(struct expo *e, const struct dpn_metrics_snapshot *s)
 {
@@ -947,6 +997,7 @@ dpn_metrics_write(FILE *f, const struct dpn_metrics_snapshot *s,
 	write_ports(&e, s);
 	write_rules(&e, s);
 	write_auth(&e, s);
+	write_nts(&e, s);
 	write_clock(&e, s);
 	write_sources(&e, s);
 	write_refclocks(&e, s);

@@ -31,6 +31,9 @@ void dpn_metrics_sum_stats(const struct dpn_dataplane *dp,
 void dpn_metrics_read_clock(const struct dpn_ctl_ctx *ctx,
 			    struct dpn_metrics_clock *mc);
 
+/** The NTS server as `show nts` shows it (all 0 while NTS is off). */
+void dpn_metrics_read_nts(struct dpn_metrics_nts *n);
+
 /**
  * The refclock lines as `show refclocks` and `show ptp` show them: a
  * calloc'ed array in @p *out (NULL and 0 without any, or without the

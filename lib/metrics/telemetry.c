@@ -11,6 +11,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
 
+#include "dpn_ntsserver.h"
 #include "metrics_private.h"
 
 static int
@@ -220,6 +222,65 @@ tel_auth(const char *cmd, const char *params, struct rte_tel_data *d)
 			rte_tel_data_free(kd);
 	}
 	free(ta);
+	return 0;
+}
+
+/*
+ * /dpntp/nts: what `show nts` shows: {"enabled": 0} while NTS is off,
+ * else the current key's ID (hex, never its material), its age (s), the
+ * rotation period (s, 0 never) and rotations, the NTS-KE counters in a
+ * "ke" dict, and the NTS packet counters summed over the lcores.
+ */
+static int
+tel_nts(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	struct dpn_ntsserver_info in;
+	struct rte_tel_data *ke;
+	struct dpn_stats sum;
+	char id[12];
+
+	if (ctx == NULL)
+		return -ENODEV;
+	dpn_ntsserver_info(&in);
+	dpn_metrics_sum_stats(ctx->dp, &sum);
+	dpn_metrics_release();
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_int(d, "enabled", in.enabled);
+	if (!in.enabled)
+		return 0;
+	snprintf(id, sizeof(id), "%08" PRIX32, in.current_id);
+	rte_tel_data_add_dict_string(d, "current_key", id);
+	rte_tel_data_add_dict_u64(d, "key_age_s",
+				  in.key_age_s > 0 ? (uint64_t)in.key_age_s : 0);
+	rte_tel_data_add_dict_u64(d, "rotate_s", in.rotate_s);
+	rte_tel_data_add_dict_u64(d, "rotations", in.rotations);
+	ke = rte_tel_data_alloc();
+	if (ke != NULL) {
+		rte_tel_data_start_dict(ke);
+		rte_tel_data_add_dict_u64(ke, "sessions", in.sessions);
+		rte_tel_data_add_dict_u64(ke, "handshakes", in.ke.handshakes);
+		rte_tel_data_add_dict_u64(ke, "handshake_failures",
+					  in.ke.handshake_failures);
+		rte_tel_data_add_dict_u64(ke, "served", in.ke.served);
+		rte_tel_data_add_dict_u64(ke, "bad_requests",
+					  in.ke.bad_requests);
+		rte_tel_data_add_dict_u64(ke, "internal_errors",
+					  in.ke.internal_errors);
+		rte_tel_data_add_dict_u64(ke, "timeouts", in.ke.timeouts);
+		rte_tel_data_add_dict_u64(ke, "aborted", in.ke.aborted);
+		rte_tel_data_add_dict_u64(ke, "cookies", in.ke.cookies);
+		if (rte_tel_data_add_dict_container(d, "ke", ke, 0) != 0)
+			rte_tel_data_free(ke);
+	}
+	rte_tel_data_add_dict_u64(d, "replies",
+				  sum.c[DPN_STAT_NTP_NTS_REPLIES]);
+	rte_tel_data_add_dict_u64(d, "naks", sum.c[DPN_STAT_NTP_NTS_NAK]);
+	rte_tel_data_add_dict_u64(d, "malformed",
+				  sum.c[DPN_STAT_NTP_NTS_MALFORMED]);
+	rte_tel_data_add_dict_u64(d, "off", sum.c[DPN_STAT_NTP_NTS_OFF]);
+	rte_tel_data_add_dict_u64(d, "no_room",
+				  sum.c[DPN_STAT_NTP_NTS_NO_ROOM]);
 	return 0;
 }
 
@@ -483,6 +544,10 @@ dpn_metrics_telemetry_register(void)
 		{ "/dpntp/auth", tel_auth,
 		  "Trusted keys (keyed by ID) with their counters, authfail "
 		  "and auth counters, as show auth. No parameters." },
+		{ "/dpntp/nts", tel_nts,
+		  "NTS server: current key ID and age, rotations, NTS-KE "
+		  "counters (dict ke) and NTS packet counters, as show nts. "
+		  "No parameters." },
 		{ "/dpntp/clock", tel_clock,
 		  "The served clock: sync, stratum, leap, refid, offset. "
 		  "No parameters." },

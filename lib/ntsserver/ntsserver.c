@@ -153,7 +153,9 @@ dpn_ntsserver_start(struct dpn_dataplane *dp, const struct dpn_conf_nts *conf,
 		snprintf(err, errlen, "nts: cannot start the NTS-KE thread");
 		goto fail;
 	}
+	pthread_mutex_lock(&nts.lock);
 	nts.on = true;
+	pthread_mutex_unlock(&nts.lock);
 	NTS_LOG(INFO, "NTS-KE on %s port %u; NTP %s; keys rotate %s",
 		conf->bind[0] ? conf->bind : "every address", conf->port,
 		p.ntp_server ? p.ntp_server : "at the same address",
@@ -193,27 +195,35 @@ dpn_ntsserver_poll(void)
 	return 1;
 }
 
+/* From control and metrics threads: under the lock, so that a stop
+ * (which clears `on` under it first) never frees what is being read. */
 void
 dpn_ntsserver_info(struct dpn_ntsserver_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	if (!nts.on)
-		return;
-	info->enabled = true;
 	pthread_mutex_lock(&nts.lock);
-	info->current_id = nts.kr.k[nts.kr.current].id;
-	info->key_age_s = mono_s() - nts.since;
-	info->rotations = nts.rotations;
+	if (nts.on) {
+		info->enabled = true;
+		info->current_id = nts.kr.k[nts.kr.current].id;
+		info->key_age_s = mono_s() - nts.since;
+		info->rotations = nts.rotations;
+		info->rotate_s = nts.conf.rotate_s;
+		info->sessions = dpn_ntske_server_sessions(nts.ke);
+		dpn_ntske_server_stats(nts.ke, &info->ke);
+	}
 	pthread_mutex_unlock(&nts.lock);
-	info->rotate_s = nts.conf.rotate_s;
-	info->sessions = dpn_ntske_server_sessions(nts.ke);
-	dpn_ntske_server_stats(nts.ke, &info->ke);
 }
 
 void
 dpn_ntsserver_stop(void)
 {
-	if (!nts.on)
+	bool was_on;
+
+	pthread_mutex_lock(&nts.lock);
+	was_on = nts.on;
+	nts.on = false;
+	pthread_mutex_unlock(&nts.lock);
+	if (!was_on)
 		return;
 	nts.stop = true;
 	pthread_join(nts.thread, NULL);
@@ -223,5 +233,4 @@ dpn_ntsserver_stop(void)
 	save_keys();
 	explicit_bzero(&nts.kr, sizeof(nts.kr));
 	pthread_mutex_unlock(&nts.lock);
-	nts.on = false;
 }

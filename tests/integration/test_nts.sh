@@ -48,6 +48,7 @@ ntsserverkey $DPN_TMP/key.pem
 ntsdumpdir $DPN_TMP/nts
 ntsntpserver $SRV4
 ntsbind $KE4
+metrics 127.0.0.1:9123
 CONF
 dpn_start || exit 1
 
@@ -179,6 +180,32 @@ sys.exit(0 if nts_r and set(nts_r) <= set(nts_q) else 1)
 PY
 }
 dpn_check "every NTS reply as long as an NTS request (pcap)" lengths_ok
+
+# What an operator sees: show nts, its JSON, and /metrics (since the
+# restart: chronyd's re-key is a handshake with 8 cookies).
+show_nts_ok() {
+	local out hs ck
+	out=$(dpnc show nts)
+	echo "$out" | sed 's/^/  /'
+	hs=$(echo "$out" | sed -n 's/^NTS-KE: .*, handshakes \([0-9]*\),.*/\1/p')
+	ck=$(echo "$out" | sed -n 's/^NTS-KE: .*, cookies issued \([0-9]*\)$/\1/p')
+	echo "$out" | head -1 | grep -q "^NTS on; current key [0-9A-F]\{8\} (age [0-9]* s, rotate " &&
+	[ "${hs:-0}" -ge 1 ] && [ "${ck:-0}" -ge 8 ]
+}
+dpn_check "show nts: on, handshakes >= 1, cookies issued >= 8" show_nts_ok
+nts_json_ok() {
+	dpnc --json show nts | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+print("  %s" % d)
+sys.exit(0 if d["enabled"] is True and d["replies"] >= 1 and
+	 d["ke"]["handshakes"] >= 1 and len(d["current_key"]) == 8 else 1)'
+}
+dpn_check "dpntpc --json show nts parses, replies >= 1" nts_json_ok
+nts_metric() {
+	ip netns exec "$NS_SRV" curl -sS --max-time 10 http://127.0.0.1:9123/metrics |
+		awk -v n="$1" 'index($0, n " ") == 1 { print $NF }'
+}
+dpn_check "/metrics: dpntp_nts_enabled 1" test "$(nts_metric dpntp_nts_enabled)" = 1
 
 dpn_check "dpntpd still running" dpn_alive
 dpn_pass

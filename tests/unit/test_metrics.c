@@ -169,6 +169,12 @@ make_snapshot(void)
 	snap.nb_auth_keys_total = 2;
 	snap.nb_auth_keys = 2;
 	snap.auth_keys = auth_keys;
+	snap.nts = (struct dpn_metrics_nts){
+		.enabled = true, .key_age_s = 3599.5, .rotations = 2,
+		.ke_sessions = 3, .ke_handshakes = 41, .ke_handshake_failures = 4,
+		.ke_served = 37, .ke_bad_requests = 5, .ke_internal_errors = 6,
+		.ke_timeouts = 7, .ke_aborted = 8, .ke_cookies = 296,
+	};
 	snap.clock = (struct dpn_metrics_clock){
 		.synced = true, .reference = "system", .refid = "GPS",
 		.stratum = 1, .leap = 0, .precision = -20,
@@ -731,6 +737,93 @@ test_auth(void **state)
 	free(text);
 }
 
+/* The NTS server's gauges and counters, present (0) while NTS is off; the
+ * per-packet NTS counters under their stats names. */
+static void
+test_nts(void **state)
+{
+	static const char *const names[] = {
+		"dpntp_ntp_nts_replies", "ntp_nts_replies",
+		"dpntp_ntp_nts_nak", "ntp_nts_nak",
+		"dpntp_ntp_nts_malformed", "ntp_nts_malformed",
+		"dpntp_ntp_nts_off", "ntp_nts_off",
+		"dpntp_ntp_nts_no_room", "ntp_nts_no_room",
+	};
+	static const char *const families[] = {
+		"dpntp_nts_enabled", "dpntp_nts_key_age_seconds",
+		"dpntp_nts_key_rotations_total", "dpntp_nts_ke_sessions",
+		"dpntp_nts_ke_handshakes_total",
+		"dpntp_nts_ke_handshake_failures_total",
+		"dpntp_nts_ke_served_total", "dpntp_nts_ke_bad_requests_total",
+		"dpntp_nts_ke_internal_errors_total",
+		"dpntp_nts_ke_timeouts_total", "dpntp_nts_ke_aborted_total",
+		"dpntp_nts_ke_cookies_total",
+	};
+	char *text, line[128];
+	unsigned int i;
+	int id;
+
+	make_snapshot();
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_line(text, "# TYPE dpntp_nts_enabled gauge");
+	assert_line(text, "dpntp_nts_enabled 1");
+	assert_line(text, "# TYPE dpntp_nts_key_age_seconds gauge");
+	assert_line(text, "dpntp_nts_key_age_seconds 3599.5");
+	assert_line(text, "# TYPE dpntp_nts_key_rotations_total counter");
+	assert_line(text, "dpntp_nts_key_rotations_total 2");
+	assert_line(text, "# TYPE dpntp_nts_ke_sessions gauge");
+	assert_line(text, "dpntp_nts_ke_sessions 3");
+	assert_line(text, "# TYPE dpntp_nts_ke_handshakes_total counter");
+	assert_line(text, "dpntp_nts_ke_handshakes_total 41");
+	assert_line(text, "dpntp_nts_ke_handshake_failures_total 4");
+	assert_line(text, "dpntp_nts_ke_served_total 37");
+	assert_line(text, "dpntp_nts_ke_bad_requests_total 5");
+	assert_line(text, "dpntp_nts_ke_internal_errors_total 6");
+	assert_line(text, "dpntp_nts_ke_timeouts_total 7");
+	assert_line(text, "dpntp_nts_ke_aborted_total 8");
+	assert_line(text, "# TYPE dpntp_nts_ke_cookies_total counter");
+	assert_line(text, "dpntp_nts_ke_cookies_total 296");
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		snprintf(line, sizeof(line), "# HELP %s ", families[i]);
+		assert_non_null(strstr(text, line));
+		assert_int_equal(count_samples(text, families[i]), 1);
+	}
+	/* The per-packet counters are stats counters: exported as such. */
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i += 2) {
+		id = dpn_stats_lookup(names[i + 1]);
+		assert_true(id >= 0);
+		snprintf(line, sizeof(line), "# TYPE %s_total counter",
+			 names[i]);
+		assert_line(text, line);
+		snprintf(line, sizeof(line), "%s_total %d", names[i],
+			 1000 + id);
+		assert_line(text, line);
+	}
+	free(text);
+
+	text = expose(DPN_METRICS_OPENMETRICS);
+	assert_line(text, "# TYPE dpntp_nts_ke_cookies counter");
+	assert_line(text, "dpntp_nts_ke_cookies_total 296");
+	assert_line(text, "# TYPE dpntp_nts_key_rotations counter");
+	assert_line(text, "# TYPE dpntp_nts_enabled gauge");
+	assert_well_formed(text, true);
+	free(text);
+
+	/* NTS off: every family there, at 0. */
+	memset(&snap.nts, 0, sizeof(snap.nts));
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_line(text, "dpntp_nts_enabled 0");
+	assert_line(text, "dpntp_nts_key_age_seconds 0");
+	assert_line(text, "dpntp_nts_key_rotations_total 0");
+	assert_line(text, "dpntp_nts_ke_sessions 0");
+	assert_line(text, "dpntp_nts_ke_handshakes_total 0");
+	assert_line(text, "dpntp_nts_ke_cookies_total 0");
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		assert_int_equal(count_samples(text, families[i]), 1);
+	assert_well_formed(text, false);
+	free(text);
+}
+
 /* Without a ptp line no dpntp_ptp_ family; without refclocks none. */
 static void
 test_no_ptp(void **state)
@@ -763,6 +856,8 @@ test_empty_daemon(void **state)
 	assert_line(text, "dpntp_build_info{version=\"\"} 1");
 	assert_line(text, "dpntp_restrict_rules 0");
 	assert_line(text, "dpntp_auth_trusted_keys 0");
+	assert_line(text, "dpntp_nts_enabled 0");
+	assert_line(text, "dpntp_nts_ke_cookies_total 0");
 	assert_line(text, "dpntp_clock_synchronized 0");
 	assert_line(text, "# TYPE dpntp_port_xstat unknown");
 	free(text);
@@ -798,6 +893,7 @@ main(void)
 		cmocka_unit_test(test_ptp),
 		cmocka_unit_test(test_no_ptp),
 		cmocka_unit_test(test_auth),
+		cmocka_unit_test(test_nts),
 		cmocka_unit_test(test_write_error),
 	};
 
