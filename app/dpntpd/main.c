@@ -29,6 +29,7 @@
 #include "dpn_ctl.h"
 #include "dpn_dataplane.h"
 #include "dpn_metrics.h"
+#include "dpn_kernelif.h"
 #include "dpn_ntsserver.h"
 #include "dpn_refclock.h"
 #include "dpn_sync.h"
@@ -334,6 +335,7 @@ manage(struct dpn_sync *sy)
 		work += dpn_slowpath_poll(&dataplane);
 		work += dpn_neigh_poll(&dataplane, dpn_neigh_now_ns());
 		work += dpn_ntsserver_poll();
+		work += dpn_kernelif_poll();
 		if (hup_seen) {
 			char err[DPN_CONF_ERRLEN];
 
@@ -431,7 +433,11 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	/* NTS as configured, or not at all: no half-secured service. */
-	if (dpn_ntsserver_start(&dataplane, &conf.nts, err, sizeof(err)) != 0) {
+	if (dpn_ntsserver_start(&dataplane, &conf.nts, err, sizeof(err)) != 0 ||
+	    (conf.nts.exception_if_line != 0 &&
+	     dpn_kernelif_start(&dataplane, conf.nts.exception_if,
+				conf.nts.port, err, sizeof(err)) != 0)) {
+		dpn_ntsserver_stop();
 		fprintf(stderr, "dpntpd: %s\n", err);
 		dpn_metrics_fini();
 		dpn_ctl_sock_stop();
@@ -464,6 +470,7 @@ main(int argc, char **argv)
 
 	APP_LOG(INFO, "stopping");
 	rte_eal_mp_wait_lcore();
+	dpn_kernelif_stop();
 	dpn_ntsserver_stop();
 	dpn_metrics_fini();
 	dpn_sync_fini(&sync);

@@ -667,6 +667,7 @@ static const struct {
 	{ "ntsrotate", dpn_conf_parse_nts },
 	{ "ntsntpserver", dpn_conf_parse_nts },
 	{ "ntsbind", dpn_conf_parse_nts },
+	{ "exceptionif", dpn_conf_parse_nts },
 	{ "metrics", parse_metrics },
 };
 

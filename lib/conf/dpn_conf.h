@@ -37,7 +37,8 @@
  *   authfail nak|drop             (a request failing authentication gets a
  *                                  crypto-NAK, as ntpd sends, or nothing)
  *   ntsservercert FILE, ntsserverkey FILE, ntsport N, ntsdumpdir DIR,
- *   ntsrotate SECONDS, ntsntpserver NAME, ntsbind ADDRESS
+ *   ntsrotate SECONDS, ntsntpserver NAME, ntsbind ADDRESS,
+ *   exceptionif NAME
  *                                 (chrony's NTS server; ntsbind: the kernel
  *                                  address NTS-KE listens on)
  *   metrics ADDRESS:PORT          (Prometheus endpoint; [IPv6]:PORT)
@@ -211,6 +212,10 @@ struct dpn_conf_nts {
 	uint32_t rotate_s;			/**< `ntsrotate`, 0 = never */
 	unsigned int cert_line, key_line, dumpdir_line, ntp_server_line;
 	unsigned int bind_line;
+	/** `exceptionif NAME`: a TUN interface through which TCP to
+	 * ntsport of the served addresses reaches the kernel's NTS-KE */
+	char exception_if[16];
+	unsigned int exception_if_line;
 };
 
 struct dpn_conf {

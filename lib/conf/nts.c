@@ -45,6 +45,15 @@ dpn_conf_parse_nts(struct conf_parser *p, char **words, int nb_words)
 	if (strcmp(words[0], "ntsntpserver") == 0)
 		return one_word(p, words, nb_words, n->ntp_server,
 				sizeof(n->ntp_server), &n->ntp_server_line);
+	if (strcmp(words[0], "exceptionif") == 0) {
+		if (one_word(p, words, nb_words, n->exception_if,
+			     sizeof(n->exception_if), &n->exception_if_line) < 0)
+			return -1;
+		if (strchr(n->exception_if, '/') != NULL)
+			return conf_err(p, "exceptionif: '%s' is not an interface name",
+					n->exception_if);
+		return 0;
+	}
 	if (strcmp(words[0], "ntsbind") == 0) {
 		unsigned char a[16];
 
@@ -79,6 +88,10 @@ dpn_conf_nts_finish(struct conf_parser *p)
 {
 	const struct dpn_conf_nts *n = &p->conf->nts;
 
+	if (n->exception_if_line != 0 && n->cert_line == 0) {
+		p->line = n->exception_if_line;
+		return conf_err(p, "exceptionif without ntsservercert: it carries NTS-KE only");
+	}
 	if ((n->cert_line != 0) != (n->key_line != 0)) {
 		p->line = n->cert_line ? n->cert_line : n->key_line;
 		return conf_err(p, "%s without %s", n->cert_line ?
@@ -107,4 +120,6 @@ dpn_conf_nts_format(const struct dpn_conf *conf, char *buf, size_t len,
 		conf_append(buf, len, off, "ntsntpserver %s\n", n->ntp_server);
 	if (n->bind_line != 0)
 		conf_append(buf, len, off, "ntsbind %s\n", n->bind);
+	if (n->exception_if_line != 0)
+		conf_append(buf, len, off, "exceptionif %s\n", n->exception_if);
 }

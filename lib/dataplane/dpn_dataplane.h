@@ -124,6 +124,12 @@ struct dpn_port {
 	 * our addresses). Set before the workers start. */
 	bool ptp_l2;
 	bool ptp_udp;
+	/**
+	 * TCP to this destination port of a served address goes to the
+	 * kernel through the exception path (network order; 0: none):
+	 * NTS-KE, on the address clients use for NTP.
+	 */
+	rte_be16_t kernel_tcp_port;
 	uint64_t rss_hf;		/**< hash functions in use, 0 = none */
 	struct dpn_addrs addrs;
 	struct rte_mempool *pool;
@@ -371,6 +377,13 @@ struct dpn_dataplane {
 	void (*ptp_rx)(void *arg, unsigned int port_index,
 		       struct rte_mbuf *m);
 	void *ptp_rx_arg;
+	/**
+	 * Where the slow path hands TCP for the kernel (kernel_tcp_port);
+	 * it owns the mbuf. NULL: dropped.
+	 */
+	void (*kernel_rx)(void *arg, unsigned int port_index,
+			  struct rte_mbuf *m);
+	void *kernel_rx_arg;
 	struct dpn_neigh *neigh;	/**< neighbour tables (neigh.c) */
 };
 

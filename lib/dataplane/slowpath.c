@@ -307,6 +307,12 @@ is_udp(const struct rte_mbuf *m)
 	return (m->packet_type & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP;
 }
 
+static bool
+is_tcp(const struct rte_mbuf *m)
+{
+	return (m->packet_type & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_TCP;
+}
+
 /* PTP for a `refclock ptp`: Layer 2, or UDP to port 319 or 320 (the
  * workers pass up no other UDP than servers' replies to port 123). */
 static bool
@@ -384,6 +390,16 @@ dpn_slowpath_poll(struct dpn_dataplane *dp)
 					} else {
 						dp->ptp_rx(dp->ptp_rx_arg,
 							   c.port_index, m);
+					}
+					continue;
+				}
+				if (is_tcp(m)) {
+					if (dp->kernel_rx == NULL) {
+						dp->mgmt_stats.c[DPN_STAT_KERNEL_DROPPED]++;
+						rte_pktmbuf_free(m);
+					} else {
+						dp->kernel_rx(dp->kernel_rx_arg,
+							      c.port_index, m);
 					}
 					continue;
 				}

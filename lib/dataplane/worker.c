@@ -18,6 +18,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
+#include <rte_tcp.h>
 #include <rte_udp.h>
 
 #include "dpn_dataplane.h"
@@ -156,6 +157,28 @@ is_ptp_port(rte_be16_t port)
 		port == RTE_BE16(PTP_GENERAL_PORT);
 }
 
+/*
+ * TCP to the port the kernel serves behind us (NTS-KE): for the
+ * management lcore, which writes it to the exception path. @p l4 is
+ * where the TCP header would start, @p l4_len how many bytes are there.
+ */
+static __rte_noinline enum action
+kernel_tcp(struct dpn_worker *w, const struct dpn_port *port,
+	   struct rte_mbuf *m, const void *l4, unsigned int l4_len,
+	   unsigned int l3_len, uint32_t ptype)
+{
+	const struct rte_tcp_hdr *tcp = l4;
+
+	if (port->kernel_tcp_port == 0 || l4_len < sizeof(*tcp) ||
+	    tcp->dst_port != port->kernel_tcp_port) {
+		w->stats.c[DPN_STAT_DROP_PROTO]++;
+		return ACT_DROP;
+	}
+	m->l3_len = l3_len;
+	m->packet_type = RTE_PTYPE_L2_ETHER | ptype | RTE_PTYPE_L4_TCP;
+	return ACT_SLOW;
+}
+
 /* A PTP datagram for the management lcore's slave; header checked. */
 static __rte_noinline enum action
 ptp_udp4(struct dpn_worker *w, struct rte_mbuf *m,
@@ -215,6 +238,10 @@ handle_ipv4(struct dpn_worker *w, const struct dpn_port *port,
 				RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_ICMP;
 			return ACT_SLOW;
 		}
+		if (ip->next_proto_id == IPPROTO_TCP)
+			return kernel_tcp(w, port, m, ip + 1,
+					  tot_len - sizeof(*ip), sizeof(*ip),
+					  RTE_PTYPE_L3_IPV4);
 		w->stats.c[DPN_STAT_DROP_PROTO]++;
 		return ACT_DROP;
 	}
@@ -299,6 +326,9 @@ handle_ipv6(struct dpn_worker *w, const struct dpn_port *port,
 		    ip->proto == IPPROTO_ROUTING ||
 		    ip->proto == IPPROTO_DSTOPTS)
 			goto bad_header;
+		if (ip->proto == IPPROTO_TCP)
+			return kernel_tcp(w, port, m, ip + 1, pay_len,
+					  sizeof(*ip), RTE_PTYPE_L3_IPV6);
 		w->stats.c[DPN_STAT_DROP_PROTO]++;
 		return ACT_DROP;
 	}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_log.h>
 
@@ -121,14 +122,18 @@ dpn_ntsserver_start(struct dpn_dataplane *dp, const struct dpn_conf_nts *conf,
 	if (conf->dumpdir_line != 0)
 		snprintf(nts.keys_path, sizeof(nts.keys_path), "%s/ntskeys",
 			 conf->dumpdir);
-	if (nts.keys_path[0] != '\0' &&
-	    dpn_nts_keyring_load(&nts.kr, &age, nts.keys_path, err,
-				 errlen) == 0) {
+	if (nts.keys_path[0] != '\0' && access(nts.keys_path, F_OK) == 0) {
+		/* A fleet's shared file that does not read is an error:
+		 * new keys here would have this server refuse (NTSN) every
+		 * cookie the others issue. */
+		if (dpn_nts_keyring_load(&nts.kr, &age, nts.keys_path, err,
+					 errlen) != 0)
+			return -1;
 		NTS_LOG(INFO, "server keys read from %s (current %08X, %.0f s old)",
 			nts.keys_path, nts.kr.k[nts.kr.current].id, age);
 	} else {
 		if (nts.keys_path[0] != '\0')
-			NTS_LOG(NOTICE, "new server keys (%s)", err);
+			NTS_LOG(NOTICE, "no %s: new server keys", nts.keys_path);
 		else
 			NTS_LOG(WARNING, "no ntsdumpdir: server keys are new at each start, and clients must re-key after a restart");
 		dpn_nts_keyring_generate(&nts.kr, &nts.rng);

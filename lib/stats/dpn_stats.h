@@ -134,6 +134,14 @@
 	  "neighbour table entries created or changed by what was heard") \
 	X(NEIGH_PROBES, neigh_probes, \
 	  "ARP requests and neighbour solicitations sent") \
+	X(KERNEL_RX, kernel_rx, \
+	  "TCP packets handed to the kernel through the exception path " \
+	  "(NTS-KE to a served address)") \
+	X(KERNEL_TX, kernel_tx, \
+	  "packets from the kernel sent out of a port (exception path)") \
+	X(KERNEL_DROPPED, kernel_dropped, \
+	  "exception-path packets dropped (no path, no route, next hop " \
+	  "unresolved, no mbuf, ring full, kernel busy)") \
 	X(MGMT_TX, mgmt_tx, \
 	  "frames built by the management lcore handed to a worker") \
 	X(MGMT_TX_FAILED, mgmt_tx_failed, \

@@ -31,6 +31,28 @@ dpn_check "ntsbind with a name refused" \
 	"bad.conf:1: ntsbind: 'ke.example.test' is not an IPv4 or IPv6 address"
 
 dpn_setup || exit 1
+
+# A shared key file that does not read stops the start (new keys would
+# have this server refuse the fleet's cookies), and is left as it was.
+mkdir -p "$DPN_TMP/badkeys"
+printf 'NKS0\n15 1.0\n0000000X 00\n' >"$DPN_TMP/badkeys/ntskeys"
+bad_keys_refused() {
+	local rc
+	printf 'listen port 0 address %s/24\nntsservercert %s\nntsserverkey %s\nntsdumpdir %s\nntsbind 127.0.0.1\n' \
+		"$SRV4" "$DPN_TMP/cert.pem" "$DPN_TMP/key.pem" \
+		"$DPN_TMP/badkeys" >"$DPN_TMP/badkeys.conf"
+	ip netns exec "$NS_SRV" timeout 60 "$DPNTPD" --no-huge -m 512 \
+		--file-prefix "dpnt$DPN_TAG" -l 0,1 --no-pci --vdev "$(dpn_vdev)" \
+		-- --config "$DPN_TMP/badkeys.conf" --control-socket none \
+		>"$DPN_TMP/badkeys.log" 2>&1
+	rc=$?
+	echo "  $(tail -1 "$DPN_TMP/badkeys.log")"
+	[ "$rc" -ne 0 ] && grep -q "badkeys/ntskeys:3:" "$DPN_TMP/badkeys.log"
+}
+dpn_check "a key file that does not read is refused, not overwritten" \
+	bad_keys_refused
+dpn_check "... and left as it was" \
+	test "$(sed -n 3p "$DPN_TMP/badkeys/ntskeys")" = "0000000X 00"
 # The kernel's path to NTS-KE: a second veth, addressed on both ends.
 ip link add "$VETH_KE" type veth peer name "$VETH_KECLI" || exit 1
 ip link set "$VETH_KE" netns "$NS_SRV"

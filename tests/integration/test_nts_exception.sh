@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# NTS at the served address itself: clients name 198.18.0.1 for both
+# NTS-KE and NTP. TCP to port 4460 of the DPDK port's address goes to the
+# kernel through the exception path (`exceptionif`, a TUN interface
+# dpntpd owns), NTS-KE answers from dpntpd's own thread, the kernel's
+# packets leave by the DPDK port with dpntpd's neighbour table. chronyd
+# 4.3 syncs over NTS within 1 ms; the exception path's counters move.
+. "$(dirname "$0")/lib.sh"
+
+TUN=dpx$DPN_TAG
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$DPN_TMP/key.pem" -out "$DPN_TMP/cert.pem" -days 2 \
+	-subj /CN=dpntp-test -addext "subjectAltName=IP:$SRV4" \
+	>/dev/null 2>&1 || { dpn_log "openssl could not make a certificate"; exit 1; }
+
+dpn_check "exceptionif without ntsservercert refused" \
+	dpn_refused_with "exceptionif dpx0\n" \
+	"bad.conf:1: exceptionif without ntsservercert"
+
+dpn_setup || exit 1
+cat >"$CONF" <<CONF
+listen port 0 address $SRV4/24
+refclock system stratum 1 refid GPS
+ntsservercert $DPN_TMP/cert.pem
+ntsserverkey $DPN_TMP/key.pem
+exceptionif $TUN
+CONF
+dpn_start || exit 1
+# The operator's part: the served address on the interface, and the
+# answers to clients routed through it.
+tun_up() {
+	local _
+	for _ in $(seq 50); do
+		ip -n "$NS_SRV" link show "$TUN" 2>/dev/null | grep -q "UP" && break
+		sleep 0.1
+	done
+	ip -n "$NS_SRV" addr add "$SRV4/32" dev "$TUN" &&
+		ip -n "$NS_SRV" route add 198.18.0.0/24 dev "$TUN" &&
+		ip -n "$NS_SRV" link show "$TUN" | sed 's/^/  /'
+}
+dpn_check "exception interface up, addressed and routed" tun_up
+
+chronyd_nts() {
+	local out off
+	out=$(dpn_cli timeout 30 chronyd -u root -x -Q -t 25 \
+		"server $SRV4 nts iburst" "ntstrustedcerts $DPN_TMP/cert.pem" 2>&1)
+	echo "$out" | sed 's/^/  /'
+	off=$(echo "$out" | sed -n 's/.*System clock wrong by \([-+0-9.]*\) seconds.*/\1/p')
+	[ -n "$off" ] && dpn_abs_lt "$off" 0.001
+}
+dpn_check "chronyd -Q 'server $SRV4 nts': NTS-KE and NTP at one address, < 1 ms" \
+	dpn_best_of3 chronyd_nts
+ke_ok() {
+	local out
+	out=$(dpnc show nts)
+	echo "$out" | sed -n 2p | sed 's/^/  /'
+	echo "$out" | grep -q "served [1-9]"
+}
+dpn_check "NTS-KE served a client (show nts)" ke_ok
+dpn_check "TCP handed to the kernel and its answers sent (kernel_rx, kernel_tx)" \
+	test "$(dpn_counter kernel_rx)" -ge 5 -a "$(dpn_counter kernel_tx)" -ge 5
+dpn_check "NTS replies on the data plane" test "$(dpn_counter ntp_nts_replies)" -ge 1
+dpn_check "dpntpd still running" dpn_alive
+dpn_pass
