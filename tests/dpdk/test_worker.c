@@ -2661,6 +2661,84 @@ test_nts_notrust(void **state)
 	expect_stat(DPN_STAT_ACL_NOTRUST, 1);
 }
 
+/*
+ * The exception path: TCP to the kernel's port (NTS-KE) of a served
+ * address goes to the slow path, marked TCP, untouched; other TCP, and
+ * all TCP while no exception path is set, is dropped as before.
+ */
+
+/* @p r's frame turned into a TCP segment to @p dport (a SYN). */
+static struct rte_mbuf *
+make_tcp(struct sent *s, const struct req *r, uint16_t dport)
+{
+	uint8_t *l4;
+
+	build(s, r);
+	l4 = (uint8_t *)udp_in(s->b, r);
+	memset(l4, 0, 20);
+	l4[0] = 0x9c;			/* source port 40000 */
+	l4[1] = 0x40;
+	l4[2] = (uint8_t)(dport >> 8);
+	l4[3] = (uint8_t)dport;
+	l4[12] = 5 << 4;		/* no options */
+	l4[13] = 0x02;			/* SYN */
+	if (r->v6) {
+		((struct rte_ipv6_hdr *)(s->b + l2_of(r)))->proto = IPPROTO_TCP;
+	} else {
+		struct rte_ipv4_hdr *ip = (void *)(s->b + l2_of(r));
+
+		ip->next_proto_id = IPPROTO_TCP;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	return mbuf_of(s, 0);
+}
+
+static void
+test_kernel_tcp(void **state)
+{
+	struct req r4 = req_of(false), r6 = req_of(true), other = r4;
+	struct rte_mbuf *m[4], *up[4];
+	struct sent s[4];
+	unsigned int i;
+
+	(void)state;
+	port.kernel_tcp_port = rte_cpu_to_be_16(4460);
+	m[0] = make_tcp(&s[0], &r4, 4460);
+	m[1] = make_tcp(&s[1], &r6, 4460);
+	m[2] = make_tcp(&s[2], &r4, 22);
+	m[3] = make_tcp(&s[3], &other, 4460);
+	/* Not one of the port's addresses. */
+	((struct rte_ipv4_hdr *)rte_pktmbuf_mtod_offset(m[3], void *,
+		l2_of(&other)))->dst_addr = rte_cpu_to_be_32(0xc6120063);
+	{
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m[3],
+			struct rte_ipv4_hdr *, l2_of(&other));
+
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	CHECK_EQ(burst(m, 4), 0, "replies");
+	CHECK_EQ(take_slow(up, 4), 2, "segments for the kernel");
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ(up[i]->packet_type & RTE_PTYPE_L4_MASK,
+			 RTE_PTYPE_L4_TCP, "slow-path packet type");
+		CHECK_EQ(up[i]->l3_len, l3_of(&s[i].r), "slow-path l3_len");
+		CHECK(up[i]->pkt_len == s[i].len &&
+		      memcmp(rte_pktmbuf_mtod(up[i], void *), s[i].b,
+			     s[i].len) == 0, "segment %u changed", i);
+	}
+	expect_stat(DPN_STAT_DROP_PROTO, 1);
+	expect_stat(DPN_STAT_DROP_NOT_LOCAL, 1);
+
+	/* No exception path: the same segment is dropped. */
+	port.kernel_tcp_port = 0;
+	m[0] = make_tcp(&s[0], &r4, 4460);
+	CHECK_EQ(burst(m, 1), 0, "replies");
+	CHECK_EQ(take_slow(up, 4), 0, "segments for the kernel");
+	expect_stat(DPN_STAT_DROP_PROTO, 2);
+}
+
 /* Port and worker set-up. */
 static int
 test_setup(void **state)
@@ -2691,6 +2769,7 @@ test_setup(void **state)
 	port.tx_cksum_offload = false;
 	port.tx_in_burst = false;
 	port.ptp_l2 = port.ptp_udp = false;
+	port.kernel_tcp_port = 0;
 	worker->rxq[0].port = &port;
 	nb_held = 0;
 	pool_free = rte_mempool_avail_count(port.pool);
@@ -2958,6 +3037,7 @@ main(void)
 		T(test_nts_nak),
 		T(test_nts_dropped),
 		T(test_nts_notrust),
+		T(test_kernel_tcp),
 	};
 
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
