@@ -27,22 +27,11 @@ DPN_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$DPN_ROOT/tests/integration/lib.sh"
 DPN_TEST=nts-ke
 KEBENCH=$DPN_BUILD/perf/dpntp-kebench
-KE4=198.18.1.1 CS4=198.18.1.3 KECLI4=198.18.1.2
-VETH_KE=dpk$DPN_TAG VETH_KECLI=dpkc$DPN_TAG
+KE4=198.18.1.1 CS4=198.18.1.3
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$DPN_TMP/key.pem" -out "$DPN_TMP/cert.pem" -days 2 \
-	-subj /CN=dpntp-bench -addext "subjectAltName=IP:$KE4,IP:$CS4" \
-	>/dev/null 2>&1 || exit 1
+dpn_nts_cert $KE4 $CS4 || exit 1
 dpn_setup || exit 1
-ip link add "$VETH_KE" type veth peer name "$VETH_KECLI" || exit 1
-ip link set "$VETH_KE" netns "$NS_SRV"
-ip link set "$VETH_KECLI" netns "$NS_CLI"
-ip -n "$NS_SRV" addr add "$KE4/24" dev "$VETH_KE"
-ip -n "$NS_SRV" addr add "$CS4/24" dev "$VETH_KE"
-ip -n "$NS_CLI" addr add "$KECLI4/24" dev "$VETH_KECLI"
-ip -n "$NS_SRV" link set "$VETH_KE" up
-ip -n "$NS_CLI" link set "$VETH_KECLI" up
+dpn_ke_veth $KE4 $CS4 || exit 1
 
 cat >"$CONF" <<CONF
 listen port 0 address $SRV4/24

@@ -208,6 +208,44 @@ dpn_fetch_ntpsec() {
 	dpkg-deb -x "$cache"/ntpsec_*.deb "$cache/root" && [ -x "$NTPSEC_NTPD" ]
 }
 
+# NTS tests. A self-signed P-256 certificate ($DPN_TMP/cert.pem, key in
+# key.pem) with the IP SANs given as arguments.
+dpn_nts_cert() {
+	local san=IP:$1 a
+	shift
+	for a; do san="$san,IP:$a"; done
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$DPN_TMP/key.pem" -out "$DPN_TMP/cert.pem" -days 2 \
+		-subj /CN=dpntp-test -addext "subjectAltName=$san" >/dev/null 2>&1
+}
+
+# A second veth for the kernel's traffic (NTS-KE on a kernel address):
+# the server end, dpk$DPN_TAG, in the server namespace with the /24
+# addresses given; the client end with $KECLI4.
+KECLI4=198.18.1.2
+dpn_ke_veth() {
+	local a
+	ip link add "dpk$DPN_TAG" type veth peer name "dpkc$DPN_TAG" || return 1
+	ip link set "dpk$DPN_TAG" netns "$NS_SRV"
+	ip link set "dpkc$DPN_TAG" netns "$NS_CLI"
+	for a; do ip -n "$NS_SRV" addr add "$a/24" dev "dpk$DPN_TAG"; done
+	ip -n "$NS_CLI" addr add "$KECLI4/24" dev "dpkc$DPN_TAG"
+	ip -n "$NS_SRV" link set "dpk$DPN_TAG" up
+	ip -n "$NS_CLI" link set "dpkc$DPN_TAG" up
+}
+
+# chronyd -Q over NTS with NTS-KE at $1, trusting the test's certificate
+# (as root: it reads $DPN_TMP); prints its output.
+dpn_chronyd_nts() {
+	dpn_cli timeout 30 chronyd -u root -x -Q -t 25 "server $1 nts iburst" \
+		"ntstrustedcerts $DPN_TMP/cert.pem" 2>&1
+}
+
+# The offset chronyd -Q printed (its output on stdin), or nothing.
+dpn_chronyd_offset() {
+	sed -n 's/.*System clock wrong by \([-+0-9.]*\) seconds.*/\1/p'
+}
+
 # One variable of `show sysinfo` (name=value lines).
 dpn_sysvar() { dpnc show sysinfo | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 

@@ -13,14 +13,8 @@
 . "$(dirname "$0")/lib.sh"
 
 KE4=198.18.1.1
-KECLI4=198.18.1.2
-VETH_KE=dpk$DPN_TAG
-VETH_KECLI=dpkc$DPN_TAG
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$DPN_TMP/key.pem" -out "$DPN_TMP/cert.pem" -days 2 \
-	-subj /CN=dpntp-test -addext "subjectAltName=IP:$KE4" \
-	>/dev/null 2>&1 || { dpn_log "openssl could not make a certificate"; exit 1; }
+dpn_nts_cert $KE4 || { dpn_log "openssl could not make a certificate"; exit 1; }
 mkdir -p "$DPN_TMP/nts"
 
 dpn_check "ntsservercert without ntsserverkey refused" \
@@ -54,13 +48,7 @@ dpn_check "a key file that does not read is refused, not overwritten" \
 dpn_check "... and left as it was" \
 	test "$(sed -n 3p "$DPN_TMP/badkeys/ntskeys")" = "0000000X 00"
 # The kernel's path to NTS-KE: a second veth, addressed on both ends.
-ip link add "$VETH_KE" type veth peer name "$VETH_KECLI" || exit 1
-ip link set "$VETH_KE" netns "$NS_SRV"
-ip link set "$VETH_KECLI" netns "$NS_CLI"
-ip -n "$NS_SRV" addr add "$KE4/24" dev "$VETH_KE"
-ip -n "$NS_CLI" addr add "$KECLI4/24" dev "$VETH_KECLI"
-ip -n "$NS_SRV" link set "$VETH_KE" up
-ip -n "$NS_CLI" link set "$VETH_KECLI" up
+dpn_ke_veth $KE4 || exit 1
 
 cat >"$CONF" <<CONF
 listen port 0 address $SRV4/24
@@ -91,10 +79,9 @@ sleep 1
 
 chronyd_nts() {
 	local out off
-	out=$(dpn_cli timeout 30 chronyd -u root -x -Q -t 25 \
-		"server $KE4 nts iburst" "ntstrustedcerts $DPN_TMP/cert.pem" 2>&1)
+	out=$(dpn_chronyd_nts $KE4)
 	echo "$out" | sed 's/^/  /'
-	off=$(echo "$out" | sed -n 's/.*System clock wrong by \([-+0-9.]*\) seconds.*/\1/p')
+	off=$(echo "$out" | dpn_chronyd_offset)
 	[ -n "$off" ] && dpn_abs_lt "$off" 0.001
 }
 dpn_check "chronyd -Q with NTS syncs, offset < 1 ms" dpn_best_of3 chronyd_nts

@@ -9,10 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 TUN=dpx$DPN_TAG
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$DPN_TMP/key.pem" -out "$DPN_TMP/cert.pem" -days 2 \
-	-subj /CN=dpntp-test -addext "subjectAltName=IP:$SRV4" \
-	>/dev/null 2>&1 || { dpn_log "openssl could not make a certificate"; exit 1; }
+dpn_nts_cert $SRV4 || { dpn_log "openssl could not make a certificate"; exit 1; }
 
 dpn_check "exceptionif without ntsservercert refused" \
 	dpn_refused_with "exceptionif dpx0\n" \
@@ -43,10 +40,9 @@ dpn_check "exception interface up, addressed and routed" tun_up
 
 chronyd_nts() {
 	local out off
-	out=$(dpn_cli timeout 30 chronyd -u root -x -Q -t 25 \
-		"server $SRV4 nts iburst" "ntstrustedcerts $DPN_TMP/cert.pem" 2>&1)
+	out=$(dpn_chronyd_nts $SRV4)
 	echo "$out" | sed 's/^/  /'
-	off=$(echo "$out" | sed -n 's/.*System clock wrong by \([-+0-9.]*\) seconds.*/\1/p')
+	off=$(echo "$out" | dpn_chronyd_offset)
 	[ -n "$off" ] && dpn_abs_lt "$off" 0.001
 }
 dpn_check "chronyd -Q 'server $SRV4 nts': NTS-KE and NTP at one address, < 1 ms" \

@@ -10,25 +10,12 @@
 
 KE4=198.18.1.1		# dpntpd's NTS-KE (kernel, ntsbind)
 CS4=198.18.1.3		# chronyd's NTS-KE and NTP (kernel)
-KECLI4=198.18.1.2
-VETH_KE=dpk$DPN_TAG
-VETH_KECLI=dpkc$DPN_TAG
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$DPN_TMP/key.pem" -out "$DPN_TMP/cert.pem" -days 2 \
-	-subj /CN=dpntp-test -addext "subjectAltName=IP:$KE4,IP:$CS4" \
-	>/dev/null 2>&1 || { dpn_log "openssl could not make a certificate"; exit 1; }
+dpn_nts_cert $KE4 $CS4 || { dpn_log "openssl could not make a certificate"; exit 1; }
 mkdir -p "$DPN_TMP/dpntp" "$DPN_TMP/chrony"
 
 dpn_setup || exit 1
-ip link add "$VETH_KE" type veth peer name "$VETH_KECLI" || exit 1
-ip link set "$VETH_KE" netns "$NS_SRV"
-ip link set "$VETH_KECLI" netns "$NS_CLI"
-ip -n "$NS_SRV" addr add "$KE4/24" dev "$VETH_KE"
-ip -n "$NS_SRV" addr add "$CS4/24" dev "$VETH_KE"
-ip -n "$NS_CLI" addr add "$KECLI4/24" dev "$VETH_KECLI"
-ip -n "$NS_SRV" link set "$VETH_KE" up
-ip -n "$NS_CLI" link set "$VETH_KECLI" up
+dpn_ke_veth $KE4 $CS4 || exit 1
 
 # chronyd: NTS server on $CS4, its NTP server there too; its NTS-KE
 # sends clients to dpntpd's DPDK address. It writes its ntskeys.
@@ -78,16 +65,12 @@ dpn_start || exit 1
 dpn_check "dpntpd read chrony's keys" \
 	dpn_wait_log "server keys read from $DPN_TMP/dpntp/ntskeys" 5
 
-# chronyd_q KE: a one-shot client, NTS-KE at KE; prints chronyd's output.
-chronyd_q() {
-	dpn_cli timeout 30 chronyd -u root -x -Q -t 25 \
-		"server $1 nts iburst" "ntstrustedcerts $DPN_TMP/cert.pem" 2>&1
-}
+# synced_via KE NTP: chronyd -Q, NTS-KE at KE, synced from NTP.
 synced_via() {
 	local out off
-	out=$(chronyd_q "$1")
+	out=$(dpn_chronyd_nts "$1")
 	echo "$out" | sed 's/^/  /'
-	off=$(echo "$out" | sed -n 's/.*System clock wrong by \([-+0-9.]*\) seconds.*/\1/p')
+	off=$(echo "$out" | dpn_chronyd_offset)
 	echo "$out" | grep -q "changed to $2" && [ -n "$off" ] &&
 		dpn_abs_lt "$off" 0.001
 }
