@@ -60,6 +60,9 @@ dpn_ctl_reload(char *err, size_t errlen)
 	struct dpn_conf *nc;
 	int ret = -1;
 
+	/* A renewed NTS certificate is read again whatever the file says
+	 * (the NTS-KE thread does it, and logs how it went). */
+	dpn_ntsserver_reload_cert();
 	nc = calloc(1, sizeof(*nc));
 	if (nc == NULL) {
 		snprintf(err, errlen, "out of memory");

@@ -46,6 +46,14 @@ unsigned int dpn_ntsserver_poll(void);
 
 void dpn_ntsserver_info(struct dpn_ntsserver_info *info);
 
+/**
+ * Have the NTS-KE thread read the certificate and key files again (a
+ * renewed certificate), for the connections it accepts from then on; a
+ * pair that does not load is logged and the old one kept. From any
+ * thread (SIGHUP); the NTS-KE thread does the work.
+ */
+void dpn_ntsserver_reload_cert(void);
+
 /** Stop the NTS-KE thread, save the keys, free everything. */
 void dpn_ntsserver_stop(void);
 

@@ -37,6 +37,7 @@ static struct {
 	struct dpn_ntske_server *ke;
 	pthread_t thread;
 	volatile bool stop;
+	volatile bool reload;	/* the certificate, by the NTS-KE thread */
 } nts = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static double
@@ -65,10 +66,31 @@ make_cookie(void *arg, const uint8_t *c2s, const uint8_t *s2c, uint8_t *out,
 static void *
 ke_main(void *arg)
 {
+	char err[512];
+
 	(void)arg;
-	while (!nts.stop)
+	while (!nts.stop) {
 		dpn_ntske_server_poll(nts.ke, KE_POLL_MS);
+		/* lib/ntske is used by this thread only: reload here. */
+		if (nts.reload) {
+			nts.reload = false;
+			if (dpn_ntske_server_reload(nts.ke, nts.conf.cert,
+						    nts.conf.key, err,
+						    sizeof(err)) == 0)
+				NTS_LOG(NOTICE, "certificate %s read again",
+					nts.conf.cert);
+			else
+				NTS_LOG(ERR, "certificate not reloaded, the old one kept: %s",
+					err);
+		}
+	}
 	return NULL;
+}
+
+void
+dpn_ntsserver_reload_cert(void)
+{
+	nts.reload = true;
 }
 
 /* Save the keys where chronyd would (under the lock). */

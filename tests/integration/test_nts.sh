@@ -171,6 +171,18 @@ dpn_check "new server keys: chronyd gets NTSN, re-keys, is answered again" \
 	rekey_ok
 kill "$CHRONYD_PID" 2>/dev/null
 
+# A renewed certificate by reload: new NTS-KE sessions get it.
+KEBENCH=$DPN_BUILD/perf/dpntp-kebench
+cp "$DPN_TMP/cert.pem" "$DPN_TMP/old-cert.pem"
+dpn_nts_cert $KE4 || exit 1
+dpn_check "reload (certificate renewed)" dpnc reload
+dpn_check "the NTS-KE thread read it again (log)" \
+	dpn_wait_log "certificate $DPN_TMP/cert.pem read again" 5
+dpn_check "new sessions carry the new certificate" \
+	dpn_cli "$KEBENCH" $KE4 4460 "$DPN_TMP/cert.pem" 1 1
+old_refused() { ! dpn_cli "$KEBENCH" $KE4 4460 "$DPN_TMP/old-cert.pem" 1 1; }
+dpn_check "... not the old one (a client trusting only it fails)" old_refused
+
 # Every reply as long as its request.
 sleep 1
 lengths_ok() {
