@@ -14,6 +14,13 @@
  * is matched to its request and step without keeping per-request state
  * beyond one bit, and duplicates are seen.
  *
+ * With --nts FILE the requests are NTS requests (RFC 8915): the keys and
+ * cookies of one NTS-KE session (dpntp-kebench --dump), a cookie per
+ * request in turn (servers keep no state, so a cookie may serve many
+ * requests), a unique identifier and nonce from the request's number,
+ * the authenticator sealed with C2S. A reply must be as long as its
+ * request and carry its identifier; one in 64 is opened with S2C.
+ *
  *   dpntp-gen [EAL] -- --server ADDR --local ADDR [options]   (--help)
  */
 
@@ -42,6 +49,7 @@
 #include "dpn_dataplane.h"
 #include "dpn_ntp.h"
 #include "dpn_refclock.h"
+#include "nts_client.h"
 
 #define GEN_BURST 32
 #define GEN_NB_MBUFS 16383
@@ -53,6 +61,9 @@
 #define GEN_SRC_PORT_BASE 1024
 #define GEN_SRC_PORTS 64512
 #define GEN_NTP_LEN (sizeof(struct rte_udp_hdr) + DPN_NTP_HDR_LEN)
+#define GEN_NTS_COOKIES 8
+#define GEN_NTS_COOKIE_MAX 256
+#define GEN_NTS_OPEN_EVERY 64	/* replies opened with S2C: one in this */
 #define GEN_CLOCK_POLL_NS 100000000LL
 
 /*
@@ -150,6 +161,16 @@ struct options {
 	unsigned int drain_ms;
 	int64_t correction_ns;
 	bool json;
+	const char *nts_file;		/* --nts: keys and cookies */
+};
+
+/* NTS: what one NTS-KE session gave (--nts). */
+struct gen_nts {
+	uint8_t c2s[32], s2c[32];
+	uint8_t cookie[GEN_NTS_COOKIES][GEN_NTS_COOKIE_MAX];
+	unsigned int cookie_len, nb_cookies;
+	struct siv_cmac_aes128_ctx c2s_ctx;
+	uint64_t opened, open_failed;
 };
 
 struct step {
@@ -182,6 +203,9 @@ struct gen {
 	struct dpn_nic_clock nic;
 	struct dpn_clock_model nic_model;
 	uint64_t next_clock_tsc;
+	/* The UDP length of a request: GEN_NTP_LEN, or more with NTS. */
+	unsigned int udp_len;
+	struct gen_nts *nts;		/* NULL: plain requests */
 };
 
 static volatile bool quit;
@@ -212,6 +236,8 @@ usage(FILE *f)
 "  --correction-ns NS   subtracted from our receive time for the offset\n"
 "                       (e.g. the one-way delay from the server)\n"
 "  --json               one JSON object on stdout instead of a table\n"
+"  --nts FILE           NTS requests with the keys and cookies of FILE\n"
+"                       (dpntp-kebench --dump FILE ...)\n"
 "The port used is DPDK port 0 (a --vdev or a bound NIC).\n");
 }
 
@@ -275,7 +301,7 @@ parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_SERVER = 256, O_LOCAL, O_CLIENTS, O_DST_MAC, O_RATE, O_RATES,
 	       O_RSTART, O_RMAX, O_RFACTOR, O_DURATION, O_DRAIN, O_CORR,
-	       O_JSON, O_HELP };
+	       O_JSON, O_NTS, O_HELP };
 	static const struct option longopts[] = {
 		{ "server", required_argument, NULL, O_SERVER },
 		{ "local", required_argument, NULL, O_LOCAL },
@@ -290,6 +316,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "drain-ms", required_argument, NULL, O_DRAIN },
 		{ "correction-ns", required_argument, NULL, O_CORR },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "nts", required_argument, NULL, O_NTS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -384,6 +411,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case O_JSON:
 			o->json = true;
+			break;
+		case O_NTS:
+			o->nts_file = optarg;
 			break;
 		case O_HELP:
 			usage(stdout);
@@ -604,6 +634,73 @@ client_to_seq(const struct gen *g, uint32_t addr_be, uint16_t port_be,
 	return true;
 }
 
+static int
+hex_in(const char *s, uint8_t *out, unsigned int max)
+{
+	unsigned int n = 0, v;
+
+	while (s[0] != '\0' && s[0] != '\n' && s[0] != ' ' && n < max) {
+		if (sscanf(s, "%2x", &v) != 1)
+			return -1;
+		out[n++] = (uint8_t)v;
+		s += 2;
+	}
+	return (int)n;
+}
+
+/* --nts FILE: "C2S S2C" in hex, then a cookie in hex per line. */
+static int
+nts_load(struct gen *g)
+{
+	char line[2 * GEN_NTS_COOKIE_MAX + 8];
+	struct gen_nts *n = calloc(1, sizeof(*n));
+	FILE *f = fopen(g->o.nts_file, "r");
+	int len;
+
+	if (n == NULL || f == NULL) {
+		fprintf(stderr, "dpntp-gen: %s: cannot read\n", g->o.nts_file);
+		goto fail;
+	}
+	if (fgets(line, sizeof(line), f) == NULL ||
+	    hex_in(line, n->c2s, 32) != 32 || strlen(line) < 130 ||
+	    hex_in(line + 65, n->s2c, 32) != 32)
+		goto bad;
+	while (n->nb_cookies < GEN_NTS_COOKIES &&
+	       fgets(line, sizeof(line), f) != NULL) {
+		len = hex_in(line, n->cookie[n->nb_cookies],
+			     GEN_NTS_COOKIE_MAX);
+		if (len <= 0 || len % 4 != 0 ||
+		    (n->nb_cookies != 0 && (unsigned int)len != n->cookie_len))
+			goto bad;
+		n->cookie_len = (unsigned int)len;
+		n->nb_cookies++;
+	}
+	if (n->nb_cookies == 0)
+		goto bad;
+	fclose(f);
+	siv_cmac_aes128_set_key(&n->c2s_ctx, n->c2s);
+	g->nts = n;
+	g->udp_len = (unsigned int)GEN_NTP_LEN + 4 + NTSC_UID_LEN + 4 +
+		n->cookie_len + 8 + 16 + 16;
+	return 0;
+bad:
+	fprintf(stderr, "dpntp-gen: %s: not keys and cookies as dpntp-kebench --dump writes them\n",
+		g->o.nts_file);
+fail:
+	if (f != NULL)
+		fclose(f);
+	free(n);
+	return -1;
+}
+
+/* A request's unique identifier and nonce: its number, then padding. */
+static void
+nts_uid_of(uint64_t seq, uint8_t *uid)
+{
+	memset(uid, 0x5a, NTSC_UID_LEN);
+	memcpy(uid, &seq, sizeof(seq));
+}
+
 static void
 build_request(struct gen *g, struct rte_mbuf *m, uint64_t seq, uint64_t t1)
 {
@@ -619,7 +716,7 @@ build_request(struct gen *g, struct rte_mbuf *m, uint64_t seq, uint64_t t1)
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	memset(ip, 0, sizeof(*ip));
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + GEN_NTP_LEN);
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + g->udp_len);
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
 	ip->dst_addr = g->o.server;
@@ -628,7 +725,7 @@ build_request(struct gen *g, struct rte_mbuf *m, uint64_t seq, uint64_t t1)
 	udp->src_port = sport;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	udp->dst_port = rte_cpu_to_be_16(DPN_NTP_PORT);
-	udp->dgram_len = rte_cpu_to_be_16(GEN_NTP_LEN);
+	udp->dgram_len = rte_cpu_to_be_16(g->udp_len);
 	udp->dgram_cksum = 0;
 	memset(ntp, 0, sizeof(*ntp));
 	ntp->li_vn_mode = dpn_ntp_li_vn_mode(DPN_NTP_LEAP_ALARM, 4,
@@ -636,8 +733,19 @@ build_request(struct gen *g, struct rte_mbuf *m, uint64_t seq, uint64_t t1)
 	ntp->poll = 6;
 	ntp->precision = -20;
 	ntp->xmt_ts = rte_cpu_to_be_64(t1);
+	if (g->nts != NULL) {
+		uint8_t uid[NTSC_UID_LEN], nonce[16];
+		struct gen_nts *n = g->nts;
+
+		nts_uid_of(seq, uid);
+		memcpy(nonce, uid, sizeof(nonce));
+		nonce[15] ^= 0xa5;
+		ntsc_request((uint8_t *)ntp, uid,
+			     n->cookie[seq % n->nb_cookies], n->cookie_len, 0,
+			     nonce, sizeof(nonce), n->c2s);
+	}
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
-	m->data_len = m->pkt_len = sizeof(*eth) + sizeof(*ip) + GEN_NTP_LEN;
+	m->data_len = m->pkt_len = sizeof(*eth) + sizeof(*ip) + g->udp_len;
 }
 
 /* Send what the rate says is due by @p now; at most a burst. */
@@ -723,8 +831,27 @@ handle_reply(struct gen *g, struct rte_mbuf *m, int64_t t4)
 	if (dpn_ntp_mode_of(ntp) != DPN_NTP_MODE_SERVER)
 		goto invalid;
 	if (ntp->stratum == 0) {
-		s->kod++;
+		s->kod++;	/* NTS: an NTSN NAK counts here too */
 		return;
+	}
+	if (g->nts != NULL) {
+		uint8_t uid[NTSC_UID_LEN], inner[1024];
+
+		nts_uid_of(seq, uid);
+		if (rte_be_to_cpu_16(udp->dgram_len) != g->udp_len ||
+		    m->data_len < sizeof(*eth) + sizeof(*ip) + g->udp_len ||
+		    memcmp((const uint8_t *)ntp + 52, uid, sizeof(uid)) != 0)
+			goto invalid;
+		if (seq % GEN_NTS_OPEN_EVERY == 0) {
+			if (ntsc_open_reply((const uint8_t *)ntp,
+					    g->udp_len - sizeof(*udp), uid,
+					    g->nts->s2c, inner,
+					    sizeof(inner)) < 0) {
+				g->nts->open_failed++;
+				goto invalid;
+			}
+			g->nts->opened++;
+		}
 	}
 	if (dpn_ntp_leap_of(ntp) == DPN_NTP_LEAP_ALARM ||
 	    ntp->stratum >= DPN_NTP_STRATUM_UNSYNC)
@@ -866,9 +993,14 @@ print_json(const struct gen *g)
 	unsigned int i;
 
 	inet_ntop(AF_INET, &g->o.server, server, sizeof(server));
-	printf("{\"server\": \"%s\", \"hw_timestamps\": %s, \"clients\": %u, \"stale\": %" PRIu64 ", \"foreign\": %" PRIu64 ", \"steps\": [",
+	printf("{\"server\": \"%s\", \"hw_timestamps\": %s, \"clients\": %u, \"stale\": %" PRIu64 ", \"foreign\": %" PRIu64 ", ",
 	       server, g->hw_ts ? "true" : "false", g->nb_clients, g->stale,
 	       g->foreign);
+	if (g->nts != NULL)
+		printf("\"nts\": {\"request_bytes\": %u, \"opened\": %" PRIu64 ", \"open_failed\": %" PRIu64 "}, ",
+		       g->udp_len - (unsigned int)sizeof(struct rte_udp_hdr),
+		       g->nts->opened, g->nts->open_failed);
+	printf("\"steps\": [");
 	for (i = 0; i < g->o.nb_rates; i++) {
 		const struct step *s = &g->steps[i];
 		const struct moments *o = &s->offset;
@@ -936,6 +1068,9 @@ main(int argc, char **argv)
 	if (parse_args(argc - split, argv + split, &g.o) != 0)
 		return 2;
 	g.nb_clients = (1u << (32 - g.o.clients_len)) - 2;
+	g.udp_len = GEN_NTP_LEN;
+	if (g.o.nts_file != NULL && nts_load(&g) != 0)
+		return 2;
 	ret = rte_eal_init(split, argv);
 	if (ret < 0) {
 		fprintf(stderr, "dpntp-gen: cannot initialise DPDK: %s\n",
@@ -970,9 +1105,14 @@ main(int argc, char **argv)
 	}
 	if (g.o.json)
 		print_json(&g);
+	if (g.nts != NULL && !g.o.json)
+		printf("# NTS: %u-byte requests; replies opened with S2C %" PRIu64 ", failed %" PRIu64 "\n",
+		       g.udp_len - (unsigned int)sizeof(struct rte_udp_hdr),
+		       g.nts->opened, g.nts->open_failed);
 	for (i = 0; i < g.o.nb_rates; i++)
 		free(g.steps[i].seen);
 	free(g.steps);
+	free(g.nts);
 	rte_eth_dev_stop(g.port_id);
 	rte_eth_dev_close(g.port_id);
 	rte_eal_cleanup();

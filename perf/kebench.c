@@ -7,8 +7,12 @@
  * Only sessions whose response held at least one cookie count.
  *
  *   dpntp-kebench ADDRESS PORT CA_FILE [SECONDS [THREADS]]
+ *   dpntp-kebench --dump FILE ADDRESS PORT CA_FILE
  *
- * Prints "sessions N failed N cookies N seconds S rate R/s".
+ * Prints "sessions N failed N cookies N seconds S rate R/s". With
+ * --dump, one session whose keys (exported as a client exports them,
+ * RFC 8915 5.1) and cookies are written to FILE for dpntp-gen --nts:
+ * "C2S_HEX S2C_HEX" then one cookie in hex per line.
  */
 
 #include <arpa/inet.h>
@@ -78,6 +82,29 @@ connect_to(void)
 	return fd;
 }
 
+static FILE *dump;	/* --dump: where the session's keys go */
+
+static void
+hex_line(FILE *f, const unsigned char *b, size_t n, const char *end)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%02x", b[i]);
+	fputs(end, f);
+}
+
+/* RFC 8915 5.1: C2S (last context byte 0) or S2C (1). */
+static int
+export_key(SSL *ssl, unsigned char *key, unsigned char dir)
+{
+	static const char label[] = "EXPORTER-network-time-security";
+	unsigned char ctx5[5] = { 0, 0, 0, 0x0f, dir };
+
+	return SSL_export_keying_material(ssl, key, 32, label,
+					  sizeof(label) - 1, ctx5, 5, 1) == 1;
+}
+
 /* One session. @return the cookies received, or -1. */
 static int
 session(void)
@@ -97,10 +124,24 @@ session(void)
 	while (got < (int)sizeof(buf) &&
 	       (n = SSL_read(ssl, buf + got, sizeof(buf) - got)) > 0)
 		got += n;
+	if (dump != NULL) {
+		unsigned char c2s[32], s2c[32];
+
+		if (!export_key(ssl, c2s, 0) || !export_key(ssl, s2c, 1))
+			goto out;
+		hex_line(dump, c2s, 32, " ");
+		hex_line(dump, s2c, 32, "\n");
+	}
 	/* Count the New Cookie records (type 5). */
 	for (off = 0; off + 4 <= got; off += 4 + (buf[off + 2] << 8 | buf[off + 3]))
-		if (((buf[off] & 0x7f) << 8 | buf[off + 1]) == 5)
+		if (((buf[off] & 0x7f) << 8 | buf[off + 1]) == 5) {
 			nb++;
+			if (dump != NULL && off + 4 +
+			    (buf[off + 2] << 8 | buf[off + 3]) <= got)
+				hex_line(dump, buf + off + 4,
+					 (size_t)(buf[off + 2] << 8 |
+						  buf[off + 3]), "\n");
+		}
 out:
 	SSL_free(ssl);
 	close(fd);
@@ -132,8 +173,20 @@ main(int argc, char **argv)
 	int threads = argc > 5 ? atoi(argv[5]) : 1, i;
 	pthread_t t[64];
 
+	if (argc == 6 && strcmp(argv[1], "--dump") == 0) {
+		dump = fopen(argv[2], "w");
+		if (dump == NULL) {
+			perror(argv[2]);
+			return 1;
+		}
+		argv += 2;
+		argc -= 2;
+		seconds = 1;
+		threads = 1;
+	}
 	if (argc < 4 || seconds <= 0 || threads < 1 || threads > 64) {
-		fprintf(stderr, "usage: dpntp-kebench ADDRESS PORT CA_FILE [SECONDS [THREADS]]\n");
+		fprintf(stderr, "usage: dpntp-kebench ADDRESS PORT CA_FILE [SECONDS [THREADS]]\n"
+			"       dpntp-kebench --dump FILE ADDRESS PORT CA_FILE\n");
 		return 1;
 	}
 	addr = argv[1];
@@ -147,6 +200,14 @@ main(int argc, char **argv)
 	if (SSL_CTX_load_verify_locations(ctx, argv[3], NULL) != 1) {
 		fprintf(stderr, "dpntp-kebench: cannot read %s\n", argv[3]);
 		return 1;
+	}
+	if (dump != NULL) {
+		int n = -1;
+
+		n = session();
+		fclose(dump);
+		printf("%d cookies dumped\n", n > 0 ? n : 0);
+		return n > 0 ? 0 : 1;
 	}
 	start = now_s();
 	end_at = start + seconds;
