@@ -202,6 +202,41 @@ PY
 }
 dpn_check "every NTS reply as long as an NTS request (pcap)" lengths_ok
 
+# A captured request of the current keys, sent again as it was and with
+# one bit of its header changed. The server keeps no state (RFC 8915):
+# the replay is answered for the same unique identifier, which the
+# client that sent it no longer waits for; the altered one fails its
+# authenticator and gets only an NTS NAK.
+n_nak=$(dpn_counter ntp_nts_nak)
+replay_tamper() {
+	ip netns exec "$NS_CLI" "$PY" - "$DPN_TMP/ntp.pcap" "$SRV4" <<'PY'
+import socket, sys
+from scapy.all import rdpcap, IP, UDP
+srv = sys.argv[2]
+q = [p for p in rdpcap(sys.argv[1])
+     if IP in p and UDP in p and p[IP].dst == srv and len(p[UDP].payload) > 48][-1]
+req = bytes(q[UDP].payload)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.bind((q[IP].src, 0))
+s.sendto(req, (srv, 123))
+rep = s.recv(4096)
+ok1 = len(rep) == len(req) and rep[48:84] == req[48:84] and rep[1] != 0
+t = bytearray(req)
+t[40] ^= 1
+s.sendto(bytes(t), (srv, 123))
+nak = s.recv(4096)
+ok2 = len(nak) == 48 + 36 and nak[1] == 0 and nak[12:16] == b"NTSN" and nak[48:84] == req[48:84]
+print("  replay: %d-byte reply, same UID: %s; altered: %d bytes, stratum %d, code %r"
+      % (len(rep), ok1, len(nak), nak[1], nak[12:16]))
+sys.exit(0 if ok1 and ok2 else 1)
+PY
+}
+dpn_check "a replayed request answered for its old identifier; an altered one gets NTSN" \
+	replay_tamper
+dpn_check "... the altered one counted as a NAK" \
+	test "$(dpn_counter ntp_nts_nak)" -eq $((n_nak + 1))
+
 # What an operator sees: show nts, its JSON, and /metrics (since the
 # restart: chronyd's re-key is a handshake with 8 cookies).
 show_nts_ok() {
