@@ -37,6 +37,10 @@
 
 #include "dpn_ntske.h"
 
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78	/* Linux 4.15 */
+#endif
+
 #define ALPN_ID "ntske/1"
 #define ALPN_LEN 7
 #define EXPORTER_LABEL "EXPORTER-network-time-security"
@@ -519,6 +523,14 @@ dpn_ntske_server_listen(struct dpn_ntske_server *s, const char *addr,
 		fail(err, errlen, "%s: setsockopt: %s", addr, strerror(errno));
 		goto err;
 	}
+	/* The address may not exist yet: one the operator puts on the
+	 * exception path's interface once dpntpd has made it. */
+	if (ai->ai_family == AF_INET)
+		(void)setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one,
+				 sizeof(one));
+	else
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one,
+				 sizeof(one));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		fail(err, errlen, "%s port %u: bind: %s", addr, port,
 		     strerror(errno));

@@ -66,5 +66,16 @@ dpn_check "NTS-KE served a client (show nts)" ke_ok
 dpn_check "TCP handed to the kernel and its answers sent (kernel_rx, kernel_tx)" \
 	test "$(dpn_counter kernel_rx)" -ge 5 -a "$(dpn_counter kernel_tx)" -ge 5
 dpn_check "NTS replies on the data plane" test "$(dpn_counter ntp_nts_replies)" -ge 1
+
+# NTS-KE bound to the served address itself, which exists only once the
+# operator has put it on the interface dpntpd makes at start.
+kill -TERM "$DPN_PID"
+wait "$DPN_PID" 2>/dev/null
+echo "ntsbind $SRV4" >>"$CONF"
+mv "$LOG" "$LOG.1"
+dpn_check "ntsbind to the served address starts (before the address exists)" \
+	dpn_start
+dpn_check "... interface addressed and routed again" tun_up
+dpn_check "... and serves NTS-KE there" dpn_best_of3 chronyd_nts $SRV4
 dpn_check "dpntpd still running" dpn_alive
 dpn_pass
