@@ -45,8 +45,9 @@ dpn_start || exit 1
 dpn_wait_log "NTS-KE on" 5 || exit 1
 echo "dpntpd NTS-KE ($threads client threads, $seconds s):"
 dpn_cli "$KEBENCH" $KE4 4460 "$DPN_TMP/cert.pem" "$seconds" "$threads"
-dpn_cleanup_dpntpd() { kill -TERM "$DPN_PID"; wait "$DPN_PID" 2>/dev/null; DPN_PID=; }
-dpn_cleanup_dpntpd
+kill -TERM "$DPN_PID"
+wait "$DPN_PID" 2>/dev/null
+DPN_PID=
 
 cat >"$DPN_TMP/chrony.conf" <<CONF
 local stratum 1

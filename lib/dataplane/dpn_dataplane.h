@@ -329,8 +329,6 @@ struct dpn_worker {
 	struct dpn_acl_table *const *acl;	/**< the published rule set */
 	struct dpn_auth_table *const *auth;	/**< the published keys */
 	struct dpn_nts_table *const *nts;	/**< NTS keys, NULL: off */
-	/** nonces and cookie nonces of this worker's NTS replies */
-	struct dpn_nts_rng nts_rng;
 	uint32_t acl_generation;	/**< whose discard params rl has */
 	struct dpn_rl_table rl;		/**< this worker's clients */
 	/** Transmit times of this worker's replies, for interleaved
@@ -347,6 +345,9 @@ struct dpn_worker {
 	uint32_t acl_valid_after;	/**< rate-limit time it was taken up */
 	uint32_t rl_now_max;		/**< latest rate-limit time seen */
 	struct rte_rcu_qsbr *qsbr;
+	/** nonces of this worker's NTS replies and cookies: last, away
+	 * from the fields every burst reads */
+	struct dpn_nts_rng nts_rng;
 } __rte_cache_aligned;
 
 /** Everything the data plane is made of. */

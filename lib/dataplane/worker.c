@@ -599,9 +599,6 @@ answer(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 	w->stats.c[dpn_ntp_mode_of(ntp) == DPN_NTP_MODE_CLIENT ?
 		   DPN_STAT_NTP_SERVER_REPLIES :
 		   DPN_STAT_NTP_SYMMETRIC_REPLIES]++;
-	/* Extension fields or a MAC: a plain reply, never a longer one. */
-	if (unlikely(rte_be_to_cpu_16(udp->dgram_len) != NTP_UDP_LEN))
-		w->stats.c[DPN_STAT_NTP_TRUNCATED]++;
 	if (unlikely(xleave_asked(w, ntp))) {
 		tx = dpn_xleave_take(&w->xleave,
 				     rte_be_to_cpu_64(ntp->orig_ts));
@@ -1003,6 +1000,8 @@ reply_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 			o->drop[o->nb_drop++] = m;
 			return;
 		}
+		/* Other extension fields: a plain reply, never longer. */
+		w->stats.c[DPN_STAT_NTP_TRUNCATED]++;
 	}
 	if (unlikely(answer(w, q, m, t2, si)))
 		o->xleave[o->nb_xleave++] = m;
