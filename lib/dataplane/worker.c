@@ -831,6 +831,11 @@ struct burst_out {
 	struct dpn_auth_table *auth;	/* what sign_key indexes */
 	struct dpn_nts_table *nts;	/* loaded at the first NTS request */
 	struct dpn_nts_pending nts_p[DPN_BURST * 2];	/* by sign index */
+	/* NTS requests, checked and answered together (nts_burst) */
+	uint16_t nb_nts;
+	struct rte_mbuf *nts_m[DPN_BURST * 2];
+	uint64_t nts_t2[DPN_BURST * 2];
+	struct dpn_nts_check nts_c[DPN_BURST * 2];
 };
 
 /* The NTP payload's length (classify checked the UDP length). */
@@ -913,24 +918,19 @@ refuse:
 }
 
 /*
- * A request with extension fields: an NTS request (RFC 8915) gets its
- * reply laid out here, with fresh cookies, and sealed after T3 in
- * dpn_worker_stamp_tx; one whose cookie does not open or whose
- * authenticator does not verify gets an NTS NAK; malformed NTS fields,
- * NTS fields while NTS is off, and NTS in other modes than client are
- * dropped. @return false if the request has no NTS field at all.
+ * A request with extension fields: a well-formed NTS request (RFC 8915)
+ * waits for nts_burst(), which checks the burst's NTS requests together;
+ * malformed NTS fields, NTS fields while NTS is off, and NTS in other
+ * modes than client are dropped. @return false if the request has no NTS
+ * field at all.
  */
 static __rte_noinline bool
-nts_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
-	unsigned int len, uint64_t t2, const struct dpn_ntp_sysinfo *si,
-	struct burst_out *o)
+nts_out(struct dpn_worker *w, struct rte_mbuf *m, unsigned int len,
+	uint64_t t2, struct burst_out *o)
 {
 	struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp_of(m) + 1);
-	uint8_t *pkt = (uint8_t *)ntp, c2s[DPN_NTS_KEY_LEN];
-	uint8_t s2c[DPN_NTS_KEY_LEN];
-	struct dpn_nts_request r;
-	struct dpn_nts_table *t;
-	enum dpn_nts_kind k = dpn_nts_parse(pkt, len, &r);
+	struct dpn_nts_check *c = &o->nts_c[o->nb_nts];
+	enum dpn_nts_kind k = dpn_nts_parse((uint8_t *)ntp, len, &c->r);
 
 	if (likely(k == DPN_NTS_NONE))
 		return false;
@@ -939,41 +939,74 @@ nts_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 		w->stats.c[DPN_STAT_NTP_NTS_MALFORMED]++;
 		goto drop;
 	}
-	t = o->nts;
-	if (t == NULL)
-		o->nts = t = __atomic_load_n(w->nts, __ATOMIC_ACQUIRE);
-	if (t == NULL) {
+	if (o->nts == NULL)
+		o->nts = __atomic_load_n(w->nts, __ATOMIC_ACQUIRE);
+	if (o->nts == NULL) {
 		w->stats.c[DPN_STAT_NTP_NTS_OFF]++;
 		goto drop;
 	}
-	if (dpn_nts_verify(&t->kr, pkt, &r, c2s, s2c) != 0) {
-		/* RFC 8915 5.7: the kiss code and the identifier only. */
-		w->stats.c[DPN_STAT_NTP_NTS_NAK]++;
-		dpn_ntp_build_kod(ntp, dpn_ntp_refid_from_str("NTSN"), INT8_MIN);
-		turn_around_len(q, m, (unsigned int)dpn_nts_nak(pkt, &r));
-		cksum_complete(m);
-		o->kod[o->nb_kod++] = m;
-		return true;
-	}
-	dpn_ntp_build_reply(ntp, si, t2);
-	if (dpn_nts_prepare(&t->kr, &w->nts_rng, pkt, len, &r, c2s, s2c,
-			    &o->nts_p[o->nb_sign]) == 0) {
-		w->stats.c[DPN_STAT_NTP_NTS_NO_ROOM]++;
-		explicit_bzero(s2c, sizeof(s2c));
-		explicit_bzero(c2s, sizeof(c2s));
-		goto drop;
-	}
-	explicit_bzero(s2c, sizeof(s2c));
-	explicit_bzero(c2s, sizeof(c2s));
-	w->stats.c[DPN_STAT_NTP_SERVER_REPLIES]++;
-	w->stats.c[DPN_STAT_NTP_NTS_REPLIES]++;
-	turn_around_len(q, m, len);
-	o->sign_key[o->nb_sign] = DPN_AUTH_NTS;
-	o->sign[o->nb_sign++] = m;
+	c->pkt = (uint8_t *)ntp;
+	c->len = len;
+	o->nts_m[o->nb_nts] = m;
+	o->nts_t2[o->nb_nts++] = t2;
 	return true;
 drop:
 	o->drop[o->nb_drop++] = m;
 	return true;
+}
+
+/*
+ * The burst's NTS requests, side by side through the AES lanes: their
+ * cookies opened and authenticators checked, then the replies laid out
+ * and their new cookies sealed; each is sealed after T3 in
+ * dpn_worker_stamp_tx. One whose cookie does not open or whose
+ * authenticator does not verify gets an NTS NAK.
+ */
+static __rte_noinline void
+nts_burst(struct dpn_worker *w, const struct dpn_rxq *q,
+	  const struct dpn_ntp_sysinfo *si, struct burst_out *o)
+{
+	struct dpn_nts_check *ok[DPN_BURST * 2];
+	unsigned int i, nb_ok = 0;
+
+	dpn_nts_verify_burst(&o->nts->kr, o->nts_c, o->nb_nts);
+	for (i = 0; i < o->nb_nts; i++) {
+		struct dpn_nts_check *c = &o->nts_c[i];
+		struct rte_mbuf *m = o->nts_m[i];
+		struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)c->pkt;
+
+		if (c->ok) {
+			dpn_ntp_build_reply(ntp, si, o->nts_t2[i]);
+			ok[nb_ok++] = c;
+			continue;
+		}
+		/* RFC 8915 5.7: the kiss code and the identifier only. */
+		w->stats.c[DPN_STAT_NTP_NTS_NAK]++;
+		dpn_ntp_build_kod(ntp, dpn_ntp_refid_from_str("NTSN"), INT8_MIN);
+		turn_around_len(q, m, (unsigned int)dpn_nts_nak(c->pkt, &c->r));
+		cksum_complete(m);
+		o->kod[o->nb_kod++] = m;
+	}
+	dpn_nts_prepare_burst(&o->nts->kr, &w->nts_rng, ok, nb_ok);
+	for (i = 0; i < o->nb_nts; i++) {
+		struct dpn_nts_check *c = &o->nts_c[i];
+		struct rte_mbuf *m = o->nts_m[i];
+
+		if (!c->ok)
+			continue;
+		explicit_bzero(c->keys, sizeof(c->keys));
+		if (c->reply_len == 0) {
+			w->stats.c[DPN_STAT_NTP_NTS_NO_ROOM]++;
+			o->drop[o->nb_drop++] = m;
+			continue;
+		}
+		w->stats.c[DPN_STAT_NTP_SERVER_REPLIES]++;
+		w->stats.c[DPN_STAT_NTP_NTS_REPLIES]++;
+		turn_around_len(q, m, (unsigned int)c->reply_len);
+		o->sign_key[o->nb_sign] = DPN_AUTH_NTS;
+		o->nts_p[o->nb_sign] = c->p;
+		o->sign[o->nb_sign++] = m;
+	}
 }
 
 /*
@@ -993,7 +1026,7 @@ reply_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 			auth_out(w, q, m, t2, si, o);
 			return;
 		}
-		if (nts_out(w, q, m, len, t2, si, o))
+		if (nts_out(w, m, len, t2, o))
 			return;
 		if (need_auth) {
 			w->stats.c[DPN_STAT_ACL_NOTRUST]++;
@@ -1129,6 +1162,7 @@ dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 	o.nb_drop = 0;
 	o.auth = NULL;
 	o.nts = NULL;
+	o.nb_nts = 0;
 	if (acl != NULL && acl->empty)
 		acl = NULL;
 	/* The discard settings travel with the rules; apply them here so
@@ -1175,6 +1209,8 @@ dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 	}
 	if (n_pend != 0)
 		judge(w, q, acl, pend, n_pend, snap, &o);
+	if (o.nb_nts != 0)
+		nts_burst(w, q, &snap->sysinfo, &o);
 	stamps_done(w, q, &bs, rx_tsc);
 	if (o.nb_slow != 0) {
 		unsigned int sent = rte_ring_sp_enqueue_burst(q->to_mgmt,
@@ -1221,36 +1257,71 @@ cksum_fold(uint32_t s)
 }
 
 /*
- * Signed replies, crypto-NAKs and NTS replies: each one's T3 is read just
- * before its MAC or authenticator is computed (0.1 to 0.5 us each, so one
- * T3 for the lot would be late by those before it), then the checksums
- * are done in full.
+ * NTS replies are sealed side by side, up to this many under one T3:
+ * eight seals fill the AES lanes (lib/siv) and take about 0.5 us in all,
+ * so the last one's T3 is no later than a single seal made it before.
+ */
+#define NTS_SEAL_GROUP 8
+
+/* Seal the NTS replies from @p i on (up to a group); @return the next. */
+static uint16_t
+nts_seal_group(struct rte_mbuf **pkts, const struct dpn_burst_result *res,
+	       const struct dpn_clock_snapshot *snap, uint16_t i)
+{
+	const struct dpn_nts_pending *p[NTS_SEAL_GROUP];
+	uint8_t *ntp[NTS_SEAL_GROUP];
+	uint64_t t3 = dpn_ntp_ts_from_unix_ns(dpn_clock_model_ns(&snap->tsc,
+								 rte_rdtsc()));
+	uint16_t first = i;
+	unsigned int n = 0;
+
+	for (; i < res->nb_signed && n < NTS_SEAL_GROUP &&
+	     res->sign_key[i] == DPN_AUTH_NTS; i++, n++) {
+		ntp[n] = (uint8_t *)(udp_of(pkts[i]) + 1);
+		dpn_ntp_stamp_xmt((struct dpn_ntp_hdr *)ntp[n], t3);
+		p[n] = &res->nts[i];
+	}
+	dpn_nts_seal_burst(ntp, p, n);
+	for (; first < i; first++)
+		cksum_complete(pkts[first]);
+	return i;
+}
+
+/*
+ * Signed replies and crypto-NAKs: each one's T3 is read just before its
+ * MAC is computed (0.1 to 0.5 us each, so one T3 for the lot would be
+ * late by those before it); NTS replies a group at a time. Then the
+ * checksums are done in full.
  */
 static __rte_noinline void
 sign_tx(struct dpn_worker *w, struct rte_mbuf **pkts,
 	const struct dpn_burst_result *res,
 	const struct dpn_clock_snapshot *snap)
 {
-	uint16_t i;
+	uint16_t i = 0;
 
-	for (i = 0; i < res->nb_signed; i++) {
+	while (i < res->nb_signed) {
 		struct rte_mbuf *m = pkts[i];
 		struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp_of(m) + 1);
 		uint8_t *mac = (uint8_t *)ntp + DPN_NTP_HDR_LEN;
 
+		if (res->sign_key[i] == DPN_AUTH_NTS) {
+			i = nts_seal_group(pkts, res, snap, i);
+			continue;
+		}
 		dpn_ntp_stamp_xmt(ntp, dpn_ntp_ts_from_unix_ns(
 			dpn_clock_model_ns(&snap->tsc, rte_rdtsc())));
 		if (res->sign_key[i] == DPN_AUTH_NAK)
 			memset(mac, 0, 4);
-		else if (res->sign_key[i] == DPN_AUTH_NTS)
-			dpn_nts_seal((uint8_t *)ntp, &res->nts[i]);
 		else if (dpn_ntpauth_server_sign(res->auth->keys,
 						 res->sign_key[i], ntp) == 0)
 			/* Never seen: OpenSSL failed. A MAC of zeros is
 			 * refused by the client, as it should be. */
 			memset(mac, 0, ntp_len_of(m) - DPN_NTP_HDR_LEN);
 		cksum_complete(m);
+		i++;
 	}
+	(void)w;
 }
 
 void

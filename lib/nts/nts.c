@@ -15,10 +15,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include <immintrin.h>
-#include <nettle/aes.h>
-#include <nettle/nettle-meta.h>
-
 #include "dpn_nts.h"
 
 #define HDR_LEN 48
@@ -60,82 +56,6 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/*
- * AES-SIV keys. nettle 3.8 expands AES keys in C: four expansions per
- * NTS request (the C2S and S2C SIV keys) were 17% of its time in perf.
- * With AES-NI an expansion is ten instructions; the round keys are laid
- * out as nettle lays them (tests/unit/test_nts.c compares the whole SIV
- * context with nettle's), and everything else stays nettle's.
- */
-
-#define EXPAND_ROUND(k, rcon) \
-	expand_step((k), _mm_aeskeygenassist_si128((k), (rcon)))
-
-__attribute__((target("aes,sse2")))
-static inline __m128i
-expand_step(__m128i k, __m128i gen)
-{
-	gen = _mm_shuffle_epi32(gen, 0xff);
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	return _mm_xor_si128(k, gen);
-}
-
-__attribute__((target("aes,sse2")))
-static void
-aes128_expand_aesni(void *ctx, const uint8_t *key)
-{
-	__m128i *rk = (__m128i *)((struct aes128_ctx *)ctx)->keys;
-	__m128i k = _mm_loadu_si128((const __m128i *)key);
-
-	_mm_storeu_si128(rk + 0, k);
-	k = EXPAND_ROUND(k, 0x01);
-	_mm_storeu_si128(rk + 1, k);
-	k = EXPAND_ROUND(k, 0x02);
-	_mm_storeu_si128(rk + 2, k);
-	k = EXPAND_ROUND(k, 0x04);
-	_mm_storeu_si128(rk + 3, k);
-	k = EXPAND_ROUND(k, 0x08);
-	_mm_storeu_si128(rk + 4, k);
-	k = EXPAND_ROUND(k, 0x10);
-	_mm_storeu_si128(rk + 5, k);
-	k = EXPAND_ROUND(k, 0x20);
-	_mm_storeu_si128(rk + 6, k);
-	k = EXPAND_ROUND(k, 0x40);
-	_mm_storeu_si128(rk + 7, k);
-	k = EXPAND_ROUND(k, 0x80);
-	_mm_storeu_si128(rk + 8, k);
-	k = EXPAND_ROUND(k, 0x1b);
-	_mm_storeu_si128(rk + 9, k);
-	k = EXPAND_ROUND(k, 0x36);
-	_mm_storeu_si128(rk + 10, k);
-}
-
-/* nettle's AES-128 but for the key expansion. */
-static const struct nettle_cipher aes128_aesni_expand = {
-	"aes128", sizeof(struct aes128_ctx), AES_BLOCK_SIZE, AES128_KEY_SIZE,
-	aes128_expand_aesni,
-	(nettle_set_key_func *)aes128_set_decrypt_key,
-	(nettle_cipher_func *)aes128_encrypt,
-	(nettle_cipher_func *)aes128_decrypt,
-};
-
-void
-dpn_nts_siv_set_key(struct siv_cmac_aes128_ctx *ctx, const uint8_t *key)
-{
-	static int aesni = -1;
-
-	if (aesni < 0)
-		aesni = __builtin_cpu_supports("aes");
-	if (!aesni) {
-		siv_cmac_aes128_set_key(ctx, key);
-		return;
-	}
-	siv_cmac_set_key(&ctx->cmac_key, &ctx->cmac_cipher, &ctx->ctr_cipher,
-			 &aes128_aesni_expand, key);
 }
 
 /*
@@ -204,7 +124,7 @@ key_set(struct dpn_nts_server_key *k, uint32_t id, const uint8_t *key)
 {
 	k->id = id;
 	memcpy(k->key, key, DPN_NTS_KEY_LEN);
-	dpn_nts_siv_set_key(&k->siv, k->key);
+	dpn_siv_key_set(&k->siv, k->key);
 }
 
 static void
@@ -387,26 +307,68 @@ dpn_nts_keyring_save(const struct dpn_nts_keyring *kr, double age,
  * Cookies.
  */
 
-void
-dpn_nts_cookie_seal(const struct dpn_nts_keyring *kr, struct dpn_nts_rng *rng,
-		    const uint8_t *c2s, const uint8_t *s2c, uint8_t *out)
+/* Lay out a cookie sealed with the current key: its ID and a fresh
+ * nonce now, the rest by the job (C2S || S2C at @p keys). */
+static void
+cookie_job(const struct dpn_nts_keyring *kr, struct dpn_nts_rng *rng,
+	   const uint8_t *keys, uint8_t *out, struct dpn_siv_job *job)
 {
 	const struct dpn_nts_server_key *k = &kr->k[kr->current];
-	uint8_t *nonce = out + 4, *ct = out + 4 + DPN_NTS_NONCE_LEN;
 
 	out[0] = (uint8_t)(k->id >> 24);
 	out[1] = (uint8_t)(k->id >> 16);
 	out[2] = (uint8_t)(k->id >> 8);
 	out[3] = (uint8_t)k->id;
-	dpn_nts_rng_bytes(rng, nonce, DPN_NTS_NONCE_LEN);
-	/* The plaintext where the ciphertext goes, after the tag: nettle
-	 * encrypts it in place. */
-	memcpy(ct + DPN_NTS_TAG_LEN, c2s, DPN_NTS_KEY_LEN);
-	memcpy(ct + DPN_NTS_TAG_LEN + DPN_NTS_KEY_LEN, s2c, DPN_NTS_KEY_LEN);
-	siv_cmac_aes128_encrypt_message(&k->siv, DPN_NTS_NONCE_LEN, nonce, 0,
-					NULL, DPN_NTS_TAG_LEN +
-					2 * DPN_NTS_KEY_LEN, ct,
-					ct + DPN_NTS_TAG_LEN);
+	dpn_nts_rng_bytes(rng, out + 4, DPN_NTS_NONCE_LEN);
+	memset(job, 0, sizeof(*job));
+	job->key = &k->siv;
+	job->ad = out;		/* none: chrony's cookies have no AD */
+	job->nonce = out + 4;
+	job->nonce_len = DPN_NTS_NONCE_LEN;
+	job->sealed = out + 4 + DPN_NTS_NONCE_LEN;
+	job->plain = (uint8_t *)(uintptr_t)keys;	/* read: encrypt */
+	job->len = 2 * DPN_NTS_KEY_LEN;
+}
+
+void
+dpn_nts_cookie_seal(const struct dpn_nts_keyring *kr, struct dpn_nts_rng *rng,
+		    const uint8_t *c2s, const uint8_t *s2c, uint8_t *out)
+{
+	uint8_t keys[2 * DPN_NTS_KEY_LEN];
+	struct dpn_siv_job job;
+
+	memcpy(keys, c2s, DPN_NTS_KEY_LEN);
+	memcpy(keys + DPN_NTS_KEY_LEN, s2c, DPN_NTS_KEY_LEN);
+	cookie_job(kr, rng, keys, out, &job);
+	dpn_siv_run(&job, 1);
+	explicit_bzero(keys, sizeof(keys));
+}
+
+/* A job that opens @p cookie into @p keys, or false (not one of ours). */
+static bool
+open_job(const struct dpn_nts_keyring *kr, const uint8_t *cookie,
+	 size_t len, uint8_t *keys, struct dpn_siv_job *job)
+{
+	const struct dpn_nts_server_key *k;
+	uint32_t id;
+
+	if (len != DPN_NTS_COOKIE_LEN)
+		return false;
+	id = (uint32_t)cookie[0] << 24 | (uint32_t)cookie[1] << 16 |
+		(uint32_t)cookie[2] << 8 | cookie[3];
+	k = &kr->k[id % DPN_NTS_SERVER_KEYS];
+	if (k->id != id || id == 0)
+		return false;
+	memset(job, 0, sizeof(*job));
+	job->key = &k->siv;
+	job->ad = cookie;
+	job->nonce = cookie + 4;
+	job->nonce_len = DPN_NTS_NONCE_LEN;
+	job->sealed = (uint8_t *)(uintptr_t)(cookie + 4 + DPN_NTS_NONCE_LEN);
+	job->plain = keys;
+	job->len = 2 * DPN_NTS_KEY_LEN;
+	job->decrypt = true;
+	return true;
 }
 
 int
@@ -414,26 +376,17 @@ dpn_nts_cookie_open(const struct dpn_nts_keyring *kr, const uint8_t *cookie,
 		    size_t len, uint8_t *c2s, uint8_t *s2c)
 {
 	uint8_t keys[2 * DPN_NTS_KEY_LEN];
-	const struct dpn_nts_server_key *k;
-	uint32_t id;
-	int ok;
+	struct dpn_siv_job job;
 
-	if (len != DPN_NTS_COOKIE_LEN)
+	if (!open_job(kr, cookie, len, keys, &job))
 		return -1;
-	id = (uint32_t)cookie[0] << 24 | (uint32_t)cookie[1] << 16 |
-		(uint32_t)cookie[2] << 8 | cookie[3];
-	k = &kr->k[id % DPN_NTS_SERVER_KEYS];
-	if (k->id != id || id == 0)
-		return -1;
-	ok = siv_cmac_aes128_decrypt_message(&k->siv, DPN_NTS_NONCE_LEN,
-		cookie + 4, 0, NULL, sizeof(keys), keys,
-		cookie + 4 + DPN_NTS_NONCE_LEN);
-	if (ok) {
+	dpn_siv_run(&job, 1);
+	if (job.ok) {
 		memcpy(c2s, keys, DPN_NTS_KEY_LEN);
 		memcpy(s2c, keys + DPN_NTS_KEY_LEN, DPN_NTS_KEY_LEN);
 	}
 	explicit_bzero(keys, sizeof(keys));
-	return ok ? 0 : -1;
+	return job.ok ? 0 : -1;
 }
 
 /*
@@ -519,29 +472,93 @@ dpn_nts_parse(const uint8_t *pkt, size_t len, struct dpn_nts_request *r)
 	return DPN_NTS_REQUEST;
 }
 
+/*
+ * The requests of a burst go through the SIV lanes together, a chunk at
+ * a time: their cookies opened side by side, then their authenticators
+ * checked side by side under each one's C2S.
+ */
+static void
+verify_chunk(const struct dpn_nts_keyring *kr, struct dpn_nts_check *c,
+	     unsigned int n)
+{
+	/* Encrypted fields in a request are read and ignored: none is
+	 * defined for requests; each job has its own place to put them. */
+	static __thread uint8_t inner[DPN_SIV_BATCH][DPN_NTS_INNER_MAX];
+	struct dpn_siv_job job[DPN_SIV_BATCH];
+	struct dpn_siv_key c2s[DPN_SIV_BATCH], *kp[DPN_SIV_BATCH];
+	const uint8_t *raw[DPN_SIV_BATCH];
+	unsigned int i, nj = 0, idx[DPN_SIV_BATCH];
+
+	for (i = 0; i < n; i++) {
+		c[i].ok = open_job(kr, c[i].pkt + c[i].r.cookie_off,
+				   c[i].r.cookie_len, c[i].keys, &job[nj]);
+		if (c[i].ok)
+			idx[nj++] = i;
+	}
+	dpn_siv_run(job, nj);
+	n = nj;
+	for (i = nj = 0; i < n; i++) {
+		struct dpn_nts_check *ci = &c[idx[i]];
+
+		ci->ok = job[i].ok;
+		if (ci->ok)
+			idx[nj++] = idx[i];
+	}
+	for (i = 0; i < nj; i++) {
+		kp[i] = &c2s[i];
+		raw[i] = c[idx[i]].keys;
+	}
+	dpn_siv_keys_set(kp, raw, nj);
+	for (i = 0; i < nj; i++) {
+		struct dpn_nts_check *ci = &c[idx[i]];
+		const struct dpn_nts_request *r = &ci->r;
+
+		memset(&job[i], 0, sizeof(job[i]));
+		job[i].key = &c2s[i];
+		job[i].ad = ci->pkt;
+		job[i].ad_len = r->auth_off;
+		job[i].nonce = ci->pkt + r->nonce_off;
+		job[i].nonce_len = r->nonce_len;
+		job[i].sealed = ci->pkt + r->ct_off;
+		job[i].plain = inner[i];
+		job[i].len = r->ct_len - DPN_NTS_TAG_LEN;
+		job[i].decrypt = true;
+	}
+	dpn_siv_run(job, nj);
+	for (i = 0; i < nj; i++)
+		c[idx[i]].ok = job[i].ok;
+	for (i = 0; i < n; i++)
+		if (!c[i].ok)
+			explicit_bzero(c[i].keys, sizeof(c[i].keys));
+	explicit_bzero(c2s, sizeof(*c2s) * nj);
+}
+
+void
+dpn_nts_verify_burst(const struct dpn_nts_keyring *kr,
+		     struct dpn_nts_check *c, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i += DPN_SIV_BATCH)
+		verify_chunk(kr, c + i, n - i < DPN_SIV_BATCH ?
+			     n - i : DPN_SIV_BATCH);
+}
+
 int
 dpn_nts_verify(const struct dpn_nts_keyring *kr, const uint8_t *pkt,
 	       const struct dpn_nts_request *r, uint8_t *c2s, uint8_t *s2c)
 {
-	struct siv_cmac_aes128_ctx siv;
-	uint8_t inner[DPN_NTS_INNER_MAX];
-	int ok;
+	struct dpn_nts_check c;
 
-	if (dpn_nts_cookie_open(kr, pkt + r->cookie_off, r->cookie_len, c2s,
-				s2c) != 0)
-		return -1;
-	dpn_nts_siv_set_key(&siv, c2s);
-	/* Encrypted extension fields, if any, are read and ignored: none
-	 * is defined for requests. */
-	ok = siv_cmac_aes128_decrypt_message(&siv, r->nonce_len,
-		pkt + r->nonce_off, r->auth_off, pkt,
-		r->ct_len - DPN_NTS_TAG_LEN, inner, pkt + r->ct_off);
-	explicit_bzero(&siv, sizeof(siv));
-	if (!ok) {
-		explicit_bzero(c2s, DPN_NTS_KEY_LEN);
-		explicit_bzero(s2c, DPN_NTS_KEY_LEN);
+	c.pkt = (uint8_t *)(uintptr_t)pkt;	/* only read */
+	c.r = *r;
+	dpn_nts_verify_burst(kr, &c, 1);
+	if (c.ok) {
+		memcpy(c2s, c.keys, DPN_NTS_KEY_LEN);
+		memcpy(s2c, c.keys + DPN_NTS_KEY_LEN, DPN_NTS_KEY_LEN);
 	}
-	return ok ? 0 : -1;
+	explicit_bzero(c.keys, sizeof(c.keys));
+	return c.ok ? 0 : -1;
 }
 
 /* Move the request's unique identifier to follow the header. */
@@ -552,28 +569,31 @@ uid_first(uint8_t *pkt, const struct dpn_nts_request *r)
 	return HDR_LEN + r->uid_len;
 }
 
-size_t
-dpn_nts_prepare(const struct dpn_nts_keyring *kr, struct dpn_nts_rng *rng,
-		uint8_t *pkt, size_t len, const struct dpn_nts_request *r,
-		const uint8_t *c2s, const uint8_t *s2c,
-		struct dpn_nts_pending *p)
+/*
+ * Lay out one reply: header, UID, then the authenticator: its header,
+ * nonce, tag, the new cookies' fields, padding to the request's length.
+ * Fewer cookies if they would not fit (a request with a short nonce,
+ * say). The cookies' jobs are added at @p job. @return how many.
+ */
+static unsigned int
+prepare_one(const struct dpn_nts_keyring *kr, struct dpn_nts_rng *rng,
+	    struct dpn_nts_check *c, struct dpn_siv_job *job)
 {
+	const struct dpn_nts_request *r = &c->r;
 	unsigned int a, fixed, n = 1u + r->nb_placeholders, i;
-	uint8_t *pt;
+	uint8_t *pkt = c->pkt, *pt;
+	struct dpn_nts_pending *p = &c->p;
 
-	/* The reply: header, UID, then the authenticator: its header,
-	 * nonce, tag, the new cookies' fields, padding to the request's
-	 * length. Fewer cookies if they would not fit (a request with a
-	 * short nonce, say). */
 	a = HDR_LEN + r->uid_len;
 	fixed = a + AUTH_HDR + DPN_NTS_NONCE_LEN + DPN_NTS_TAG_LEN;
-	while (n > 0 && fixed + n * COOKIE_EF_LEN > len)
+	while (n > 0 && fixed + n * COOKIE_EF_LEN > c->len)
 		n--;
+	c->reply_len = n == 0 ? 0 : c->len;
 	if (n == 0)
 		return 0;
 	uid_first(pkt, r);
 	put16(pkt + a, DPN_NTS_EF_AUTH);
-	put16(pkt + a + 2, (unsigned int)len - a);
+	put16(pkt + a + 2, (unsigned int)c->len - a);
 	put16(pkt + a + 4, DPN_NTS_NONCE_LEN);
 	put16(pkt + a + 6, DPN_NTS_TAG_LEN + n * COOKIE_EF_LEN);
 	dpn_nts_rng_bytes(rng, pkt + a + AUTH_HDR, DPN_NTS_NONCE_LEN);
@@ -581,28 +601,95 @@ dpn_nts_prepare(const struct dpn_nts_keyring *kr, struct dpn_nts_rng *rng,
 	for (i = 0; i < n; i++, pt += COOKIE_EF_LEN) {
 		put16(pt, DPN_NTS_EF_COOKIE);
 		put16(pt + 2, COOKIE_EF_LEN);
-		dpn_nts_cookie_seal(kr, rng, c2s, s2c, pt + EF_HDR);
+		cookie_job(kr, rng, c->keys, pt + EF_HDR, &job[i]);
 	}
-	memset(pt, 0, len - (size_t)(pt - pkt));
+	memset(pt, 0, c->len - (size_t)(pt - pkt));
 	p->auth_off = (uint16_t)a;
 	p->nonce_off = (uint16_t)(a + AUTH_HDR);
 	p->ct_off = (uint16_t)(a + AUTH_HDR + DPN_NTS_NONCE_LEN);
 	p->pt_len = (uint16_t)(n * COOKIE_EF_LEN);
-	memcpy(p->s2c, s2c, DPN_NTS_KEY_LEN);
-	return len;
+	memcpy(p->s2c, c->keys + DPN_NTS_KEY_LEN, DPN_NTS_KEY_LEN);
+	return n;
+}
+
+void
+dpn_nts_prepare_burst(const struct dpn_nts_keyring *kr,
+		      struct dpn_nts_rng *rng, struct dpn_nts_check *const *c,
+		      unsigned int n)
+{
+	struct dpn_siv_job job[DPN_SIV_BATCH + DPN_NTS_MAX_COOKIES];
+	unsigned int i, nj = 0;
+
+	for (i = 0; i < n; i++) {
+		nj += prepare_one(kr, rng, c[i], job + nj);
+		if (nj >= DPN_SIV_BATCH) {
+			dpn_siv_run(job, nj);
+			nj = 0;
+		}
+	}
+	dpn_siv_run(job, nj);
+}
+
+size_t
+dpn_nts_prepare(const struct dpn_nts_keyring *kr, struct dpn_nts_rng *rng,
+		uint8_t *pkt, size_t len, const struct dpn_nts_request *r,
+		const uint8_t *c2s, const uint8_t *s2c,
+		struct dpn_nts_pending *p)
+{
+	struct dpn_nts_check c, *cp = &c;
+	size_t out;
+
+	c.pkt = pkt;
+	c.len = len;
+	c.r = *r;
+	memcpy(c.keys, c2s, DPN_NTS_KEY_LEN);
+	memcpy(c.keys + DPN_NTS_KEY_LEN, s2c, DPN_NTS_KEY_LEN);
+	dpn_nts_prepare_burst(kr, rng, &cp, 1);
+	*p = c.p;
+	out = c.reply_len;
+	explicit_bzero(&c, sizeof(c));
+	return out;
+}
+
+void
+dpn_nts_seal_burst(uint8_t *const *pkt, const struct dpn_nts_pending *const *p,
+		   unsigned int n)
+{
+	struct dpn_siv_job job[DPN_SIV_BATCH];
+	struct dpn_siv_key s2c[DPN_SIV_BATCH], *kp[DPN_SIV_BATCH];
+	const uint8_t *raw[DPN_SIV_BATCH];
+	unsigned int base, i, k;
+
+	for (base = 0; base < n; base += k) {
+		k = n - base < DPN_SIV_BATCH ? n - base : DPN_SIV_BATCH;
+		for (i = 0; i < k; i++) {
+			kp[i] = &s2c[i];
+			raw[i] = p[base + i]->s2c;
+		}
+		dpn_siv_keys_set(kp, raw, k);
+		for (i = 0; i < k; i++) {
+			const struct dpn_nts_pending *pi = p[base + i];
+			uint8_t *b = pkt[base + i];
+
+			memset(&job[i], 0, sizeof(job[i]));
+			job[i].key = &s2c[i];
+			job[i].ad = b;
+			job[i].ad_len = pi->auth_off;
+			job[i].nonce = b + pi->nonce_off;
+			job[i].nonce_len = DPN_NTS_NONCE_LEN;
+			job[i].sealed = b + pi->ct_off;
+			job[i].plain = b + pi->ct_off + DPN_NTS_TAG_LEN;
+			job[i].len = pi->pt_len;
+		}
+		dpn_siv_run(job, k);
+		explicit_bzero(s2c, sizeof(*s2c) * k);
+	}
 }
 
 void
 dpn_nts_seal(uint8_t *pkt, const struct dpn_nts_pending *p)
 {
-	struct siv_cmac_aes128_ctx siv;
-
-	dpn_nts_siv_set_key(&siv, p->s2c);
-	siv_cmac_aes128_encrypt_message(&siv, DPN_NTS_NONCE_LEN,
-		pkt + p->nonce_off, p->auth_off, pkt,
-		DPN_NTS_TAG_LEN + p->pt_len, pkt + p->ct_off,
-		pkt + p->ct_off + DPN_NTS_TAG_LEN);
-	explicit_bzero(&siv, sizeof(siv));
+	dpn_nts_seal_burst(&pkt, &p, 1);
 }
 
 size_t

@@ -79,9 +79,9 @@
 /* The NIC's stamp maps 0.75 s before the burst's TSC: a reply's T2
  * tells which of the two it was taken from. */
 #define NIC_EARLIER_NS 750000000LL
-/* The worker may set the lowest bit and add a few units to keep
- * receive timestamps unique. */
-#define T2_SLACK 64
+/* The worker may set the lowest bit and add two units a request to
+ * keep receive timestamps unique: a whole burst is 30 ns at most. */
+#define T2_SLACK (2 * 2 * DPN_BURST + 1)
 #define XMT_BASE 0xeabc123400000000ULL
 #define TX4 RTE_MBUF_F_TX_IPV4
 #define TX6 RTE_MBUF_F_TX_IPV6
@@ -2466,7 +2466,12 @@ test_auth_notrust(void **state)
 /* What the client keeps of its request: the identifier, to match. */
 struct nts_sent {
 	uint8_t uid[NTSC_UID_LEN];
+	uint8_t c2s[32], s2c[32];	/* the session's keys */
 };
+
+/* Each request's session keys differ in their last byte from the one
+ * before (the AES lanes must not mix them up). */
+static uint8_t nts_session;
 
 /* @p r as an NTS request with a cookie of @p kr and @p nb_ph
  * placeholders. */
@@ -2478,11 +2483,14 @@ make_nts(struct sent *s, const struct req *r, const struct dpn_nts_keyring *kr,
 	size_t len;
 
 	build(s, r);
+	memcpy(c->c2s, nts_c2s, 32);
+	memcpy(c->s2c, nts_s2c, 32);
+	c->c2s[31] = c->s2c[31] = nts_session++;
 	dpn_nts_rng_bytes(&test_rng, c->uid, sizeof(c->uid));
 	dpn_nts_rng_bytes(&test_rng, nonce, sizeof(nonce));
-	dpn_nts_cookie_seal(kr, &test_rng, nts_c2s, nts_s2c, cookie);
+	dpn_nts_cookie_seal(kr, &test_rng, c->c2s, c->s2c, cookie);
 	len = ntsc_request(sent_ntp(s), c->uid, cookie, sizeof(cookie), nb_ph,
-			   nonce, sizeof(nonce), nts_c2s);
+			   nonce, sizeof(nonce), c->c2s);
 	grow(s, (unsigned int)len - DPN_NTP_HDR_LEN);
 	return mbuf_of(s, 0);
 }
@@ -2511,7 +2519,7 @@ check_nts(const struct rte_mbuf *m, const struct sent *s,
 	check_t2(t2, t_tsc_ns, "the burst's TSC");
 	CHECK(t3 >= t2 && t3 <= now_ts(), "T3 %#" PRIx64 " not after T2",
 	      t3);
-	n = ntsc_open_reply((const uint8_t *)ntp, len, c->uid, nts_s2c,
+	n = ntsc_open_reply((const uint8_t *)ntp, len, c->uid, c->s2c,
 			    inner, sizeof(inner));
 	CHECK(n == (int)(nb_cookies * (4 + DPN_NTS_COOKIE_LEN)),
 	      "authenticator: %d bytes of cookie fields, want %u cookies",
@@ -2521,8 +2529,8 @@ check_nts(const struct rte_mbuf *m, const struct sent *s,
 			 "cookie field type");
 		CHECK(dpn_nts_cookie_open(&nts_keys, inner + off + 4,
 					  DPN_NTS_COOKIE_LEN, c2s, s2c) == 0 &&
-		      memcmp(c2s, nts_c2s, 32) == 0 &&
-		      memcmp(s2c, nts_s2c, 32) == 0,
+		      memcmp(c2s, c->c2s, 32) == 0 &&
+		      memcmp(s2c, c->s2c, 32) == 0,
 		      "a new cookie does not open to the request's keys");
 	}
 }
@@ -2550,7 +2558,8 @@ test_nts_reply(void **state)
 	expect_stat(DPN_STAT_NTP_TRUNCATED, 0);
 
 	/* With a plain request and a MAC one in the burst: basic first,
-	 * then the sealed ones in arrival order. */
+	 * then the MAC one, then NTS (checked together at the burst's
+	 * end). */
 	{
 		struct req r = req_of(false);
 
@@ -2561,11 +2570,57 @@ test_nts_reply(void **state)
 	CHECK_EQ(run_burst(m, 3, -1, &o), 3, "replies");
 	CHECK(o.res.nb_basic == 1 && o.res.nb_signed == 2,
 	      "%u basic, %u sealed", o.res.nb_basic, o.res.nb_signed);
-	CHECK(m[0] == orig[1] && m[1] == orig[0] && m[2] == orig[2],
-	      "not basic, NTS, MAC");
+	CHECK(m[0] == orig[1] && m[1] == orig[2] && m[2] == orig[0],
+	      "not basic, MAC, NTS");
 	reply_tsc(m[0], &s[1], TX4);
-	check_nts(m[1], &s[0], &c[0], 1);
-	check_signed(m[2], &s[2], key_of(7), DPN_NTP_MODE_SERVER);
+	check_signed(m[1], &s[2], key_of(7), DPN_NTP_MODE_SERVER);
+	check_nts(m[2], &s[0], &c[0], 1);
+}
+
+/*
+ * A burst of 40 NTS requests, more than the AES lanes and the seal group
+ * take at once: IPv4 and IPv6, 0 to 3 placeholders, every fifth with a
+ * cookie of another server. Each good one gets its own reply sealed with
+ * its own session's S2C and cookies of its own keys; the others an NTS
+ * NAK; all answered in one burst.
+ */
+#define NTS_BURST_N 40
+
+static void
+test_nts_burst(void **state)
+{
+	struct rte_mbuf *m[NTS_BURST_N], *orig[NTS_BURST_N];
+	struct sent s[NTS_BURST_N];
+	struct nts_sent c[NTS_BURST_N];
+	struct outcome o;
+	unsigned int i, j, naks = 0;
+
+	(void)state;
+	for (i = 0; i < NTS_BURST_N; i++) {
+		struct req r = req_of(i % 2);
+
+		orig[i] = m[i] = make_nts(&s[i], &r, i % 5 == 3 ? &nts_other :
+					  &nts_keys, i % 4, &c[i]);
+		naks += i % 5 == 3;
+	}
+	CHECK_EQ(run_burst(m, NTS_BURST_N, -1, &o), NTS_BURST_N, "replies");
+	CHECK_EQ(o.res.nb_signed, NTS_BURST_N - naks, "sealed replies");
+	CHECK_EQ(o.res.nb_kod, naks, "NAKs");
+	for (j = 0; j < NTS_BURST_N; j++) {
+		for (i = 0; i < NTS_BURST_N && orig[i] != m[j]; i++)
+			;
+		CHECK(i < NTS_BURST_N, "reply %u is no request's", j);
+		CHECK((j < o.res.nb_signed) == (i % 5 != 3),
+		      "request %u's reply in the wrong group", i);
+		if (i % 5 != 3)
+			check_nts(m[j], &s[i], &c[i], 1 + i % 4);
+		else
+			CHECK(ntp_of(m[j])->refid == rte_cpu_to_be_32(
+				dpn_ntp_refid_from_str("NTSN")),
+			      "request %u: not an NTS NAK", i);
+	}
+	expect_stat(DPN_STAT_NTP_NTS_REPLIES, NTS_BURST_N - naks);
+	expect_stat(DPN_STAT_NTP_NTS_NAK, naks);
 }
 
 /* A cookie this server cannot open: an NTS NAK, the identifier only. */
@@ -3034,6 +3089,7 @@ main(void)
 		T(test_auth_refused),
 		T(test_auth_notrust),
 		T(test_nts_reply),
+		T(test_nts_burst),
 		T(test_nts_nak),
 		T(test_nts_dropped),
 		T(test_nts_notrust),
