@@ -22,6 +22,7 @@
 #include <rte_udp.h>
 
 #include "dpn_dataplane.h"
+#include "dpn_md5x.h"
 #include "dpn_ntp.h"
 #include "dpn_xleave.h"
 
@@ -831,6 +832,11 @@ struct burst_out {
 	struct dpn_auth_table *auth;	/* what sign_key indexes */
 	struct dpn_nts_table *nts;	/* loaded at the first NTS request */
 	struct dpn_nts_pending nts_p[DPN_BURST * 2];	/* by sign index */
+	/* MAC requests, checked together (auth_burst) */
+	uint16_t nb_mac;
+	struct rte_mbuf *mac_m[DPN_BURST * 2];
+	uint64_t mac_t2[DPN_BURST * 2];
+	uint16_t mac_idx[DPN_BURST * 2];
 	/* NTS requests, checked and answered together (nts_burst) */
 	uint16_t nb_nts;
 	struct rte_mbuf *nts_m[DPN_BURST * 2];
@@ -859,53 +865,20 @@ has_mac(unsigned int len)
 
 /*
  * A request with a MAC that restrict and the rate limit let through. Its
- * key must be trusted and its MAC verify: then the reply is signed with
- * the same key (its T3 and MAC in dpn_worker_stamp_tx), as long as the
- * request. Otherwise `authfail` decides: a crypto-NAK (ntpd's: the
- * reply's header and a key ID of 0) or nothing.
+ * key must be trusted and its MAC verify (auth_burst checks the burst's
+ * together): then the reply is signed with the same key (its T3 and MAC
+ * in dpn_worker_stamp_tx), as long as the request. Otherwise `authfail`
+ * decides: a crypto-NAK (ntpd's: the reply's header and a key ID of 0)
+ * or nothing.
  */
-static __rte_noinline void
-auth_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
-	 uint64_t t2, const struct dpn_ntp_sysinfo *si, struct burst_out *o)
+static void
+auth_refuse(struct dpn_worker *w, const struct dpn_rxq *q,
+	    struct rte_mbuf *m, uint64_t t2, const struct dpn_ntp_sysinfo *si,
+	    struct burst_out *o)
 {
-	struct dpn_auth_table *t = o->auth;
-	struct rte_udp_hdr *udp = udp_of(m);
-	struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp + 1);
-	unsigned int len = ntp_len_of(m);
-	struct dpn_auth_counters *ctr;
-	uint32_t id;
-	int idx;
+	struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp_of(m) + 1);
 
-	if (t == NULL)
-		o->auth = t = __atomic_load_n(w->auth, __ATOMIC_ACQUIRE);
-	memcpy(&id, (const uint8_t *)ntp + DPN_NTP_HDR_LEN, sizeof(id));
-	idx = t == NULL ? -1 :
-		dpn_ntpauth_server_find(t->keys, rte_be_to_cpu_32(id));
-	if (idx < 0) {
-		w->stats.c[DPN_STAT_NTP_AUTH_UNKNOWN_KEY]++;
-		goto refuse;
-	}
-	ctr = &t->counters[(size_t)w->index * t->row + (unsigned int)idx];
-	ctr->requests++;
-	if (!dpn_ntpauth_server_verify(t->keys, (unsigned int)idx, ntp,
-				       len)) {
-		ctr->bad++;
-		w->stats.c[DPN_STAT_NTP_AUTH_BAD_MAC]++;
-		goto refuse;
-	}
-	ctr->good++;
-	ctr->replies++;
-	w->stats.c[dpn_ntp_mode_of(ntp) == DPN_NTP_MODE_CLIENT ?
-		   DPN_STAT_NTP_SERVER_REPLIES :
-		   DPN_STAT_NTP_SYMMETRIC_REPLIES]++;
-	w->stats.c[DPN_STAT_NTP_AUTH_SIGNED]++;
-	dpn_ntp_build_reply(ntp, si, t2);
-	turn_around_len(q, m, len);
-	o->sign_key[o->nb_sign] = (uint16_t)idx;
-	o->sign[o->nb_sign++] = m;
-	return;
-refuse:
-	if (t != NULL && !t->nak) {
+	if (o->auth != NULL && !o->auth->nak) {
 		w->stats.c[DPN_STAT_NTP_AUTH_DROPPED]++;
 		o->drop[o->nb_drop++] = m;
 		return;
@@ -915,6 +888,79 @@ refuse:
 	turn_around_len(q, m, DPN_NTP_HDR_LEN + 4);
 	o->sign_key[o->nb_sign] = DPN_AUTH_NAK;
 	o->sign[o->nb_sign++] = m;
+}
+
+/* A key index for a key that is not trusted (or no keys at all). */
+#define MAC_NO_KEY UINT16_MAX
+
+static __rte_noinline void
+auth_out(struct dpn_worker *w, struct rte_mbuf *m, uint64_t t2,
+	 struct burst_out *o)
+{
+	struct dpn_auth_table *t = o->auth;
+	const uint8_t *ntp = (const uint8_t *)(udp_of(m) + 1);
+	uint32_t id;
+	int idx;
+
+	if (t == NULL)
+		o->auth = t = __atomic_load_n(w->auth, __ATOMIC_ACQUIRE);
+	memcpy(&id, ntp + DPN_NTP_HDR_LEN, sizeof(id));
+	idx = t == NULL ? -1 :
+		dpn_ntpauth_server_find(t->keys, rte_be_to_cpu_32(id));
+	o->mac_m[o->nb_mac] = m;
+	o->mac_t2[o->nb_mac] = t2;
+	o->mac_idx[o->nb_mac++] = idx < 0 ? MAC_NO_KEY : (uint16_t)idx;
+}
+
+/* The burst's MAC requests, their MACs checked side by side. */
+static __rte_noinline void
+auth_burst(struct dpn_worker *w, const struct dpn_rxq *q,
+	   const struct dpn_ntp_sysinfo *si, struct burst_out *o)
+{
+	struct dpn_auth_table *t = o->auth;
+	const void *pkt[DPN_BURST * 2];
+	size_t len[DPN_BURST * 2];
+	bool ok[DPN_BURST * 2];
+	unsigned int i;
+
+	for (i = 0; i < o->nb_mac; i++) {
+		pkt[i] = udp_of(o->mac_m[i]) + 1;
+		len[i] = ntp_len_of(o->mac_m[i]);
+		ok[i] = false;
+	}
+	/* Untrusted keys' indexes are past the table: never ok. */
+	if (t != NULL)
+		dpn_ntpauth_server_verify_burst(t->keys, o->mac_idx, pkt, len,
+						ok, o->nb_mac);
+	for (i = 0; i < o->nb_mac; i++) {
+		struct rte_mbuf *m = o->mac_m[i];
+		struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp_of(m) + 1);
+		struct dpn_auth_counters *ctr;
+
+		if (o->mac_idx[i] == MAC_NO_KEY) {
+			w->stats.c[DPN_STAT_NTP_AUTH_UNKNOWN_KEY]++;
+			auth_refuse(w, q, m, o->mac_t2[i], si, o);
+			continue;
+		}
+		ctr = &t->counters[(size_t)w->index * t->row + o->mac_idx[i]];
+		ctr->requests++;
+		if (!ok[i]) {
+			ctr->bad++;
+			w->stats.c[DPN_STAT_NTP_AUTH_BAD_MAC]++;
+			auth_refuse(w, q, m, o->mac_t2[i], si, o);
+			continue;
+		}
+		ctr->good++;
+		ctr->replies++;
+		w->stats.c[dpn_ntp_mode_of(ntp) == DPN_NTP_MODE_CLIENT ?
+			   DPN_STAT_NTP_SERVER_REPLIES :
+			   DPN_STAT_NTP_SYMMETRIC_REPLIES]++;
+		w->stats.c[DPN_STAT_NTP_AUTH_SIGNED]++;
+		dpn_ntp_build_reply(ntp, si, o->mac_t2[i]);
+		turn_around_len(q, m, (unsigned int)len[i]);
+		o->sign_key[o->nb_sign] = o->mac_idx[i];
+		o->sign[o->nb_sign++] = m;
+	}
 }
 
 /*
@@ -1023,7 +1069,7 @@ reply_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 
 	if (unlikely(len != DPN_NTP_HDR_LEN)) {
 		if (has_mac(len)) {
-			auth_out(w, q, m, t2, si, o);
+			auth_out(w, m, t2, o);
 			return;
 		}
 		if (nts_out(w, m, len, t2, o))
@@ -1163,6 +1209,7 @@ dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 	o.auth = NULL;
 	o.nts = NULL;
 	o.nb_nts = 0;
+	o.nb_mac = 0;
 	if (acl != NULL && acl->empty)
 		acl = NULL;
 	/* The discard settings travel with the rules; apply them here so
@@ -1209,6 +1256,8 @@ dpn_worker_handle_burst(struct dpn_worker *w, struct dpn_rxq *q,
 	}
 	if (n_pend != 0)
 		judge(w, q, acl, pend, n_pend, snap, &o);
+	if (o.nb_mac != 0)
+		auth_burst(w, q, &snap->sysinfo, &o);
 	if (o.nb_nts != 0)
 		nts_burst(w, q, &snap->sysinfo, &o);
 	stamps_done(w, q, &bs, rx_tsc);
@@ -1288,40 +1337,68 @@ nts_seal_group(struct rte_mbuf **pkts, const struct dpn_burst_result *res,
 }
 
 /*
- * Signed replies and crypto-NAKs: each one's T3 is read just before its
- * MAC is computed (0.1 to 0.5 us each, so one T3 for the lot would be
- * late by those before it); NTS replies a group at a time. Then the
+ * Replies signed with a key, and crypto-NAKs, up to this many under one
+ * T3: eight MD5 MACs take about as long as one (lib/md5x).
+ */
+#define MAC_SIGN_GROUP DPN_MD5X_LANES
+
+/* Sign the MAC replies and NAKs from @p i on (up to a group); @return
+ * the next. */
+static uint16_t
+mac_sign_group(struct rte_mbuf **pkts, const struct dpn_burst_result *res,
+	       const struct dpn_clock_snapshot *snap, uint16_t i)
+{
+	uint16_t idx[MAC_SIGN_GROUP];
+	void *ntp[MAC_SIGN_GROUP];
+	unsigned int done[MAC_SIGN_GROUP];
+	uint64_t t3 = dpn_ntp_ts_from_unix_ns(dpn_clock_model_ns(&snap->tsc,
+								 rte_rdtsc()));
+	uint16_t first = i;
+	unsigned int n = 0, j;
+
+	for (; i < res->nb_signed && n < MAC_SIGN_GROUP &&
+	     res->sign_key[i] != DPN_AUTH_NTS; i++) {
+		struct dpn_ntp_hdr *h = (struct dpn_ntp_hdr *)(udp_of(pkts[i]) +
+							       1);
+
+		dpn_ntp_stamp_xmt(h, t3);
+		if (res->sign_key[i] == DPN_AUTH_NAK) {
+			memset(h + 1, 0, 4);
+			continue;
+		}
+		idx[n] = res->sign_key[i];
+		ntp[n++] = h;
+	}
+	if (n != 0)
+		dpn_ntpauth_server_sign_burst(res->auth->keys, idx, ntp, done,
+					      n);
+	for (j = 0; j < n; j++)
+		if (done[j] == 0)
+			/* Never seen: OpenSSL failed. A MAC of zeros is
+			 * refused by the client, as it should be. */
+			memset((uint8_t *)ntp[j] + DPN_NTP_HDR_LEN, 0,
+			       DPN_NTPAUTH_MAC_MAX + 4);
+	for (; first < i; first++)
+		cksum_complete(pkts[first]);
+	return i;
+}
+
+/*
+ * Signed replies, crypto-NAKs and NTS replies, a group at a time: one T3
+ * for the group, read just before its MACs or seals are computed, which
+ * take about as long as one (they share SIMD or AES lanes). Then the
  * checksums are done in full.
  */
 static __rte_noinline void
-sign_tx(struct dpn_worker *w, struct rte_mbuf **pkts,
-	const struct dpn_burst_result *res,
+sign_tx(struct rte_mbuf **pkts, const struct dpn_burst_result *res,
 	const struct dpn_clock_snapshot *snap)
 {
 	uint16_t i = 0;
 
-	while (i < res->nb_signed) {
-		struct rte_mbuf *m = pkts[i];
-		struct dpn_ntp_hdr *ntp = (struct dpn_ntp_hdr *)(udp_of(m) + 1);
-		uint8_t *mac = (uint8_t *)ntp + DPN_NTP_HDR_LEN;
-
-		if (res->sign_key[i] == DPN_AUTH_NTS) {
-			i = nts_seal_group(pkts, res, snap, i);
-			continue;
-		}
-		dpn_ntp_stamp_xmt(ntp, dpn_ntp_ts_from_unix_ns(
-			dpn_clock_model_ns(&snap->tsc, rte_rdtsc())));
-		if (res->sign_key[i] == DPN_AUTH_NAK)
-			memset(mac, 0, 4);
-		else if (dpn_ntpauth_server_sign(res->auth->keys,
-						 res->sign_key[i], ntp) == 0)
-			/* Never seen: OpenSSL failed. A MAC of zeros is
-			 * refused by the client, as it should be. */
-			memset(mac, 0, ntp_len_of(m) - DPN_NTP_HDR_LEN);
-		cksum_complete(m);
-		i++;
-	}
-	(void)w;
+	while (i < res->nb_signed)
+		i = res->sign_key[i] == DPN_AUTH_NTS ?
+			nts_seal_group(pkts, res, snap, i) :
+			mac_sign_group(pkts, res, snap, i);
 }
 
 void
@@ -1391,7 +1468,7 @@ dpn_worker_stamp_tx(struct dpn_worker *w, const struct dpn_rxq *q,
 		udp->dgram_cksum = c == 0 ? 0xffff : c;
 	}
 	if (unlikely(res->nb_signed != 0))
-		sign_tx(w, pkts + res->nb_basic + res->nb_xleave, res, snap);
+		sign_tx(pkts + res->nb_basic + res->nb_xleave, res, snap);
 }
 
 void

@@ -131,4 +131,23 @@ bool dpn_ntpauth_server_verify(const struct dpn_ntpauth_server *s,
 unsigned int dpn_ntpauth_server_sign(const struct dpn_ntpauth_server *s,
 				     unsigned int idx, void *pkt);
 
+/**
+ * dpn_ntpauth_server_verify() for @p n requests at once: @p ok[i] for
+ * @p pkt[i] of @p len[i] bytes under key @p idx[i]. The MD5 ones share
+ * lib/md5x's lanes.
+ */
+void dpn_ntpauth_server_verify_burst(const struct dpn_ntpauth_server *s,
+				     const uint16_t *idx,
+				     const void *const *pkt,
+				     const size_t *len, bool *ok,
+				     unsigned int n);
+
+/**
+ * dpn_ntpauth_server_sign() for @p n headers at once; @p out[i] is what
+ * it returns for @p pkt[i].
+ */
+void dpn_ntpauth_server_sign_burst(const struct dpn_ntpauth_server *s,
+				   const uint16_t *idx, void *const *pkt,
+				   unsigned int *out, unsigned int n);
+
 #endif /* DPN_NTPAUTH_H */

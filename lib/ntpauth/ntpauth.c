@@ -31,6 +31,7 @@
 
 #include <nettle/cmac.h>
 
+#include "dpn_md5x.h"
 #include "dpn_ntpauth.h"
 
 #define HDR_LEN 48
@@ -493,4 +494,107 @@ dpn_ntpauth_server_sign(const struct dpn_ntpauth_server *s, unsigned int idx,
 		return 0;
 	memcpy(p + HDR_LEN, &id, 4);
 	return 4 + n;
+}
+
+/*
+ * Bursts: the MD5 MACs of a burst are computed side by side (lib/md5x),
+ * the others one by one (SHA-1 and CMAC are within the issue's +0.3 us
+ * as they are).
+ */
+#define BURST_LANES DPN_MD5X_LANES
+
+/* The MD5 MACs of the headers at @p hdr under the keys @p idx. */
+static void
+md5_macs(const struct dpn_ntpauth_server *s, const uint16_t *idx,
+	 const void *const *hdr, uint8_t (*mac)[16], unsigned int n)
+{
+	const uint8_t *a[BURST_LANES], *b[BURST_LANES];
+	size_t alen[BURST_LANES], blen[BURST_LANES];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		a[i] = s->key[idx[i]].k.key;
+		alen[i] = s->key[idx[i]].k.len;
+		b[i] = hdr[i];
+		blen[i] = HDR_LEN;
+	}
+	dpn_md5x(a, alen, b, blen, mac, n);
+}
+
+static bool
+is_md5(const struct dpn_ntpauth_server *s, unsigned int idx)
+{
+	return idx < s->nb_keys && s->key[idx].k.type == DPN_NTPAUTH_MD5;
+}
+
+void
+dpn_ntpauth_server_verify_burst(const struct dpn_ntpauth_server *s,
+				const uint16_t *idx, const void *const *pkt,
+				const size_t *len, bool *ok, unsigned int n)
+{
+	const void *hdr[BURST_LANES];
+	uint8_t mac[BURST_LANES][16];
+	uint16_t ki[BURST_LANES];
+	unsigned int i, nb = 0, at[BURST_LANES];
+
+	for (i = 0; i <= n; i++) {
+		if (nb == BURST_LANES || (i == n && nb != 0)) {
+			unsigned int j;
+
+			md5_macs(s, ki, hdr, mac, nb);
+			for (j = 0; j < nb; j++)
+				ok[at[j]] = CRYPTO_memcmp(mac[j], (const uint8_t *)
+					pkt[at[j]] + HDR_LEN + 4, 16) == 0;
+			nb = 0;
+		}
+		if (i == n)
+			break;
+		if (is_md5(s, idx[i]) && len[i] == HDR_LEN + 4 + 16) {
+			ki[nb] = idx[i];
+			hdr[nb] = pkt[i];
+			at[nb++] = i;
+		} else {
+			ok[i] = dpn_ntpauth_server_verify(s, idx[i], pkt[i],
+							  len[i]);
+		}
+	}
+	OPENSSL_cleanse(mac, sizeof(mac));
+}
+
+void
+dpn_ntpauth_server_sign_burst(const struct dpn_ntpauth_server *s,
+			      const uint16_t *idx, void *const *pkt,
+			      unsigned int *out, unsigned int n)
+{
+	const void *hdr[BURST_LANES];
+	uint8_t mac[BURST_LANES][16];
+	uint16_t ki[BURST_LANES];
+	unsigned int i, nb = 0, at[BURST_LANES];
+
+	for (i = 0; i <= n; i++) {
+		if (nb == BURST_LANES || (i == n && nb != 0)) {
+			unsigned int j;
+
+			md5_macs(s, ki, hdr, mac, nb);
+			for (j = 0; j < nb; j++) {
+				uint8_t *p = pkt[at[j]];
+				uint32_t id = __builtin_bswap32(
+					s->key[ki[j]].k.id);
+
+				memcpy(p + HDR_LEN, &id, 4);
+				memcpy(p + HDR_LEN + 4, mac[j], 16);
+				out[at[j]] = 4 + 16;
+			}
+			nb = 0;
+		}
+		if (i == n)
+			break;
+		if (is_md5(s, idx[i])) {
+			ki[nb] = idx[i];
+			hdr[nb] = pkt[i];
+			at[nb++] = i;
+		} else {
+			out[i] = dpn_ntpauth_server_sign(s, idx[i], pkt[i]);
+		}
+	}
 }

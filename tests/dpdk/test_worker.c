@@ -109,7 +109,7 @@ static struct dpn_acl_table *acl_notrust;	/* 198.19.11.0/24 notrust */
 /* Only what dpn_dataplane_set_auth() needs: one worker, RCU. */
 static struct dpn_dataplane auth_dp;
 static struct dpn_ntpauth_keys auth_keys;
-static const uint32_t auth_trusted[] = { 1, 7, 9 };
+static const uint32_t auth_trusted[] = { 1, 3, 7, 9 };
 /* NTS: the server's keys, and another server's. */
 static struct dpn_nts_keyring nts_keys, nts_other;
 static struct dpn_nts_rng test_rng;
@@ -2460,6 +2460,50 @@ test_auth_notrust(void **state)
 }
 
 /*
+ * A burst of 21 MAC requests, more than the MD5 lanes and the sign group
+ * take at once: MD5 keys of one and two blocks, SHA1 and AES128CMAC
+ * between them, IPv4 and IPv6, every sixth with an MD5 MAC made with
+ * another key under ID 3. Each good one is answered signed with its own
+ * key, each bad one with a crypto-NAK, in arrival order.
+ */
+#define AUTH_BURST_N 21
+
+static void
+test_auth_burst(void **state)
+{
+	static const uint32_t ids[] = { 1, 3, 7, 9, 3 };
+	struct rte_mbuf *m[AUTH_BURST_N];
+	struct sent s[AUTH_BURST_N];
+	struct outcome o;
+	unsigned int i, bad = 0;
+
+	(void)state;
+	for (i = 0; i < AUTH_BURST_N; i++) {
+		struct req r = req_of(i % 2);
+
+		if (i % 6 == 5) {
+			m[i] = make_mac(&s[i], &r, key_of(12), 3);
+			bad++;
+		} else {
+			m[i] = make_mac(&s[i], &r, key_of(ids[i % 5]),
+					ids[i % 5]);
+		}
+	}
+	CHECK_EQ(run_burst(m, AUTH_BURST_N, -1, &o), AUTH_BURST_N, "replies");
+	CHECK_EQ(o.res.nb_signed, AUTH_BURST_N, "signed replies and NAKs");
+	for (i = 0; i < AUTH_BURST_N; i++) {
+		if (i % 6 == 5)
+			check_nak(m[i], &s[i]);
+		else
+			check_signed(m[i], &s[i], key_of(ids[i % 5]),
+				     DPN_NTP_MODE_SERVER);
+	}
+	expect_stat(DPN_STAT_NTP_AUTH_SIGNED, AUTH_BURST_N - bad);
+	expect_stat(DPN_STAT_NTP_AUTH_BAD_MAC, bad);
+	expect_stat(DPN_STAT_NTP_AUTH_NAK, bad);
+}
+
+/*
  * NTS.
  */
 
@@ -2954,12 +2998,14 @@ make_worker(void)
 	return dpn_rl_init(&worker->rl, mem, 1024, &p) == 0 ? 0 : -1;
 }
 
-/* The keys of lib/ntpauth's tests, 1, 7 and 9 trusted, 12 not. */
+/* The keys of lib/ntpauth's tests, 1, 3, 7 and 9 trusted, 12 not: MD5
+ * keys whose MAC input is one block (1) and two (3). */
 static int
 make_auth(void)
 {
 	static const char text[] =
 		"1 MD5 secret\n"
+		"3 MD5 twenty-byte-md5-key!\n"
 		"7 SHA1 00112233445566778899aabbccddeeff01234567\n"
 		"9 AES128CMAC 2b7e151628aed2a6abf7158809cf4f3c\n"
 		"12 MD5 untrusted\n";
@@ -3089,6 +3135,7 @@ main(void)
 		T(test_auth_refused),
 		T(test_auth_notrust),
 		T(test_nts_reply),
+		T(test_auth_burst),
 		T(test_nts_burst),
 		T(test_nts_nak),
 		T(test_nts_dropped),
