@@ -118,7 +118,8 @@ int dpn_ntpauth_server_find(const struct dpn_ntpauth_server *s, uint32_t id);
 /**
  * Is the request of @p len bytes (48-byte header, key ID, MAC) signed
  * with key @p idx? @p len must be 48 + 4 + the key's MAC length.
- * Constant-time comparison; no allocation.
+ * Constant-time comparison; no allocation. False for an index out of
+ * the table, or a NULL table (no trusted keys).
  */
 bool dpn_ntpauth_server_verify(const struct dpn_ntpauth_server *s,
 			       unsigned int idx, const void *pkt, size_t len);

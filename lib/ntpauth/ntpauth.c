@@ -470,7 +470,7 @@ dpn_ntpauth_server_verify(const struct dpn_ntpauth_server *s,
 	uint8_t mac[DPN_NTPAUTH_MAC_MAX];
 	unsigned int n;
 
-	if (idx >= s->nb_keys)
+	if (s == NULL || idx >= s->nb_keys)
 		return false;
 	n = dpn_ntpauth_mac_len(&s->key[idx].k);
 	if (len != HDR_LEN + 4 + n || server_mac(s, idx, pkt, mac) != n)
@@ -486,7 +486,7 @@ dpn_ntpauth_server_sign(const struct dpn_ntpauth_server *s, unsigned int idx,
 	uint32_t id;
 	unsigned int n;
 
-	if (idx >= s->nb_keys)
+	if (s == NULL || idx >= s->nb_keys)
 		return 0;
 	id = __builtin_bswap32(s->key[idx].k.id);
 	n = server_mac(s, idx, pkt, p + HDR_LEN + 4);
@@ -524,7 +524,8 @@ md5_macs(const struct dpn_ntpauth_server *s, const uint16_t *idx,
 static bool
 is_md5(const struct dpn_ntpauth_server *s, unsigned int idx)
 {
-	return idx < s->nb_keys && s->key[idx].k.type == DPN_NTPAUTH_MD5;
+	return s != NULL && idx < s->nb_keys &&
+		s->key[idx].k.type == DPN_NTPAUTH_MD5;
 }
 
 void

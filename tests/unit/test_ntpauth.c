@@ -290,6 +290,50 @@ test_server_keys(void **state)
 	assert_int_equal(dpn_ntpauth_server_sign(s, 3, pkt), 0);
 	assert_false(dpn_ntpauth_server_verify(s, 3, pkt, 68));
 
+	/* Bursts: the same MACs as one at a time, mixed key types over
+	 * more than the MD5 lanes; an index past the table, or no table at
+	 * all (no trusted keys), is refused, never read. */
+	{
+		enum { N = 19 };
+		uint8_t b[N][48 + 4 + 20], one[48 + 4 + 20];
+		void *bp[N];
+		const void *cbp[N];
+		uint16_t idx[N];
+		size_t len[N];
+		unsigned int out[N];
+		bool ok[N];
+
+		for (i = 0; i < N; i++) {
+			idx[i] = (uint16_t)(i % 4 == 3 ? 3 : i % 3);
+			request(b[i]);
+			b[i][40] = (uint8_t)i;	/* each header differs */
+			bp[i] = b[i];
+			cbp[i] = b[i];
+		}
+		dpn_ntpauth_server_sign_burst(s, idx, bp, out, N);
+		for (i = 0; i < N; i++) {
+			if (idx[i] == 3) {
+				assert_int_equal(out[i], 0);
+				len[i] = 68;
+				continue;
+			}
+			request(one);
+			one[40] = (uint8_t)i;
+			assert_int_equal(dpn_ntpauth_server_sign(s, idx[i], one),
+					 out[i]);
+			assert_memory_equal(one, b[i], 48 + out[i]);
+			len[i] = 48 + out[i];
+		}
+		b[4][60] ^= 1;		/* key 1 (MD5): a bad MAC */
+		dpn_ntpauth_server_verify_burst(s, idx, cbp, len, ok, N);
+		for (i = 0; i < N; i++)
+			assert_int_equal(ok[i], idx[i] != 3 && i != 4);
+		dpn_ntpauth_server_verify_burst(NULL, idx, cbp, len, ok, N);
+		for (i = 0; i < N; i++)
+			assert_false(ok[i]);
+		assert_false(dpn_ntpauth_server_verify(NULL, 0, b[0], 68));
+	}
+
 	/* What the workers do per request allocates nothing. */
 	before = allocs;
 	for (i = 0; i < 1000; i++) {
