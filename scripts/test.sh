@@ -52,6 +52,14 @@ for t in tests/integration/test_*.sh; do
 	fi
 done
 
+echo "== soak (2 minutes; scripts/soak.sh 60 for an hour)"
+if timeout 600 bash scripts/soak.sh 2; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	failures="$failures soak"
+fi
+
 [ -n "$failures" ] && echo "failed:$failures"
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -302,7 +302,34 @@ dpn_wait_log() {
 	return 1
 }
 
+# Every packet a worker received is accounted for exactly once: answered
+# (replies, NAKs), limited, dropped for a reason, or handed to the slow
+# path. Prints the sums (and the counters if they differ); fails if they
+# differ.
+dpn_accounting() {
+	dpnc show stats | awk '
+		$2 ~ /^[0-9]+$/ && $2 != 0 { nz = nz " " $1 "=" $2 }
+		$2 !~ /^[0-9]+$/ { next }
+		$1 == "rx_packets" { rx = $2; next }
+		# Mode 4 goes to the slow path (slow_queued) and is counted
+		# again there if it answers none of our requests.
+		$1 == "drop_ntp_mode4" { next }
+		$1 ~ /^(ntp_server_replies|ntp_symmetric_replies|ntp_auth_nak|ntp_auth_dropped|ntp_nts_nak|ntp_nts_malformed|ntp_nts_off|ntp_nts_no_room|rate_limited|slow_queued|slow_ring_full)$/ ||
+		$1 ~ /^(drop|acl)_/ { out += $2 }
+		END {
+			printf "  rx_packets %d, accounted for %d\n", rx, out
+			if (rx != out)
+				print "  counters:" nz
+			exit !(rx == out && rx > 0)
+		}'
+}
+
 dpn_pass() {
+	# After every test: nothing received went unaccounted for.
+	if dpn_alive; then
+		dpn_check "every packet received accounted for once" \
+			dpn_accounting
+	fi
 	if [ "$DPN_FAILS" -ne 0 ]; then
 		dpn_log "$DPN_FAILS of $DPN_CHECKS checks failed; dpntpd log:"
 		cat "$LOG"

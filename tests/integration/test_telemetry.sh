@@ -63,6 +63,10 @@ dpn_check "/dpntp/clock: synchronized, stratum 1, refid GPS, leap 0" \
 dpn_check "/dpntp/peers: the refclock, reached, as the system peer" \
 	tel_json /dpntp/peers 'list(r) == ["0"] and r["0"]["remote"] == "SYSTEM(0)"
 	 and r["0"]["tally"] == "*" and r["0"]["reach"] > 0 and r["0"]["selected"] == 1'
+dpn_check "/dpntp/mempools: the port's pool, its mbufs in use or free" \
+	tel_json /dpntp/mempools '"dpn_pool_0" in r and all(v["size"] > 0 and
+	 0 <= v["in_use"] < v["size"] and v["in_use"] + v["available"] == v["size"]
+	 for v in r.values())'
 dpn_check "unknown command: null reply" tel_json /dpntp/nonsense 'r is None'
 dpn_check "parameters to a command without any are ignored" \
 	tel_json /dpntp/clock,junk 'r["stratum"] == 1'

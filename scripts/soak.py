@@ -1,0 +1,301 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The soak's load and its samples; run by scripts/soak.sh inside the
+client network namespace (the control and telemetry sockets are files,
+reachable from there).
+
+Load, all bounded by --minutes:
+  allowed  one request every 50 ms from --allowed, each waited for (1 s):
+           every one must be answered;
+  limited  bursts of 5 from --limited every second (rate limit, KoDs);
+  garbage  the CVE corpus (tests/cve/*.hex) and short junk from --junk,
+           every second;
+  reload   every 10 s the configuration changes (a restrict line for an
+           address nobody uses comes and goes) and dpntpd reloads it;
+  upstream chronyd on --upstream, the server dpntpd polls, stops and
+           starts again every 30 s.
+Samples every --sample seconds: dpntpd's RSS, its DPDK heap (telemetry
+/eal/heap_info), each mempool's objects in use (size - common pool -
+caches), and every counter of `show stats`. Prints one SAMPLE line each,
+then RESULT lines:
+  RESULT ok|FAIL <what> [-- why]
+Checks: memory does not grow from the first sample 40 s in to the last
+(RSS by 1 MiB at most, the heap by 1 MiB, mbufs in use by 64), no
+counter goes backwards, no allowed request goes unanswered, reloads
+succeed.
+"""
+
+import argparse
+import glob
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--minutes", type=float, required=True)
+ap.add_argument("--sample", type=float, default=60)
+ap.add_argument("--pid", type=int, required=True)
+ap.add_argument("--dpntpc", required=True)
+ap.add_argument("--sock", required=True)
+ap.add_argument("--telemetry", required=True)
+ap.add_argument("--conf", required=True)
+ap.add_argument("--srv", required=True)
+ap.add_argument("--allowed", required=True)
+ap.add_argument("--limited", required=True)
+ap.add_argument("--junk", required=True)
+ap.add_argument("--upstream", required=True)
+ap.add_argument("--corpus", required=True)
+ap.add_argument("--tmp", required=True)
+args = ap.parse_args()
+
+END = time.monotonic() + args.minutes * 60
+stop = threading.Event()
+lock = threading.Lock()
+tally = {"allowed_sent": 0, "allowed_replied": 0, "allowed_missed": 0,
+         "limited_sent": 0, "garbage_sent": 0, "reloads": 0,
+         "reload_failed": 0, "upstream_restarts": 0}
+
+
+def bump(k, n=1):
+    with lock:
+        tally[k] += n
+
+
+def ntp_request(tag):
+    # A client request (version 4, mode 3) with a transmit time that
+    # tells our requests apart.
+    return bytes([0x23, 0, 6, 0xec]) + bytes(36) + \
+        (0xe7000000_00000000 | tag).to_bytes(8, "big")
+
+
+def allowed():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((args.allowed, 0))
+    s.settimeout(1.0)
+    tag = 0
+    while not stop.is_set():
+        t0 = time.monotonic()
+        tag += 1
+        req = ntp_request(tag)
+        s.sendto(req, (args.srv, 123))
+        bump("allowed_sent")
+        got = False
+        while True:
+            try:
+                data, _ = s.recvfrom(2048)
+            except socket.timeout:
+                break
+            # Ours if it echoes our transmit time as its origin.
+            if len(data) >= 48 and data[24:32] == req[40:48]:
+                got = True
+                break
+        bump("allowed_replied" if got else "allowed_missed")
+        time.sleep(max(0.0, 0.05 - (time.monotonic() - t0)))
+
+
+def limited():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((args.limited, 0))
+    s.setblocking(False)
+    tag = 1 << 32
+    while not stop.wait(1.0):
+        for _ in range(5):
+            tag += 1
+            s.sendto(ntp_request(tag), (args.srv, 123))
+        bump("limited_sent", 5)
+        try:
+            while True:
+                s.recvfrom(2048)
+        except BlockingIOError:
+            pass
+
+
+def garbage():
+    payloads = []
+    for path in sorted(glob.glob(os.path.join(args.corpus, "*.hex"))):
+        data = bytearray()
+        with open(path) as f:
+            for line in f:
+                if not line.startswith("#"):
+                    data += bytes(int(x, 16) for x in line.split())
+        payloads.append(bytes(data))
+    payloads += [b"", b"\x23", bytes(47), b"\xff" * 300]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((args.junk, 0))
+    s.setblocking(False)
+    while not stop.wait(1.0):
+        for p in payloads:
+            s.sendto(p, (args.srv, 123))
+        bump("garbage_sent", len(payloads))
+        try:
+            while True:
+                s.recvfrom(2048)
+        except BlockingIOError:
+            pass
+
+
+def reload():
+    with open(args.conf) as f:
+        base = f.read()
+    n = 0
+    while not stop.wait(10.0):
+        n += 1
+        extra = "restrict 198.18.0.99 ignore\n" if n % 2 else ""
+        with open(args.conf, "w") as f:
+            f.write(base + extra)
+        out = subprocess.run([args.dpntpc, "-s", args.sock, "reload"],
+                             capture_output=True, text=True, timeout=20)
+        bump("reloads")
+        if not out.stdout.startswith("reloaded"):
+            bump("reload_failed")
+            print("reload: %s %s" % (out.stdout.strip(), out.stderr.strip()),
+                  flush=True)
+
+
+def upstream():
+    conf = os.path.join(args.tmp, "soak-chrony.conf")
+    with open(conf, "w") as f:
+        f.write("local stratum 1\nallow\nbindaddress %s\ncmdport 0\n"
+                "pidfile %s\n" % (args.upstream,
+                                  os.path.join(args.tmp, "soak-chrony.pid")))
+    while not stop.is_set():
+        p = subprocess.Popen(["chronyd", "-4", "-d", "-x", "-f", conf],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        stop.wait(30.0)
+        p.terminate()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        bump("upstream_restarts")
+
+
+def counters():
+    out = subprocess.run([args.dpntpc, "-s", args.sock, "show", "stats"],
+                         capture_output=True, text=True, timeout=10,
+                         check=True).stdout
+    c = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[1].isdigit():
+            c[f[0]] = int(f[1])
+    return c
+
+
+def telemetry(cmds):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(5)
+    s.connect(args.telemetry)
+    s.recv(16384)
+    out = {}
+    for c in cmds:
+        s.send(c.encode())
+        out[c] = json.loads(s.recv(1 << 20).decode())
+    s.close()
+    return out
+
+
+def memory():
+    rss = 0
+    with open("/proc/%d/status" % args.pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+    t = telemetry(["/eal/heap_info,0", "/dpntp/mempools"])
+    heap = t["/eal/heap_info,0"]["/eal/heap_info"]
+    pools = t["/dpntp/mempools"]["/dpntp/mempools"]
+    in_use = {p: v["in_use"] for p, v in pools.items()}
+    return rss, int(heap["Alloc_size"]), in_use
+
+
+def result(ok, what, why=""):
+    print("RESULT %s %s%s" % ("ok" if ok else "FAIL", what,
+                              " -- " + why if why and not ok else ""),
+          flush=True)
+    return ok
+
+
+threads = [threading.Thread(target=f, daemon=True)
+           for f in (allowed, limited, garbage, reload, upstream)]
+for t in threads:
+    t.start()
+
+samples = []
+backwards = []
+start = time.monotonic()
+while True:
+    now = time.monotonic()
+    rss, heap, in_use = memory()
+    c = counters()
+    if samples:
+        prev = samples[-1][4]
+        for k, v in c.items():
+            if v < prev.get(k, 0):
+                backwards.append("%s %d -> %d" % (k, prev[k], v))
+    samples.append((now - start, rss, heap, in_use, c))
+    with lock:
+        t = dict(tally)
+    print("SAMPLE t=%.0fs rss_kb=%d heap_alloc=%d mbufs_in_use=%s "
+          "rx=%d replies=%d kod=%d limited=%d allowed=%d/%d reloads=%d" % (
+              now - start, rss, heap,
+              ",".join("%s:%d" % kv for kv in in_use.items()),
+              c.get("rx_packets", 0), c.get("ntp_server_replies", 0),
+              c.get("kod_sent", 0), c.get("rate_limited", 0),
+              t["allowed_replied"], t["allowed_sent"], t["reloads"]),
+          flush=True)
+    if now >= END:
+        break
+    time.sleep(max(0.0, min(args.sample, END - now)))
+
+stop.set()
+for t in threads:
+    t.join(40)
+time.sleep(1)
+
+fails = 0
+# The baseline: the first sample WARMUP s in. By then reloads have
+# touched the heap pages that later reloads reuse (the restrict tables
+# are built anew each time: RSS rose by about 65 MiB over the first two
+# reloads in a 2-minute run, and not after).
+WARMUP = 40
+first = next((s for s in samples if s[0] >= WARMUP), samples[0])
+last = samples[-1]
+fails += not result(len(samples) >= 3 and first is not last,
+                    "%d samples taken, %d after the warm-up" %
+                    (len(samples), sum(s[0] >= WARMUP for s in samples)))
+fails += not result(last[1] - first[1] <= 1024,
+                    "RSS %d -> %d kB (at most +1 MiB)" % (first[1], last[1]),
+                    "grew")
+fails += not result(last[2] - first[2] <= 1 << 20,
+                    "DPDK heap in use %d -> %d bytes (at most +1 MiB)" %
+                    (first[2], last[2]), "grew")
+for p in last[3]:
+    a, b = first[3].get(p, 0), last[3][p]
+    fails += not result(b - a <= 64, "mempool %s in use %d -> %d (at most "
+                        "+64)" % (p, a, b), "mbufs leak")
+fails += not result(not backwards, "no counter went backwards",
+                    "; ".join(backwards[:5]))
+with lock:
+    t = dict(tally)
+fails += not result(t["allowed_missed"] == 0 and t["allowed_sent"] > 0,
+                    "every allowed request answered (%d of %d)" %
+                    (t["allowed_replied"], t["allowed_sent"]),
+                    "%d missed" % t["allowed_missed"])
+fails += not result(t["reloads"] > 0 and t["reload_failed"] == 0,
+                    "%d reloads, all applied" % t["reloads"],
+                    "%d failed" % t["reload_failed"])
+fails += not result(t["upstream_restarts"] > 0 or args.minutes < 1,
+                    "upstream restarted %d times" % t["upstream_restarts"])
+fails += not result(t["limited_sent"] > 0 and t["garbage_sent"] > 0,
+                    "limited (%d) and garbage (%d) sent" %
+                    (t["limited_sent"], t["garbage_sent"]))
+c = last[4]
+fails += not result(c.get("kod_sent", 0) > 0,
+                    "KoDs sent (%d)" % c.get("kod_sent", 0))
+sys.exit(1 if fails else 0)
