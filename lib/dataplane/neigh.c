@@ -19,6 +19,7 @@
 #include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -46,8 +47,15 @@ struct neigh_request {
 	int result;
 };
 
+/* How often the management lcore asks each port for its link state. */
+#define LINK_POLL_NS (100 * 1000 * 1000ull)
+
+enum link_seen { LINK_UNKNOWN = 0, LINK_SEEN_DOWN, LINK_SEEN_UP };
+
 struct dpn_neigh {
 	struct dpn_neigh_table tables[DPN_MAX_PORTS];
+	uint8_t link[DPN_MAX_PORTS];	/* enum link_seen */
+	uint64_t next_link_ns;
 	uint64_t next_tick_ns;
 	struct neigh_request req[NEIGH_NB_REQUESTS];
 };
@@ -566,6 +574,48 @@ requests_serve(struct dpn_dataplane *dp)
 	return n;
 }
 
+/*
+ * Each port's link, polled: a link that goes down is counted and logged
+ * and its port's neighbours forgotten (as Linux flushes them), so that
+ * once it is back they are resolved again, from what is behind the link
+ * then. The first look only records the state.
+ */
+static unsigned int
+link_poll(struct dpn_dataplane *dp)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < dp->nb_ports; i++) {
+		struct dpn_port *p = &dp->ports[i];
+		struct rte_eth_link link;
+		uint8_t now, was = dp->neigh->link[i];
+
+		memset(&link, 0, sizeof(link));
+		if (rte_eth_link_get_nowait(p->port_id, &link) != 0)
+			continue;
+		now = link.link_status == RTE_ETH_LINK_UP ? LINK_SEEN_UP :
+			LINK_SEEN_DOWN;
+		if (now == was)
+			continue;
+		dp->neigh->link[i] = now;
+		if (was == LINK_UNKNOWN)
+			continue;
+		n++;
+		if (now == LINK_SEEN_DOWN) {
+			unsigned int gone = dpn_neigh_table_flush(
+				&dp->neigh->tables[i]);
+
+			dp->mgmt_stats.c[DPN_STAT_LINK_DOWN]++;
+			DP_LOG(WARNING, "port %u (%s): link down; %u neighbours forgotten",
+			       i, p->name, gone);
+		} else {
+			dp->mgmt_stats.c[DPN_STAT_LINK_UP]++;
+			DP_LOG(NOTICE, "port %u (%s): link up", i, p->name);
+		}
+	}
+	return n;
+}
+
 unsigned int
 dpn_neigh_poll(struct dpn_dataplane *dp, uint64_t now_ns)
 {
@@ -575,6 +625,10 @@ dpn_neigh_poll(struct dpn_dataplane *dp, uint64_t now_ns)
 	if (dp->neigh == NULL)
 		return 0;
 	n = requests_serve(dp);
+	if (now_ns >= dp->neigh->next_link_ns) {
+		dp->neigh->next_link_ns = now_ns + LINK_POLL_NS;
+		n += link_poll(dp);
+	}
 	if (now_ns < dp->neigh->next_tick_ns)
 		return n;
 	dp->neigh->next_tick_ns = now_ns + NEIGH_TICK_NS;

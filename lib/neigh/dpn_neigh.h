@@ -102,6 +102,13 @@ struct dpn_neigh_table {
 /** Empty the table. */
 void dpn_neigh_table_init(struct dpn_neigh_table *t);
 
+/**
+ * Forget every entry, readers in other threads notwithstanding (as Linux
+ * flushes a device's neighbours when its link goes down: what is behind
+ * the link may have changed when it comes back). @return entries dropped.
+ */
+unsigned int dpn_neigh_table_flush(struct dpn_neigh_table *t);
+
 /** The entry for (@p family, @p addr, @p vlan), or NULL. */
 struct dpn_neigh_entry *dpn_neigh_table_find(struct dpn_neigh_table *t,
 					     int family, const void *addr,

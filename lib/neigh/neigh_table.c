@@ -39,6 +39,18 @@ dpn_neigh_table_init(struct dpn_neigh_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+unsigned int
+dpn_neigh_table_flush(struct dpn_neigh_table *t)
+{
+	unsigned int n = t->nb;
+
+	write_begin(t);
+	memset(t->e, 0, sizeof(t->e));
+	t->nb = 0;
+	write_end(t);
+	return n;
+}
+
 struct dpn_neigh_entry *
 dpn_neigh_table_find(struct dpn_neigh_table *t, int family, const void *addr,
 		     uint16_t vlan)

@@ -134,6 +134,9 @@
 	  "neighbour table entries created or changed by what was heard") \
 	X(NEIGH_PROBES, neigh_probes, \
 	  "ARP requests and neighbour solicitations sent") \
+	X(LINK_DOWN, link_down, \
+	  "times a port's link went down (its neighbours are forgotten)") \
+	X(LINK_UP, link_up, "times a port's link came back up") \
 	X(KERNEL_RX, kernel_rx, \
 	  "TCP packets handed to the kernel through the exception path " \
 	  "(NTS-KE to a served address)") \

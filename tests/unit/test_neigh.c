@@ -324,6 +324,31 @@ test_gc(void **state)
 	assert_int_equal(tbl.nb, 0);
 }
 
+/* A link that went down: every entry forgotten, and the next use
+ * resolves again from nothing (a broadcast, no stale MAC used). */
+static void
+test_flush(void **state)
+{
+	enum dpn_neigh_action a;
+	uint8_t mac[6];
+	uint32_t seq;
+
+	dpn_neigh_table_learn(&tbl, AF_INET, A4, 0, MAC1, DPN_NEIGH_HEARD, T0);
+	dpn_neigh_table_learn(&tbl, AF_INET6, A6, 0, MAC1, DPN_NEIGH_HEARD,
+			      T0);
+	seq = tbl.seq;
+	assert_int_equal(dpn_neigh_table_flush(&tbl), 2);
+	assert_int_equal(tbl.nb, 0);
+	/* Readers saw a write: the sequence moved by two, even again. */
+	assert_int_equal(tbl.seq, seq + 2);
+	assert_null(dpn_neigh_table_find(&tbl, AF_INET, A4, 0));
+	assert_null(dpn_neigh_table_find(&tbl, AF_INET6, A6, 0));
+	assert_int_equal(dpn_neigh_table_use(&tbl, AF_INET, A4, 0, T0 + S, mac,
+					     &a), -EAGAIN);
+	assert_int_equal(a, DPN_NEIGH_SEND_MULTICAST);
+	assert_int_equal(dpn_neigh_table_flush(&tbl), 1);
+}
+
 /* The timers may run with a time read before a resolve of the same
  * pass: a FAILED entry just used must stay (it once vanished at once). */
 static void
@@ -436,6 +461,7 @@ main(void)
 		TEST(test_keys_vlan_and_family),
 		TEST(test_bounded_eviction),
 		TEST(test_gc),
+		TEST(test_flush),
 		TEST(test_gc_time_read_before_use),
 		TEST(test_read_copy),
 		TEST(test_read_concurrent),
