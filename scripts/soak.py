@@ -14,7 +14,8 @@ Load, all bounded by --minutes:
            address nobody uses comes and goes) and dpntpd reloads it;
   upstream chronyd on --upstream, the server dpntpd polls, stops and
            starts again every 30 s.
-Samples every --sample seconds: dpntpd's RSS, its DPDK heap (telemetry
+Samples every --sample seconds: dpntpd's RSS outside DPDK's memory, its
+DPDK heap (telemetry
 /eal/heap_info), each mempool's objects in use (size - common pool -
 caches), and every counter of `show stats`. Prints one SAMPLE line each,
 then RESULT lines:
@@ -29,6 +30,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -202,11 +204,17 @@ def telemetry(cmds):
 
 
 def memory():
-    rss = 0
-    with open("/proc/%d/status" % args.pid) as f:
+    # RSS outside DPDK's memory (the --no-huge memfd, hugepages): DPDK's
+    # heap reuses freed memory elsewhere, so RSS there climbs towards -m
+    # without a leak; its use is the heap's Alloc_size.
+    rss, dpdk = 0, False
+    with open("/proc/%d/smaps" % args.pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
+            if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):
+                dpdk = re.search(r"memfd:nohuge|hugepages|rtemap_",
+                                 line) is not None
+            elif line.startswith("Rss:") and not dpdk:
+                rss += int(line.split()[1])
     t = telemetry(["/eal/heap_info,0", "/dpntp/mempools"])
     heap = t["/eal/heap_info,0"]["/eal/heap_info"]
     pools = t["/dpntp/mempools"]["/dpntp/mempools"]

@@ -302,6 +302,16 @@ dpn_wait_log() {
 	return 1
 }
 
+# dpntpd's resident memory in kB outside DPDK's own (the --no-huge
+# memfd, hugepages): what libc and the rest hold. DPDK's heap reuses its
+# memory in other places after frees, so RSS there climbs towards -m
+# without a leak; its use is telemetry's /eal/heap_info.
+dpn_rss_kb() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { dpdk = ($6 ~ /memfd:nohuge|hugepages|rtemap_/) }
+		/^Rss:/ && !dpdk { kb += $2 }
+		END { print kb + 0 }' "/proc/$DPN_PID/smaps"
+}
+
 # Every packet a worker received is accounted for exactly once: answered
 # (replies, NAKs), limited, dropped for a reason, or handed to the slow
 # path. Prints the sums (and the counters if they differ); fails if they

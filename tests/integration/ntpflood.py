@@ -19,6 +19,7 @@ share one).
       followed by one DETAIL line per reply that is not R.
 
   steady DST [DST6] --src A [--src B ...] --rate R --duration D [--events F]
+         [--until FILE]
          [--changing C]
       R requests a second from each source for D seconds, then waits for
       late replies. Prints per source
@@ -158,6 +159,8 @@ def cmd_steady(a):
     t0 = time.monotonic()
     n = 0
     while time.monotonic() - t0 < a.duration:
+        if a.until and os.path.exists(a.until):
+            break
         for i, s in enumerate(socks):
             payload, xmt = ntp_req(4, 3)
             pending[i][xmt] = len(reqs[i])
@@ -222,6 +225,7 @@ def main():
     s.add_argument("--wait", type=float, default=1.0)
     s.add_argument("--events")
     s.add_argument("--changing")
+    s.add_argument("--until", help="stop early once this file exists")
     a = ap.parse_args()
     return cmd_probe(a) if a.cmd == "probe" else cmd_steady(a)
 
