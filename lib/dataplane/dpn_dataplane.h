@@ -219,11 +219,23 @@ struct dpn_acl_table {
 	struct dpn_rl_params discard;
 	struct dpn_acl_ruleset rules;	/**< in match order */
 	unsigned int nb_workers;
-	/** [worker][rule] counters, each worker writes its own row */
+	/** bytes from one worker's row of counters to the next: whole
+	 * cache lines, so that no two workers write one line */
+	size_t row_size;
+	/** [worker][rule] counters, each worker writes its own row
+	 * (dpn_acl_table_row) */
 	struct dpn_acl_counters *counters;
 	/** carried over from the table this one replaced */
 	struct dpn_acl_counters *base;
 };
+
+/** Worker @p w's rule counters, indexed by rule: the worker writes
+ * them, readers sum them over the rows (dpn_acl_table_rule_counters). */
+static inline struct dpn_acl_counters *
+dpn_acl_table_row(const struct dpn_acl_table *t, unsigned int w)
+{
+	return RTE_PTR_ADD(t->counters, (size_t)w * t->row_size);
+}
 
 struct dpn_acl_table *dpn_acl_table_create(const struct dpn_acl_ruleset *rs,
 					   const struct dpn_rl_params *discard,

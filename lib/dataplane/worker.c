@@ -1051,8 +1051,7 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
       const struct dpn_acl_table *acl, struct pending *p, unsigned int n,
       const struct dpn_clock_snapshot *snap, struct burst_out *o)
 {
-	struct dpn_acl_counters *ctr = acl->counters +
-		(size_t)w->index * (acl->rules.nb + 1);
+	struct dpn_acl_counters *ctr = dpn_acl_table_row(acl, w->index);
 	uint32_t now = (uint32_t)((uint64_t)dpn_clock_model_ns(&snap->tsc,
 		rte_rdtsc()) >> DPN_RL_UNIT_SHIFT);
 	unsigned int i;

@@ -1328,6 +1328,106 @@ test_xleave_restrict_ignore(void **state)
 	check_xleave_reply(m[0], &s, recv_of(m0), &o0);
 }
 
+static int add_rule(struct dpn_acl_ruleset *rs, char **words, int nb);
+
+/*
+ * restrict counters of three workers (each its own row of the table):
+ * what each one counted while judging its requests adds up, per rule, to
+ * what `show restrict` reads. Default rules only, told apart by family
+ * and source port: the table needs no LPM (64 MiB each) beside those of
+ * make_acl().
+ */
+static void
+test_acl_counters_workers(void **state)
+{
+	char a0[] = "-4", a1[] = "default", a2[] = "ignore";
+	char b0[] = "-6", b1[] = "default";
+	char c0[] = "-6", c1[] = "default", c2[] = "ntpport", c3[] = "ignore";
+	char *wa[] = { a0, a1, a2 }, *wb[] = { b0, b1 };
+	char *wc[] = { c0, c1, c2, c3 };
+	struct dpn_acl_ruleset rs;
+	struct dpn_acl_table *t;
+	struct dpn_rl_params discard;
+	struct dpn_acl_counters c;
+	uint32_t ra = DPN_ACL_NO_RULE, rb = DPN_ACL_NO_RULE;
+	uint32_t rc = DPN_ACL_NO_RULE;
+	unsigned int w, i, k;
+	char errbuf[256];
+
+	(void)state;
+	dpn_rl_params_default(&discard);
+	dpn_acl_ruleset_init(&rs);
+	assert_int_equal(add_rule(&rs, wa, RTE_DIM(wa)), 0);
+	assert_int_equal(add_rule(&rs, wb, RTE_DIM(wb)), 0);
+	assert_int_equal(add_rule(&rs, wc, RTE_DIM(wc)), 0);
+	t = dpn_acl_table_create(&rs, &discard, 3, SOCKET_ID_ANY, errbuf,
+				 sizeof(errbuf));
+	dpn_acl_ruleset_free(&rs);
+	if (t == NULL)
+		fail_msg("dpn_acl_table_create: %s", errbuf);
+	for (i = 0; i < t->rules.nb; i++) {
+		const struct dpn_acl_rule *x = &t->rules.rules[i];
+
+		if (x->family == AF_INET)
+			ra = i;
+		else if (x->flags & DPN_ACL_F(NTPPORT))
+			rc = i;
+		else
+			rb = i;
+	}
+	assert_true(ra != DPN_ACL_NO_RULE && rb != DPN_ACL_NO_RULE &&
+		    rc != DPN_ACL_NO_RULE);
+	worker->acl = &t;
+	/* Worker w: w + 1 served IPv6 clients, w + 2 IPv6 clients from
+	 * port 123 (ignored) and one IPv4 client (ignored). */
+	for (w = 0; w < 3; w++) {
+		struct rte_mbuf *m[8];
+		struct sent s[8];
+		unsigned int n = 0;
+
+		worker->index = w;
+		for (k = 0; k < w + 1; k++) {
+			struct req r = req_of(true);
+
+			r.client = 0x0002 + k;
+			m[n] = make(&s[n], &r, 0);
+			n++;
+		}
+		for (k = 0; k < w + 2; k++) {
+			struct req r = req_of(true);
+
+			r.client = 0x0100 + k;
+			r.src_port = DPN_NTP_PORT;
+			m[n] = make(&s[n], &r, 0);
+			n++;
+		}
+		{
+			struct req r = req_of(false);
+
+			m[n] = make(&s[n], &r, 0);
+			n++;
+		}
+		CHECK_EQ(burst(m, (uint16_t)n), w + 1, "replies");
+	}
+	worker->index = 0;
+	worker->acl = &acl_none;
+	dpn_acl_table_rule_counters(t, rb, &c);
+	CHECK(c.hits == 6 && c.drops == 0 && c.kods == 0,
+	      "-6 default: %" PRIu64 " hits, %" PRIu64 " drops, %"
+	      PRIu64 " KoDs, want 6, 0, 0", c.hits, c.drops, c.kods);
+	dpn_acl_table_rule_counters(t, rc, &c);
+	CHECK(c.hits == 9 && c.drops == 9 && c.kods == 0,
+	      "-6 default ntpport ignore: %" PRIu64 " hits, %" PRIu64
+	      " drops, %" PRIu64 " KoDs, want 9, 9, 0", c.hits, c.drops,
+	      c.kods);
+	dpn_acl_table_rule_counters(t, ra, &c);
+	CHECK(c.hits == 3 && c.drops == 3,
+	      "-4 default ignore: %" PRIu64 " hits, %" PRIu64
+	      " drops, want 3, 3", c.hits, c.drops);
+	expect_stat(DPN_STAT_ACL_IGNORE, 12);
+	dpn_acl_table_free(t);
+}
+
 /* xleavelimit 0: never interleaved, and no misses counted (nothing was
  * looked for); the timestamps are still tagged. */
 static void
@@ -2814,6 +2914,7 @@ test_setup(void **state)
 			    t_tsc_ns - 16 * SEC_NS);
 	dpn_clock_publish(&clock_pub, &snap);
 	memset(&worker->stats, 0, sizeof(worker->stats));
+	worker->index = 0;
 	worker->acl = &acl_none;
 	reply_ntp_len = DPN_NTP_HDR_LEN;
 	key_base[0] = key_counters(1);
@@ -3071,6 +3172,7 @@ main(void)
 		T(test_xleave_not_asked),
 		T(test_xleave_restrict_ignore),
 		T(test_xleave_off),
+		T(test_acl_counters_workers),
 		T(test_xleave_burst_order),
 		T(test_xleave_rx_unique_mixed),
 		T(test_ptp_l2_slow),
