@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -1102,6 +1103,112 @@ test_server_reply_slow_ipv6(void **state)
 {
 	(void)state;
 	server_reply_slow(true);
+}
+
+/*
+ * Runts: frames shorter than their headers.
+ */
+
+/* The buffer of an mbuf made by runt_of(): freed with the mbuf. */
+static void
+runt_free(void *addr, void *opaque)
+{
+	RTE_SET_USED(opaque);
+	free(addr);
+}
+
+static struct rte_mbuf_ext_shared_info runt_shinfo[16];
+
+/*
+ * An mbuf whose data is the first @p len bytes of @p s's frame. @p exact:
+ * in a buffer of exactly @p len bytes (malloc'd: under ASan a read past
+ * the data is an error); else in a pool mbuf that holds the whole frame
+ * behind the data, so that a read past the data finds a valid request.
+ */
+static struct rte_mbuf *
+runt_of(const struct sent *s, unsigned int len, unsigned int i, bool exact)
+{
+	struct rte_mbuf *m;
+	uint8_t *buf;
+
+	if (!exact) {
+		m = mbuf_of(s, 0);
+		rte_pktmbuf_trim(m, (uint16_t)(s->len - len));
+		return m;
+	}
+	m = rte_pktmbuf_alloc(port.pool);
+	buf = malloc(len == 0 ? 1 : len);
+	assert_non_null(m);
+	assert_non_null(buf);
+	assert_true(i < RTE_DIM(runt_shinfo));
+	memcpy(buf, s->b, len);
+	runt_shinfo[i].free_cb = runt_free;
+	runt_shinfo[i].fcb_opaque = NULL;
+	rte_mbuf_ext_refcnt_set(&runt_shinfo[i], 1);
+	rte_pktmbuf_attach_extbuf(m, buf, RTE_BAD_IOVA, (uint16_t)len,
+				  &runt_shinfo[i]);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	return m;
+}
+
+/*
+ * Frames cut short of the Ethernet header (0, 1, 12 and 13 bytes), of
+ * the 802.1Q tag (14, 16 and 17 bytes of a tagged frame) and just after
+ * either (14 bytes untagged, 18 tagged: an EtherType of IPv4 or IPv6 and
+ * no IP header): all dropped and counted as runts (drop_l2) or bad IP
+ * headers (drop_ip_header), none answered or passed up, though each one
+ * is the beginning of a valid request that lies whole behind its data;
+ * then each alone at the end of its buffer, so that a read past its data
+ * is caught (ASan build). The same frames whole are answered.
+ */
+static void
+test_runts(void **state)
+{
+	static const struct {
+		bool v6;
+		int vlan;
+		unsigned int len;
+		bool l2;	/* drop_l2, else drop_ip_header */
+	} c[] = {
+		{ false, -1, 0, true }, { false, -1, 1, true },
+		{ false, -1, 12, true }, { false, -1, 13, true },
+		{ false, -1, 14, false }, { true, -1, 14, false },
+		{ false, VID, 14, true }, { false, VID, 16, true },
+		{ true, VID, 17, true }, { false, VID, 18, false },
+		{ true, VID, 18, false },
+	};
+	struct rte_mbuf *m[RTE_DIM(c)], *slow[RTE_DIM(c)];
+	struct sent s[RTE_DIM(c)];
+	unsigned int i, pass, nb_l2 = 0;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(c); i++) {
+		struct req r = req_of(c[i].v6);
+
+		r.vlan = c[i].vlan;
+		r.dst = c[i].vlan >= 0;
+		build(&s[i], &r);
+		nb_l2 += c[i].l2;
+	}
+	for (pass = 1; pass <= 2; pass++) {
+		for (i = 0; i < RTE_DIM(c); i++)
+			m[i] = runt_of(&s[i], c[i].len, i, pass == 2);
+		CHECK_EQ(burst(m, RTE_DIM(c)), 0, "replies to runts");
+		CHECK_EQ(take_slow(slow, RTE_DIM(c)), 0,
+			 "runts on the slow path");
+		expect_stat(DPN_STAT_RX_PACKETS, pass * RTE_DIM(c));
+		expect_stat(DPN_STAT_DROP_L2, pass * nb_l2);
+		expect_stat(DPN_STAT_DROP_IP_HEADER,
+			    pass * (RTE_DIM(c) - nb_l2));
+		expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 0);
+	}
+
+	/* Only their length kept them from an answer. (In pool mbufs: a
+	 * reply's ol_flags are rewritten whole, RTE_MBUF_F_EXTERNAL too.) */
+	for (i = 0; i < RTE_DIM(c); i++)
+		m[i] = runt_of(&s[i], s[i].len, i, false);
+	CHECK_EQ(burst(m, RTE_DIM(c)), RTE_DIM(c), "replies to whole frames");
 }
 
 /*
@@ -3165,6 +3272,7 @@ main(void)
 		T(test_cksum_none),
 		T(test_server_reply_slow_ipv4),
 		T(test_server_reply_slow_ipv6),
+		T(test_runts),
 		T(test_xleave_reply_ipv4),
 		T(test_xleave_reply_ipv6),
 		T(test_xleave_used_once),
