@@ -114,6 +114,12 @@ struct dpn_port {
 	uint16_t nb_queues;
 	struct rte_ether_addr mac;
 	bool tx_cksum_offload;		/**< IPv4 + UDP + (IPv6) UDP by NIC */
+	/**
+	 * The PMD cannot insert a VLAN tag on transmit (no
+	 * RTE_ETH_TX_OFFLOAD_VLAN_INSERT): answers to frames whose tag it
+	 * stripped get theirs back in software (rte_vlan_insert).
+	 */
+	bool tx_vlan_sw;
 	bool rx_cksum_offload;		/**< NIC flags checksums */
 	bool rx_timestamp;		/**< the PMD offers the stamp offload */
 	/** The PMD hands frames to the kernel inside rte_eth_tx_burst()

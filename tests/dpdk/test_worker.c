@@ -40,6 +40,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -953,6 +954,129 @@ test_vlan_inband(void **state)
 	reply_tsc(m[0], &s[0], TX4);
 	reply_tsc(m[1], &s[1], TX6);
 	expect_stat(DPN_STAT_DROP_NOT_LOCAL, 2);
+}
+
+/*
+ * A PMD that strips tags on receive but cannot insert them on transmit
+ * (tx_vlan_sw): replies carry the request's whole 802.1Q tag in the
+ * frame, and ask no VLAN offload of the NIC.
+ */
+
+/* @p s's frame (tagged) as the NIC hands it over with its tag stripped. */
+static struct rte_mbuf *
+stripped_of(const struct sent *s)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(port.pool);
+	uint8_t *d;
+
+	assert_non_null(m);
+	assert_true(s->r.vlan >= 0);
+	d = (uint8_t *)rte_pktmbuf_append(m, s->len - 4);
+	assert_non_null(d);
+	memcpy(d, s->b, 12);
+	memcpy(d + 12, s->b + 16, s->len - 16);
+	vlan_strip(m, TCI);
+	return m;
+}
+
+static void
+test_vlan_sw_insert(void **state)
+{
+	struct req r[4] = {
+		req_of(false), req_of(true), req_of(false), req_of(false),
+	};
+	struct rte_mbuf *m[4];
+	struct sent s[4];
+	struct outcome o;
+	unsigned int i;
+
+	(void)state;
+	port.tx_vlan_sw = true;
+	worker->acl = &acl_limited;
+	for (i = 0; i < 4; i++) {
+		r[i].dst = 1;
+		r[i].vlan = VID;
+		/* The second request of a limited client: a KoD. */
+		r[i].client = i < 2 ? 2 : CLIENT_LIMITED;
+		build(&s[i], &r[i]);
+	}
+	m[0] = stripped_of(&s[0]);
+	m[1] = stripped_of(&s[1]);
+	CHECK_EQ(run_burst(m, 2, -1, &o), 2, "replies");
+	reply_tsc(m[0], &s[0], TX4);
+	reply_tsc(m[1], &s[1], TX6);
+	m[2] = stripped_of(&s[2]);
+	CHECK_EQ(run_burst(m + 2, 1, -1, &o), 1, "replies");
+	reply_tsc(m[2], &s[2], TX4);
+	m[3] = stripped_of(&s[3]);
+	CHECK_EQ(run_burst(m + 3, 1, -1, &o), 1, "KoDs");
+	CHECK_EQ(o.res.nb_kod, 1, "KoDs");
+	/* r[3] is r[2]'s client again, two seconds too soon. */
+	check_kod(m[3], &s[3]);
+	for (i = 0; i < 4; i++)
+		CHECK_EQ(rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(m[i],
+			const struct rte_vlan_hdr *, 14)->vlan_tci) & 0xfff,
+			 VID, "the reply's VLAN ID");
+}
+
+static unsigned int slow_poll(bool hooks);
+static void expect_mgmt_stat(enum dpn_stats_id id, uint64_t want);
+
+/* The slow path's answers too: an ARP request on VLAN VID, stripped. */
+static void
+test_vlan_sw_insert_slow(void **state)
+{
+	struct rte_mbuf *m[1], *ans = NULL;
+	struct rte_ether_hdr *eth;
+	struct sent sa;
+	struct rte_arp_hdr *arp;
+	const struct rte_vlan_hdr *vh;
+	uint32_t sip = rte_cpu_to_be_32(0xc6126402);	/* 198.18.100.2 */
+
+	(void)state;
+	port.tx_vlan_sw = true;
+	memset(&sa, 0, sizeof(sa));
+	sa.len = sizeof(*eth) + sizeof(*arp);
+	eth = (struct rte_ether_hdr *)sa.b;
+	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
+	eth->src_addr = client_mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = 4;
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	arp->arp_data.arp_sha = client_mac;
+	arp->arp_data.arp_sip = sip;
+	arp->arp_data.arp_tip = port.addrs.v4[1];
+	m[0] = mbuf_of(&sa, 0);
+	vlan_strip(m[0], TCI);
+	CHECK_EQ(burst(m, 1), 0, "replies");
+	CHECK_EQ(slow_poll(false), 1, "packets the slow path took");
+	expect_mgmt_stat(DPN_STAT_ARP_REPLIES, 1);
+	CHECK_EQ(rte_ring_sc_dequeue(worker->rxq[0].from_mgmt, (void **)&ans),
+		 0, "answers for the worker to send");
+	assert_non_null(ans);
+	hold(&ans, 1);
+	eth = rte_pktmbuf_mtod(ans, struct rte_ether_hdr *);
+	vh = (const struct rte_vlan_hdr *)(eth + 1);
+	CHECK_EQ(ans->data_len, sizeof(*eth) + sizeof(*vh) + sizeof(*arp),
+		 "ARP reply length");
+	CHECK_EQ(eth->ether_type, rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN),
+		 "ARP reply's EtherType (802.1Q)");
+	CHECK_EQ(rte_be_to_cpu_16(vh->vlan_tci), TCI, "ARP reply's tag");
+	CHECK_EQ(vh->eth_proto, rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP),
+		 "ARP reply's inner EtherType");
+	CHECK(rte_is_same_ether_addr(&eth->dst_addr, &client_mac) &&
+	      rte_is_same_ether_addr(&eth->src_addr, &port.mac),
+	      "ARP reply's MAC addresses");
+	arp = (struct rte_arp_hdr *)(vh + 1);
+	CHECK_EQ(arp->arp_opcode, rte_cpu_to_be_16(RTE_ARP_OP_REPLY),
+		 "ARP opcode");
+	CHECK_EQ(arp->arp_data.arp_tip, sip, "ARP reply's target");
+	CHECK_EQ(ans->ol_flags & RTE_MBUF_F_TX_VLAN, 0,
+		 "ARP reply asks the NIC for a tag");
 }
 
 /*
@@ -3030,6 +3154,7 @@ test_setup(void **state)
 	worker->ts_dynfield_offset = ts_off;
 	worker->ts_dynflag = ts_flag;
 	port.tx_cksum_offload = false;
+	port.tx_vlan_sw = false;
 	port.tx_in_burst = false;
 	port.ptp_l2 = port.ptp_udp = false;
 	port.kernel_tcp_port = 0;
@@ -3266,6 +3391,8 @@ main(void)
 		T(test_nic_stamp_restrict),
 		T(test_vlan_stripped),
 		T(test_vlan_inband),
+		T(test_vlan_sw_insert),
+		T(test_vlan_sw_insert_slow),
 		T(test_cksum_bad),
 		T(test_cksum_unknown),
 		T(test_cksum_good),
