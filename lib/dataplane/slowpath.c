@@ -422,8 +422,12 @@ dpn_slowpath_poll(struct dpn_dataplane *dp)
 				if (v == SLOW_ANSWER &&
 				    rte_ring_sp_enqueue(q->from_mgmt, m) == 0)
 					continue;
+				/* An answer lost to a full ring is no packet
+				 * that needed none: its own counter. */
 				dp->mgmt_stats.c[v == SLOW_HEARD ?
 					DPN_STAT_NEIGH_HEARD :
+					v == SLOW_ANSWER ?
+					DPN_STAT_SLOW_ANSWER_RING_FULL :
 					DPN_STAT_SLOW_IGNORED]++;
 				rte_pktmbuf_free(m);
 			}

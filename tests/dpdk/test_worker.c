@@ -1022,22 +1022,16 @@ test_vlan_sw_insert(void **state)
 static unsigned int slow_poll(bool hooks);
 static void expect_mgmt_stat(enum dpn_stats_id id, uint64_t want);
 
-/* The slow path's answers too: an ARP request on VLAN VID, stripped. */
-static void
-test_vlan_sw_insert_slow(void **state)
+/* An ARP request from 198.18.100.2 (client_mac) for @p tip, in @p sa. */
+static struct rte_mbuf *
+make_arp(struct sent *sa, uint32_t tip)
 {
-	struct rte_mbuf *m[1], *ans = NULL;
 	struct rte_ether_hdr *eth;
-	struct sent sa;
 	struct rte_arp_hdr *arp;
-	const struct rte_vlan_hdr *vh;
-	uint32_t sip = rte_cpu_to_be_32(0xc6126402);	/* 198.18.100.2 */
 
-	(void)state;
-	port.tx_vlan_sw = true;
-	memset(&sa, 0, sizeof(sa));
-	sa.len = sizeof(*eth) + sizeof(*arp);
-	eth = (struct rte_ether_hdr *)sa.b;
+	memset(sa, 0, sizeof(*sa));
+	sa->len = sizeof(*eth) + sizeof(*arp);
+	eth = (struct rte_ether_hdr *)sa->b;
 	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
 	eth->src_addr = client_mac;
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
@@ -1048,9 +1042,25 @@ test_vlan_sw_insert_slow(void **state)
 	arp->arp_plen = 4;
 	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
 	arp->arp_data.arp_sha = client_mac;
-	arp->arp_data.arp_sip = sip;
-	arp->arp_data.arp_tip = port.addrs.v4[1];
-	m[0] = mbuf_of(&sa, 0);
+	arp->arp_data.arp_sip = rte_cpu_to_be_32(0xc6126402);
+	arp->arp_data.arp_tip = tip;
+	return mbuf_of(sa, 0);
+}
+
+/* The slow path's answers too: an ARP request on VLAN VID, stripped. */
+static void
+test_vlan_sw_insert_slow(void **state)
+{
+	struct rte_mbuf *m[1], *ans = NULL;
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+	const struct rte_vlan_hdr *vh;
+	struct sent sa;
+	uint32_t sip = rte_cpu_to_be_32(0xc6126402);	/* 198.18.100.2 */
+
+	(void)state;
+	port.tx_vlan_sw = true;
+	m[0] = make_arp(&sa, port.addrs.v4[1]);
 	vlan_strip(m[0], TCI);
 	CHECK_EQ(burst(m, 1), 0, "replies");
 	CHECK_EQ(slow_poll(false), 1, "packets the slow path took");
@@ -1077,6 +1087,40 @@ test_vlan_sw_insert_slow(void **state)
 	CHECK_EQ(arp->arp_data.arp_tip, sip, "ARP reply's target");
 	CHECK_EQ(ans->ol_flags & RTE_MBUF_F_TX_VLAN, 0,
 		 "ARP reply asks the NIC for a tag");
+}
+
+/*
+ * An answer the slow path built but could not hand back (the ring to
+ * the worker full) is lost: counted as such, not as a packet that needed
+ * no answer.
+ */
+static uint8_t ring_filler;	/* what fills from_mgmt: no mbuf */
+
+static void
+test_slow_answer_ring_full(void **state)
+{
+	struct rte_ring *down = worker->rxq[0].from_mgmt;
+	struct rte_mbuf *m[1];
+	struct sent sa;
+	unsigned int nb_fill = 0;
+
+	(void)state;
+	/* More places than the pool has mbufs: fill with a stand-in. */
+	while (rte_ring_free_count(down) != 0) {
+		assert_int_equal(rte_ring_sp_enqueue(down, &ring_filler), 0);
+		nb_fill++;
+	}
+	m[0] = make_arp(&sa, port.addrs.v4[0]);
+	CHECK_EQ(burst(m, 1), 0, "replies");
+	CHECK_EQ(slow_poll(false), 1, "packets the slow path took");
+	expect_mgmt_stat(DPN_STAT_ARP_REPLIES, 1);
+	expect_mgmt_stat(DPN_STAT_SLOW_ANSWER_RING_FULL, 1);
+	expect_mgmt_stat(DPN_STAT_SLOW_IGNORED, 0);
+	CHECK_EQ(rte_ring_count(down), nb_fill, "entries on the ring");
+	rte_ring_reset(down);
+	/* The ARP request was freed with its lost answer. */
+	CHECK_EQ(rte_mempool_avail_count(port.pool), pool_free,
+		 "mbufs in the pool");
 }
 
 /*
@@ -3174,6 +3218,10 @@ test_teardown(void **state)
 	nb_held = 0;
 	while (rte_ring_sc_dequeue(worker->rxq[0].to_mgmt, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
+	while (rte_ring_sc_dequeue(worker->rxq[0].from_mgmt,
+				   (void **)&m) == 0)
+		if ((void *)m != &ring_filler)
+			rte_pktmbuf_free(m);
 	/* Interleaved mode off again, as xleavelimit 0. */
 	dpn_xleave_init(&worker->xleave, NULL, 0);
 	rte_free(xleave_mem);
@@ -3393,6 +3441,7 @@ main(void)
 		T(test_vlan_inband),
 		T(test_vlan_sw_insert),
 		T(test_vlan_sw_insert_slow),
+		T(test_slow_answer_ring_full),
 		T(test_cksum_bad),
 		T(test_cksum_unknown),
 		T(test_cksum_good),
