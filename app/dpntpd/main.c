@@ -290,15 +290,17 @@ log_setup(void)
 		rte_openlog_stream(f);
 }
 
-/* Which lcore does what, and on which NUMA socket. */
+/* Which lcore does what, on which NUMA socket and CPU(s) it is pinned
+ * to (--lcores maps lcore ids to other CPUs). */
 static void
 log_lcores(void)
 {
 	unsigned int lcore = rte_get_main_lcore(), i, j;
+	char cpus[64];
 
-	APP_LOG(INFO, "lcore %u: main (clock, slow path), socket %u, cpu %d",
-		lcore, rte_lcore_to_socket_id(lcore),
-		rte_lcore_to_cpu_id(lcore));
+	dpn_lcore_cpus_format(lcore, cpus, sizeof(cpus));
+	APP_LOG(INFO, "lcore %u: main (clock, slow path), socket %u, cpu %s",
+		lcore, rte_lcore_to_socket_id(lcore), cpus);
 	for (i = 0; i < dataplane.nb_workers; i++) {
 		const struct dpn_worker *w = dataplane.workers[i];
 		char polls[256];
@@ -309,9 +311,10 @@ log_lcores(void)
 			len += snprintf(polls + len, sizeof(polls) - len,
 					"%s port %u queue %u", j ? "," : "",
 					w->rxq[j].port_id, w->rxq[j].queue_id);
-		APP_LOG(INFO, "lcore %u: worker, socket %u, cpu %d, polls%s",
+		dpn_lcore_cpus_format(w->lcore_id, cpus, sizeof(cpus));
+		APP_LOG(INFO, "lcore %u: worker, socket %u, cpu %s, polls%s",
 			w->lcore_id, rte_lcore_to_socket_id(w->lcore_id),
-			rte_lcore_to_cpu_id(w->lcore_id), polls);
+			cpus, polls);
 	}
 }
 

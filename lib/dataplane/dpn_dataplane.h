@@ -436,6 +436,16 @@ void dpn_placement_check(unsigned int lcore, int port_socket,
 			 const char *port_name);
 
 /**
+ * The first CPU @p lcore is pinned to (its EAL cpuset, which -l,
+ * --lcores 1@3 or 1@(2-3) set), -1 if none. Not rte_lcore_to_cpu_id():
+ * that is the core id of the CPU numbered as the lcore.
+ */
+int dpn_lcore_cpu(unsigned int lcore);
+
+/** The CPUs @p lcore is pinned to, as a list: "3", "2-3", "0,2-3". */
+void dpn_lcore_cpus_format(unsigned int lcore, char *buf, size_t len);
+
+/**
  * Replace the rule set and the discard parameters: build the new tables
  * off the workers, publish them, wait until every worker has passed a
  * quiescent state, carry the counters over and free the old tables.

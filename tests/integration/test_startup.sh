@@ -4,7 +4,9 @@
 # thread started by a `server` line): a control socket that cannot be
 # created, a metrics port another process holds. dpntpd must say why
 # and exit with status 1 (not die of a signal), leaving no process of
-# its own in the server namespace.
+# its own in the server namespace. Then the start log and `show lcores`
+# with lcores mapped to other CPUs (--lcores 0@1,1@0): each lcore's CPU
+# is the one it is pinned to, not its lcore id.
 . "$(dirname "$0")/lib.sh"
 
 METRICS_PORT=9123
@@ -76,4 +78,31 @@ dpn_check "metrics port taken: exit 1 (got $rc), said why, nothing left" \
 dpn_check "the socket path of the failed start is gone" test ! -e "$SOCK"
 dpn_stop_peers
 
+# Lcore 0 (main) on CPU 1, lcore 1 (worker) on CPU 0.
+if [ "$(nproc)" -ge 2 ]; then
+	DPN_LCORES=(--lcores 0@1,1@0)
+	dpn_start || exit 1
+	dpn_check "start log: main lcore 0 on cpu 1" \
+		grep -q "lcore 0: main (clock, slow path), socket [0-9]*, cpu 1\$" "$LOG"
+	dpn_check "start log: worker lcore 1 on cpu 0" \
+		grep -q "lcore 1: worker, socket [0-9]*, cpu 0, polls" "$LOG"
+	grep "lcore [01]:" "$LOG" | sed 's/^/  /'
+	show_lcores() {
+		local out
+		out=$(dpnc show lcores) || return 1
+		echo "$out" | sed 's/^/  /'
+		echo "$out" | awk '$1 == 0 && $2 == "main" && $4 == "1" { m = 1 }
+			$1 == 1 && $2 == "worker" && $4 == "0" { w = 1 }
+			END { exit !(m && w) }'
+	}
+	dpn_check "show lcores: cpu 1 for lcore 0, cpu 0 for lcore 1" show_lcores
+	dpn_check "show lcores --json: cpu 0 for lcore 1" sh -c \
+		"'$DPNTPC' -s '$SOCK' --json show lcores | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+assert [l[\"cpu\"] for l in d[\"lcores\"] if l[\"lcore\"] == 1] == [0], d'"
+	dpn_check "dpntpd still running" dpn_alive
+else
+	dpn_log "one CPU: lcore to CPU mapping not checked"
+fi
 dpn_pass
