@@ -290,15 +290,17 @@ log_setup(void)
 		rte_openlog_stream(f);
 }
 
-/* Which lcore does what, and on which NUMA socket. */
+/* Which lcore does what, on which NUMA socket and CPU(s) it is pinned
+ * to (--lcores maps lcore ids to other CPUs). */
 static void
 log_lcores(void)
 {
 	unsigned int lcore = rte_get_main_lcore(), i, j;
+	char cpus[64];
 
-	APP_LOG(INFO, "lcore %u: main (clock, slow path), socket %u, cpu %d",
-		lcore, rte_lcore_to_socket_id(lcore),
-		rte_lcore_to_cpu_id(lcore));
+	dpn_lcore_cpus_format(lcore, cpus, sizeof(cpus));
+	APP_LOG(INFO, "lcore %u: main (clock, slow path), socket %u, cpu %s",
+		lcore, rte_lcore_to_socket_id(lcore), cpus);
 	for (i = 0; i < dataplane.nb_workers; i++) {
 		const struct dpn_worker *w = dataplane.workers[i];
 		char polls[256];
@@ -309,9 +311,10 @@ log_lcores(void)
 			len += snprintf(polls + len, sizeof(polls) - len,
 					"%s port %u queue %u", j ? "," : "",
 					w->rxq[j].port_id, w->rxq[j].queue_id);
-		APP_LOG(INFO, "lcore %u: worker, socket %u, cpu %d, polls%s",
+		dpn_lcore_cpus_format(w->lcore_id, cpus, sizeof(cpus));
+		APP_LOG(INFO, "lcore %u: worker, socket %u, cpu %s, polls%s",
 			w->lcore_id, rte_lcore_to_socket_id(w->lcore_id),
-			rte_lcore_to_cpu_id(w->lcore_id), polls);
+			cpus, polls);
 	}
 }
 
@@ -353,6 +356,28 @@ manage(struct dpn_sync *sy)
 	}
 }
 
+/* SIGINT and SIGTERM stop dpntpd, SIGHUP reloads its configuration. */
+static int
+signals_setup(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	unsigned int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* As signal() did with glibc: blocking calls go on. */
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < RTE_DIM(sigs); i++)
+		if (sigaction(sigs[i], &sa, NULL) != 0) {
+			fprintf(stderr, "dpntpd: sigaction: %s\n",
+				strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -364,7 +389,7 @@ main(int argc, char **argv)
 	pthread_t prompt_thread;
 	char err[DPN_CONF_ERRLEN];
 	unsigned int i;
-	int ret;
+	int ret, status = 1;
 
 	/* Before the EAL, so that its own lines are not doubled either. */
 	log_setup();
@@ -378,31 +403,31 @@ main(int argc, char **argv)
 	argv += ret;
 	argv[0] = (char *)"dpntpd";
 	if (parse_args(&opts, argc, argv) != 0)
-		goto fail;
+		goto out_conf;
 	if (dpn_conf_parse_file(&conf, opts.config, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
-		goto fail;
+		goto out_conf;
 	}
-	if (choose_workers(&opts) != 0)
-		goto fail;
+	if (choose_workers(&opts) != 0 || signals_setup() != 0)
+		goto out_conf;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-
+	/*
+	 * Each step that fails leaves nothing of its own behind; what came
+	 * before it is undone below, in the reverse order, as on the way out
+	 * (the upstream client's resolver thread, the control socket's, the
+	 * metrics server's must be stopped before what they use goes).
+	 */
 	ret = dpn_dataplane_init(&dataplane, &conf, opts.lcores,
 				 opts.nb_lcores, err, sizeof(err));
 	if (ret != 0) {
 		fprintf(stderr, "dpntpd: %s\n", err);
-		dpn_dataplane_fini(&dataplane);
-		goto fail;
+		goto out_dataplane;	/* it may be half made */
 	}
 	dpn_refclock_system_init(&rs, &conf.refclock_system);
 	if (dpn_sync_init(&sync, &dataplane, &conf, &rs, opts.allow_big_step,
 			  err, sizeof(err)) != 0) {
 		fprintf(stderr, "dpntpd: %s\n", err);
-		dpn_dataplane_fini(&dataplane);
-		goto fail;
+		goto out_dataplane;
 	}
 	APP_LOG(INFO, "reference: %s; %u other refclock(s); %u server/pool line(s); precision %d",
 		conf.refclock_system.enabled ? "system clock" : "none",
@@ -418,8 +443,7 @@ main(int argc, char **argv)
 	    dpn_ctl_sock_start(opts.ctl_socket, opts.ctl_gid, err,
 			       sizeof(err)) != 0) {
 		fprintf(stderr, "dpntpd: %s\n", err);
-		dpn_dataplane_fini(&dataplane);
-		goto fail;
+		goto out_sync;
 	}
 	/* Telemetry may be off (--no-telemetry); metrics still work. */
 	if (dpn_metrics_init(&ctx) != 0)
@@ -427,22 +451,18 @@ main(int argc, char **argv)
 			"cannot register the /dpntp/ telemetry commands");
 	if (dpn_metrics_http_start(&conf.metrics, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dpntpd: %s\n", err);
-		dpn_metrics_fini();
-		dpn_ctl_sock_stop();
-		dpn_dataplane_fini(&dataplane);
-		goto fail;
+		goto out_metrics;
 	}
 	/* NTS as configured, or not at all: no half-secured service. */
-	if (dpn_ntsserver_start(&dataplane, &conf.nts, err, sizeof(err)) != 0 ||
-	    (conf.nts.exception_if_line != 0 &&
-	     dpn_kernelif_start(&dataplane, conf.nts.exception_if,
-				conf.nts.port, err, sizeof(err)) != 0)) {
-		dpn_ntsserver_stop();
+	if (dpn_ntsserver_start(&dataplane, &conf.nts, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dpntpd: %s\n", err);
-		dpn_metrics_fini();
-		dpn_ctl_sock_stop();
-		dpn_dataplane_fini(&dataplane);
-		goto fail;
+		goto out_nts;	/* it may have started its thread */
+	}
+	if (conf.nts.exception_if_line != 0 &&
+	    dpn_kernelif_start(&dataplane, conf.nts.exception_if,
+			       conf.nts.port, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dpntpd: %s\n", err);
+		goto out_nts;
 	}
 
 	for (i = 0; i < dataplane.nb_workers; i++)
@@ -470,18 +490,20 @@ main(int argc, char **argv)
 
 	APP_LOG(INFO, "stopping");
 	rte_eal_mp_wait_lcore();
+	status = 0;
 	dpn_kernelif_stop();
+out_nts:
 	dpn_ntsserver_stop();
+out_metrics:
 	dpn_metrics_fini();
-	dpn_sync_fini(&sync);
 	dpn_ctl_sock_stop();
+out_sync:
+	dpn_sync_fini(&sync);
+out_dataplane:
 	dpn_dataplane_fini(&dataplane);
+out_conf:
 	dpn_conf_free(&conf);
 	rte_eal_cleanup();
 	/* The prompt thread may sit in a read on the terminal. */
-	return 0;
-fail:
-	dpn_conf_free(&conf);
-	rte_eal_cleanup();
-	return 1;
+	return status;
 }

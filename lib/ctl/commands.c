@@ -245,6 +245,8 @@ dpn_ctl_show_port_info(FILE *f, int port)
 		fprintf(f, "  rss         %s\n", p->rss_hf ? "ip" : "off");
 		fprintf(f, "  tx_cksum    %s\n",
 			p->tx_cksum_offload ? "nic" : "software");
+		fprintf(f, "  tx_vlan     %s\n",
+			p->tx_vlan_sw ? "software" : "nic");
 		fprintf(f, "  rx_cksum    %s\n",
 			p->rx_cksum_offload ? "nic" : "software");
 		print_rx_stamps(f, ctl->dp, i);

@@ -54,7 +54,7 @@ lcore_json(FILE *f, unsigned int lcore, const struct dpn_worker *w)
 
 	fprintf(f, "{\"lcore\": %u, \"role\": \"%s\", \"socket\": %u, "
 		"\"cpu\": %d, \"busy_percent\": ", lcore, lcore_role(w, lcore),
-		rte_lcore_to_socket_id(lcore), rte_lcore_to_cpu_id(lcore));
+		rte_lcore_to_socket_id(lcore), dpn_lcore_cpu(lcore));
 	if (w != NULL)
 		fprintf(f, "%.1f", ctl_busy_percent(w));
 	else
@@ -70,9 +70,11 @@ static void
 lcore_text(FILE *f, unsigned int lcore, const struct dpn_worker *w)
 {
 	unsigned int i;
+	char cpus[64];
 
-	fprintf(f, "%5u %-6s %6u %4d ", lcore, lcore_role(w, lcore),
-		rte_lcore_to_socket_id(lcore), rte_lcore_to_cpu_id(lcore));
+	dpn_lcore_cpus_format(lcore, cpus, sizeof(cpus));
+	fprintf(f, "%5u %-6s %6u %4s ", lcore, lcore_role(w, lcore),
+		rte_lcore_to_socket_id(lcore), cpus);
 	if (w != NULL)
 		fprintf(f, "%6.1f ", ctl_busy_percent(w));
 	else

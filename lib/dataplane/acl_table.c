@@ -318,9 +318,15 @@ dpn_acl_table_create(const struct dpn_acl_ruleset *src,
 		if (t->lpm6 == NULL)
 			goto nomem;
 	}
+	/*
+	 * Every worker writes its row on every request: rows of whole cache
+	 * lines (a counter is 24 bytes, so a row's end would otherwise fall
+	 * inside a line) keep each worker's writes off the others' lines.
+	 */
+	t->row_size = RTE_ALIGN_CEIL(sizeof(*t->counters) * (t->rules.nb + 1),
+				     RTE_CACHE_LINE_SIZE);
 	t->counters = rte_zmalloc_socket("dpn_acl_ctr",
-		sizeof(*t->counters) * (t->rules.nb + 1) * nb_workers,
-		RTE_CACHE_LINE_SIZE, socket_id);
+		t->row_size * nb_workers, RTE_CACHE_LINE_SIZE, socket_id);
 	t->base = rte_zmalloc_socket("dpn_acl_base",
 		sizeof(*t->base) * (t->rules.nb + 1), RTE_CACHE_LINE_SIZE,
 		socket_id);
@@ -370,7 +376,7 @@ dpn_acl_table_rule_counters(const struct dpn_acl_table *t, unsigned int rule,
 	*out = t->base[rule];
 	for (w = 0; w < t->nb_workers; w++) {
 		const struct dpn_acl_counters *c =
-			&t->counters[w * (t->rules.nb + 1) + rule];
+			&dpn_acl_table_row(t, w)[rule];
 
 		out->hits += __atomic_load_n(&c->hits, __ATOMIC_RELAXED);
 		out->drops += __atomic_load_n(&c->drops, __ATOMIC_RELAXED);

@@ -114,6 +114,12 @@ struct dpn_port {
 	uint16_t nb_queues;
 	struct rte_ether_addr mac;
 	bool tx_cksum_offload;		/**< IPv4 + UDP + (IPv6) UDP by NIC */
+	/**
+	 * The PMD cannot insert a VLAN tag on transmit (no
+	 * RTE_ETH_TX_OFFLOAD_VLAN_INSERT): answers to frames whose tag it
+	 * stripped get theirs back in software (rte_vlan_insert).
+	 */
+	bool tx_vlan_sw;
 	bool rx_cksum_offload;		/**< NIC flags checksums */
 	bool rx_timestamp;		/**< the PMD offers the stamp offload */
 	/** The PMD hands frames to the kernel inside rte_eth_tx_burst()
@@ -219,11 +225,23 @@ struct dpn_acl_table {
 	struct dpn_rl_params discard;
 	struct dpn_acl_ruleset rules;	/**< in match order */
 	unsigned int nb_workers;
-	/** [worker][rule] counters, each worker writes its own row */
+	/** bytes from one worker's row of counters to the next: whole
+	 * cache lines, so that no two workers write one line */
+	size_t row_size;
+	/** [worker][rule] counters, each worker writes its own row
+	 * (dpn_acl_table_row) */
 	struct dpn_acl_counters *counters;
 	/** carried over from the table this one replaced */
 	struct dpn_acl_counters *base;
 };
+
+/** Worker @p w's rule counters, indexed by rule: the worker writes
+ * them, readers sum them over the rows (dpn_acl_table_rule_counters). */
+static inline struct dpn_acl_counters *
+dpn_acl_table_row(const struct dpn_acl_table *t, unsigned int w)
+{
+	return RTE_PTR_ADD(t->counters, (size_t)w * t->row_size);
+}
 
 struct dpn_acl_table *dpn_acl_table_create(const struct dpn_acl_ruleset *rs,
 					   const struct dpn_rl_params *discard,
@@ -416,6 +434,16 @@ unsigned int dpn_placement_pick(int socket_id, unsigned int nb,
 /** Log where @p lcore sits relative to @p port_socket; warn if remote. */
 void dpn_placement_check(unsigned int lcore, int port_socket,
 			 const char *port_name);
+
+/**
+ * The first CPU @p lcore is pinned to (its EAL cpuset, which -l,
+ * --lcores 1@3 or 1@(2-3) set), -1 if none. Not rte_lcore_to_cpu_id():
+ * that is the core id of the CPU numbered as the lcore.
+ */
+int dpn_lcore_cpu(unsigned int lcore);
+
+/** The CPUs @p lcore is pinned to, as a list: "3", "2-3", "0,2-3". */
+void dpn_lcore_cpus_format(unsigned int lcore, char *buf, size_t len);
 
 /**
  * Replace the rule set and the discard parameters: build the new tables

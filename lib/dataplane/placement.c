@@ -29,9 +29,8 @@ topo_load(void)
 	topo_ok = true;
 }
 
-/* First CPU the lcore may run on, -1 if none. */
-static int
-lcore_cpu(unsigned int lcore)
+int
+dpn_lcore_cpu(unsigned int lcore)
 {
 	rte_cpuset_t set = rte_lcore_cpuset(lcore);
 	int cpu;
@@ -40,6 +39,34 @@ lcore_cpu(unsigned int lcore)
 		if (CPU_ISSET(cpu, &set))
 			return cpu;
 	return -1;
+}
+
+void
+dpn_lcore_cpus_format(unsigned int lcore, char *buf, size_t len)
+{
+	rte_cpuset_t set = rte_lcore_cpuset(lcore);
+	size_t off = 0;
+	int cpu = 0, last;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	while (cpu < CPU_SETSIZE) {
+		if (!CPU_ISSET(cpu, &set)) {
+			cpu++;
+			continue;
+		}
+		for (last = cpu; last + 1 < CPU_SETSIZE &&
+		     CPU_ISSET(last + 1, &set); last++)
+			;
+		if (off < len)
+			off += (size_t)snprintf(buf + off, len - off,
+				last == cpu ? "%s%d" : "%s%d-%d",
+				off != 0 ? "," : "", cpu, last);
+		cpu = last + 1;
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, len, "-");
 }
 
 /*
@@ -70,7 +97,7 @@ dpn_placement_pick(int socket_id, unsigned int nb, unsigned int *lcores)
 	/* Pass 0 takes cores on the port's node, pass 1 the others. */
 	for (pass = 0; pass < 2 && n < nb; pass++) {
 		RTE_LCORE_FOREACH_WORKER(lcore) {
-			int local = cpu_on_node(lcore_cpu(lcore), socket_id);
+			int local = cpu_on_node(dpn_lcore_cpu(lcore), socket_id);
 
 			if (n == nb)
 				break;
@@ -86,7 +113,7 @@ void
 dpn_placement_check(unsigned int lcore, int port_socket,
 		    const char *port_name)
 {
-	int cpu = lcore_cpu(lcore);
+	int cpu = dpn_lcore_cpu(lcore);
 	int local = cpu_on_node(cpu, port_socket);
 
 	if (local == 0)

@@ -153,8 +153,10 @@ port_setup(struct dpn_port *p, uint16_t nb_queues, unsigned int nb_mbufs,
 	p->tx_cksum_offload = (info.tx_offload_capa & want) == want;
 	if (p->tx_cksum_offload)
 		pconf.txmode.offloads |= want;
-	/* Replies inherit a stripped VLAN tag; insert it again on TX. */
-	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT)
+	/* Replies inherit a stripped VLAN tag; insert it again on TX, by
+	 * the NIC, or else in the frame before it goes out (worker.c). */
+	p->tx_vlan_sw = !(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT);
+	if (!p->tx_vlan_sw)
 		pconf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 
 	ret = rte_eth_dev_configure(p->port_id, nb_queues, nb_queues, &pconf);
@@ -209,11 +211,12 @@ port_log(const struct dpn_port *p)
 
 	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
 	DP_LOG(INFO, "port %u (%s): mac %s, socket %d, %u queue pairs, "
-	       "RSS %s, TX checksums %s, RX checksums %s, RX timestamps %s, "
-	       "%u IPv4 and %u IPv6 addresses",
+	       "RSS %s, TX checksums %s, TX VLAN tags %s, RX checksums %s, "
+	       "RX timestamps %s, %u IPv4 and %u IPv6 addresses",
 	       p->port_id, p->name, mac, p->socket_id, p->nb_queues,
 	       p->rss_hf ? "on" : "off",
 	       p->tx_cksum_offload ? "by NIC" : "in software",
+	       p->tx_vlan_sw ? "in software" : "by NIC",
 	       p->rx_cksum_offload ? "by NIC" : "in software",
 	       !p->rx_timestamp ? "not offered (TSC, or the stamps the PMD leaves)" :
 	       p->nic_readable ? "by NIC, clock read" :

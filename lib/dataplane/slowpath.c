@@ -86,6 +86,11 @@ l2_reply(struct rte_mbuf *m, const struct dpn_port *port)
 	rte_ether_addr_copy(&port->mac, &eth->src_addr);
 	m->ol_flags = (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ?
 		RTE_MBUF_F_TX_VLAN : 0;
+	/* A PMD that cannot insert the tag would send the answer untagged:
+	 * put it in the frame (the frame's length is final here). Should
+	 * rte_vlan_insert() refuse (no headroom), the NIC is still asked. */
+	if ((m->ol_flags & RTE_MBUF_F_TX_VLAN) && port->tx_vlan_sw)
+		(void)rte_vlan_insert(&m);
 }
 
 /* A MAC a neighbour can have. */
@@ -417,8 +422,12 @@ dpn_slowpath_poll(struct dpn_dataplane *dp)
 				if (v == SLOW_ANSWER &&
 				    rte_ring_sp_enqueue(q->from_mgmt, m) == 0)
 					continue;
+				/* An answer lost to a full ring is no packet
+				 * that needed none: its own counter. */
 				dp->mgmt_stats.c[v == SLOW_HEARD ?
 					DPN_STAT_NEIGH_HEARD :
+					v == SLOW_ANSWER ?
+					DPN_STAT_SLOW_ANSWER_RING_FULL :
 					DPN_STAT_SLOW_IGNORED]++;
 				rte_pktmbuf_free(m);
 			}

@@ -501,6 +501,22 @@ udp_of(struct rte_mbuf *m)
 				       m->l2_len + m->l3_len);
 }
 
+/*
+ * Put the 802.1Q tag the NIC stripped from a request back into its
+ * answer's frame, for a port whose PMD cannot insert it on transmit
+ * (tx_vlan_sw). rte_vlan_insert() moves the MAC addresses into the
+ * headroom, so what follows them stays where it was, and grows l2_len,
+ * through which the rest of the worker finds the headers. It refuses
+ * only shared or indirect mbufs and frames with under 4 bytes of
+ * headroom, which no PMD hands over (RTE_PKTMBUF_HEADROOM): then the
+ * NIC is still asked for the tag (RTE_MBUF_F_TX_VLAN stays set).
+ */
+static __rte_noinline void
+vlan_insert_sw(struct rte_mbuf *m)
+{
+	(void)rte_vlan_insert(&m);
+}
+
 /* Turn an accepted request into its answer's frame: addresses, ports,
  * lengths for an NTP payload of @p ntp_len bytes (48 but for signed
  * replies). The NTP payload is written by the caller. */
@@ -547,6 +563,10 @@ turn_around_len(const struct dpn_rxq *q, struct rte_mbuf *m,
 	m->l4_len = sizeof(*udp);
 	m->data_len = m->pkt_len = m->l2_len + m->l3_len + sizeof(*udp) +
 		ntp_len;
+	/* Decided at port setup; ports that insert tags never get here. */
+	if (unlikely((m->ol_flags & RTE_MBUF_F_TX_VLAN) &&
+		     q->port->tx_vlan_sw))
+		vlan_insert_sw(m);
 }
 
 static inline void
@@ -1097,8 +1117,7 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
       const struct dpn_acl_table *acl, struct pending *p, unsigned int n,
       const struct dpn_clock_snapshot *snap, struct burst_out *o)
 {
-	struct dpn_acl_counters *ctr = acl->counters +
-		(size_t)w->index * (acl->rules.nb + 1);
+	struct dpn_acl_counters *ctr = dpn_acl_table_row(acl, w->index);
 	uint32_t now = (uint32_t)((uint64_t)dpn_clock_model_ns(&snap->tsc,
 		rte_rdtsc()) >> DPN_RL_UNIT_SHIFT);
 	unsigned int i;

@@ -224,6 +224,8 @@ static const struct {
 	{ "rx_stamp_nic", { "dpntp_rx_stamps", "source", "nic" } },
 	{ "rx_stamp_tsc", { "dpntp_rx_stamps", "source", "tsc" } },
 	{ "slow_ring_full", { "dpntp_drops", "reason", "slow_ring_full" } },
+	{ "slow_answer_ring_full",
+	  { "dpntp_drops", "reason", "slow_answer_ring_full" } },
 	{ "rate_limited", { "dpntp_rate_limited_requests", NULL, NULL } },
 	{ "kod_sent", { "dpntp_kod_sent", NULL, NULL } },
 	{ "slow_queued", { "dpntp_slow_path_packets", NULL, NULL } },
@@ -240,7 +242,8 @@ static const struct {
 	const char *help;
 } group_help[] = {
 	{ "dpntp_drops", "Packets dropped, by reason (drop_* and acl_* "
-	  "counters of `show stats`, and slow_ring_full)." },
+	  "counters of `show stats`, slow_ring_full and "
+	  "slow_answer_ring_full)." },
 	{ "dpntp_requests", "NTP requests that passed the packet checks "
 	  "(before restrict and rate limiting), by mode (client 3, "
 	  "symmetric_active 1) and version." },

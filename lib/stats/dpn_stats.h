@@ -128,6 +128,9 @@
 	  "ICMP and ICMPv6 echo replies sent") \
 	X(SLOW_IGNORED, slow_ignored, \
 	  "ARP/NDP/ICMP packets that needed no answer") \
+	X(SLOW_ANSWER_RING_FULL, slow_answer_ring_full, \
+	  "ARP/NDP/ICMP answers dropped because the ring back to the " \
+	  "worker was full") \
 	X(NEIGH_HEARD, neigh_heard, \
 	  "ARP replies and neighbour advertisements learnt from") \
 	X(NEIGH_UPDATES, neigh_updates, \

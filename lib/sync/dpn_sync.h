@@ -198,7 +198,8 @@ struct dpn_sync {
  * leap files, create the associations (names are resolved in a control
  * thread, retried until they resolve), hook the slow path's server
  * replies. @p allow_big_step is -g.
- * @return 0, or -1 with a message in @p err.
+ * @return 0, or -1 with a message in @p err (then nothing is left
+ * running: no dpn_sync_fini()).
  */
 int dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
 		  const struct dpn_conf *conf, struct dpn_refclock_system *rs,

@@ -797,8 +797,14 @@ dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
 	}
 	dp->ntp_reply = client_on_reply;
 	dp->ntp_reply_arg = sy;
-	if (sync_refclocks_init(sy, conf, err, errlen) != 0)
+	if (sync_refclocks_init(sy, conf, err, errlen) != 0) {
+		/* The caller stops nothing of a failed init: no thread may
+		 * outlive it. */
+		dp->ntp_reply = NULL;
+		resolver_stop(sy->resolver);
+		sy->resolver = NULL;
 		return -1;
+	}
 	/*
 	 * A reference read directly fills its clock filter at once, so that
 	 * a server with `refclock system` answers synchronized from its

@@ -33,12 +33,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -955,6 +957,173 @@ test_vlan_inband(void **state)
 }
 
 /*
+ * A PMD that strips tags on receive but cannot insert them on transmit
+ * (tx_vlan_sw): replies carry the request's whole 802.1Q tag in the
+ * frame, and ask no VLAN offload of the NIC.
+ */
+
+/* @p s's frame (tagged) as the NIC hands it over with its tag stripped. */
+static struct rte_mbuf *
+stripped_of(const struct sent *s)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(port.pool);
+	uint8_t *d;
+
+	assert_non_null(m);
+	assert_true(s->r.vlan >= 0);
+	d = (uint8_t *)rte_pktmbuf_append(m, s->len - 4);
+	assert_non_null(d);
+	memcpy(d, s->b, 12);
+	memcpy(d + 12, s->b + 16, s->len - 16);
+	vlan_strip(m, TCI);
+	return m;
+}
+
+static void
+test_vlan_sw_insert(void **state)
+{
+	struct req r[4] = {
+		req_of(false), req_of(true), req_of(false), req_of(false),
+	};
+	struct rte_mbuf *m[4];
+	struct sent s[4];
+	struct outcome o;
+	unsigned int i;
+
+	(void)state;
+	port.tx_vlan_sw = true;
+	worker->acl = &acl_limited;
+	for (i = 0; i < 4; i++) {
+		r[i].dst = 1;
+		r[i].vlan = VID;
+		/* The second request of a limited client: a KoD. */
+		r[i].client = i < 2 ? 2 : CLIENT_LIMITED;
+		build(&s[i], &r[i]);
+	}
+	m[0] = stripped_of(&s[0]);
+	m[1] = stripped_of(&s[1]);
+	CHECK_EQ(run_burst(m, 2, -1, &o), 2, "replies");
+	reply_tsc(m[0], &s[0], TX4);
+	reply_tsc(m[1], &s[1], TX6);
+	m[2] = stripped_of(&s[2]);
+	CHECK_EQ(run_burst(m + 2, 1, -1, &o), 1, "replies");
+	reply_tsc(m[2], &s[2], TX4);
+	m[3] = stripped_of(&s[3]);
+	CHECK_EQ(run_burst(m + 3, 1, -1, &o), 1, "KoDs");
+	CHECK_EQ(o.res.nb_kod, 1, "KoDs");
+	/* r[3] is r[2]'s client again, two seconds too soon. */
+	check_kod(m[3], &s[3]);
+	for (i = 0; i < 4; i++)
+		CHECK_EQ(rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(m[i],
+			const struct rte_vlan_hdr *, 14)->vlan_tci) & 0xfff,
+			 VID, "the reply's VLAN ID");
+}
+
+static unsigned int slow_poll(bool hooks);
+static void expect_mgmt_stat(enum dpn_stats_id id, uint64_t want);
+
+/* An ARP request from 198.18.100.2 (client_mac) for @p tip, in @p sa. */
+static struct rte_mbuf *
+make_arp(struct sent *sa, uint32_t tip)
+{
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->len = sizeof(*eth) + sizeof(*arp);
+	eth = (struct rte_ether_hdr *)sa->b;
+	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
+	eth->src_addr = client_mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = 4;
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	arp->arp_data.arp_sha = client_mac;
+	arp->arp_data.arp_sip = rte_cpu_to_be_32(0xc6126402);
+	arp->arp_data.arp_tip = tip;
+	return mbuf_of(sa, 0);
+}
+
+/* The slow path's answers too: an ARP request on VLAN VID, stripped. */
+static void
+test_vlan_sw_insert_slow(void **state)
+{
+	struct rte_mbuf *m[1], *ans = NULL;
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+	const struct rte_vlan_hdr *vh;
+	struct sent sa;
+	uint32_t sip = rte_cpu_to_be_32(0xc6126402);	/* 198.18.100.2 */
+
+	(void)state;
+	port.tx_vlan_sw = true;
+	m[0] = make_arp(&sa, port.addrs.v4[1]);
+	vlan_strip(m[0], TCI);
+	CHECK_EQ(burst(m, 1), 0, "replies");
+	CHECK_EQ(slow_poll(false), 1, "packets the slow path took");
+	expect_mgmt_stat(DPN_STAT_ARP_REPLIES, 1);
+	CHECK_EQ(rte_ring_sc_dequeue(worker->rxq[0].from_mgmt, (void **)&ans),
+		 0, "answers for the worker to send");
+	assert_non_null(ans);
+	hold(&ans, 1);
+	eth = rte_pktmbuf_mtod(ans, struct rte_ether_hdr *);
+	vh = (const struct rte_vlan_hdr *)(eth + 1);
+	CHECK_EQ(ans->data_len, sizeof(*eth) + sizeof(*vh) + sizeof(*arp),
+		 "ARP reply length");
+	CHECK_EQ(eth->ether_type, rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN),
+		 "ARP reply's EtherType (802.1Q)");
+	CHECK_EQ(rte_be_to_cpu_16(vh->vlan_tci), TCI, "ARP reply's tag");
+	CHECK_EQ(vh->eth_proto, rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP),
+		 "ARP reply's inner EtherType");
+	CHECK(rte_is_same_ether_addr(&eth->dst_addr, &client_mac) &&
+	      rte_is_same_ether_addr(&eth->src_addr, &port.mac),
+	      "ARP reply's MAC addresses");
+	arp = (struct rte_arp_hdr *)(vh + 1);
+	CHECK_EQ(arp->arp_opcode, rte_cpu_to_be_16(RTE_ARP_OP_REPLY),
+		 "ARP opcode");
+	CHECK_EQ(arp->arp_data.arp_tip, sip, "ARP reply's target");
+	CHECK_EQ(ans->ol_flags & RTE_MBUF_F_TX_VLAN, 0,
+		 "ARP reply asks the NIC for a tag");
+}
+
+/*
+ * An answer the slow path built but could not hand back (the ring to
+ * the worker full) is lost: counted as such, not as a packet that needed
+ * no answer.
+ */
+static uint8_t ring_filler;	/* what fills from_mgmt: no mbuf */
+
+static void
+test_slow_answer_ring_full(void **state)
+{
+	struct rte_ring *down = worker->rxq[0].from_mgmt;
+	struct rte_mbuf *m[1];
+	struct sent sa;
+	unsigned int nb_fill = 0;
+
+	(void)state;
+	/* More places than the pool has mbufs: fill with a stand-in. */
+	while (rte_ring_free_count(down) != 0) {
+		assert_int_equal(rte_ring_sp_enqueue(down, &ring_filler), 0);
+		nb_fill++;
+	}
+	m[0] = make_arp(&sa, port.addrs.v4[0]);
+	CHECK_EQ(burst(m, 1), 0, "replies");
+	CHECK_EQ(slow_poll(false), 1, "packets the slow path took");
+	expect_mgmt_stat(DPN_STAT_ARP_REPLIES, 1);
+	expect_mgmt_stat(DPN_STAT_SLOW_ANSWER_RING_FULL, 1);
+	expect_mgmt_stat(DPN_STAT_SLOW_IGNORED, 0);
+	CHECK_EQ(rte_ring_count(down), nb_fill, "entries on the ring");
+	rte_ring_reset(down);
+	/* The ARP request was freed with its lost answer. */
+	CHECK_EQ(rte_mempool_avail_count(port.pool), pool_free,
+		 "mbufs in the pool");
+}
+
+/*
  * The NIC's checksum flags.
  */
 
@@ -1102,6 +1271,112 @@ test_server_reply_slow_ipv6(void **state)
 {
 	(void)state;
 	server_reply_slow(true);
+}
+
+/*
+ * Runts: frames shorter than their headers.
+ */
+
+/* The buffer of an mbuf made by runt_of(): freed with the mbuf. */
+static void
+runt_free(void *addr, void *opaque)
+{
+	RTE_SET_USED(opaque);
+	free(addr);
+}
+
+static struct rte_mbuf_ext_shared_info runt_shinfo[16];
+
+/*
+ * An mbuf whose data is the first @p len bytes of @p s's frame. @p exact:
+ * in a buffer of exactly @p len bytes (malloc'd: under ASan a read past
+ * the data is an error); else in a pool mbuf that holds the whole frame
+ * behind the data, so that a read past the data finds a valid request.
+ */
+static struct rte_mbuf *
+runt_of(const struct sent *s, unsigned int len, unsigned int i, bool exact)
+{
+	struct rte_mbuf *m;
+	uint8_t *buf;
+
+	if (!exact) {
+		m = mbuf_of(s, 0);
+		rte_pktmbuf_trim(m, (uint16_t)(s->len - len));
+		return m;
+	}
+	m = rte_pktmbuf_alloc(port.pool);
+	buf = malloc(len == 0 ? 1 : len);
+	assert_non_null(m);
+	assert_non_null(buf);
+	assert_true(i < RTE_DIM(runt_shinfo));
+	memcpy(buf, s->b, len);
+	runt_shinfo[i].free_cb = runt_free;
+	runt_shinfo[i].fcb_opaque = NULL;
+	rte_mbuf_ext_refcnt_set(&runt_shinfo[i], 1);
+	rte_pktmbuf_attach_extbuf(m, buf, RTE_BAD_IOVA, (uint16_t)len,
+				  &runt_shinfo[i]);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	return m;
+}
+
+/*
+ * Frames cut short of the Ethernet header (0, 1, 12 and 13 bytes), of
+ * the 802.1Q tag (14, 16 and 17 bytes of a tagged frame) and just after
+ * either (14 bytes untagged, 18 tagged: an EtherType of IPv4 or IPv6 and
+ * no IP header): all dropped and counted as runts (drop_l2) or bad IP
+ * headers (drop_ip_header), none answered or passed up, though each one
+ * is the beginning of a valid request that lies whole behind its data;
+ * then each alone at the end of its buffer, so that a read past its data
+ * is caught (ASan build). The same frames whole are answered.
+ */
+static void
+test_runts(void **state)
+{
+	static const struct {
+		bool v6;
+		int vlan;
+		unsigned int len;
+		bool l2;	/* drop_l2, else drop_ip_header */
+	} c[] = {
+		{ false, -1, 0, true }, { false, -1, 1, true },
+		{ false, -1, 12, true }, { false, -1, 13, true },
+		{ false, -1, 14, false }, { true, -1, 14, false },
+		{ false, VID, 14, true }, { false, VID, 16, true },
+		{ true, VID, 17, true }, { false, VID, 18, false },
+		{ true, VID, 18, false },
+	};
+	struct rte_mbuf *m[RTE_DIM(c)], *slow[RTE_DIM(c)];
+	struct sent s[RTE_DIM(c)];
+	unsigned int i, pass, nb_l2 = 0;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(c); i++) {
+		struct req r = req_of(c[i].v6);
+
+		r.vlan = c[i].vlan;
+		r.dst = c[i].vlan >= 0;
+		build(&s[i], &r);
+		nb_l2 += c[i].l2;
+	}
+	for (pass = 1; pass <= 2; pass++) {
+		for (i = 0; i < RTE_DIM(c); i++)
+			m[i] = runt_of(&s[i], c[i].len, i, pass == 2);
+		CHECK_EQ(burst(m, RTE_DIM(c)), 0, "replies to runts");
+		CHECK_EQ(take_slow(slow, RTE_DIM(c)), 0,
+			 "runts on the slow path");
+		expect_stat(DPN_STAT_RX_PACKETS, pass * RTE_DIM(c));
+		expect_stat(DPN_STAT_DROP_L2, pass * nb_l2);
+		expect_stat(DPN_STAT_DROP_IP_HEADER,
+			    pass * (RTE_DIM(c) - nb_l2));
+		expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 0);
+	}
+
+	/* Only their length kept them from an answer. (In pool mbufs: a
+	 * reply's ol_flags are rewritten whole, RTE_MBUF_F_EXTERNAL too.) */
+	for (i = 0; i < RTE_DIM(c); i++)
+		m[i] = runt_of(&s[i], s[i].len, i, false);
+	CHECK_EQ(burst(m, RTE_DIM(c)), RTE_DIM(c), "replies to whole frames");
 }
 
 /*
@@ -1326,6 +1601,106 @@ test_xleave_restrict_ignore(void **state)
 	CHECK_EQ(run_burst(m, 1, -1, &o), 1, "replies");
 	CHECK_EQ(o.res.nb_xleave, 1, "interleaved replies");
 	check_xleave_reply(m[0], &s, recv_of(m0), &o0);
+}
+
+static int add_rule(struct dpn_acl_ruleset *rs, char **words, int nb);
+
+/*
+ * restrict counters of three workers (each its own row of the table):
+ * what each one counted while judging its requests adds up, per rule, to
+ * what `show restrict` reads. Default rules only, told apart by family
+ * and source port: the table needs no LPM (64 MiB each) beside those of
+ * make_acl().
+ */
+static void
+test_acl_counters_workers(void **state)
+{
+	char a0[] = "-4", a1[] = "default", a2[] = "ignore";
+	char b0[] = "-6", b1[] = "default";
+	char c0[] = "-6", c1[] = "default", c2[] = "ntpport", c3[] = "ignore";
+	char *wa[] = { a0, a1, a2 }, *wb[] = { b0, b1 };
+	char *wc[] = { c0, c1, c2, c3 };
+	struct dpn_acl_ruleset rs;
+	struct dpn_acl_table *t;
+	struct dpn_rl_params discard;
+	struct dpn_acl_counters c;
+	uint32_t ra = DPN_ACL_NO_RULE, rb = DPN_ACL_NO_RULE;
+	uint32_t rc = DPN_ACL_NO_RULE;
+	unsigned int w, i, k;
+	char errbuf[256];
+
+	(void)state;
+	dpn_rl_params_default(&discard);
+	dpn_acl_ruleset_init(&rs);
+	assert_int_equal(add_rule(&rs, wa, RTE_DIM(wa)), 0);
+	assert_int_equal(add_rule(&rs, wb, RTE_DIM(wb)), 0);
+	assert_int_equal(add_rule(&rs, wc, RTE_DIM(wc)), 0);
+	t = dpn_acl_table_create(&rs, &discard, 3, SOCKET_ID_ANY, errbuf,
+				 sizeof(errbuf));
+	dpn_acl_ruleset_free(&rs);
+	if (t == NULL)
+		fail_msg("dpn_acl_table_create: %s", errbuf);
+	for (i = 0; i < t->rules.nb; i++) {
+		const struct dpn_acl_rule *x = &t->rules.rules[i];
+
+		if (x->family == AF_INET)
+			ra = i;
+		else if (x->flags & DPN_ACL_F(NTPPORT))
+			rc = i;
+		else
+			rb = i;
+	}
+	assert_true(ra != DPN_ACL_NO_RULE && rb != DPN_ACL_NO_RULE &&
+		    rc != DPN_ACL_NO_RULE);
+	worker->acl = &t;
+	/* Worker w: w + 1 served IPv6 clients, w + 2 IPv6 clients from
+	 * port 123 (ignored) and one IPv4 client (ignored). */
+	for (w = 0; w < 3; w++) {
+		struct rte_mbuf *m[8];
+		struct sent s[8];
+		unsigned int n = 0;
+
+		worker->index = w;
+		for (k = 0; k < w + 1; k++) {
+			struct req r = req_of(true);
+
+			r.client = 0x0002 + k;
+			m[n] = make(&s[n], &r, 0);
+			n++;
+		}
+		for (k = 0; k < w + 2; k++) {
+			struct req r = req_of(true);
+
+			r.client = 0x0100 + k;
+			r.src_port = DPN_NTP_PORT;
+			m[n] = make(&s[n], &r, 0);
+			n++;
+		}
+		{
+			struct req r = req_of(false);
+
+			m[n] = make(&s[n], &r, 0);
+			n++;
+		}
+		CHECK_EQ(burst(m, (uint16_t)n), w + 1, "replies");
+	}
+	worker->index = 0;
+	worker->acl = &acl_none;
+	dpn_acl_table_rule_counters(t, rb, &c);
+	CHECK(c.hits == 6 && c.drops == 0 && c.kods == 0,
+	      "-6 default: %" PRIu64 " hits, %" PRIu64 " drops, %"
+	      PRIu64 " KoDs, want 6, 0, 0", c.hits, c.drops, c.kods);
+	dpn_acl_table_rule_counters(t, rc, &c);
+	CHECK(c.hits == 9 && c.drops == 9 && c.kods == 0,
+	      "-6 default ntpport ignore: %" PRIu64 " hits, %" PRIu64
+	      " drops, %" PRIu64 " KoDs, want 9, 9, 0", c.hits, c.drops,
+	      c.kods);
+	dpn_acl_table_rule_counters(t, ra, &c);
+	CHECK(c.hits == 3 && c.drops == 3,
+	      "-4 default ignore: %" PRIu64 " hits, %" PRIu64
+	      " drops, want 3, 3", c.hits, c.drops);
+	expect_stat(DPN_STAT_ACL_IGNORE, 12);
+	dpn_acl_table_free(t);
 }
 
 /* xleavelimit 0: never interleaved, and no misses counted (nothing was
@@ -2858,6 +3233,7 @@ test_setup(void **state)
 			    t_tsc_ns - 16 * SEC_NS);
 	dpn_clock_publish(&clock_pub, &snap);
 	memset(&worker->stats, 0, sizeof(worker->stats));
+	worker->index = 0;
 	worker->acl = &acl_none;
 	reply_ntp_len = DPN_NTP_HDR_LEN;
 	key_base[0] = key_counters(1);
@@ -2866,6 +3242,7 @@ test_setup(void **state)
 	worker->ts_dynfield_offset = ts_off;
 	worker->ts_dynflag = ts_flag;
 	port.tx_cksum_offload = false;
+	port.tx_vlan_sw = false;
 	port.tx_in_burst = false;
 	port.ptp_l2 = port.ptp_udp = false;
 	port.kernel_tcp_port = 0;
@@ -2885,6 +3262,10 @@ test_teardown(void **state)
 	nb_held = 0;
 	while (rte_ring_sc_dequeue(worker->rxq[0].to_mgmt, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
+	while (rte_ring_sc_dequeue(worker->rxq[0].from_mgmt,
+				   (void **)&m) == 0)
+		if ((void *)m != &ring_filler)
+			rte_pktmbuf_free(m);
 	/* Interleaved mode off again, as xleavelimit 0. */
 	dpn_xleave_init(&worker->xleave, NULL, 0);
 	rte_free(xleave_mem);
@@ -3104,12 +3485,16 @@ main(void)
 		T(test_nic_stamp_restrict),
 		T(test_vlan_stripped),
 		T(test_vlan_inband),
+		T(test_vlan_sw_insert),
+		T(test_vlan_sw_insert_slow),
+		T(test_slow_answer_ring_full),
 		T(test_cksum_bad),
 		T(test_cksum_unknown),
 		T(test_cksum_good),
 		T(test_cksum_none),
 		T(test_server_reply_slow_ipv4),
 		T(test_server_reply_slow_ipv6),
+		T(test_runts),
 		T(test_xleave_reply_ipv4),
 		T(test_xleave_reply_ipv6),
 		T(test_xleave_used_once),
@@ -3117,6 +3502,7 @@ main(void)
 		T(test_xleave_not_asked),
 		T(test_xleave_restrict_ignore),
 		T(test_xleave_off),
+		T(test_acl_counters_workers),
 		T(test_xleave_burst_order),
 		T(test_xleave_rx_unique_mixed),
 		T(test_ptp_l2_slow),

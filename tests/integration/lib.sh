@@ -100,6 +100,8 @@ CONF
 # control socket (at most 30 s). Arguments are EAL options; dpntpd's own
 # extra options go in the array DPN_APP_ARGS.
 DPN_APP_ARGS=()
+# The EAL's lcores (a test may map them to CPUs: DPN_LCORES=(--lcores ...)).
+DPN_LCORES=(-l 0,1)
 # The port dpntpd owns: a DPDK vdev string, af_packet on the server veth
 # unless a test sets DPN_VDEV after sourcing lib.sh (e.g. net_pcap,
 # whose frames carry the kernel's receive stamps).
@@ -109,7 +111,7 @@ dpn_start() {
 	local i
 	[ -f "$CONF" ] || dpn_default_conf
 	ip netns exec "$NS_SRV" "$DPNTPD" --no-huge -m 512 \
-		--file-prefix "dpnt$DPN_TAG" -l 0,1 --no-pci \
+		--file-prefix "dpnt$DPN_TAG" "${DPN_LCORES[@]}" --no-pci \
 		--vdev "$(dpn_vdev)" "$@" -- \
 		--config "$CONF" --control-socket "$SOCK" \
 		"${DPN_APP_ARGS[@]}" >"$LOG" 2>&1 &

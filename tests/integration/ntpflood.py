@@ -19,10 +19,10 @@ share one).
       followed by one DETAIL line per reply that is not R.
 
   steady DST [DST6] --src A [--src B ...] --rate R --duration D [--events F]
-         [--until FILE]
-         [--changing C]
-      R requests a second from each source for D seconds, then waits for
-      late replies. Prints per source
+         [--changing C] [--stop-file S]
+      R requests a second from each source for D seconds (or until the
+      file S exists, D then being only a bound), then waits for late
+      replies. Prints per source
         SRC <addr> sent=N replied=M bad=B dup=U
       With --events F (lines "T_START T_END STATE", STATE answered or
       refused: the changing source's state from T_END on, written by the
@@ -159,7 +159,7 @@ def cmd_steady(a):
     t0 = time.monotonic()
     n = 0
     while time.monotonic() - t0 < a.duration:
-        if a.until and os.path.exists(a.until):
+        if a.stop_file and os.path.exists(a.stop_file):
             break
         for i, s in enumerate(socks):
             payload, xmt = ntp_req(4, 3)
@@ -225,7 +225,7 @@ def main():
     s.add_argument("--wait", type=float, default=1.0)
     s.add_argument("--events")
     s.add_argument("--changing")
-    s.add_argument("--until", help="stop early once this file exists")
+    s.add_argument("--stop-file")
     a = ap.parse_args()
     return cmd_probe(a) if a.cmd == "probe" else cmd_steady(a)
 

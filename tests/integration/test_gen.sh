@@ -102,7 +102,17 @@ ip -n "$NS_SRV" route add 198.19.0.0/16 via "$CLI4"
 ip netns exec "$NS_SRV" timeout 60 $PY "$DPN_ROOT/tests/integration/brokenntp.py" \
 	--bind "$SRV4" --drop-every 10 --seconds 50 &
 BROKEN_PID=$!
-sleep 1
+# Its first requests must find it listening, or they count as loss.
+bound() {
+	local _
+	for _ in $(seq 100); do
+		ip netns exec "$NS_SRV" ss -Hnul "sport = :123" | grep -q "$SRV4:123" &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+dpn_check "the broken server listens" bound
 dpn_check "generator ran against the broken server" gen --rate 500 --duration 2
 dpn_check "10 % loss reported" in_range "$(gen_field lost_pct)" 9 11
 dpn_check "its replies are valid" in_range "$(gen_field invalid_pct)" 0 0

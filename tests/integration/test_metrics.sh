@@ -229,7 +229,8 @@ dpn_check "metrics address in use: start refused with the reason" busy_port
 
 sigterm() {
 	kill -TERM "$DPN_PID"
-	for _ in $(seq 50); do
+	# However slow the machine: a clean exit is the point, not its speed.
+	for _ in $(seq 300); do
 		kill -0 "$DPN_PID" 2>/dev/null || break
 		sleep 0.1
 	done

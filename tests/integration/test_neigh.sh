@@ -100,21 +100,33 @@ dpn_check "neigh resolve $FAR6: via gateway $GW6, REACHABLE" \
 
 # Nobody there: 3 probes, FAILED, and an error for the operator.
 fails() {
-	local out rc start=$SECONDS
+	local out rc start=$SECONDS took
 	out=$(dpnc neigh resolve "$1" 2>&1)
 	rc=$?
+	took=$((SECONDS - start))
 	indent "$out"
 	echo "  $(neigh_line "$1")"
 	[ "$rc" -eq 1 ] && echo "$out" | grep -q "FAILED" &&
 		[ "$(neigh_state "$1")" = FAILED ] &&
 		[ "$(neigh_line "$1" | awk '{ print $7 }')" = 3 ] &&
-		[ $((SECONDS - start)) -le 6 ]
+		[ "$took" -le 6 ]
 }
 # What went over the wire meanwhile, seen from the client namespace.
-dpn_cli timeout 20 tcpdump -i "$VETH_CLI" -nn -e -l \
-	"arp or (icmp6 and ip6[40] == 135)" >"$DPN_TMP/probes.txt" 2>/dev/null &
+dpn_cli timeout 120 tcpdump -i "$VETH_CLI" -nn -e -l \
+	"arp or (icmp6 and ip6[40] == 135)" >"$DPN_TMP/probes.txt" \
+	2>"$DPN_TMP/tcpdump.err" &
 dump_pid=$!
-sleep 1
+# It says so once it captures: no probe may go out before.
+capturing() {
+	local _
+	for _ in $(seq 200); do
+		grep -q "listening on" "$DPN_TMP/tcpdump.err" && return 0
+		sleep 0.1
+	done
+	cat "$DPN_TMP/tcpdump.err"
+	return 1
+}
+dpn_check "tcpdump captures on the client veth" capturing
 dpn_check "neigh resolve $NOBODY4: FAILED after 3 probes" fails "$NOBODY4"
 dpn_check "neigh resolve $NOBODY6: FAILED after 3 probes" fails "$NOBODY6"
 failed_again() {
@@ -173,9 +185,18 @@ sendp(Ether(src=mac, dst="33:33:00:00:00:01") /
       ICMPv6NDOptDstLLAddr(lladdr=mac), iface=iface, verbose=False)
 ' "$VETH_CLI" "$CLI6" "$NEW_MAC" "$1"
 }
+# A change is waited for (at most 10 s); no change is looked for 0.5 s
+# after the advertisement.
 na_moves() {
+	local _
 	send_na "$1" || return 1
 	sleep 0.5
+	if [ "$2" != "$cli_mac" ]; then
+		for _ in $(seq 95); do
+			[ "$(neigh_mac "$CLI6")" = "$2" ] && break
+			sleep 0.1
+		done
+	fi
 	indent "$(neigh_line "$CLI6")"
 	[ "$(neigh_mac "$CLI6")" = "$2" ]
 }
@@ -204,14 +225,19 @@ def answer(p):
         return True
     return False
 sniff(iface=iface, lfilter=lambda p: p.haslayer(ARP), stop_filter=answer,
-      timeout=12, store=False)
+      timeout=30, store=False,
+      started_callback=lambda: print("sniffing", flush=True))
 '
 on_vlan7() {
 	local out rc
-	dpn_cli timeout 15 "$PY" -c "$VLAN7_RESPONDER" "$VETH_CLI" "$CLI7" \
+	dpn_cli timeout 60 "$PY" -c "$VLAN7_RESPONDER" "$VETH_CLI" "$CLI7" \
 		"$MAC7" >"$DPN_TMP/resp.out" 2>&1 &
 	resp_pid=$!
-	sleep 2	# scapy takes a moment to start sniffing
+	# scapy takes a while to start sniffing: wait until it says so.
+	for _ in $(seq 300); do
+		grep -q "^sniffing" "$DPN_TMP/resp.out" && break
+		sleep 0.1
+	done
 	out=$(dpnc neigh resolve "$CLI7" 2>&1)
 	rc=$?
 	wait "$resp_pid"

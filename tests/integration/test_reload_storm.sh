@@ -61,7 +61,7 @@ change() {
 STOP=$DPN_TMP/storm.done
 OUT=$DPN_TMP/flood.out
 dpn_cli timeout 600 $PY "$FLOOD" steady $SRV4 $SRV6 --src $CLI4 --src $CLI6 \
-	--rate 50 --duration 500 --until "$STOP" >"$OUT" 2>&1 &
+	--rate 50 --duration 500 --stop-file "$STOP" >"$OUT" 2>&1 &
 FLOOD_PID=$!
 sleep 1
 

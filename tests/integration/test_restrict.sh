@@ -63,7 +63,7 @@ restrict 198.18.0.16/30 kod limited
 restrict 198.18.0.21 limited
 restrict 2001:db8::20/128 ignore
 restrict 2001:db8::30/128 nomodify
-discard average 7 minimum 2
+discard average 7 minimum 8
 CONF
 dpn_start || exit 1
 
@@ -141,8 +141,11 @@ case_ "2001:db8::30/128 nomodify: answered at any rate over IPv6" RRR \
 case_ "198.18.0.20 (outside 198.18.0.16/30): not limited" RRRR \
 	"ntp_server_replies=4" 198.18.0.20 $SRV4 4 0.1
 
-# discard average 7 minimum 2: 0.2 s apart is under the minimum, so the
-# 2nd request starts a penalty; its one KoD, then silence. A penalty lasts
+# discard average 7 minimum 8: 0.2 s apart is under the minimum, so the
+# 2nd request starts a penalty; its one KoD, then silence. (With
+# average 7 the minimum alone makes the 2nd request limited: 8 s, not
+# ntpd's 2, so that ntpdig started twice in a row below, 0.5 s apart
+# here, is under it however slow the machine.) A penalty lasts
 # two headways (2 x 2^7 s): the clients limited here must still read
 # `limited` in `show clients` below however slowly this machine gets
 # there (with ntpd's average 3 a penalty is over after 16 s, and a
@@ -222,19 +225,21 @@ dpn_check "show restrict: 198.18.0.0/24: 8 hits (.2 and .20), 0 drops" \
 	rule_is "restrict 198.18.0.0 mask 255.255.255.0 nomodify notrap" 8 0 0
 dpn_check "show restrict: -6 default: 12 hits, 8 drops, 2 kods" \
 	rule_is "restrict -6 default noquery nomodify notrap nopeer kod limited" 12 8 2
-dpn_check "show restrict: discard average 7 minimum 2" \
-	grep -q "^# 14 rules; discard average 7 minimum 2 " <<<"$restr"
+dpn_check "show restrict: discard average 7 minimum 8" \
+	grep -q "^# 14 rules; discard average 7 minimum 8 " <<<"$restr"
 
 # --- discard changed by reload: ntpd's averaging ---------------------------
-# With minimum 0 only the average counts: each request adds 8 s to the
-# client's score, which leaks 1 s a second, limit 64 s: at 0.2 s apart
-# the first 8 are answered, the 9th is the KoD, then silence.
-sed -i 's/^discard .*/discard average 3 minimum 0/' "$CONF"
-dpn_check "reload with 'discard average 3 minimum 0'" dpnc reload
+# With minimum 0 only the average counts: each request adds 32 s to the
+# client's score, which leaks 1 s a second, limit 256 s: at 0.2 s apart
+# the first 8 are answered, the 9th is the KoD, then silence. The 9th
+# would pass only 4 s after the 8th (with average 3, 8 s a request and
+# a limit of 64 s, a 1 s stall of the sender was enough).
+sed -i 's/^discard .*/discard average 5 minimum 0/' "$CONF"
+dpn_check "reload with 'discard average 5 minimum 0'" dpnc reload
 discard_is() { dpnc show restrict | grep -q "^# 14 rules; discard $1 "; }
-dpn_check "show restrict: discard average 3 minimum 0" \
-	discard_is "average 3 minimum 0"
-case_ "198.18.0.18 (kod limited, average 3, minimum 0) 12 at 0.2 s: 8 replies, one KoD, silence" \
+dpn_check "show restrict: discard average 5 minimum 0" \
+	discard_is "average 5 minimum 0"
+case_ "198.18.0.18 (kod limited, average 5, minimum 0) 12 at 0.2 s: 8 replies, one KoD, silence" \
 	"RRRRRRRRK..." "ntp_server_replies=8 rate_limited=4 kod_sent=1" \
 	198.18.0.18 $SRV4 12 0.2
 
@@ -252,7 +257,9 @@ case_ "198.18.0.19 after 'restrict del': answered again" RR \
 	"ntp_server_replies=2" 198.18.0.19 $SRV4 2 0.2
 
 # --- clientlimit: the table is bounded; an evicted client starts clean ---
-sed -i 's/^discard .*/discard average 3 minimum 2/' "$CONF"
+# minimum 8: the second request of a client below, 0.2 s after its
+# first, is under it even if the sender stalls.
+sed -i 's/^discard .*/discard average 3 minimum 8/' "$CONF"
 echo "clientlimit 1" >>"$CONF"
 out=$(dpnc reload 2>&1)
 echo "  $out"

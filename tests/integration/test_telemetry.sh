@@ -101,7 +101,8 @@ sigterm() {
 	# Telemetry stays registered until the EAL goes: the exit path must
 	# not leave it reading freed state (a sanitizer build checks that).
 	kill -TERM "$DPN_PID"
-	for _ in $(seq 50); do
+	# However slow the machine: a clean exit is the point, not its speed.
+	for _ in $(seq 300); do
 		kill -0 "$DPN_PID" 2>/dev/null || break
 		sleep 0.1
 	done

@@ -89,9 +89,10 @@ ip netns exec "$NS_CHRONY" chronyd -4 -d -x -f "$DPN_TMP/chrony.conf" >"$DPN_TMP
 DPN_PEER_PIDS+=($!)
 
 for spec in "$UP_GOOD:0" "$UP_WRONG:0.1"; do
-	ip netns exec "$NS_CLI" timeout 200 "$PY" "$DPN_ROOT/tests/integration/brokenntp.py" \
+	# As long as the test may run (300 s): its end stops them.
+	ip netns exec "$NS_CLI" timeout 310 "$PY" "$DPN_ROOT/tests/integration/brokenntp.py" \
 		--bind "${spec%%:*}" --drop-every 0 --offset "${spec#*:}" \
-		--seconds 190 &
+		--seconds 300 &
 	DPN_PEER_PIDS+=($!)
 done
 # ntpd answers "unsynchronized" (leap 3) for its first seconds.

@@ -20,8 +20,9 @@ ip -n "$NS_CLI" addr add "$UP_A/24" dev "$VETH_CLI"
 ip -n "$NS_CLI" addr add "$UP_B/24" dev "$VETH_CLI"
 ip -n "$NS_CLI" addr add "$UP_6/64" dev "$VETH_CLI" nodad
 for a in $UP_A $UP_B $UP_6; do
-	ip netns exec "$NS_CLI" timeout 250 "$PY" "$DPN_ROOT/tests/integration/brokenntp.py" \
-		--bind "$a" --drop-every 0 --seconds 240 &
+	# As long as the test may run (300 s): dpn_stop_peers stops them.
+	ip netns exec "$NS_CLI" timeout 310 "$PY" "$DPN_ROOT/tests/integration/brokenntp.py" \
+		--bind "$a" --drop-every 0 --seconds 300 &
 	DPN_PEER_PIDS+=($!)
 done
 # ip netns exec mounts /etc/netns/NS/hosts over /etc/hosts for dpntpd.

@@ -18,9 +18,11 @@ ip -n "$NS_CLI" addr add "$UP_A/24" dev "$VETH_CLI"
 # --- a server far off: stepped at start, refused above panic unless -g ----
 serve_offset() {
 	dpn_stop_peers
-	ip netns exec "$NS_CLI" timeout 100 "$PY" \
+	# As long as the test may run (300 s): the next call or the
+	# test's end stops it, not a clock.
+	ip netns exec "$NS_CLI" timeout 310 "$PY" \
 		"$DPN_ROOT/tests/integration/brokenntp.py" --bind "$UP_A" \
-		--drop-every 0 --offset "$1" --seconds 90 &
+		--drop-every 0 --offset "$1" --seconds 300 &
 	DPN_PEER_PIDS+=($!)
 }
 far_server() {

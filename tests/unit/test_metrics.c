@@ -286,6 +286,21 @@ test_names_and_labels(void **state)
 	snprintf(line, sizeof(line),
 		 "dpntp_drops_total{reason=\"acl_ignore\"} %d", 1000 + id);
 	assert_line(text, line);
+	/* Both slow-path rings' losses are drops, each its own reason. */
+	id = dpn_stats_lookup("slow_ring_full");
+	snprintf(line, sizeof(line),
+		 "dpntp_drops_total{reason=\"slow_ring_full\"} %d", 1000 + id);
+	assert_line(text, line);
+	id = dpn_stats_lookup("slow_answer_ring_full");
+	assert_true(id >= 0);
+	snprintf(line, sizeof(line),
+		 "dpntp_drops_total{reason=\"slow_answer_ring_full\"} %d",
+		 1000 + id);
+	assert_line(text, line);
+	id = dpn_stats_lookup("slow_ignored");
+	snprintf(line, sizeof(line), "dpntp_slow_path_ignored_total %d",
+		 1000 + id);
+	assert_line(text, line);
 	id = dpn_stats_lookup("ntp_server_replies");
 	snprintf(line, sizeof(line),
 		 "dpntp_replies_total{mode=\"server\"} %d", 1000 + id);
