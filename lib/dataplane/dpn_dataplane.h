@@ -485,6 +485,15 @@ struct dpn_burst_result {
 };
 
 /** A signed reply that is a crypto-NAK: key ID 0, no MAC. */
+/**
+ * The mbuf flags that describe the mbuf itself, not what to do with the
+ * packet: an answer made in place keeps them when its ol_flags are set
+ * for transmit, or an mbuf whose data is an external buffer (mlx5's
+ * Multi-Packet RQ hands such ones over) would go back to its pool still
+ * pointing at that buffer, which is then never released.
+ */
+#define DPN_MBUF_OWN_FLAGS (RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT)
+
 #define DPN_AUTH_NAK UINT16_MAX
 /** A signed reply that is an NTS reply: res->nts says how to seal it. */
 #define DPN_AUTH_NTS (UINT16_MAX - 1)

@@ -84,8 +84,9 @@ l2_reply(struct rte_mbuf *m, const struct dpn_port *port)
 
 	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
 	rte_ether_addr_copy(&port->mac, &eth->src_addr);
-	m->ol_flags = (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ?
-		RTE_MBUF_F_TX_VLAN : 0;
+	m->ol_flags = (m->ol_flags & DPN_MBUF_OWN_FLAGS) |
+		((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ?
+		 RTE_MBUF_F_TX_VLAN : 0);
 	/* A PMD that cannot insert the tag would send the answer untagged:
 	 * put it in the frame (the frame's length is final here). Should
 	 * rte_vlan_insert() refuse (no headroom), the NIC is still asked. */

@@ -533,7 +533,8 @@ turn_around_len(const struct dpn_rxq *q, struct rte_mbuf *m,
 	rte_ether_addr_copy(&q->port->mac, &eth->src_addr);
 	/* From here on ol_flags say what to do on transmit; a tag the NIC
 	 * took off is put back (vlan_tci is kept). */
-	m->ol_flags = (is_v4(m) ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) |
+	m->ol_flags = (m->ol_flags & DPN_MBUF_OWN_FLAGS) |
+		(is_v4(m) ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) |
 		((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ?
 		 RTE_MBUF_F_TX_VLAN : 0);
 	if (is_v4(m)) {

@@ -1372,11 +1372,67 @@ test_runts(void **state)
 		expect_stat(DPN_STAT_NTP_SERVER_REPLIES, 0);
 	}
 
-	/* Only their length kept them from an answer. (In pool mbufs: a
-	 * reply's ol_flags are rewritten whole, RTE_MBUF_F_EXTERNAL too.) */
+	/* Only their length kept them from an answer. */
 	for (i = 0; i < RTE_DIM(c); i++)
-		m[i] = runt_of(&s[i], s[i].len, i, false);
+		m[i] = runt_of(&s[i], s[i].len, i, true);
 	CHECK_EQ(burst(m, RTE_DIM(c)), RTE_DIM(c), "replies to whole frames");
+}
+
+static unsigned int ext_freed;
+
+static void
+ext_free(void *addr, void *opaque)
+{
+	RTE_SET_USED(opaque);
+	free(addr);
+	ext_freed++;
+}
+
+/*
+ * Requests whose data is an external buffer, as some PMDs hand them over
+ * (mlx5's Multi-Packet RQ): answered in place, and once the answers are
+ * freed, so is each buffer, through its callback. (The answer's ol_flags
+ * once dropped RTE_MBUF_F_EXTERNAL: the buffers were never released.)
+ */
+static void
+test_extbuf_answers(void **state)
+{
+	static struct rte_mbuf_ext_shared_info shinfo[4];
+	struct rte_mbuf *m[4];
+	struct sent s[4];
+	unsigned int i, free_before = rte_mempool_avail_count(port.pool);
+
+	(void)state;
+	ext_freed = 0;
+	for (i = 0; i < 4; i++) {
+		struct req r = req_of(i % 2);
+		uint8_t *buf = malloc(2048);
+
+		build(&s[i], &r);
+		m[i] = rte_pktmbuf_alloc(port.pool);
+		assert_non_null(m[i]);
+		assert_non_null(buf);
+		shinfo[i].free_cb = ext_free;
+		shinfo[i].fcb_opaque = NULL;
+		rte_mbuf_ext_refcnt_set(&shinfo[i], 1);
+		rte_pktmbuf_attach_extbuf(m[i], buf, RTE_BAD_IOVA, 2048,
+					  &shinfo[i]);
+		rte_pktmbuf_reset_headroom(m[i]);
+		memcpy(rte_pktmbuf_mtod(m[i], void *), s[i].b, s[i].len);
+		m[i]->data_len = (uint16_t)s[i].len;
+		m[i]->pkt_len = s[i].len;
+	}
+	CHECK_EQ(burst(m, 4), 4, "answers");
+	for (i = 0; i < 4; i++) {
+		CHECK(RTE_MBUF_HAS_EXTBUF(m[i]), "answer %u lost its "
+		      "external buffer flag", i);
+		reply_tsc(m[i], &s[i], i % 2 ? TX6 : TX4);
+	}
+	rte_pktmbuf_free_bulk(held, nb_held);
+	nb_held = 0;
+	CHECK_EQ(ext_freed, 4, "external buffers released");
+	CHECK_EQ(rte_mempool_avail_count(port.pool), free_before,
+		 "mbufs back in the pool");
 }
 
 /*
@@ -3521,6 +3577,7 @@ main(void)
 		T(test_auth_refused),
 		T(test_auth_notrust),
 		T(test_nts_reply),
+		T(test_extbuf_answers),
 		T(test_auth_burst),
 		T(test_nts_burst),
 		T(test_nts_nak),
