@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "dpn_err.h"
 #include "dpn_acl.h"
 
 #define NTP_PORT 123
@@ -32,22 +33,6 @@ const char *
 dpn_acl_flag_name(unsigned int bit)
 {
 	return bit < DPN_ACL_NB_FLAGS ? flag_names[bit] : NULL;
-}
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 static unsigned int
@@ -185,7 +170,7 @@ resolve(const char *name, int family, unsigned int prefix,
 	hints.ai_flags = 0;
 	rc = getaddrinfo(name, NULL, &hints, &res);
 	if (rc != 0) {
-		set_err(err, errlen, "cannot resolve host name '%s': %s",
+		dpn_err(err, errlen, "cannot resolve host name '%s': %s",
 			name, gai_strerror(rc));
 		return -1;
 	}
@@ -219,7 +204,7 @@ resolve(const char *name, int family, unsigned int prefix,
 	}
 	freeaddrinfo(res);
 	if (n == 0) {
-		set_err(err, errlen, "host name '%s' has no %s address", name,
+		dpn_err(err, errlen, "host name '%s' has no %s address", name,
 			family == 0 ? "IPv4 or IPv6" : family_name(family));
 		return -1;
 	}
@@ -237,7 +222,7 @@ dpn_acl_parse(char *const *words, int nb_words, struct dpn_acl_rule *out,
 	int family = 0, lit, i = 0, prefix = -1;
 
 	if (max == 0) {
-		set_err(err, errlen, "no room for rules");
+		dpn_err(err, errlen, "no room for rules");
 		return -1;
 	}
 	for (; i < nb_words; i++) {
@@ -250,13 +235,13 @@ dpn_acl_parse(char *const *words, int nb_words, struct dpn_acl_rule *out,
 		else
 			break;
 		if (family != 0 && family != f) {
-			set_err(err, errlen, "'-4' and '-6' both given");
+			dpn_err(err, errlen, "'-4' and '-6' both given");
 			return -1;
 		}
 		family = f;
 	}
 	if (i >= nb_words) {
-		set_err(err, errlen, "missing address or 'default'");
+		dpn_err(err, errlen, "missing address or 'default'");
 		return -1;
 	}
 	target = words[i++];
@@ -265,11 +250,11 @@ dpn_acl_parse(char *const *words, int nb_words, struct dpn_acl_rule *out,
 	for (; i < nb_words; i++) {
 		if (strcmp(words[i], "mask") == 0) {
 			if (i + 1 >= nb_words) {
-				set_err(err, errlen, "'mask' needs a value");
+				dpn_err(err, errlen, "'mask' needs a value");
 				return -1;
 			}
 			if (mask_word != NULL) {
-				set_err(err, errlen,
+				dpn_err(err, errlen,
 					"'mask' given more than once");
 				return -1;
 			}
@@ -277,7 +262,7 @@ dpn_acl_parse(char *const *words, int nb_words, struct dpn_acl_rule *out,
 			continue;
 		}
 		if (parse_flag(words[i], &r.flags) < 0) {
-			set_err(err, errlen, "unknown restrict flag '%s'",
+			dpn_err(err, errlen, "unknown restrict flag '%s'",
 				words[i]);
 			return -1;
 		}
@@ -287,7 +272,7 @@ dpn_acl_parse(char *const *words, int nb_words, struct dpn_acl_rule *out,
 		unsigned int n = 0;
 
 		if (mask_word != NULL) {
-			set_err(err, errlen, "'default' takes no mask");
+			dpn_err(err, errlen, "'default' takes no mask");
 			return -1;
 		}
 		r.is_default = true;
@@ -303,12 +288,12 @@ dpn_acl_parse(char *const *words, int nb_words, struct dpn_acl_rule *out,
 		return (int)n;
 	}
 	if (strcmp(target, "source") == 0) {
-		set_err(err, errlen, "'restrict source' is not supported");
+		dpn_err(err, errlen, "'restrict source' is not supported");
 		return -1;
 	}
 
 	if (strlen(target) >= sizeof(text)) {
-		set_err(err, errlen, "address '%.32s...' is too long", target);
+		dpn_err(err, errlen, "address '%.32s...' is too long", target);
 		return -1;
 	}
 	strcpy(text, target);
@@ -318,7 +303,7 @@ dpn_acl_parse(char *const *words, int nb_words, struct dpn_acl_rule *out,
 	lit = literal_family(text);
 
 	if (lit != 0 && family != 0 && family != lit) {
-		set_err(err, errlen, "'%s' given with %s address '%s'",
+		dpn_err(err, errlen, "'%s' given with %s address '%s'",
 			family == AF_INET ? "-4" : "-6", family_name(lit),
 			text);
 		return -1;
@@ -329,30 +314,30 @@ dpn_acl_parse(char *const *words, int nb_words, struct dpn_acl_rule *out,
 		int mf = literal_family(mask_word);
 
 		if (slash != NULL) {
-			set_err(err, errlen,
+			dpn_err(err, errlen,
 				"'%s' already has a prefix length; drop 'mask'",
 				target);
 			return -1;
 		}
 		if (mf == 0 || inet_pton(mf, mask_word, m) != 1) {
-			set_err(err, errlen, "invalid mask '%s'", mask_word);
+			dpn_err(err, errlen, "invalid mask '%s'", mask_word);
 			return -1;
 		}
 		if (lit != 0 && mf != lit) {
-			set_err(err, errlen,
+			dpn_err(err, errlen,
 				"mask %s is %s but the address is %s",
 				mask_word, family_name(mf), family_name(lit));
 			return -1;
 		}
 		if (family != 0 && mf != family) {
-			set_err(err, errlen, "mask %s is %s but '%s' was given",
+			dpn_err(err, errlen, "mask %s is %s but '%s' was given",
 				mask_word, family_name(mf),
 				family == AF_INET ? "-4" : "-6");
 			return -1;
 		}
 		prefix = mask_to_prefix(m, addr_len(mf));
 		if (prefix < 0) {
-			set_err(err, errlen,
+			dpn_err(err, errlen,
 				"mask %s is not contiguous (only prefix masks are supported)",
 				mask_word);
 			return -1;
@@ -363,7 +348,7 @@ dpn_acl_parse(char *const *words, int nb_words, struct dpn_acl_rule *out,
 
 	if (lit == 0) {
 		if (slash != NULL) {
-			set_err(err, errlen, "invalid address '%s'", target);
+			dpn_err(err, errlen, "invalid address '%s'", target);
 			return -1;
 		}
 		/*
@@ -371,7 +356,7 @@ dpn_acl_parse(char *const *words, int nb_words, struct dpn_acl_rule *out,
 		 * resolve() treats prefix 0 as "host", so refuse it here.
 		 */
 		if (prefix == 0) {
-			set_err(err, errlen,
+			dpn_err(err, errlen,
 				"a zero mask on host name '%s' would match everything; use 'default'",
 				target);
 			return -1;
@@ -381,7 +366,7 @@ dpn_acl_parse(char *const *words, int nb_words, struct dpn_acl_rule *out,
 	}
 
 	if (inet_pton(lit, text, r.addr) != 1) {
-		set_err(err, errlen, "invalid %s address '%s'",
+		dpn_err(err, errlen, "invalid %s address '%s'",
 			family_name(lit), text);
 		return -1;
 	}
@@ -389,7 +374,7 @@ dpn_acl_parse(char *const *words, int nb_words, struct dpn_acl_rule *out,
 	if (slash != NULL) {
 		prefix = parse_prefix_len(slash + 1, lit);
 		if (prefix < 0) {
-			set_err(err, errlen,
+			dpn_err(err, errlen,
 				"invalid prefix length '%s' for %s (must be 0..%u)",
 				slash + 1, family_name(lit), max_prefix(lit));
 			return -1;

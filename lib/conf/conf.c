@@ -15,6 +15,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "dpn_err.h"
 #include "conf_private.h"
 
 /* Longest line accepted, not counting the line terminator. */
@@ -38,22 +39,6 @@
 #define CONF_DISCARD_MINIMUM_MAX 60
 #define CONF_DISCARD_MONITOR_MAX 100000
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int
 conf_err(struct conf_parser *p, const char *fmt, ...)
 {
@@ -66,7 +51,7 @@ conf_err(struct conf_parser *p, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= p->errlen)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	dpn_verr(p->err + n, p->errlen - n, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -820,7 +805,7 @@ dpn_conf_parse_file(struct dpn_conf *conf, const char *path,
 	dpn_conf_init(conf);
 	f = fopen(path, "r");
 	if (f == NULL) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		dpn_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 
@@ -834,7 +819,7 @@ dpn_conf_parse_file(struct dpn_conf *conf, const char *path,
 	}
 	/* getline() also fails at EOF; only a real error is worth a word. */
 	if (ret == 0 && ferror(f)) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		dpn_err(err, errlen, "%s: %s", path, strerror(errno));
 		ret = -1;
 	}
 

@@ -15,27 +15,13 @@
 
 #include <openssl/evp.h>
 
+#include "dpn_err.h"
 #include "dpn_leap.h"
 
 #define NTP_UNIX_OFFSET 2208988800LL
 #define LINE_MAX_LEN 512
 /* The numbers the hash covers: two times plus two numbers per entry. */
 #define HASHED_MAX ((DPN_LEAP_MAX + 1) * 2 * 21)
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* A decimal number made only of digits; its text is appended to @p h. */
 static int
@@ -105,10 +91,10 @@ dpn_leap_load(const char *path, struct dpn_leap_table *t, char *err,
 	memset(&n, 0, sizeof(n));
 	f = fopen(path, "r");
 	if (f == NULL)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return dpn_err(err, errlen, "%s: %s", path, strerror(errno));
 	hashed = malloc(HASHED_MAX);
 	if (hashed == NULL) {
-		fail(err, errlen, "%s: out of memory", path);
+		dpn_err(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -118,7 +104,7 @@ dpn_leap_load(const char *path, struct dpn_leap_table *t, char *err,
 
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			fail(err, errlen, "%s:%u: line too long", path, lineno);
+			dpn_err(err, errlen, "%s:%u: line too long", path, lineno);
 			goto out;
 		}
 		if (line[0] == '#' && (line[1] == '$' || line[1] == '@')) {
@@ -127,14 +113,14 @@ dpn_leap_load(const char *path, struct dpn_leap_table *t, char *err,
 			size_t l = num == NULL ? 0 : strlen(num);
 
 			if (tlen[k] != 0) {
-				fail(err, errlen, "%s:%u: '#%c' appears twice",
+				dpn_err(err, errlen, "%s:%u: '#%c' appears twice",
 				     path, lineno, line[1]);
 				goto out;
 			}
 			if (l == 0 || l >= sizeof(times[k]) ||
 			    take_number(num, &v, times[k], &tlen[k]) != 0 ||
 			    tlen[k] != l) {
-				fail(err, errlen, "%s:%u: '#%c' needs one NTP time",
+				dpn_err(err, errlen, "%s:%u: '#%c' needs one NTP time",
 				     path, lineno, line[1]);
 				goto out;
 			}
@@ -146,7 +132,7 @@ dpn_leap_load(const char *path, struct dpn_leap_table *t, char *err,
 		}
 		if (line[0] == '#' && line[1] == 'h') {
 			if (parse_hash(line + 2, want) != 0) {
-				fail(err, errlen, "%s:%u: '#h' needs five hex words",
+				dpn_err(err, errlen, "%s:%u: '#h' needs five hex words",
 				     path, lineno);
 				goto out;
 			}
@@ -163,12 +149,12 @@ dpn_leap_load(const char *path, struct dpn_leap_table *t, char *err,
 			continue;
 		if (nw != 2 || take_number(w[0], &ntp, hashed, &hlen) != 0 ||
 		    take_number(w[1], &off, hashed, &hlen) != 0) {
-			fail(err, errlen, "%s:%u: expected 'NTP-time TAI-offset'",
+			dpn_err(err, errlen, "%s:%u: expected 'NTP-time TAI-offset'",
 			     path, lineno);
 			goto out;
 		}
 		if (n.nb == DPN_LEAP_MAX) {
-			fail(err, errlen, "%s:%u: more than %d entries", path,
+			dpn_err(err, errlen, "%s:%u: more than %d entries", path,
 			     lineno, DPN_LEAP_MAX);
 			goto out;
 		}
@@ -177,7 +163,7 @@ dpn_leap_load(const char *path, struct dpn_leap_table *t, char *err,
 		    (ntp - NTP_UNIX_OFFSET <= n.e[n.nb - 1].unix_s ||
 		     (off - n.e[n.nb - 1].tai_offset != 1 &&
 		      off - n.e[n.nb - 1].tai_offset != -1))) {
-			fail(err, errlen, "%s:%u: not one leap second after the entry before",
+			dpn_err(err, errlen, "%s:%u: not one leap second after the entry before",
 			     path, lineno);
 			goto out;
 		}
@@ -186,11 +172,11 @@ dpn_leap_load(const char *path, struct dpn_leap_table *t, char *err,
 		n.nb++;
 	}
 	if (ferror(f)) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		dpn_err(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (n.nb == 0 || tlen[0] == 0 || tlen[1] == 0 || !have_hash) {
-		fail(err, errlen, "%s: not a leap-seconds.list (needs entries, '#$', '#@' and '#h')",
+		dpn_err(err, errlen, "%s: not a leap-seconds.list (needs entries, '#$', '#@' and '#h')",
 		     path);
 		goto out;
 	}
@@ -199,11 +185,11 @@ dpn_leap_load(const char *path, struct dpn_leap_table *t, char *err,
 	memcpy(hashed, times[0], tlen[0]);
 	memcpy(hashed + tlen[0], times[1], tlen[1]);
 	if (sha1(hashed, hlen + tlen[0] + tlen[1], got) != 0) {
-		fail(err, errlen, "%s: cannot compute SHA-1", path);
+		dpn_err(err, errlen, "%s: cannot compute SHA-1", path);
 		goto out;
 	}
 	if (memcmp(got, want, sizeof(got)) != 0) {
-		fail(err, errlen, "%s: the SHA-1 in '#h' does not match the contents (damaged or edited file)",
+		dpn_err(err, errlen, "%s: the SHA-1 in '#h' does not match the contents (damaged or edited file)",
 		     path);
 		goto out;
 	}

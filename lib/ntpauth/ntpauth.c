@@ -32,25 +32,11 @@
 #include <nettle/cmac.h>
 
 #include "dpn_md5x.h"
+#include "dpn_err.h"
 #include "dpn_ntpauth.h"
 
 #define HDR_LEN 48
 #define ASCII_KEY_MAX 20
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int
 hexval(int c)
@@ -143,11 +129,11 @@ dpn_ntpauth_load(const char *path, struct dpn_ntpauth_keys *keys, char *err,
 
 	f = fopen(path, "r");
 	if (f == NULL)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return dpn_err(err, errlen, "%s: %s", path, strerror(errno));
 	n = calloc(1, sizeof(*n));
 	if (n == NULL) {
 		fclose(f);
-		return fail(err, errlen, "%s: out of memory", path);
+		return dpn_err(err, errlen, "%s: out of memory", path);
 	}
 	while (ret == 0 && fgets(line, sizeof(line), f) != NULL) {
 		char *w[4], *save = NULL, *hash = strchr(line, '#');
@@ -167,7 +153,7 @@ dpn_ntpauth_load(const char *path, struct dpn_ntpauth_keys *keys, char *err,
 			continue;
 		memset(&k, 0, sizeof(k));
 		if (nw != 3 || strtok_r(NULL, " \t\r\n", &save) != NULL) {
-			ret = fail(err, errlen, "%s:%u: expected 'KEYID TYPE KEY'",
+			ret = dpn_err(err, errlen, "%s:%u: expected 'KEYID TYPE KEY'",
 				   path, lineno);
 			break;
 		}
@@ -175,34 +161,34 @@ dpn_ntpauth_load(const char *path, struct dpn_ntpauth_keys *keys, char *err,
 		id = strtoul(w[0], &end, 10);
 		if (*end != '\0' || errno != 0 || id < 1 ||
 		    id > DPN_NTPAUTH_ID_MAX) {
-			ret = fail(err, errlen, "%s:%u: key ID '%s' is not 1..%d",
+			ret = dpn_err(err, errlen, "%s:%u: key ID '%s' is not 1..%d",
 				   path, lineno, w[0], DPN_NTPAUTH_ID_MAX);
 			break;
 		}
 		k.id = (uint32_t)id;
 		if (parse_type(w[1], &k.type) != 0) {
-			ret = fail(err, errlen, "%s:%u: key type '%s' is not supported (MD5, SHA1, AES128CMAC)",
+			ret = dpn_err(err, errlen, "%s:%u: key type '%s' is not supported (MD5, SHA1, AES128CMAC)",
 				   path, lineno, w[1]);
 			break;
 		}
 		if (parse_key(w[2], &k) != 0) {
-			ret = fail(err, errlen, "%s:%u: a key is 1 to 20 printable characters, or more than 20 hex digits (up to %d bytes)",
+			ret = dpn_err(err, errlen, "%s:%u: a key is 1 to 20 printable characters, or more than 20 hex digits (up to %d bytes)",
 				   path, lineno, DPN_NTPAUTH_KEY_MAX);
 			break;
 		}
 		if (k.type == DPN_NTPAUTH_AES128CMAC &&
 		    k.len != DPN_NTPAUTH_CMAC_KEY_LEN) {
-			ret = fail(err, errlen, "%s:%u: an AES128CMAC key is 16 bytes (32 hex digits), not %u",
+			ret = dpn_err(err, errlen, "%s:%u: an AES128CMAC key is 16 bytes (32 hex digits), not %u",
 				   path, lineno, k.len);
 			break;
 		}
 		if (dpn_ntpauth_find(n, k.id) != NULL) {
-			ret = fail(err, errlen, "%s:%u: key %u defined twice",
+			ret = dpn_err(err, errlen, "%s:%u: key %u defined twice",
 				   path, lineno, k.id);
 			break;
 		}
 		if (n->nb == DPN_NTPAUTH_MAX_KEYS) {
-			ret = fail(err, errlen, "%s:%u: more than %d keys",
+			ret = dpn_err(err, errlen, "%s:%u: more than %d keys",
 				   path, lineno, DPN_NTPAUTH_MAX_KEYS);
 			break;
 		}
@@ -348,7 +334,7 @@ dpn_ntpauth_server_create(const struct dpn_ntpauth_keys *keys,
 		bool dup = false;
 
 		if (k == NULL) {
-			fail(err, errlen, "trusted key %u is not in the keys file",
+			dpn_err(err, errlen, "trusted key %u is not in the keys file",
 			     trusted[i]);
 			return NULL;
 		}
@@ -361,7 +347,7 @@ dpn_ntpauth_server_create(const struct dpn_ntpauth_keys *keys,
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		OPENSSL_cleanse(tmp, sizeof(tmp));
-		fail(err, errlen, "out of memory");
+		dpn_err(err, errlen, "out of memory");
 		return NULL;
 	}
 	s->nb_keys = n;

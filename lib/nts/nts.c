@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "dpn_err.h"
 #include "dpn_nts.h"
 
 #define HDR_LEN 48
@@ -41,21 +42,6 @@ static inline unsigned int
 pad4(unsigned int n)
 {
 	return (n + 3) & ~3u;
-}
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 /*
@@ -192,11 +178,11 @@ dpn_nts_keyring_load(struct dpn_nts_keyring *kr, double *age,
 
 	f = fopen(path, "r");
 	if (f == NULL)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return dpn_err(err, errlen, "%s: %s", path, strerror(errno));
 	memset(&n, 0, sizeof(n));
 	if (fgets(line, sizeof(line), f) == NULL ||
 	    (strcmp(line, "NKS0\n") != 0 && strcmp(line, "NKS1\n") != 0)) {
-		fail(err, errlen, "%s:1: not an NTS key file (NKS0 or NKS1)",
+		dpn_err(err, errlen, "%s:1: not an NTS key file (NKS0 or NKS1)",
 		     path);
 		goto out;
 	}
@@ -204,7 +190,7 @@ dpn_nts_keyring_load(struct dpn_nts_keyring *kr, double *age,
 	if (fgets(line, sizeof(line), f) == NULL ||
 	    (v1 ? sscanf(line, "%lf", age) != 1 :
 	     sscanf(line, "%d %lf", &alg, age) != 2)) {
-		fail(err, errlen, "%s:2: expected %s", path,
+		dpn_err(err, errlen, "%s:2: expected %s", path,
 		     v1 ? "the key's age" : "the algorithm and the key's age");
 		goto out;
 	}
@@ -215,7 +201,7 @@ dpn_nts_keyring_load(struct dpn_nts_keyring *kr, double *age,
 
 		lineno++;
 		if (fgets(line, sizeof(line), f) == NULL) {
-			fail(err, errlen, "%s:%u: expected %d keys", path,
+			dpn_err(err, errlen, "%s:%u: expected %d keys", path,
 			     lineno, DPN_NTS_SERVER_KEYS);
 			goto out;
 		}
@@ -223,24 +209,24 @@ dpn_nts_keyring_load(struct dpn_nts_keyring *kr, double *age,
 		if (nw != (v1 ? 3 : 2) ||
 		    sscanf(w[0], "%" SCNx32, &id) != 1 ||
 		    (v1 && sscanf(w[2], "%d", &alg) != 1)) {
-			fail(err, errlen, "%s:%u: expected 'ID KEY%s'", path,
+			dpn_err(err, errlen, "%s:%u: expected 'ID KEY%s'", path,
 			     lineno, v1 ? " ALGORITHM" : "");
 			goto out;
 		}
 		if (alg != DPN_NTS_AEAD_AES_SIV_CMAC_256) {
-			fail(err, errlen, "%s:%u: algorithm %d is not AEAD_AES_SIV_CMAC_256 (15)",
+			dpn_err(err, errlen, "%s:%u: algorithm %d is not AEAD_AES_SIV_CMAC_256 (15)",
 			     path, lineno, alg);
 			goto out;
 		}
 		if (hex_to_bytes(w[1], key, sizeof(key)) != 0) {
-			fail(err, errlen, "%s:%u: a key is %d hex digits",
+			dpn_err(err, errlen, "%s:%u: a key is %d hex digits",
 			     path, lineno, 2 * DPN_NTS_KEY_LEN);
 			goto out;
 		}
 		/* Oldest first; each ID's slot follows the last one's. */
 		if (i > 0 && (id - last) % DPN_NTS_SERVER_KEYS != 1) {
 			explicit_bzero(key, sizeof(key));
-			fail(err, errlen, "%s:%u: key %08" PRIX32 " does not follow %08" PRIX32,
+			dpn_err(err, errlen, "%s:%u: key %08" PRIX32 " does not follow %08" PRIX32,
 			     path, lineno, id, last);
 			goto out;
 		}
@@ -270,10 +256,10 @@ dpn_nts_keyring_save(const struct dpn_nts_keyring *kr, double age,
 	FILE *f;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return fail(err, errlen, "%s: name too long", path);
+		return dpn_err(err, errlen, "%s: name too long", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || fchmod(fd, 0600) != 0 || (f = fdopen(fd, "w")) == NULL) {
-		fail(err, errlen, "%s: %s", tmp, strerror(errno));
+		dpn_err(err, errlen, "%s: %s", tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -293,10 +279,10 @@ dpn_nts_keyring_save(const struct dpn_nts_keyring *kr, double age,
 	ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
 	if (fclose(f) != 0 || !ok) {
 		unlink(tmp);
-		return fail(err, errlen, "%s: write failed", tmp);
+		return dpn_err(err, errlen, "%s: write failed", tmp);
 	}
 	if (rename(tmp, path) != 0) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		dpn_err(err, errlen, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}

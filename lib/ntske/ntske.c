@@ -35,6 +35,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "dpn_err.h"
 #include "dpn_ntske.h"
 
 #ifndef IPV6_FREEBIND
@@ -103,23 +104,6 @@ struct request {
 };
 
 enum { REQ_MORE, REQ_DONE };
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* The last OpenSSL error as text, or "unknown error"; clears the queue
  * so that the next SSL call starts clean. */
@@ -341,7 +325,7 @@ readable(const char *path, const char *what, char *err, size_t errlen)
 	FILE *f = fopen(path, "r");
 
 	if (f == NULL)
-		return fail(err, errlen, "%s: cannot read %s: %s", path, what,
+		return dpn_err(err, errlen, "%s: cannot read %s: %s", path, what,
 			    strerror(errno));
 	fclose(f);
 	return 0;
@@ -360,13 +344,13 @@ make_ctx(const char *cert_file, const char *key_file, char *err,
 	ERR_clear_error();
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (ctx == NULL) {
-		fail(err, errlen, "SSL_CTX_new: %s",
+		dpn_err(err, errlen, "SSL_CTX_new: %s",
 		     ssl_reason(why, sizeof(why)));
 		return NULL;
 	}
 	/* RFC 8915 4: TLS 1.3 or later only. */
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION)) {
-		fail(err, errlen, "cannot require TLS 1.3: %s",
+		dpn_err(err, errlen, "cannot require TLS 1.3: %s",
 		     ssl_reason(why, sizeof(why)));
 		goto err;
 	}
@@ -378,7 +362,7 @@ make_ctx(const char *cert_file, const char *key_file, char *err,
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	SSL_CTX_set_default_passwd_cb(ctx, no_password_cb);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-		fail(err, errlen, "%s: cannot load certificate chain: %s",
+		dpn_err(err, errlen, "%s: cannot load certificate chain: %s",
 		     cert_file, ssl_reason(why, sizeof(why)));
 		goto err;
 	}
@@ -388,17 +372,17 @@ make_ctx(const char *cert_file, const char *key_file, char *err,
 		 * already; say so in words. */
 		if (ERR_GET_REASON(ERR_peek_last_error()) ==
 		    X509_R_KEY_VALUES_MISMATCH) {
-			fail(err, errlen, "%s: private key does not match "
+			dpn_err(err, errlen, "%s: private key does not match "
 			     "the certificate of %s", key_file, cert_file);
 			ERR_clear_error();
 		} else {
-			fail(err, errlen, "%s: cannot load private key: %s",
+			dpn_err(err, errlen, "%s: cannot load private key: %s",
 			     key_file, ssl_reason(why, sizeof(why)));
 		}
 		goto err;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		fail(err, errlen, "%s: private key does not match the "
+		dpn_err(err, errlen, "%s: private key does not match the "
 		     "certificate of %s", key_file, cert_file);
 		ERR_clear_error();
 		goto err;
@@ -420,28 +404,28 @@ dpn_ntske_server_create(const char *cert_file, const char *key_file,
 	unsigned int i;
 
 	if (p == NULL || p->make_cookie == NULL) {
-		fail(err, errlen, "no cookie callback");
+		dpn_err(err, errlen, "no cookie callback");
 		return NULL;
 	}
 	if (p->nb_cookies > DPN_NTSKE_MAX_COOKIES) {
-		fail(err, errlen, "%u cookies per response: at most %u",
+		dpn_err(err, errlen, "%u cookies per response: at most %u",
 		     p->nb_cookies, DPN_NTSKE_MAX_COOKIES);
 		return NULL;
 	}
 	if (p->max_sessions > MAX_SESSIONS) {
-		fail(err, errlen, "%u sessions: at most %u", p->max_sessions,
+		dpn_err(err, errlen, "%u sessions: at most %u", p->max_sessions,
 		     MAX_SESSIONS);
 		return NULL;
 	}
 	if (p->ntp_server != NULL && !valid_server_name(p->ntp_server)) {
-		fail(err, errlen, "ntsntpserver \"%s\": not an address or a "
+		dpn_err(err, errlen, "ntsntpserver \"%s\": not an address or a "
 		     "host name of 1 to %u printable ASCII characters",
 		     p->ntp_server, DPN_NTSKE_SERVER_NAME_MAX);
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
-		fail(err, errlen, "out of memory");
+		dpn_err(err, errlen, "out of memory");
 		return NULL;
 	}
 	s->make_cookie = p->make_cookie;
@@ -465,7 +449,7 @@ dpn_ntske_server_create(const char *cert_file, const char *key_file,
 	s->pfd = calloc(s->max_sessions + DPN_NTSKE_MAX_LISTEN,
 			sizeof(*s->pfd));
 	if (s->sess == NULL || s->wbufs == NULL || s->pfd == NULL) {
-		fail(err, errlen, "out of memory");
+		dpn_err(err, errlen, "out of memory");
 		goto err;
 	}
 	for (i = 0; i < s->max_sessions; i++) {
@@ -474,7 +458,7 @@ dpn_ntske_server_create(const char *cert_file, const char *key_file,
 	}
 	s->bio_meth = bio_method();
 	if (s->bio_meth == NULL) {
-		fail(err, errlen, "cannot create the socket BIO");
+		dpn_err(err, errlen, "cannot create the socket BIO");
 		goto err;
 	}
 	s->ctx = make_ctx(cert_file, key_file, err, errlen);
@@ -501,17 +485,17 @@ dpn_ntske_server_listen(struct dpn_ntske_server *s, const char *addr,
 	int fd, r, one = 1;
 
 	if (s->nb_listen == DPN_NTSKE_MAX_LISTEN)
-		return fail(err, errlen, "%s: more than %u NTS-KE addresses",
+		return dpn_err(err, errlen, "%s: more than %u NTS-KE addresses",
 			    addr, DPN_NTSKE_MAX_LISTEN);
 	snprintf(pstr, sizeof(pstr), "%u", port);
 	r = getaddrinfo(addr, pstr, &hints, &ai);
 	if (r != 0)
-		return fail(err, errlen, "%s: not an IPv4 or IPv6 address",
+		return dpn_err(err, errlen, "%s: not an IPv4 or IPv6 address",
 			    addr);
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
 	if (fd < 0) {
-		fail(err, errlen, "%s: socket: %s", addr, strerror(errno));
+		dpn_err(err, errlen, "%s: socket: %s", addr, strerror(errno));
 		goto err;
 	}
 	/* A restarted daemon rebinds while old connections linger in
@@ -520,7 +504,7 @@ dpn_ntske_server_listen(struct dpn_ntske_server *s, const char *addr,
 	    (ai->ai_family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 			sizeof(one)) < 0)) {
-		fail(err, errlen, "%s: setsockopt: %s", addr, strerror(errno));
+		dpn_err(err, errlen, "%s: setsockopt: %s", addr, strerror(errno));
 		goto err;
 	}
 	/* The address may not exist yet: one the operator puts on the
@@ -532,13 +516,13 @@ dpn_ntske_server_listen(struct dpn_ntske_server *s, const char *addr,
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one,
 				 sizeof(one));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		fail(err, errlen, "%s port %u: bind: %s", addr, port,
+		dpn_err(err, errlen, "%s port %u: bind: %s", addr, port,
 		     strerror(errno));
 		goto err;
 	}
 	if (listen(fd, SOMAXCONN) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&bound, &sl) < 0) {
-		fail(err, errlen, "%s port %u: listen: %s", addr, port,
+		dpn_err(err, errlen, "%s port %u: listen: %s", addr, port,
 		     strerror(errno));
 		goto err;
 	}
