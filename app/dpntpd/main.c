@@ -336,7 +336,7 @@ manage(struct dpn_sync *sy)
 
 		work += dpn_sync_poll(sy);
 		work += dpn_slowpath_poll(&dataplane);
-		work += dpn_neigh_poll(&dataplane, dpn_neigh_now_ns());
+		work += dpn_dp_neigh_poll(&dataplane, dpn_neigh_now_ns());
 		work += dpn_ntsserver_poll();
 		work += dpn_kernelif_poll();
 		if (hup_seen) {

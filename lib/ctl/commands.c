@@ -411,7 +411,7 @@ dpn_ctl_show_neighbors(FILE *f)
 	}
 	neigh_header(f);
 	for (pi = 0; pi < ctl->dp->nb_ports; pi++) {
-		n = dpn_neigh_read(ctl->dp, pi, e, DPN_NEIGH_TABLE_SIZE);
+		n = dpn_dp_neigh_read(ctl->dp, pi, e, DPN_NEIGH_TABLE_SIZE);
 		if (n < 0)
 			fprintf(f, "port %u: table busy, try again\n", pi);
 		for (i = 0; i < n; i++)
@@ -429,7 +429,7 @@ neigh_entry_get(const struct dpn_route *r, struct dpn_neigh_entry *tmp,
 	size_t alen = r->family == AF_INET ? 4 : 16;
 	int i, n;
 
-	n = dpn_neigh_read(ctl->dp, r->port_index, tmp, DPN_NEIGH_TABLE_SIZE);
+	n = dpn_dp_neigh_read(ctl->dp, r->port_index, tmp, DPN_NEIGH_TABLE_SIZE);
 	for (i = 0; i < n; i++)
 		if (tmp[i].family == r->family && tmp[i].vlan == r->vlan &&
 		    memcmp(tmp[i].addr, &r->nexthop, alen) == 0) {
@@ -454,7 +454,7 @@ dpn_ctl_neigh_resolve(FILE *f, int family, const void *addr, char *err,
 	int ret, rc;
 
 	inet_ntop(family, addr, dst, sizeof(dst));
-	ret = dpn_neigh_request(ctl->dp, family, addr, 1000, &r, &rc);
+	ret = dpn_dp_neigh_request(ctl->dp, family, addr, 1000, &r, &rc);
 	if (ret != 0) {
 		snprintf(err, errlen,
 			 "the management lcore did not take the request: %s",

@@ -606,7 +606,7 @@ unsigned int dpn_slowpath_poll(struct dpn_dataplane *dp);
 /*
  * Sending from the management lcore, neighbours and routes (neigh.c).
  *
- * Everything here but dpn_neigh_read() and dpn_neigh_request() is for
+ * Everything here but dpn_dp_neigh_read() and dpn_dp_neigh_request() is for
  * the management lcore only: the neighbour tables have one writer and
  * no lock, and the rings dpn_mgmt_tx() uses have a single producer.
  */
@@ -682,41 +682,41 @@ int dpn_route_lookup(struct dpn_dataplane *dp, int family,
  * DPN_NEIGH_FAILED_NS), -ENOSPC when the table is full of pending
  * entries.
  */
-int dpn_neigh_resolve(struct dpn_dataplane *dp, const struct dpn_route *r,
+int dpn_dp_neigh_resolve(struct dpn_dataplane *dp, const struct dpn_route *r,
 		      struct rte_ether_addr *mac);
 
 /**
  * The neighbour timers (probes, expiry) and requests from other threads
- * (dpn_neigh_request). Call from the management loop; @p now_ns is
+ * (dpn_dp_neigh_request). Call from the management loop; @p now_ns is
  * dpn_neigh_now_ns(). Does nothing more than every 10 ms.
  * @return number of things done (0 = idle).
  */
-unsigned int dpn_neigh_poll(struct dpn_dataplane *dp, uint64_t now_ns);
+unsigned int dpn_dp_neigh_poll(struct dpn_dataplane *dp, uint64_t now_ns);
 
 /**
  * Copy port @p port_index's neighbour table, safe from any thread.
  * @return entries copied (at most @p max), or a negative errno.
  */
-int dpn_neigh_read(const struct dpn_dataplane *dp, unsigned int port_index,
+int dpn_dp_neigh_read(const struct dpn_dataplane *dp, unsigned int port_index,
 		   struct dpn_neigh_entry *out, unsigned int max);
 
 /**
  * From a control thread: have the management lcore look up the route to
  * @p dst_addr and start resolving its next hop, waiting at most
  * @p timeout_ms for it to take the request. @p *route is filled and
- * @p *result set to dpn_neigh_resolve()'s return (or the route
+ * @p *result set to dpn_dp_neigh_resolve()'s return (or the route
  * lookup's).
  * @return 0, or -ETIMEDOUT / -EBUSY when the request was not taken.
  */
-int dpn_neigh_request(struct dpn_dataplane *dp, int family,
+int dpn_dp_neigh_request(struct dpn_dataplane *dp, int family,
 		      const void *dst_addr, unsigned int timeout_ms,
 		      struct dpn_route *route, int *result);
 
 /* Internal to the data plane: set up and tear down the tables; what the
  * slow path heard (port index, family, address, VLAN, MAC). */
-int dpn_neigh_init(struct dpn_dataplane *dp);
-void dpn_neigh_fini(struct dpn_dataplane *dp);
-void dpn_neigh_learn(struct dpn_dataplane *dp, unsigned int port_index,
+int dpn_dp_neigh_init(struct dpn_dataplane *dp);
+void dpn_dp_neigh_fini(struct dpn_dataplane *dp);
+void dpn_dp_neigh_learn(struct dpn_dataplane *dp, unsigned int port_index,
 		     int family, const void *addr, uint16_t vlan,
 		     const struct rte_ether_addr *mac,
 		     enum dpn_neigh_evidence how);

@@ -73,7 +73,7 @@ struct nd_solicit {
 } __rte_packed;
 
 int
-dpn_neigh_init(struct dpn_dataplane *dp)
+dpn_dp_neigh_init(struct dpn_dataplane *dp)
 {
 	unsigned int i;
 
@@ -87,7 +87,7 @@ dpn_neigh_init(struct dpn_dataplane *dp)
 }
 
 void
-dpn_neigh_fini(struct dpn_dataplane *dp)
+dpn_dp_neigh_fini(struct dpn_dataplane *dp)
 {
 	rte_free(dp->neigh);
 	dp->neigh = NULL;
@@ -493,7 +493,7 @@ probe_send(struct dpn_dataplane *dp, unsigned int port_index,
  */
 
 int
-dpn_neigh_resolve(struct dpn_dataplane *dp, const struct dpn_route *r,
+dpn_dp_neigh_resolve(struct dpn_dataplane *dp, const struct dpn_route *r,
 		  struct rte_ether_addr *mac)
 {
 	struct dpn_neigh_table *t;
@@ -519,7 +519,7 @@ dpn_neigh_resolve(struct dpn_dataplane *dp, const struct dpn_route *r,
 }
 
 void
-dpn_neigh_learn(struct dpn_dataplane *dp, unsigned int port_index,
+dpn_dp_neigh_learn(struct dpn_dataplane *dp, unsigned int port_index,
 		int family, const void *addr, uint16_t vlan,
 		const struct rte_ether_addr *mac, enum dpn_neigh_evidence how)
 {
@@ -567,7 +567,7 @@ requests_serve(struct dpn_dataplane *dp)
 			continue;
 		q->result = dpn_route_lookup(dp, q->family, &q->dst, &q->route);
 		if (q->result == 0)
-			q->result = dpn_neigh_resolve(dp, &q->route, &mac);
+			q->result = dpn_dp_neigh_resolve(dp, &q->route, &mac);
 		__atomic_store_n(&q->state, REQ_DONE, __ATOMIC_RELEASE);
 		n++;
 	}
@@ -617,7 +617,7 @@ link_poll(struct dpn_dataplane *dp)
 }
 
 unsigned int
-dpn_neigh_poll(struct dpn_dataplane *dp, uint64_t now_ns)
+dpn_dp_neigh_poll(struct dpn_dataplane *dp, uint64_t now_ns)
 {
 	struct tick_ctx c = { .dp = dp };
 	unsigned int n;
@@ -639,7 +639,7 @@ dpn_neigh_poll(struct dpn_dataplane *dp, uint64_t now_ns)
 }
 
 int
-dpn_neigh_read(const struct dpn_dataplane *dp, unsigned int port_index,
+dpn_dp_neigh_read(const struct dpn_dataplane *dp, unsigned int port_index,
 	       struct dpn_neigh_entry *out, unsigned int max)
 {
 	if (port_index >= dp->nb_ports || dp->neigh == NULL)
@@ -648,7 +648,7 @@ dpn_neigh_read(const struct dpn_dataplane *dp, unsigned int port_index,
 }
 
 int
-dpn_neigh_request(struct dpn_dataplane *dp, int family, const void *dst_addr,
+dpn_dp_neigh_request(struct dpn_dataplane *dp, int family, const void *dst_addr,
 		  unsigned int timeout_ms, struct dpn_route *route,
 		  int *result)
 {

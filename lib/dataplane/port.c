@@ -445,7 +445,7 @@ dpn_dataplane_init(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 	ret = workers_create(dp, conf, lcores, nb_workers, err, errlen);
 	if (ret != 0)
 		return ret;
-	ret = dpn_neigh_init(dp);
+	ret = dpn_dp_neigh_init(dp);
 	if (ret != 0) {
 		snprintf(err, errlen, "out of memory for the neighbour tables");
 		return ret;
@@ -588,7 +588,7 @@ dpn_dataplane_fini(struct dpn_dataplane *dp)
 	dpn_dataplane_nts_fini(dp);
 	rte_free(dp->qsbr);
 	dp->qsbr = NULL;
-	dpn_neigh_fini(dp);
+	dpn_dp_neigh_fini(dp);
 	dp->nb_workers = 0;
 	dp->nb_ports = 0;
 }

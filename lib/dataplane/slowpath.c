@@ -133,7 +133,7 @@ arp_answer(const struct slow_ctx *c, struct rte_mbuf *m)
 	/* Whoever asks for us or answers us is on the link (RFC 826). */
 	if (v4_unicast(arp->arp_data.arp_sip) &&
 	    mac_usable(&arp->arp_data.arp_sha))
-		dpn_neigh_learn(c->dp, c->port_index, AF_INET,
+		dpn_dp_neigh_learn(c->dp, c->port_index, AF_INET,
 				&arp->arp_data.arp_sip, vlan,
 				&arp->arp_data.arp_sha,
 				request ? DPN_NEIGH_HEARD : DPN_NEIGH_ANSWERED);
@@ -232,10 +232,10 @@ nd_advert_heard(const struct slow_ctx *c, struct rte_mbuf *m,
 	if (!mac_usable(&mac))
 		return SLOW_IGNORE;
 	if (flags & ND_NA_FLAG_SOLICITED)
-		dpn_neigh_learn(c->dp, c->port_index, AF_INET6, nd->target,
+		dpn_dp_neigh_learn(c->dp, c->port_index, AF_INET6, nd->target,
 				pkt_vlan(m), &mac, DPN_NEIGH_ANSWERED);
 	else if ((flags & ND_NA_FLAG_OVERRIDE) && opt != NULL)
-		dpn_neigh_learn(c->dp, c->port_index, AF_INET6, nd->target,
+		dpn_dp_neigh_learn(c->dp, c->port_index, AF_INET6, nd->target,
 				pkt_vlan(m), &mac, DPN_NEIGH_ANNOUNCED);
 	return SLOW_HEARD;
 }
@@ -283,7 +283,7 @@ icmp6_answer(const struct slow_ctx *c, struct rte_mbuf *m)
 	    rte_ipv6_udptcp_cksum_verify(ip, nd) == 0) {
 		memcpy(mac.addr_bytes, sll->mac, RTE_ETHER_ADDR_LEN);
 		if (mac_usable(&mac))
-			dpn_neigh_learn(c->dp, c->port_index, AF_INET6,
+			dpn_dp_neigh_learn(c->dp, c->port_index, AF_INET6,
 					ip->src_addr, pkt_vlan(m), &mac,
 					DPN_NEIGH_HEARD);
 	}

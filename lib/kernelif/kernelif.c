@@ -85,7 +85,7 @@ kernel_tx(struct dpn_dataplane *dp, const uint8_t *pkt, unsigned int len)
 		goto drop;
 	if (dpn_route_lookup(dp, family, family == AF_INET ? pkt + 16 :
 			     pkt + 24, &r) != 0 ||
-	    dpn_neigh_resolve(dp, &r, &mac) != 0)
+	    dpn_dp_neigh_resolve(dp, &r, &mac) != 0)
 		goto drop;	/* unresolved: TCP sends it again */
 	m = dpn_mgmt_alloc(dp, r.port_index);
 	if (m == NULL)

@@ -125,7 +125,7 @@ client_send(struct dpn_sync *sy, struct dpn_sync_assoc *a, int64_t now_ns)
 				"no route: no listen prefix holds it and no listen line has a gateway" :
 				"not an address dpntpd can send to (ours, or not unicast)");
 	if (ret == 0)
-		ret = dpn_neigh_resolve(sy->dp, &r, &mac);
+		ret = dpn_dp_neigh_resolve(sy->dp, &r, &mac);
 	if (ret == -EHOSTUNREACH)
 		sync_log_unsent(sy, s, "the next hop does not answer ARP/NDP (see show neighbors)");
 	if (ret == -EAGAIN) {

@@ -3,7 +3,7 @@
  * Routes and neighbour resolution as the NTP client sees them
  * (lib/dataplane/neigh.c): which listen line, source and next hop a
  * destination gets; the ARP requests and neighbour solicitations
- * dpn_neigh_resolve() hands to worker 0's ring, byte by byte (VLAN tag,
+ * dpn_dp_neigh_resolve() hands to worker 0's ring, byte by byte (VLAN tag,
  * solicited-node address, checksum); what an answer changes; and how
  * dpn_mgmt_tx() fails.
  *
@@ -111,7 +111,7 @@ setup(void **state)
 	add_v6(0, "2001:db8::1", 64, 0, "fe80::1");
 	add_v4(1, "198.18.0.129", 25, 0, NULL);
 	add_v4(1, "198.18.9.1", 24, 0, "198.18.9.254");
-	return dpn_neigh_init(&dp);
+	return dpn_dp_neigh_init(&dp);
 }
 
 static int
@@ -129,7 +129,7 @@ teardown(void **state)
 		rte_ring_free(r);
 	}
 	rte_free(dp.workers[0]);
-	dpn_neigh_fini(&dp);
+	dpn_dp_neigh_fini(&dp);
 	return 0;
 }
 
@@ -252,7 +252,7 @@ test_resolve_arp_vlan(void **state)
 
 	(void)state;
 	assert_int_equal(lookup(AF_INET, "198.19.1.1", &r), 0);
-	assert_int_equal(dpn_neigh_resolve(&dp, &r, &mac), -EAGAIN);
+	assert_int_equal(dpn_dp_neigh_resolve(&dp, &r, &mac), -EAGAIN);
 	m = sent(0);
 	assert_non_null(m);
 	assert_true(m->data_len >= 64);	/* padded */
@@ -274,18 +274,18 @@ test_resolve_arp_vlan(void **state)
 	rte_pktmbuf_free(m);
 
 	/* Asked again at once: nothing more on the wire. */
-	assert_int_equal(dpn_neigh_resolve(&dp, &r, &mac), -EAGAIN);
+	assert_int_equal(dpn_dp_neigh_resolve(&dp, &r, &mac), -EAGAIN);
 	assert_null(sent(0));
 	assert_int_equal(dp.mgmt_stats.c[DPN_STAT_NEIGH_PROBES], 1);
 
 	/* The reply, as the slow path hands it over. */
-	dpn_neigh_learn(&dp, 0, AF_INET, &r.nexthop, 5, &peer_mac,
+	dpn_dp_neigh_learn(&dp, 0, AF_INET, &r.nexthop, 5, &peer_mac,
 			DPN_NEIGH_ANSWERED);
-	assert_int_equal(dpn_neigh_resolve(&dp, &r, &mac), 0);
+	assert_int_equal(dpn_dp_neigh_resolve(&dp, &r, &mac), 0);
 	assert_true(rte_is_same_ether_addr(&mac, &peer_mac));
 	/* Same address untagged: another neighbour. */
 	r.vlan = 0;
-	assert_int_equal(dpn_neigh_resolve(&dp, &r, &mac), -EAGAIN);
+	assert_int_equal(dpn_dp_neigh_resolve(&dp, &r, &mac), -EAGAIN);
 	m = sent(0);
 	assert_non_null(m);
 	assert_int_equal(rte_pktmbuf_mtod(m, struct rte_ether_hdr *)
@@ -307,7 +307,7 @@ test_resolve_ndp(void **state)
 
 	(void)state;
 	assert_int_equal(lookup(AF_INET6, "2001:db8::99", &r), 0);
-	assert_int_equal(dpn_neigh_resolve(&dp, &r, &mac), -EAGAIN);
+	assert_int_equal(dpn_dp_neigh_resolve(&dp, &r, &mac), -EAGAIN);
 	m = sent(0);
 	assert_non_null(m);
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);

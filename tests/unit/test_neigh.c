@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests for the neighbour table: what an operator sees in
- * `show neighbors` and what the NTP client gets from dpn_neigh_resolve
+ * `show neighbors` and what the NTP client gets from dpn_dp_neigh_resolve
  * as time passes, answers come or do not, and the table fills up.
  */
 
