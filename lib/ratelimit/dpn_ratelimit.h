@@ -12,10 +12,13 @@
  * one-cache-line buckets of DPN_RL_BUCKET_SLOTS small slots (one client
  * each), with twice as many slots as the clients it is sized for, so
  * that a bucket rarely has more clients than slots. A new client takes
- * the least recently seen slot of its bucket, so a flood of spoofed
- * sources can evict entries but never lock a real client out: an
- * evicted client simply starts again with a clean record (chrony's
- * clientlog makes the same trade).
+ * the least recently seen slot of its bucket whose client would be
+ * answered now, or, if every client there is held back by the limit,
+ * the least recently seen of them. So a flood of spoofed sources can
+ * evict entries but never lock a real client out (an evicted client
+ * starts again with a clean record, as in chrony's clientlog), and it
+ * cannot wipe out a limited client's record either: one-shot sources
+ * are never held back, so they evict each other first.
  *
  * A slot also keeps 32 bits for its owner (dpn_rl_slot.user), which
  * the data plane uses to remember the client's restrict verdict, so

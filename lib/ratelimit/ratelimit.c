@@ -128,6 +128,20 @@ elapsed(uint32_t now, uint32_t last)
 	return d > INT32_MAX ? INT32_MAX : (int32_t)d;
 }
 
+/*
+ * Would the client of @p s be refused if it asked now (its score, leaked
+ * since its last request, plus one request reaches the limit)? Such a
+ * record is worth more than any other: evicting it would let a limited
+ * client through at once, which is what a flood of spoofed one-shot
+ * sources would otherwise buy.
+ */
+static inline bool
+held_back(const struct dpn_rl_slot *s, uint32_t now, int32_t head,
+	  int32_t limit)
+{
+	return (int64_t)s->score - elapsed(now, s->last) + head >= limit;
+}
+
 enum dpn_rl_result
 dpn_rl_account(struct dpn_rl_table *t, struct dpn_rl_slot **slot,
 	       const uint8_t key[DPN_RL_KEY_LEN], uint32_t hash, uint32_t now)
@@ -138,6 +152,7 @@ dpn_rl_account(struct dpn_rl_table *t, struct dpn_rl_slot **slot,
 	int32_t minimum = __atomic_load_n(&t->minimum, __ATOMIC_RELAXED);
 	struct dpn_rl_slot *s = *slot, *victim = NULL;
 	uint32_t oldest = 0;
+	bool victim_held = false;
 	int32_t interval, score;
 	unsigned int i;
 
@@ -154,16 +169,25 @@ dpn_rl_account(struct dpn_rl_table *t, struct dpn_rl_slot **slot,
 		}
 		if (dpn_rl_key_eq(s->key, key))
 			goto known;
-		if (victim == NULL ||
-		    (victim->used && now - s->last > oldest)) {
-			victim = s;
-			oldest = now - s->last;
+		/* The victim: a client that would be answered now before
+		 * one held back by the limit, then the least recently seen. */
+		if (victim == NULL || victim->used) {
+			bool held = held_back(s, now, head, limit);
+
+			if (victim == NULL || victim_held > held ||
+			    (victim_held == held && now - s->last > oldest)) {
+				victim = s;
+				victim_held = held;
+				oldest = now - s->last;
+			}
 		}
 	}
 
 	/*
 	 * New (or evicted) client: a clean record. Under a flood of spoofed
 	 * sources this is how a real client comes back; it is never refused.
+	 * A limited client keeps its record unless its whole bucket is
+	 * limited clients.
 	 */
 	s = victim;
 	*slot = s;

@@ -12,7 +12,8 @@
 # grow (nothing is logged per packet; CVE-2010-0294 was a log flood).
 # Then 2 x 4000 requests from spoofed sources under `restrict limited`
 # (CVE-2010-0293, an unbounded client log): the clients tracked stay
-# within the table, and the second flood adds no memory.
+# within the table, the second flood adds no memory, and a real client
+# limited before the floods is still limited after them.
 . "$(dirname "$0")/lib.sh"
 
 CORPUS=$DPN_ROOT/tests/cve
@@ -71,11 +72,22 @@ dpn_check "reload with noquery" reload_ok
 cve_run "$ncases" --srv $SRV4 --tag "noquery IPv4 "
 cve_run "$ncases" --srv $SRV6 --tag "noquery IPv6 "
 
-# Spoofed sources: the client table is fixed (256 clients: 512 slots).
-conf "restrict default limited" "restrict -6 default limited"
+# Spoofed sources: the client table is fixed (256 clients: 512 slots),
+# and a real client limited before keeps its record through them (a
+# penalty of 2 x 2^7 s, so that it cannot end during the floods however
+# slowly they go).
+conf "restrict default limited" "restrict -6 default limited" \
+	"discard average 7 minimum 2"
 dpn_check "reload with limited" reload_ok
 tracked() { dpnc show clients 1 | awk '/clients tracked/ { print $2 }'; }
-rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$DPN_PID/status"; }
+rss_kb() { dpn_rss_kb; }
+state_of() { dpnc show clients 1000 | awk -v a="$1" '$1 == a { print $NF }'; }
+probe() {
+	dpn_cli timeout 20 $PY "$DPN_ROOT/tests/integration/ntpflood.py" \
+		probe "$CLI4" "$SRV4" 3 0.2 | awk '/^PATTERN/ { print $2 }'
+}
+dpn_check "$CLI4: answered once, then limited ($(probe))" \
+	test "$(state_of $CLI4)" = limited
 flood() {
 	dpn_cli timeout 120 $PY "$DPN_ROOT/tests/integration/cve.py" \
 		--dir "$CORPUS" --dpntpc "$DPNTPC" --sock "$SOCK" --srv $SRV4 \
@@ -94,8 +106,10 @@ rss2=$(rss_kb)
 t2=$(tracked)
 dpn_check "clients tracked after the second flood: $t2, at most 512" \
 	test "${t2:-999}" -le 512
-dpn_check "the second flood added no memory (RSS $rss1 -> $rss2 kB)" \
+dpn_check "the second flood added no memory (RSS outside DPDK $rss1 -> $rss2 kB)" \
 	test "$((rss2 - rss1))" -lt 1024
-dpn_check "ntpdig still gets the time after the floods" dpn_ntpdig_s1 $SRV4
+dpn_check "$CLI4 still limited after 8000 spoofed sources ($(state_of $CLI4))" \
+	test "$(state_of $CLI4)" = limited
+dpn_check "a client not limited (IPv6) gets the time after the floods" dpn_ntpdig_s1 $SRV6
 dpn_check "dpntpd still running" dpn_alive
 dpn_pass

@@ -547,24 +547,45 @@ test_find_then_account(void **state)
 	rl_close(&r);
 }
 
-/* An evicted client in a penalty comes back with a clean record. */
+/*
+ * A client held back by the limit keeps its record against any number
+ * of one-shot sources in its bucket (they evict each other); only when
+ * the whole bucket is held back does the least recently seen of them go,
+ * and it comes back with a clean record.
+ */
 static void
-test_evicted_client_starts_clean(void **state)
+test_limited_client_kept(void **state)
 {
 	struct dpn_rl_params p = params(3, 0);
 	struct rl r;
-	uint8_t keys[5][DPN_RL_KEY_LEN];
+	const unsigned int ways = DPN_RL_BUCKET_SLOTS;
+	uint8_t keys[ways + 200][DPN_RL_KEY_LEN];
 	uint32_t now = 5000;
-	unsigned int i;
+	unsigned int i, k;
 
 	rl_open(&r, 4, &p);
-	colliding_keys(&r.t, keys, 5);
+	colliding_keys(&r.t, keys, ways + 200);
 	for (i = 0; i < 30; i++)
 		dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0], 0), now++);
 	assert_int_equal(dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0], 0),
 				      now++), DPN_RL_LIMITED);
-	for (i = 1; i < 5; i++)
-		dpn_rl_check(&r.t, keys[i], dpn_rl_hash(keys[i], 0), now++);
+	/* 199 fresh sources through its bucket: still limited. */
+	for (i = 1; i < ways + 199; i++)
+		assert_int_equal(dpn_rl_check(&r.t, keys[i],
+			dpn_rl_hash(keys[i], 0), now++), DPN_RL_PASS);
+	assert_int_equal(dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0], 0),
+				      now++), DPN_RL_LIMITED);
+
+	/* Now every slot of the bucket held back: the oldest (key 0, seen
+	 * before the others were limited) gives way to a new source, and
+	 * passes again as a new client. */
+	for (k = 1; k < ways; k++)
+		for (i = 0; i < 31; i++)
+			dpn_rl_check(&r.t, keys[ways + 199 - k],
+				     dpn_rl_hash(keys[ways + 199 - k], 0),
+				     now++);
+	dpn_rl_check(&r.t, keys[ways + 199], dpn_rl_hash(keys[ways + 199], 0),
+		     now++);
 	assert_int_equal(dpn_rl_check(&r.t, keys[0], dpn_rl_hash(keys[0], 0),
 				      now++), DPN_RL_PASS);
 	rl_close(&r);
@@ -831,7 +852,7 @@ main(void)
 		cmocka_unit_test(test_seed_changes_buckets),
 		cmocka_unit_test(test_spoof_flood),
 		cmocka_unit_test(test_lru_eviction),
-		cmocka_unit_test(test_evicted_client_starts_clean),
+		cmocka_unit_test(test_limited_client_kept),
 		cmocka_unit_test(test_time_wrap),
 		cmocka_unit_test(test_top_and_merge),
 		cmocka_unit_test(test_top_reports_state),
