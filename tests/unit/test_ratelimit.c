@@ -369,18 +369,20 @@ test_neighbours_spread(void **state)
 
 /*
  * A million spoofed sources through a 4096-slot table: the memory given
- * is all that is used, and a real client polling every 64 s among them is
- * always answered (it may be evicted and come back with a clean record).
+ * is all that is used, a real client polling every 64 s among them is
+ * always answered (it may be evicted and come back with a clean record),
+ * and a client that floods on its own is limited before, throughout and
+ * after (its record is never evicted).
  */
 static void
 test_spoof_flood(void **state)
 {
 	struct rl r;
-	uint8_t k[DPN_RL_KEY_LEN], real[DPN_RL_KEY_LEN];
+	uint8_t k[DPN_RL_KEY_LEN], real[DPN_RL_KEY_LEN], loud[DPN_RL_KEY_LEN];
 	uint8_t *guard;
 	uint64_t ns = 1700000000ULL * NS_PER_S;
-	uint64_t next_real = ns;
-	unsigned int i, real_checks = 0;
+	uint64_t next_real = ns, next_loud = ns;
+	unsigned int i, real_checks = 0, loud_checks = 0;
 	size_t size = dpn_rl_memsize(4096);
 	const size_t guard_len = 4096;
 
@@ -398,7 +400,13 @@ test_spoof_flood(void **state)
 	real[2] = 0x0d;
 	real[3] = 0xb8;
 	real[15] = 1;
-	/* 1M packets over 20 minutes, about 830 pps of fresh sources. */
+	memcpy(loud, real, sizeof(loud));
+	loud[15] = 2;
+	for (i = 0; i < 40; i++)
+		check(&r, loud, ns);
+	assert_int_equal(check(&r, loud, ns), DPN_RL_LIMITED);
+	/* 1M packets over 20 minutes, about 830 pps of fresh sources; the
+	 * loud client sends one every second among them. */
 	for (i = 0; i < 1000000; i++, ns += 1200 * NS_PER_S / 1000000) {
 		key_of(k, 0x64000000u + i);
 		assert_int_equal(check(&r, k, ns), DPN_RL_PASS);
@@ -407,8 +415,14 @@ test_spoof_flood(void **state)
 			next_real = ns + 64 * NS_PER_S;
 			real_checks++;
 		}
+		if (ns >= next_loud) {
+			assert_int_not_equal(check(&r, loud, ns), DPN_RL_PASS);
+			next_loud = ns + NS_PER_S;
+			loud_checks++;
+		}
 	}
 	assert_true(real_checks >= 18);
+	assert_true(loud_checks >= 1100);
 	assert_int_equal(dpn_rl_count(&r.t), 4096 * DPN_RL_SLOTS_PER_CLIENT);
 	for (i = 0; i < guard_len; i++)
 		assert_int_equal(guard[i], 0xa5);
