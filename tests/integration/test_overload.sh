@@ -8,7 +8,9 @@
 # or counted under a drop reason (the accounting of lib.sh); no mbuf
 # runs out; and the moment the load falls it answers everything again.
 # Where the rest was lost is said: before the port (af_packet does not
-# count the kernel's drops; a NIC counts them as rx_missed).
+# count the kernel's drops; a NIC counts them as rx_missed). Then a
+# million requests from 65,534 spoofed sources: the client table stays
+# within its size and a limited client keeps its record.
 . "$(dirname "$0")/lib.sh"
 
 GEN=$DPN_BUILD/perf/dpntp-gen
@@ -37,6 +39,10 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
 dpn_setup || exit 1
 ip -n "$NS_CLI" addr flush dev "$VETH_CLI"
+dpn_default_conf
+# For the spoofed-source flood at the end (no rule limits anyone before
+# it): 2048 slots, and a penalty of 2 x 2^7 s, longer than the test.
+printf 'clientlimit 1024\ndiscard average 7 minimum 2\n' >>"$CONF"
 dpn_start || exit 1
 
 rx0=$(dpn_counter rx_packets)
@@ -57,4 +63,23 @@ dpn_check "right after, 1,000/s" gen --rate 1000 --duration 1
 dpn_check "all answered at once (lost $(gen_field lost_pct) %)" \
 	test "$(gen_field lost_pct)" = 0.0
 dpn_check "valid replies" test "$(gen_field invalid_pct)" = 0.0
+
+# Spoofed sources: a million requests offered from the 65,534 addresses
+# of 198.19.0.0/16 under `restrict default limited`. The table stays
+# within its 2048 slots, and a client that flooded just before (one of
+# 198.18.200.0/30) is still limited afterwards.
+LOUD=198.18.200.1
+state_of() { dpnc show clients 1000 | awk -v a="$1" '$1 == a { print $NF }'; }
+tracked() { dpnc show clients 1 | awk '/clients tracked/ { print $2 }'; }
+dpnc restrict add default limited >/dev/null
+dpn_check "a loud client floods" gen --rate 2000 --duration 1 \
+	--clients 198.18.200.0/30
+dpn_check "$LOUD is limited ($(state_of $LOUD))" test "$(state_of $LOUD)" = limited
+dpn_check "a million requests from 65,534 spoofed sources" \
+	gen --rate 200000 --duration 5 --clients 198.19.0.0/16
+dpn_log "offered $(gen_field sent), answered $(gen_field received)"
+t=$(tracked)
+dpn_check "clients tracked: $t, at most 2048" test "${t:-9999}" -le 2048
+dpn_check "$LOUD still limited ($(state_of $LOUD))" \
+	test "$(state_of $LOUD)" = limited
 dpn_pass
