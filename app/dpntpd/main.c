@@ -344,7 +344,7 @@ manage(struct dpn_sync *sy)
 
 			hup_seen = 0;
 			err[0] = '\0';
-			if (dpn_ctl_reload(err, sizeof(err)) != 0)
+			if (dpn_runtime_reload(err, sizeof(err)) != 0)
 				APP_LOG(ERR, "SIGHUP: reload failed, running configuration kept: %s",
 					err);
 			else
@@ -385,7 +385,7 @@ main(int argc, char **argv)
 	static struct app_opts opts;
 	static struct dpn_sync sync;
 	struct dpn_refclock_system rs;
-	struct dpn_ctl_ctx ctx;
+	struct dpn_runtime ctx;
 	pthread_t prompt_thread;
 	char err[DPN_CONF_ERRLEN];
 	unsigned int i;
@@ -436,9 +436,9 @@ main(int argc, char **argv)
 	    conf.nb_refclocks == 0)
 		APP_LOG(WARNING, "no refclock and no server: serving unsynchronized (leap 3, stratum 16)");
 
-	ctx = (struct dpn_ctl_ctx){ .dp = &dataplane, .conf = &conf,
+	ctx = (struct dpn_runtime){ .dp = &dataplane, .conf = &conf,
 		.config_path = opts.config, .refclock = &rs, .sync = &sync };
-	dpn_ctl_init(&ctx);
+	dpn_runtime_init(&ctx);
 	if (opts.ctl_socket != NULL &&
 	    dpn_ctl_sock_start(opts.ctl_socket, opts.ctl_gid, err,
 			       sizeof(err)) != 0) {

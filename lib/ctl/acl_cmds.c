@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control side of restrict, rate limiting and the server's keys:
- * reload, `restrict add|del`, `show restrict`, `show clients`, `show
- * auth` and `show nts`. Changes build a new rule table (or key table) off the workers
- * and publish it with RCU (dpn_dataplane_set_acl, dpn_dataplane_set_auth);
- * one mutex orders the control threads and the management lcore among
- * themselves, never the workers, and keeps readers of the tables'
- * counters from a table being freed.
+ * What restrict, rate limiting and the server's keys look like: `show
+ * restrict`, `show clients`, `show auth` and `show nts`. The changes
+ * themselves (reload, `restrict add|del`) are lib/runtime's; these read
+ * the tables under its lock, which keeps a table from being freed while
+ * its counters are read.
  */
 
 #include <arpa/inet.h>
@@ -27,160 +25,16 @@
 #define MAX_RULES_PER_LINE 64
 #define MAX_CLIENTS_SHOWN 1000
 
-static pthread_mutex_t acl_mutex = PTHREAD_MUTEX_INITIALIZER;
-
-/* Did the upstream side's lines change (line numbers aside)? */
-static bool
-upstream_changed(const struct dpn_conf *a, const struct dpn_conf *b)
-{
-	unsigned int i;
-
-	if (a->nb_servers != b->nb_servers ||
-	    memcmp(&a->disc, &b->disc, sizeof(a->disc)) != 0 ||
-	    strcmp(a->keys_path, b->keys_path) != 0 ||
-	    memcmp(&a->keys, &b->keys, sizeof(a->keys)) != 0 ||
-	    a->nb_trusted != b->nb_trusted ||
-	    memcmp(a->trusted, b->trusted,
-		   a->nb_trusted * sizeof(a->trusted[0])) != 0)
-		return true;
-	for (i = 0; i < a->nb_servers; i++) {
-		struct dpn_conf_server x = a->servers[i], y = b->servers[i];
-
-		x.line = y.line = 0;
-		if (memcmp(&x, &y, sizeof(x)) != 0)
-			return true;
-	}
-	return false;
-}
-
-int
-dpn_ctl_reload(char *err, size_t errlen)
-{
-	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
-	struct dpn_conf *nc;
-	int ret = -1;
-
-	/* A renewed NTS certificate is read again whatever the file says
-	 * (the NTS-KE thread does it, and logs how it went). */
-	dpn_ntsserver_reload_cert();
-	nc = calloc(1, sizeof(*nc));
-	if (nc == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (dpn_conf_parse_file(nc, ctx->config_path, err, errlen) != 0) {
-		free(nc);
-		return -1;
-	}
-	pthread_mutex_lock(&acl_mutex);
-	/* The server's keys first: they can only fail for memory, and then
-	 * nothing has changed. The upstream side keeps its keys until a
-	 * restart (its polls were set up with them). */
-	if (dpn_dataplane_set_auth(ctx->dp, &nc->keys, nc->trusted,
-				   nc->nb_trusted, !nc->authfail_drop, err,
-				   errlen) == 0 &&
-	    dpn_dataplane_set_acl(ctx->dp, &nc->acl, &nc->discard, err,
-				  errlen) == 0) {
-		/* The running configuration takes the new rules. */
-		struct dpn_acl_ruleset old = ctx->conf->acl;
-
-		ctx->conf->acl = nc->acl;
-		ctx->conf->discard = nc->discard;
-		ctx->conf->discard_line = nc->discard_line;
-		nc->acl = old;
-		ret = 0;
-	}
-	pthread_mutex_unlock(&acl_mutex);
-	if (ret == 0 && (nc->nb_listen != ctx->conf->nb_listen ||
-			 memcmp(nc->listen, ctx->conf->listen,
-				sizeof(nc->listen[0]) * nc->nb_listen) != 0 ||
-			 memcmp(&nc->refclock_system,
-				&ctx->conf->refclock_system,
-				sizeof(nc->refclock_system)) != 0 ||
-			 nc->nb_refclocks != ctx->conf->nb_refclocks ||
-			 memcmp(nc->refclocks, ctx->conf->refclocks,
-				sizeof(nc->refclocks[0]) *
-				nc->nb_refclocks) != 0 ||
-			 nc->clientlimit != ctx->conf->clientlimit ||
-			 nc->xleavelimit != ctx->conf->xleavelimit ||
-			 memcmp(&nc->metrics, &ctx->conf->metrics,
-				sizeof(nc->metrics)) != 0 ||
-			 upstream_changed(nc, ctx->conf)))
-		snprintf(err, errlen,
-			 "listen, refclock, server, pool, keys for upstream polls, tinker, tos, driftfile, leapfile, leapsmear, holdover, metrics, clientlimit and xleavelimit changes need a restart; restrict, discard and the keys clients use (keys, trustedkey, authfail) applied");
-	dpn_conf_free(nc);
-	free(nc);
-	return ret;
-}
-
-int
-dpn_ctl_restrict_change(bool add, const char *text, char *err, size_t errlen)
-{
-	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
-	struct dpn_acl_rule rules[MAX_RULES_PER_LINE];
-	struct dpn_acl_ruleset rs;
-	char buf[DPN_CTL_MAX_LINE + 1], *words[MAX_WORDS], *save = NULL, *w;
-	int nb = 0, n, i, ret = 0;
-
-	snprintf(buf, sizeof(buf), "%s", text);
-	for (w = strtok_r(buf, " \t", &save); w != NULL;
-	     w = strtok_r(NULL, " \t", &save)) {
-		if (nb == MAX_WORDS) {
-			snprintf(err, errlen, "too many words");
-			return -1;
-		}
-		words[nb++] = w;
-	}
-	n = dpn_acl_parse(words, nb, rules, MAX_RULES_PER_LINE, err, errlen);
-	if (n < 0)
-		return -1;
-
-	pthread_mutex_lock(&acl_mutex);
-	dpn_acl_ruleset_init(&rs);
-	if (dpn_acl_ruleset_copy(&rs, &ctx->conf->acl) != 0) {
-		snprintf(err, errlen, "out of memory");
-		ret = -1;
-	}
-	for (i = 0; ret == 0 && i < n; i++) {
-		rules[i].line = 0;
-		if (add) {
-			ret = dpn_acl_ruleset_add(&rs, &rules[i]);
-			if (ret != 0)
-				snprintf(err, errlen, "out of memory");
-		} else {
-			ret = dpn_acl_ruleset_del(&rs, &rules[i]);
-			if (ret != 0)
-				snprintf(err, errlen,
-					 "no such restrict rule (see 'show restrict')");
-		}
-	}
-	if (ret == 0)
-		dpn_acl_ruleset_sort(&rs);
-	if (ret == 0 && dpn_dataplane_set_acl(ctx->dp, &rs,
-					      &ctx->conf->discard, err,
-					      errlen) != 0)
-		ret = -1;
-	if (ret == 0) {
-		struct dpn_acl_ruleset old = ctx->conf->acl;
-
-		ctx->conf->acl = rs;
-		rs = old;
-	}
-	dpn_acl_ruleset_free(&rs);
-	pthread_mutex_unlock(&acl_mutex);
-	return ret == 0 ? 0 : -1;
-}
-
 void
 dpn_ctl_show_restrict(FILE *f)
 {
-	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
+	struct dpn_runtime *ctx = dpn_runtime_get();
 	const struct dpn_acl_table *t;
 	bool json = ctl_json();
 	char line[256];
 	unsigned int i;
 
-	pthread_mutex_lock(&acl_mutex);
+	dpn_runtime_lock();
 	t = dpn_dataplane_acl(ctx->dp);
 	if (json)
 		fputs("{\"rules\": [", f);
@@ -211,59 +65,7 @@ dpn_ctl_show_restrict(FILE *f)
 		fprintf(f, "# %u rules; discard average %d minimum %u "
 			"monitor %u\n", t->rules.nb, t->discard.average_log2,
 			t->discard.minimum_s, t->discard.monitor);
-	pthread_mutex_unlock(&acl_mutex);
-}
-
-unsigned int
-dpn_ctl_restrict_walk(void (*fn)(void *arg, const char *rule,
-				 const struct dpn_acl_counters *c),
-		      void *arg, unsigned int max)
-{
-	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
-	const struct dpn_acl_table *t;
-	char line[256];
-	unsigned int i, nb;
-
-	pthread_mutex_lock(&acl_mutex);
-	t = dpn_dataplane_acl(ctx->dp);
-	nb = t->rules.nb;
-	for (i = 0; i < nb && i < max; i++) {
-		struct dpn_acl_counters c;
-
-		dpn_dataplane_acl_counters(ctx->dp, i, &c);
-		dpn_acl_format(&t->rules.rules[i], line, sizeof(line));
-		fn(arg, line, &c);
-	}
-	pthread_mutex_unlock(&acl_mutex);
-	return nb;
-}
-
-unsigned int
-dpn_ctl_auth_walk(void (*fn)(void *arg, uint32_t id, const char *type,
-			     const struct dpn_auth_counters *c),
-		  void *arg, unsigned int max, bool *nak)
-{
-	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
-	const struct dpn_auth_table *t;
-	unsigned int i, nb = 0;
-
-	/* Reloads replace (and free) the table under this lock. */
-	pthread_mutex_lock(&acl_mutex);
-	t = dpn_dataplane_auth(ctx->dp);
-	if (nak != NULL)
-		*nak = t == NULL || t->nak;	/* authfail's default */
-	if (t != NULL)
-		nb = t->nb_keys;
-	for (i = 0; i < nb && i < max; i++) {
-		const struct dpn_ntpauth_key *k =
-			dpn_ntpauth_server_key(t->keys, i);
-		struct dpn_auth_counters c;
-
-		dpn_auth_table_key_counters(t, i, &c);
-		fn(arg, k->id, dpn_ntpauth_type_str(k->type), &c);
-	}
-	pthread_mutex_unlock(&acl_mutex);
-	return nb;
+	dpn_runtime_unlock();
 }
 
 /* One trusted key as `show auth` prints it (never its material). */
@@ -315,7 +117,7 @@ dpn_ctl_show_auth(FILE *f)
 		{ "dropped", "dropped", DPN_STAT_NTP_AUTH_DROPPED },
 		{ "signed replies", "signed_replies", DPN_STAT_NTP_AUTH_SIGNED },
 	};
-	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
+	struct dpn_runtime *ctx = dpn_runtime_get();
 	struct auth_rows *r = calloc(1, sizeof(*r));
 	bool json = ctl_json(), nak;
 	unsigned int i, nb;
@@ -325,7 +127,7 @@ dpn_ctl_show_auth(FILE *f)
 		return;
 	}
 	/* Copied under the lock, printed after it. */
-	nb = dpn_ctl_auth_walk(auth_row_add, r, DPN_NTPAUTH_MAX_KEYS, &nak);
+	nb = dpn_runtime_auth_walk(auth_row_add, r, DPN_NTPAUTH_MAX_KEYS, &nak);
 	if (json) {
 		fprintf(f, "{\"trusted_keys\": %u, \"authfail\": \"%s\", "
 			"\"keys\": [", nb, nak ? "nak" : "drop");
@@ -380,7 +182,7 @@ dpn_ctl_show_nts(FILE *f)
 		{ "NTS off", "off", DPN_STAT_NTP_NTS_OFF },
 		{ "no room", "no_room", DPN_STAT_NTP_NTS_NO_ROOM },
 	};
-	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
+	struct dpn_runtime *ctx = dpn_runtime_get();
 	struct dpn_ntsserver_info in;
 	bool json = ctl_json();
 	uint64_t age;
@@ -449,7 +251,7 @@ key_str(const uint8_t *key, char *buf, size_t len)
 void
 dpn_ctl_show_clients(FILE *f, unsigned int n)
 {
-	struct dpn_ctl_ctx *ctx = dpn_ctl_ctx_get();
+	struct dpn_runtime *ctx = dpn_runtime_get();
 	struct dpn_dataplane *dp = ctx->dp;
 	struct dpn_clock_snapshot s;
 	struct dpn_rl_client *top;

@@ -26,8 +26,6 @@
 #include "dpn_ctl.h"
 #include "ctl_private.h"
 
-static struct dpn_ctl_ctx *ctl;
-
 /* Where the running command prints, and what `quit` means for it. */
 static __thread FILE *ctl_out;
 static __thread bool ctl_prompt;
@@ -37,18 +35,6 @@ static __thread unsigned int ctl_flags;
 static __thread char ctl_error[DPN_CONF_ERRLEN];
 /* Set when the command was refused for want of privilege. */
 static __thread bool ctl_denied;
-
-void
-dpn_ctl_init(struct dpn_ctl_ctx *ctx)
-{
-	ctl = ctx;
-}
-
-struct dpn_ctl_ctx *
-dpn_ctl_ctx_get(void)
-{
-	return ctl;
-}
 
 /* Report a failed command: on the socket in the status line, on the
  * prompt as an error line. */
@@ -110,11 +96,11 @@ ctl_json_str(FILE *f, const char *s)
 bool
 ctl_port_valid(int port)
 {
-	if (port >= 0 && (unsigned int)port < ctl->dp->nb_ports)
+	if (port >= 0 && (unsigned int)port < dpn_runtime_get()->dp->nb_ports)
 		return true;
 	snprintf(ctl_error, sizeof(ctl_error),
 		 "no port %d (ports 0..%u are in use)", port,
-		 ctl->dp->nb_ports - 1);
+		 dpn_runtime_get()->dp->nb_ports - 1);
 	return false;
 }
 
@@ -154,12 +140,12 @@ dpn_ctl_show_port_stats(FILE *f, int port)
 		return -EINVAL;
 	if (json)
 		fputs("{\"ports\": [", f);
-	for (i = 0; i < ctl->dp->nb_ports; i++) {
+	for (i = 0; i < dpn_runtime_get()->dp->nb_ports; i++) {
 		if (port >= 0 && (unsigned int)port != i)
 			continue;
 		if (json && n++ > 0)
 			fputs(", ", f);
-		port_stats_print(f, &ctl->dp->ports[i], json);
+		port_stats_print(f, &dpn_runtime_get()->dp->ports[i], json);
 	}
 	if (json)
 		fputs("]}\n", f);
@@ -221,8 +207,8 @@ dpn_ctl_show_port_info(FILE *f, int port)
 
 	if (port >= 0 && !ctl_port_valid(port))
 		return -EINVAL;
-	for (i = 0; i < ctl->dp->nb_ports; i++) {
-		const struct dpn_port *p = &ctl->dp->ports[i];
+	for (i = 0; i < dpn_runtime_get()->dp->nb_ports; i++) {
+		const struct dpn_port *p = &dpn_runtime_get()->dp->ports[i];
 		struct rte_eth_dev_info info;
 		struct rte_eth_link link;
 		char mac[RTE_ETHER_ADDR_FMT_SIZE];
@@ -249,7 +235,7 @@ dpn_ctl_show_port_info(FILE *f, int port)
 			p->tx_vlan_sw ? "software" : "nic");
 		fprintf(f, "  rx_cksum    %s\n",
 			p->rx_cksum_offload ? "nic" : "software");
-		print_rx_stamps(f, ctl->dp, i);
+		print_rx_stamps(f, dpn_runtime_get()->dp, i);
 		fprintf(f, "  tx_time     %s\n", p->tx_in_burst ?
 			"T3 (frames leave inside tx_burst)" :
 			"after tx_burst (interleaved)");
@@ -276,7 +262,7 @@ stats_json(FILE *f, const struct dpn_stats *st)
 static void
 show_stats_json(FILE *f, const struct dpn_stats *total)
 {
-	struct dpn_dataplane *dp = ctl->dp;
+	struct dpn_dataplane *dp = dpn_runtime_get()->dp;
 	unsigned int i;
 
 	fputs("{\"total\": ", f);
@@ -298,7 +284,7 @@ show_stats_json(FILE *f, const struct dpn_stats *total)
 void
 dpn_ctl_show_stats(FILE *f)
 {
-	struct dpn_dataplane *dp = ctl->dp;
+	struct dpn_dataplane *dp = dpn_runtime_get()->dp;
 	struct dpn_stats total, w_sum;
 	unsigned int i, j;
 
@@ -337,8 +323,8 @@ dpn_ctl_show_config(FILE *f)
 {
 	char buf[8192];
 
-	dpn_conf_format(ctl->conf, buf, sizeof(buf));
-	fprintf(f, "# %s\n%s", ctl->config_path ? ctl->config_path :
+	dpn_conf_format(dpn_runtime_get()->conf, buf, sizeof(buf));
+	fprintf(f, "# %s\n%s", dpn_runtime_get()->config_path ? dpn_runtime_get()->config_path :
 		"(built-in)", buf);
 }
 
@@ -346,18 +332,18 @@ void
 dpn_ctl_show_sysinfo(FILE *f)
 {
 	if (ctl_json())
-		dpn_sync_show_sysinfo_json(ctl->sync, f);
+		dpn_sync_show_sysinfo_json(dpn_runtime_get()->sync, f);
 	else
-		dpn_sync_show_sysinfo(ctl->sync, f);
+		dpn_sync_show_sysinfo(dpn_runtime_get()->sync, f);
 }
 
 void
 dpn_ctl_show_peers(FILE *f)
 {
 	if (ctl_json())
-		dpn_sync_show_peers_json(ctl->sync, f);
+		dpn_sync_show_peers_json(dpn_runtime_get()->sync, f);
 	else
-		dpn_sync_show_peers(ctl->sync, f);
+		dpn_sync_show_peers(dpn_runtime_get()->sync, f);
 }
 
 static void
@@ -410,8 +396,8 @@ dpn_ctl_show_neighbors(FILE *f)
 		return;
 	}
 	neigh_header(f);
-	for (pi = 0; pi < ctl->dp->nb_ports; pi++) {
-		n = dpn_dp_neigh_read(ctl->dp, pi, e, DPN_NEIGH_TABLE_SIZE);
+	for (pi = 0; pi < dpn_runtime_get()->dp->nb_ports; pi++) {
+		n = dpn_dp_neigh_read(dpn_runtime_get()->dp, pi, e, DPN_NEIGH_TABLE_SIZE);
 		if (n < 0)
 			fprintf(f, "port %u: table busy, try again\n", pi);
 		for (i = 0; i < n; i++)
@@ -429,7 +415,7 @@ neigh_entry_get(const struct dpn_route *r, struct dpn_neigh_entry *tmp,
 	size_t alen = r->family == AF_INET ? 4 : 16;
 	int i, n;
 
-	n = dpn_dp_neigh_read(ctl->dp, r->port_index, tmp, DPN_NEIGH_TABLE_SIZE);
+	n = dpn_dp_neigh_read(dpn_runtime_get()->dp, r->port_index, tmp, DPN_NEIGH_TABLE_SIZE);
 	for (i = 0; i < n; i++)
 		if (tmp[i].family == r->family && tmp[i].vlan == r->vlan &&
 		    memcmp(tmp[i].addr, &r->nexthop, alen) == 0) {
@@ -454,7 +440,7 @@ dpn_ctl_neigh_resolve(FILE *f, int family, const void *addr, char *err,
 	int ret, rc;
 
 	inet_ntop(family, addr, dst, sizeof(dst));
-	ret = dpn_dp_neigh_request(ctl->dp, family, addr, 1000, &r, &rc);
+	ret = dpn_dp_neigh_request(dpn_runtime_get()->dp, family, addr, 1000, &r, &rc);
 	if (ret != 0) {
 		snprintf(err, errlen,
 			 "the management lcore did not take the request: %s",
@@ -868,10 +854,10 @@ cmd_reload_parsed(void *res, struct cmdline *cl, void *data)
 	if (!ctl_admin_ok("reload"))
 		return;
 	err[0] = '\0';
-	if (dpn_ctl_reload(err, sizeof(err)) != 0)
+	if (dpn_runtime_reload(err, sizeof(err)) != 0)
 		ctl_fail(err);
 	else
-		fprintf(ctl_out, "reloaded %s%s%s\n", ctl->config_path,
+		fprintf(ctl_out, "reloaded %s%s%s\n", dpn_runtime_get()->config_path,
 			err[0] ? ": " : "", err);
 }
 
@@ -903,7 +889,7 @@ cmd_restrict_parsed(void *res, struct cmdline *cl, void *data)
 
 	if (!ctl_admin_ok(add ? "restrict add" : "restrict del"))
 		return;
-	if (dpn_ctl_restrict_change(add, r->words, err, sizeof(err)) != 0)
+	if (dpn_runtime_restrict_change(add, r->words, err, sizeof(err)) != 0)
 		ctl_fail(err);
 	else
 		fprintf(ctl_out, "%s: restrict %s\n",
@@ -1087,7 +1073,7 @@ static void
 cmd_quit_parsed(void *res, struct cmdline *cl, void *data)
 {
 	if (ctl_prompt) {
-		ctl->dp->quit = true;
+		dpn_runtime_get()->dp->quit = true;
 		cmdline_quit(cl);
 	}
 }

@@ -13,8 +13,6 @@
 
 #include "dpn_ctl.h"
 
-struct dpn_ctl_ctx *dpn_ctl_ctx_get(void);
-
 /* A port's rte_eth_stats (ipackets, ibytes, imissed, ierrors, rx_nombuf,
  * opackets, obytes, oerrors) since the last `clear port stats`. */
 #define CTL_PORT_STATS 8

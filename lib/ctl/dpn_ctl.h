@@ -16,20 +16,10 @@
 #include "dpn_ctl_proto.h"
 #include "dpn_dataplane.h"
 #include "dpn_refclock.h"
+#include "dpn_runtime.h"
 #include "dpn_sync.h"
 
 
-/** What the commands look at. Owned by the daemon. */
-struct dpn_ctl_ctx {
-	struct dpn_dataplane *dp;
-	struct dpn_conf *conf;		/**< restrict/discard change on reload */
-	const char *config_path;
-	struct dpn_refclock_system *refclock;
-	struct dpn_sync *sync;		/**< sources, selection, clock */
-};
-
-/** Bind the command table to the daemon's state. */
-void dpn_ctl_init(struct dpn_ctl_ctx *ctx);
 
 /*
  * The work behind each command, printing to @p f. The cmdline callbacks
@@ -74,46 +64,6 @@ void dpn_ctl_show_refclocks(FILE *f);
 int dpn_ctl_set_log_level(FILE *f, const char *pattern, const char *level,
 			  char *err, size_t errlen);
 
-/**
- * Call @p fn for each restrict rule in match order, with the rule as
- * `show restrict` writes it and its counters summed over the workers,
- * holding the lock that reloads and `restrict add|del` take (so the
- * table cannot be freed meanwhile): @p fn must not block. At most @p max
- * calls. For metrics and telemetry, from any control thread.
- * @return the number of rules in use (may be more than @p max).
- */
-unsigned int dpn_ctl_restrict_walk(void (*fn)(void *arg, const char *rule,
-					      const struct dpn_acl_counters *c),
-				   void *arg, unsigned int max);
-
-/**
- * Call @p fn for each key the server trusts, in ascending ID order, with
- * its ID, type ("MD5", "SHA1", "AES128CMAC": a static string, good after
- * the call) and counters summed over the workers, holding the lock that
- * reloads take (so the key table cannot be freed meanwhile): @p fn must
- * not block. At most @p max calls. @p nak (if not NULL) is set to what a request that fails
- * authentication gets: true a crypto-NAK, false nothing (authfail drop).
- * No key material is handed out. For metrics and telemetry, from any
- * control thread.
- * @return the number of trusted keys (may be more than @p max).
- */
-unsigned int dpn_ctl_auth_walk(void (*fn)(void *arg, uint32_t id,
-					  const char *type,
-					  const struct dpn_auth_counters *c),
-			       void *arg, unsigned int max, bool *nak);
-
-/**
- * Re-read the configuration file and apply its restrict, discard lines
- * to the running workers (other directives need a restart and are only
- * compared). On any error the running rules stay and @p err says why.
- * Safe from any control thread or the management lcore.
- * @return 0 or -1.
- */
-int dpn_ctl_reload(char *err, size_t errlen);
-
-/** `restrict add WORDS` / `restrict del WORDS`, WORDS as in the file. */
-int dpn_ctl_restrict_change(bool add, const char *words, char *err,
-			    size_t errlen);
 
 /** dpn_ctl_run_line() flags. */
 #define DPN_CTL_ADMIN	0x1	/**< may run commands that change state */

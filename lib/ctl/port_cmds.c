@@ -53,7 +53,7 @@ raw_stats(const struct dpn_port *p, uint64_t v[CTL_PORT_STATS])
 static unsigned int
 port_index(const struct dpn_port *p)
 {
-	return (unsigned int)(p - dpn_ctl_ctx_get()->dp->ports);
+	return (unsigned int)(p - dpn_runtime_get()->dp->ports);
 }
 
 void
@@ -133,7 +133,7 @@ xstats_print(FILE *f, const struct dpn_port *p, bool json)
 int
 dpn_ctl_show_port_xstats(FILE *f, int port)
 {
-	struct dpn_dataplane *dp = dpn_ctl_ctx_get()->dp;
+	struct dpn_dataplane *dp = dpn_runtime_get()->dp;
 	bool json = ctl_json();
 	unsigned int i, n = 0;
 
@@ -190,7 +190,7 @@ clear_one(const struct dpn_port *p)
 int
 dpn_ctl_clear_port_stats(FILE *f, int port)
 {
-	struct dpn_dataplane *dp = dpn_ctl_ctx_get()->dp;
+	struct dpn_dataplane *dp = dpn_runtime_get()->dp;
 	unsigned int i;
 
 	if (port >= 0 && !ctl_port_valid(port))

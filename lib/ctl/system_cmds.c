@@ -90,7 +90,7 @@ lcore_text(FILE *f, unsigned int lcore, const struct dpn_worker *w)
 void
 dpn_ctl_show_lcores(FILE *f)
 {
-	const struct dpn_dataplane *dp = dpn_ctl_ctx_get()->dp;
+	const struct dpn_dataplane *dp = dpn_runtime_get()->dp;
 	bool json = ctl_json();
 	unsigned int lcore, n = 0;
 
@@ -116,13 +116,13 @@ dpn_ctl_show_lcores(FILE *f)
 void
 dpn_ctl_show_ptp(FILE *f)
 {
-	dpn_sync_show_ptp(dpn_ctl_ctx_get()->sync, f, ctl_json());
+	dpn_sync_show_ptp(dpn_runtime_get()->sync, f, ctl_json());
 }
 
 void
 dpn_ctl_show_refclocks(FILE *f)
 {
-	dpn_sync_show_refclocks(dpn_ctl_ctx_get()->sync, f, ctl_json());
+	dpn_sync_show_refclocks(dpn_runtime_get()->sync, f, ctl_json());
 }
 
 static const char *const level_names[] = {

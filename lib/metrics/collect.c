@@ -4,7 +4,7 @@
  * Runs in the HTTP or telemetry thread. The workers are not stopped:
  * their counters are read with relaxed atomic loads (each has one
  * writer), the clock through its seqlock, the restrict and key counters
- * under the control lock (dpn_ctl_restrict_walk, dpn_ctl_auth_walk), the
+ * under the control lock (dpn_runtime_restrict_walk, dpn_runtime_auth_walk), the
  * NTS server's state with dpn_ntsserver_info() (thread-safe), and
  * ethdev statistics with the ethdev calls, which only read the driver's
  * counters.
@@ -21,7 +21,7 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
-#include "dpn_ctl.h"
+#include "dpn_runtime.h"
 #include "dpn_metrics.h"
 #include "dpn_ntsserver.h"
 #include "metrics_private.h"
@@ -33,11 +33,11 @@ RTE_LOG_REGISTER(dpn_metrics_logtype, dpntp.metrics, NOTICE);
  * scrape: DPDK's telemetry thread lives until rte_eal_cleanup(), after
  * the data plane is freed, and telemetry commands cannot be unregistered.
  */
-static struct dpn_ctl_ctx *metrics_ctx;
+static struct dpn_runtime *metrics_ctx;
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int
-dpn_metrics_init(struct dpn_ctl_ctx *ctx)
+dpn_metrics_init(struct dpn_runtime *ctx)
 {
 	pthread_mutex_lock(&metrics_lock);
 	metrics_ctx = ctx;
@@ -54,10 +54,10 @@ dpn_metrics_fini(void)
 	pthread_mutex_unlock(&metrics_lock);
 }
 
-struct dpn_ctl_ctx *
+struct dpn_runtime *
 dpn_metrics_hold(void)
 {
-	struct dpn_ctl_ctx *ctx;
+	struct dpn_runtime *ctx;
 
 	pthread_mutex_lock(&metrics_lock);
 	ctx = metrics_ctx;
@@ -188,7 +188,7 @@ collect_port(const struct dpn_dataplane *dp, unsigned int pi,
 }
 
 void
-dpn_metrics_read_clock(const struct dpn_ctl_ctx *ctx,
+dpn_metrics_read_clock(const struct dpn_runtime *ctx,
 		       struct dpn_metrics_clock *mc)
 {
 	const struct dpn_refclock_system *rs = ctx->refclock;
@@ -241,7 +241,7 @@ dpn_metrics_read_clock(const struct dpn_ctl_ctx *ctx,
 
 /* The sources as `show peers` lists them. */
 static int
-collect_sources(const struct dpn_ctl_ctx *ctx,
+collect_sources(const struct dpn_runtime *ctx,
 		struct dpn_metrics_snapshot *s)
 {
 	struct dpn_sync_view *v;
@@ -347,7 +347,7 @@ collect_ptp(const struct dpn_sync_refclock_info *r,
 }
 
 int
-dpn_metrics_read_refclocks(const struct dpn_ctl_ctx *ctx,
+dpn_metrics_read_refclocks(const struct dpn_runtime *ctx,
 			   struct dpn_metrics_refclock **out, unsigned int *nb)
 {
 	struct dpn_metrics_refclock *rc;
@@ -474,7 +474,7 @@ dpn_metrics_read_nts(struct dpn_metrics_nts *n)
 int
 dpn_metrics_collect(struct dpn_metrics_snapshot *s)
 {
-	struct dpn_ctl_ctx *ctx;
+	struct dpn_runtime *ctx;
 	struct dpn_dataplane *dp;
 	unsigned int i;
 
@@ -510,9 +510,9 @@ dpn_metrics_collect(struct dpn_metrics_snapshot *s)
 		if (collect_port(dp, i, &s->ports[i]) != 0)
 			goto nomem;
 	}
-	s->nb_rules_total = dpn_ctl_restrict_walk(add_rule, s,
+	s->nb_rules_total = dpn_runtime_restrict_walk(add_rule, s,
 						  DPN_METRICS_MAX_RULES);
-	s->nb_auth_keys_total = dpn_ctl_auth_walk(add_auth_key, s,
+	s->nb_auth_keys_total = dpn_runtime_auth_walk(add_auth_key, s,
 						  DPN_METRICS_MAX_AUTH_KEYS,
 						  NULL);
 	dpn_metrics_read_nts(&s->nts);

@@ -31,7 +31,7 @@
 #define DPN_METRICS_NAME_LEN 64
 #define DPN_METRICS_RULE_LEN 256
 
-struct dpn_ctl_ctx;
+struct dpn_runtime;
 struct dpn_conf_metrics;
 
 /** One ethdev extended statistic. */
@@ -250,10 +250,10 @@ void dpn_metrics_snapshot_free(struct dpn_metrics_snapshot *s);
 
 /**
  * Bind to the daemon's state and register the /dpntp/ telemetry
- * commands. Call once, after dpn_ctl_init(), before the workers start.
+ * commands. Call once, after dpn_runtime_init(), before the workers start.
  * @return 0 or a negative errno.
  */
-int dpn_metrics_init(struct dpn_ctl_ctx *ctx);
+int dpn_metrics_init(struct dpn_runtime *ctx);
 
 /**
  * Fill @p s from the running daemon; free it with

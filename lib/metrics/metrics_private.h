@@ -6,7 +6,7 @@
 
 #include <rte_log.h>
 
-#include "dpn_ctl.h"
+#include "dpn_runtime.h"
 #include "dpn_metrics.h"
 
 #define METRICS_LOG(level, fmt, ...) \
@@ -20,7 +20,7 @@ extern int dpn_metrics_logtype;
  * dpn_metrics_release(); NULL (and nothing held) once dpn_metrics_fini()
  * ran.
  */
-struct dpn_ctl_ctx *dpn_metrics_hold(void);
+struct dpn_runtime *dpn_metrics_hold(void);
 void dpn_metrics_release(void);
 
 /** Every worker's counters and the management lcore's, summed. */
@@ -28,7 +28,7 @@ void dpn_metrics_sum_stats(const struct dpn_dataplane *dp,
 			   struct dpn_stats *out);
 
 /** The served clock as `show sysinfo` shows it. */
-void dpn_metrics_read_clock(const struct dpn_ctl_ctx *ctx,
+void dpn_metrics_read_clock(const struct dpn_runtime *ctx,
 			    struct dpn_metrics_clock *mc);
 
 /** The NTS server as `show nts` shows it (all 0 while NTS is off). */
@@ -39,7 +39,7 @@ void dpn_metrics_read_nts(struct dpn_metrics_nts *n);
  * calloc'ed array in @p *out (NULL and 0 without any, or without the
  * sync state). @return 0 or -ENOMEM.
  */
-int dpn_metrics_read_refclocks(const struct dpn_ctl_ctx *ctx,
+int dpn_metrics_read_refclocks(const struct dpn_runtime *ctx,
 			       struct dpn_metrics_refclock **out,
 			       unsigned int *nb);
 

@@ -41,7 +41,7 @@ clamp_int(double v)
 static int
 tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	struct dpn_runtime *ctx = dpn_metrics_hold();
 	struct dpn_stats sum;
 	unsigned int i;
 
@@ -60,7 +60,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	struct dpn_runtime *ctx = dpn_metrics_hold();
 	const struct dpn_dataplane *dp;
 	unsigned int i;
 
@@ -140,7 +140,7 @@ tel_restrict(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (dpn_metrics_hold() == NULL)
 		return -ENODEV;
 	rte_tel_data_start_dict(d);
-	dpn_ctl_restrict_walk(tel_add_rule, &tr, RTE_TEL_MAX_DICT_ENTRIES);
+	dpn_runtime_restrict_walk(tel_add_rule, &tr, RTE_TEL_MAX_DICT_ENTRIES);
 	dpn_metrics_release();
 	return 0;
 }
@@ -176,7 +176,7 @@ tel_add_auth_key(void *arg, uint32_t id, const char *type,
 static int
 tel_auth(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	struct dpn_runtime *ctx = dpn_metrics_hold();
 	struct tel_auth_keys *ta;
 	struct dpn_stats sum;
 	unsigned int i, nb;
@@ -190,7 +190,7 @@ tel_auth(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -ENOMEM;
 	}
 	dpn_metrics_sum_stats(ctx->dp, &sum);
-	nb = dpn_ctl_auth_walk(tel_add_auth_key, ta,
+	nb = dpn_runtime_auth_walk(tel_add_auth_key, ta,
 			       DPN_METRICS_MAX_AUTH_KEYS, &nak);
 	dpn_metrics_release();
 	rte_tel_data_start_dict(d);
@@ -235,7 +235,7 @@ tel_auth(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_nts(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	struct dpn_runtime *ctx = dpn_metrics_hold();
 	struct dpn_ntsserver_info in;
 	struct rte_tel_data *ke;
 	struct dpn_stats sum;
@@ -289,7 +289,7 @@ tel_nts(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_clock(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	struct dpn_runtime *ctx = dpn_metrics_hold();
 	struct dpn_metrics_clock c;
 
 	if (ctx == NULL)
@@ -360,7 +360,7 @@ tel_peers(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_read_refclocks(struct dpn_metrics_refclock **rc, unsigned int *nb)
 {
-	struct dpn_ctl_ctx *ctx = dpn_metrics_hold();
+	struct dpn_runtime *ctx = dpn_metrics_hold();
 	int ret;
 
 	*rc = NULL;
