@@ -330,15 +330,71 @@ shift_source_times(struct dpn_source *s, int64_t d)
 		s->next_poll_ns += d;
 }
 
-/* The clock stepped by @p d: keep every time we hold on its scale. */
+/*
+ * Offsets measured against our clock before it stepped by @p d, of a
+ * source that did not move with it: what they would read now (as chrony
+ * corrects its samples on a step), so that samples from both sides of
+ * the step are never mixed in one filter.
+ */
 static void
-clock_stepped(struct dpn_sync *sy, int64_t d)
+shift_source_offsets(struct dpn_source *s, int64_t d)
 {
 	unsigned int i;
 
-	for (i = 0; i < sy->nb_assoc; i++)
+	for (i = 0; i < DPN_SOURCE_FILTER_LEN; i++)
+		if (s->filter[i].epoch_ns != 0)
+			s->filter[i].offset_ns -= d;
+	if (s->update_ns != 0)
+		s->offset_ns -= d;
+}
+
+/*
+ * The host clock (`refclock system`) jumped and we followed it: its
+ * samples from before the jump describe a clock that is gone. Only the
+ * newest, which saw the jump, is kept, on the new scale.
+ */
+static void
+ref_restart(struct dpn_source *s, int64_t d)
+{
+	unsigned int i, newest = DPN_SOURCE_FILTER_LEN;
+
+	for (i = 0; i < DPN_SOURCE_FILTER_LEN; i++)
+		if (s->filter[i].epoch_ns != 0 &&
+		    (newest == DPN_SOURCE_FILTER_LEN ||
+		     s->filter[i].epoch_ns > s->filter[newest].epoch_ns))
+			newest = i;
+	for (i = 0; i < DPN_SOURCE_FILTER_LEN; i++)
+		if (i != newest)
+			memset(&s->filter[i], 0, sizeof(s->filter[i]));
+	if (newest != DPN_SOURCE_FILTER_LEN)
+		s->filter[newest].offset_ns -= d;
+	if (s->update_ns != 0)
+		s->offset_ns -= d;
+}
+
+/* What made the clock step, which says which sources moved with it. */
+enum step_cause {
+	STEP_SERVED,	/* we stepped to a source: no source moved */
+	STEP_HOST,	/* we followed the host clock, which jumped */
+	STEP_LEAP,	/* a leap second: every source leaps with us */
+};
+
+/* The clock stepped by @p d: keep every time we hold on its scale. */
+static void
+clock_stepped(struct dpn_sync *sy, int64_t d, enum step_cause cause)
+{
+	unsigned int i;
+
+	for (i = 0; i < sy->nb_assoc; i++) {
 		shift_source_times(&sy->assoc[i].src, d);
+		if (cause != STEP_LEAP)
+			shift_source_offsets(&sy->assoc[i].src, d);
+	}
 	shift_source_times(&sy->ref, d);
+	if (cause == STEP_SERVED)
+		shift_source_offsets(&sy->ref, d);
+	else if (cause == STEP_HOST)
+		ref_restart(&sy->ref, d);
 	for (i = 0; i < sy->nb_refclocks; i++)
 		shift_source_times(&sy->refclocks[i].src, d);
 	sync_refclocks_stepped(sy, d);
@@ -379,7 +435,7 @@ apply_peer(struct dpn_sync *sy, struct dpn_source *peer, int64_t now)
 		SYNC_LOG(NOTICE, "clock stepped by %+.6f s (source %s)",
 			 (double)sy->sel.offset_ns / 1e9, peer->conf.name);
 		clock_stepped(sy, dpn_clock_model_ns(&sy->disc.tracker.model,
-						     tsc) - before);
+						     tsc) - before, STEP_SERVED);
 		now = sync_now_ns(sy);
 		break;
 	case DPN_DISC_SPIKE_IGNORED:
@@ -464,7 +520,7 @@ refclock_sample(struct dpn_sync *sy, uint64_t tsc, int64_t real)
 	if (sy->disc.tracker.steps != steps) {
 		SYNC_LOG(NOTICE, "clock stepped by %+.6f s to the host clock",
 			 (double)(real - model) / 1e9);
-		clock_stepped(sy, real - model);
+		clock_stepped(sy, real - model, STEP_HOST);
 	}
 	sy->synced = true;
 	sy->last_sync_ns = real;
@@ -527,7 +583,7 @@ leap_step(struct dpn_sync *sy)
 	dpn_clock_tracker_step(&sy->disc.tracker, tsc,
 			       now - sy->leap_dir * SEC_NS);
 	sy->leap_done = true;
-	clock_stepped(sy, -sy->leap_dir * SEC_NS);
+	clock_stepped(sy, -sy->leap_dir * SEC_NS, STEP_LEAP);
 	SYNC_LOG(NOTICE, "leap second %s", sy->leap_dir > 0 ? "inserted" :
 		 "deleted");
 }
