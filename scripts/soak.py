@@ -37,6 +37,10 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "integration"))
+import dpnctl  # noqa: E402
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--minutes", type=float, required=True)
 ap.add_argument("--sample", type=float, default=60)
@@ -179,15 +183,7 @@ def upstream():
 
 
 def counters():
-    out = subprocess.run([args.dpntpc, "-s", args.sock, "show", "stats"],
-                         capture_output=True, text=True, timeout=10,
-                         check=True).stdout
-    c = {}
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) >= 2 and f[1].isdigit():
-            c[f[0]] = int(f[1])
-    return c
+    return dpnctl.counters(args.dpntpc, args.sock)
 
 
 def telemetry(cmds):

@@ -16,10 +16,11 @@ import os
 import random
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
+
+import dpnctl
 
 from scapy.all import (ARP, AsyncSniffer, Dot1Q, Ether, IP, IPv6,
                        IPv6ExtHdrFragment, Raw, UDP, conf, get_if_hwaddr,
@@ -78,15 +79,7 @@ def result(ok, what, why=""):
 # --- counters --------------------------------------------------------------
 
 def counters():
-    out = subprocess.run([args.dpntpc, "-s", args.sock, "show", "stats"],
-                         capture_output=True, text=True, timeout=5,
-                         check=True).stdout
-    c = {}
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) >= 2 and f[1].isdigit():
-            c[f[0]] = int(f[1])
-    return c
+    return dpnctl.counters(args.dpntpc, args.sock)
 
 
 # Counters a crafted packet may move; each case names the ones it expects.

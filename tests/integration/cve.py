@@ -22,9 +22,10 @@ import argparse
 import glob
 import os
 import socket
-import subprocess
 import sys
 import time
+
+import dpnctl
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--dir", required=True)
@@ -64,15 +65,7 @@ if args.flood:
 
 
 def counters():
-    out = subprocess.run([args.dpntpc, "-s", args.sock, "show", "stats"],
-                         capture_output=True, text=True, timeout=5,
-                         check=True).stdout
-    c = {}
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) >= 2 and f[1].isdigit():
-            c[f[0]] = int(f[1])
-    return c
+    return dpnctl.counters(args.dpntpc, args.sock)
 
 
 def load(path):

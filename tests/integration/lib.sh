@@ -167,6 +167,20 @@ dpn_neigh_mac() {
 		awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }'
 }
 
+# Each "RESULT ok|FAIL what" line of a script's output FILE becomes a
+# check; then the script (named WHO) must have exited 0 (RC) and, if N
+# is given, reported exactly N results.
+dpn_results() {
+	local out=$1 who=$2 rc=$3 n=${4:-} tag st what
+	while read -r tag st what; do
+		[ "$tag" = RESULT ] || continue
+		dpn_check "$what" test "$st" = ok
+	done <"$out"
+	dpn_check "$who ran every case (exit $rc)" test "$rc" -eq 0
+	[ -z "$n" ] || dpn_check "$who reported all $n cases" \
+		test "$(grep -c '^RESULT ' "$out")" -eq "$n"
+}
+
 # Run crafted.py in the client namespace with ARGS; each of its RESULT
 # lines becomes a check, and it must report exactly N of them.
 dpn_crafted() {
@@ -176,13 +190,31 @@ dpn_crafted() {
 		--dpntpc "$DPNTPC" --sock "$SOCK" "$@" >"$out" 2>&1
 	rc=$?
 	sed 's/^/  /' "$out"
-	while read -r tag st what; do
-		[ "$tag" = RESULT ] || continue
-		dpn_check "$what" test "$st" = ok
-	done <"$out"
-	dpn_check "crafted.py ran every case (exit $rc)" test $rc -eq 0
-	dpn_check "crafted.py reported all $n cases" \
-		test "$(grep -c '^RESULT ' "$out")" -eq "$n"
+	dpn_results "$out" crafted.py "$rc" "$n"
+}
+
+# Run the load generator (perf/gen.c) in the client namespace on its
+# (unaddressed) veth, against SRV4, with ARGS; its JSON in $DPN_TMP/gen.json.
+dpn_gen() {
+	local out=$DPN_TMP/gen.json rc
+	dpn_cli timeout 60 "$DPN_BUILD/perf/dpntp-gen" --no-huge -m 256 \
+		--no-pci -l 0 --file-prefix "dpng$DPN_TAG" \
+		--vdev "net_af_packet1,iface=$VETH_CLI" -- \
+		--server "$SRV4" --local "$CLI4" --json "$@" >"$out" 2>"$out.err"
+	rc=$?
+	rm -rf "/var/run/dpdk/dpng$DPN_TAG"
+	echo "  $(head -c 400 "$out")"
+	[ $rc -eq 0 ] || sed 's/^/  /' "$out.err"
+	return $rc
+}
+
+# A field of dpn_gen's first step: dpn_gen_field lost_pct, offset_ns.mean
+dpn_gen_field() {
+	$PY -c 'import json, sys
+d = json.load(open(sys.argv[1]))["steps"][0]
+for k in sys.argv[2].split("."):
+    d = d[k]
+print(d)' "$DPN_TMP/gen.json" "$1"
 }
 
 # Up to three tries of a time measurement: on two busy vCPUs one exchange

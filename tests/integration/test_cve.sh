@@ -40,13 +40,7 @@ cve_run() {
 		--dir "$CORPUS" --dpntpc "$DPNTPC" --sock "$SOCK" "$@" \
 		>"$out" 2>&1
 	rc=$?
-	while read -r tag st what; do
-		[ "$tag" = RESULT ] || continue
-		dpn_check "$what" test "$st" = ok
-	done <"$out"
-	dpn_check "cve.py ran every case (exit $rc)" test $rc -eq 0
-	dpn_check "cve.py reported $n cases" \
-		test "$(grep -c '^RESULT ' "$out")" -eq "$n"
+	dpn_results "$out" cve.py "$rc" "$n"
 }
 
 ncases=$(ls "$CORPUS"/*.hex | wc -l)

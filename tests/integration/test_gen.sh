@@ -8,30 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 GEN=$DPN_BUILD/perf/dpntp-gen
-OUT=$DPN_TMP/gen.json
 BROKEN_PID=
-
-# Run the generator in the client namespace on its (unaddressed) veth.
-gen() {
-	dpn_cli timeout 60 "$GEN" --no-huge -m 256 --no-pci -l 0 \
-		--file-prefix "dpng$DPN_TAG" \
-		--vdev "net_af_packet1,iface=$VETH_CLI" -- \
-		--server "$SRV4" --local "$CLI4" --json "$@" >"$OUT" 2>"$OUT.err"
-	local rc=$?
-	rm -rf "/var/run/dpdk/dpng$DPN_TAG"
-	echo "  $(cat "$OUT")"
-	[ $rc -eq 0 ] || sed 's/^/  /' "$OUT.err"
-	return $rc
-}
-
-# A field of the first step: gen_field lost_pct, gen_field offset_ns.mean
-gen_field() {
-	$PY -c 'import json, sys
-d = json.load(open(sys.argv[1]))["steps"][0]
-for k in sys.argv[2].split("."):
-    d = d[k]
-print(d)' "$OUT" "$1"
-}
 
 # A number (not "None": a figure the generator could not measure) in [lo, hi].
 in_range() {
@@ -72,28 +49,28 @@ dpn_check "an unknown option is named" bad --bogus
 
 # dpntpd answers everything at a low rate.
 dpn_start || exit 1
-dpn_check "generator ran against dpntpd" gen --rate 1000 --duration 2
-dpn_check "2000 requests sent" in_range "$(gen_field sent)" 1990 2010
-dpn_check "0 % loss" in_range "$(gen_field lost_pct)" 0 0
-dpn_check "no invalid replies" in_range "$(gen_field invalid_pct)" 0 0
-dpn_check "no KoD" in_range "$(gen_field kod_pct)" 0 0
+dpn_check "generator ran against dpntpd" dpn_gen --rate 1000 --duration 2
+dpn_check "2000 requests sent" in_range "$(dpn_gen_field sent)" 1990 2010
+dpn_check "0 % loss" in_range "$(dpn_gen_field lost_pct)" 0 0
+dpn_check "no invalid replies" in_range "$(dpn_gen_field invalid_pct)" 0 0
+dpn_check "no KoD" in_range "$(dpn_gen_field kod_pct)" 0 0
 # Both clocks follow this host's: the offset is the one-way delay, well
 # under 10 ms even with the two pollers sharing two cores.
 dpn_check "offsets are sane (|mean| < 10 ms)" \
-	in_range "$(gen_field offset_ns.mean)" -10000000 10000000
+	in_range "$(dpn_gen_field offset_ns.mean)" -10000000 10000000
 dpn_check "response times were measured" \
-	in_range "$(gen_field response_ns.p50)" 0 10000000
-sent=$(gen_field sent)
+	in_range "$(dpn_gen_field response_ns.p50)" 0 10000000
+sent=$(dpn_gen_field sent)
 dpn_check "dpntpd answered as many as were sent" \
 	in_range "$(dpn_counter ntp_server_replies)" "$sent" "$sent"
 
 # Rate-limited clients get KoD RATE, and the generator says so.
 dpnc restrict add default kod limited >/dev/null
 dpn_check "generator ran against a limiting dpntpd" \
-	gen --rate 400 --duration 1 --clients 198.19.7.0/30
-dpn_check "KoDs are reported" in_range "$(gen_field kod_pct)" 0.01 100
+	dpn_gen --rate 400 --duration 1 --clients 198.19.7.0/30
+dpn_check "KoDs are reported" in_range "$(dpn_gen_field kod_pct)" 0.01 100
 dpn_check "limited requests are reported lost" \
-	in_range "$(gen_field lost_pct)" 50 100
+	in_range "$(dpn_gen_field lost_pct)" 50 100
 kill -TERM "$DPN_PID"; wait "$DPN_PID" 2>/dev/null; DPN_PID=
 
 # A server that drops every tenth request: 10 % loss.
@@ -113,9 +90,9 @@ bound() {
 	return 1
 }
 dpn_check "the broken server listens" bound
-dpn_check "generator ran against the broken server" gen --rate 500 --duration 2
-dpn_check "10 % loss reported" in_range "$(gen_field lost_pct)" 9 11
-dpn_check "its replies are valid" in_range "$(gen_field invalid_pct)" 0 0
+dpn_check "generator ran against the broken server" dpn_gen --rate 500 --duration 2
+dpn_check "10 % loss reported" in_range "$(dpn_gen_field lost_pct)" 9 11
+dpn_check "its replies are valid" in_range "$(dpn_gen_field invalid_pct)" 0 0
 stop_broken
 
 dpn_pass

@@ -13,27 +13,6 @@
 # within its size and a limited client keeps its record.
 . "$(dirname "$0")/lib.sh"
 
-GEN=$DPN_BUILD/perf/dpntp-gen
-OUT=$DPN_TMP/gen.json
-
-gen() {
-	dpn_cli timeout 60 "$GEN" --no-huge -m 256 --no-pci -l 0 \
-		--file-prefix "dpng$DPN_TAG" \
-		--vdev "net_af_packet1,iface=$VETH_CLI" -- \
-		--server "$SRV4" --local "$CLI4" --json "$@" >"$OUT" 2>"$OUT.err"
-	local rc=$?
-	rm -rf "/var/run/dpdk/dpng$DPN_TAG"
-	echo "  $(head -c 400 "$OUT")"
-	[ $rc -eq 0 ] || sed 's/^/  /' "$OUT.err"
-	return $rc
-}
-gen_field() {
-	$PY -c 'import json, sys
-d = json.load(open(sys.argv[1]))["steps"][0]
-for k in sys.argv[2].split("."):
-    d = d[k]
-print(d)' "$OUT" "$1"
-}
 port_stat() { dpnc show port stats 0 | awk -v k="$1" '$1 == k { print $2 }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
@@ -46,9 +25,9 @@ printf 'clientlimit 1024\ndiscard average 7 minimum 2\n' >>"$CONF"
 dpn_start || exit 1
 
 rx0=$(dpn_counter rx_packets)
-dpn_check "the generator offered 400,000/s for 2 s" gen --rate 400000 --duration 2
-sent=$(gen_field sent)
-got=$(gen_field received)
+dpn_check "the generator offered 400,000/s for 2 s" dpn_gen --rate 400000 --duration 2
+sent=$(dpn_gen_field sent)
+got=$(dpn_gen_field received)
 rx=$(($(dpn_counter rx_packets) - rx0))
 dpn_log "offered $sent, reached dpntpd $rx, answered $got"
 dpn_check "dpntpd still running under overload" dpn_alive
@@ -59,10 +38,10 @@ dpn_check "no mbuf ran out (rx_nombuf $(port_stat rx_nombuf))" \
 	test "$(port_stat rx_nombuf)" = 0
 dpn_log "lost before the port: $((sent - rx)) (rx_missed $(port_stat rx_missed), rx_errors $(port_stat rx_errors))"
 
-dpn_check "right after, 1,000/s" gen --rate 1000 --duration 1
-dpn_check "all answered at once (lost $(gen_field lost_pct) %)" \
-	test "$(gen_field lost_pct)" = 0.0
-dpn_check "valid replies" test "$(gen_field invalid_pct)" = 0.0
+dpn_check "right after, 1,000/s" dpn_gen --rate 1000 --duration 1
+dpn_check "all answered at once (lost $(dpn_gen_field lost_pct) %)" \
+	test "$(dpn_gen_field lost_pct)" = 0.0
+dpn_check "valid replies" test "$(dpn_gen_field invalid_pct)" = 0.0
 
 # Spoofed sources: a million requests offered from the 65,534 addresses
 # of 198.19.0.0/16 under `restrict default limited`. The table stays
@@ -72,12 +51,12 @@ LOUD=198.18.200.1
 state_of() { dpnc show clients 1000 | awk -v a="$1" '$1 == a { print $NF }'; }
 tracked() { dpnc show clients 1 | awk '/clients tracked/ { print $2 }'; }
 dpnc restrict add default limited >/dev/null
-dpn_check "a loud client floods" gen --rate 2000 --duration 1 \
+dpn_check "a loud client floods" dpn_gen --rate 2000 --duration 1 \
 	--clients 198.18.200.0/30
 dpn_check "$LOUD is limited ($(state_of $LOUD))" test "$(state_of $LOUD)" = limited
 dpn_check "a million requests from 65,534 spoofed sources" \
-	gen --rate 200000 --duration 5 --clients 198.19.0.0/16
-dpn_log "offered $(gen_field sent), answered $(gen_field received)"
+	dpn_gen --rate 200000 --duration 5 --clients 198.19.0.0/16
+dpn_log "offered $(dpn_gen_field sent), answered $(dpn_gen_field received)"
 t=$(tracked)
 dpn_check "clients tracked: $t, at most 2048" test "${t:-9999}" -le 2048
 dpn_check "$LOUD still limited ($(state_of $LOUD))" \
