@@ -19,8 +19,8 @@
  * Invariants: a failed parse says "name:line: why" and keeps nothing
  * (LeakSanitizer); memory and file parse alike; what `show config`
  * writes of a config parses back to a config written the same; a keys
- * file's keys are within their limits, distinct, and sign what they
- * verify; a leap list's entries go up one second at a time and the
+ * file loads only if each line is "KEYID TYPE KEY" (or blank), and its
+ * keys are within their limits, distinct, and sign what they verify; a leap list's entries go up one second at a time and the
  * queries agree with them; an NTS key file's keys follow each other
  * and the current one seals cookies that it opens.
  */
@@ -228,8 +228,41 @@ out:
 	free(b);
 }
 
+/*
+ * Does a line of @p text (before its '#') have other than 0 or 3 words,
+ * or more than the 510 characters the reader takes? Such a file is not
+ * "KEYID TYPE KEY" per line.
+ */
+static int
+keys_malformed(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	int bad = 0;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = eol != NULL ? eol : end, *q;
+		unsigned int words = 0;
+		bool in = false;
+
+		if (stop - p >= 511)
+			return 1;
+		for (q = p; q < stop && *q != '#'; q++) {
+			bool blank = *q == ' ' || *q == '\t' || *q == '\r';
+
+			if (!blank && !in)
+				words++;
+			in = !blank;
+		}
+		if (words != 0 && words != 3)
+			bad = 1;
+		p = stop + 1;
+	}
+	return bad;
+}
+
 static void
-fuzz_keys(void)
+fuzz_keys(const char *text, size_t len)
 {
 	struct dpn_ntpauth_keys *k = calloc(1, sizeof(*k));
 	char err[256];
@@ -242,6 +275,9 @@ fuzz_keys(void)
 		free(k);
 		return;
 	}
+	FUZZ_CHECK(!keys_malformed(text, len),
+		   "a keys file with a line of other than three words, or "
+		   "too long, loaded");
 	FUZZ_CHECK(k->nb <= DPN_NTPAUTH_MAX_KEYS, "%u keys", k->nb);
 	for (i = 0; i < k->nb; i++) {
 		const struct dpn_ntpauth_key *key = &k->k[i];
@@ -363,7 +399,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	put_file(keys_path, part[1], plen[1]);
 	put_file(leap_path, part[2], plen[2]);
 	put_file(ntskeys_path, part[3], plen[3]);
-	fuzz_keys();
+	fuzz_keys(part[1], plen[1]);
 	fuzz_leap();
 	fuzz_ntskeys();
 

@@ -131,6 +131,21 @@ test_keys_file_errors(void **state)
 	(void)state;
 	load_ok("1 M secret\n");
 	load_fails("1 MD5\n", ":1: expected 'KEYID TYPE KEY'");
+	/* A fourth word, and the rest of a line too long for the reader,
+	 * were taken for nothing and for a line of their own. */
+	load_fails("1 MD5 secret extra\n", ":1: expected 'KEYID TYPE KEY'");
+	load_fails("1 MD5 secret extra more\n",
+		   ":1: expected 'KEYID TYPE KEY'");
+	{
+		char text[700];
+
+		memset(text, '#', 600);
+		snprintf(text + 600, sizeof(text) - 600, "\n1 MD5 x\n");
+		load_fails(text, ":1: line longer than 510 characters");
+		memset(text, ' ', 510);
+		snprintf(text + 510, sizeof(text) - 510, "\n1 MD5 x\n");
+		load_ok(text);
+	}
 	load_fails("\n0 MD5 x\n", ":2: key ID '0' is not 1..65535");
 	load_fails("1 AES256 x\n", "key type 'AES256' is not supported");
 	load_fails("1 MD5 abcdefghijklmnopqrstu\n",
