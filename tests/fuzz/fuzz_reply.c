@@ -165,7 +165,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   "unsynchronized server accepted");
 			FUZZ_CHECK(rec != 0 && xmt != 0 &&
 				   (int64_t)(xmt - rec) >= 0,
-				   "receive after transmit accepted");
+				   "receive %#llx after transmit %#llx accepted",
+				   (unsigned long long)rec,
+				   (unsigned long long)xmt);
 			FUZZ_CHECK(dpn_ntp_short_to_ns(__builtin_bswap32(
 					   h->root_delay)) / 2 +
 				   dpn_ntp_short_to_ns(__builtin_bswap32(

@@ -205,9 +205,23 @@ test_validate_unsync_and_times(void **state)
 	reply(&h, org, t2, 0);
 	assert_int_equal(dpn_source_validate(&h, 48, org, 0),
 			 DPN_SOURCE_R_BAD_TIMES);
+	/* Exactly half the timescale apart (found by tests/fuzz/fuzz_reply):
+	 * which came first cannot be told, so it is refused. */
+	reply(&h, org, t3 - (1ULL << 63), t3);
+	h.ref_ts = 0;
+	assert_int_equal(dpn_source_validate(&h, 48, org, 0),
+			 DPN_SOURCE_R_BAD_TIMES);
+	reply(&h, org, t3 - (1ULL << 63) + 1, t3);
+	h.ref_ts = 0;
+	assert_int_equal(dpn_source_validate(&h, 48, org, 0),
+			 DPN_SOURCE_R_OK);
 	/* Reference time in the server's future. */
 	reply(&h, org, t2, t3);
 	h.ref_ts = __builtin_bswap64(t3 + (1ULL << 32));
+	assert_int_equal(dpn_source_validate(&h, 48, org, 0),
+			 DPN_SOURCE_R_BAD_TIMES);
+	reply(&h, org, t2, t3);
+	h.ref_ts = __builtin_bswap64(t3 + (1ULL << 63));
 	assert_int_equal(dpn_source_validate(&h, 48, org, 0),
 			 DPN_SOURCE_R_BAD_TIMES);
 	/* Root distance: 2 s / 2 + 15 s is 16 s, too much; 14.9 s is not. */
