@@ -20,8 +20,9 @@
  * (LeakSanitizer); memory and file parse alike; what `show config`
  * writes of a config parses back to a config written the same; a keys
  * file loads only if each line is "KEYID TYPE KEY" (or blank), and its
- * keys are within their limits, distinct, and sign what they verify; a leap list's entries go up one second at a time and the
- * queries agree with them; an NTS key file's keys follow each other
+ * keys are within their limits, distinct, and sign what they verify; a
+ * leap list's entries go up one second at a time and the queries agree
+ * with them; an NTS key file's keys follow each other
  * and the current one seals cookies that it opens.
  */
 
@@ -409,7 +410,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_leap();
 	fuzz_ntskeys();
 
-	if (strstr(part[0], "/dev") != NULL || strstr(part[0], "/proc") != NULL ||
+	if (strstr(part[0], "/dev") != NULL ||
+	    strstr(part[0], "/proc") != NULL ||
 	    strstr(part[0], "/sys") != NULL) {
 		free(copy);
 		return 0;

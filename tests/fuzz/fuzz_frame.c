@@ -311,7 +311,8 @@ fix_frame(uint8_t *b, size_t len, bool stripped)
 	udp = (struct rte_udp_hdr *)(l3 + l.l3);
 	ntp = (uint8_t *)(udp + 1);
 	nlen = l.udp_len - 8;
-	if (nlen == DPN_NTP_HDR_LEN + 4 + 16 || nlen == DPN_NTP_HDR_LEN + 4 + 20) {
+	if (nlen == DPN_NTP_HDR_LEN + 4 + 16 ||
+	    nlen == DPN_NTP_HDR_LEN + 4 + 20) {
 		uint32_t id;
 		const struct dpn_ntpauth_key *k;
 
@@ -445,7 +446,8 @@ bad_source(const struct layers *l, const uint8_t *l3)
 		if (l3[12] == 0 || l3[12] == 127 || l3[12] >= 224)
 			return true;
 		for (i = 0; i < port.addrs.nb_v4; i++)
-			if (s == port.addrs.v4[i] || s == port.addrs.v4_bcast[i])
+			if (s == port.addrs.v4[i] ||
+			    s == port.addrs.v4_bcast[i])
 				return true;
 		return false;
 	}
@@ -560,7 +562,8 @@ check_reply(const struct rte_mbuf *m, const struct in_frame *f, enum kind k,
 			FUZZ_CHECK(qmode == DPN_NTP_MODE_CLIENT &&
 				   dpn_nts_parse((const uint8_t *)qn, qlen,
 						 &r) == DPN_NTS_REQUEST &&
-				   rlen == DPN_NTP_HDR_LEN + (unsigned int)r.uid_len &&
+				   rlen == DPN_NTP_HDR_LEN +
+				   (unsigned int)r.uid_len &&
 				   memcmp((const uint8_t *)n + DPN_NTP_HDR_LEN,
 					  (const uint8_t *)qn + r.uid_off,
 					  r.uid_len) == 0, "NTS NAK");

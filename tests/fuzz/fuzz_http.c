@@ -82,16 +82,18 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
  * The exposition checker.
  */
 
+#define ALPHA "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+/* A metric or label name: [a-zA-Z_:][a-zA-Z0-9_:]*. */
 static bool
 name_ok(const char **p, const char *end)
 {
 	const char *s = *p;
 
-	if (s >= end || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			  *s == '_' || *s == ':'))
+	if (s >= end || strchr(ALPHA "_:", *s) == NULL || *s == '\0')
 		return false;
-	while (s < end && ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			   (*s >= '0' && *s <= '9') || *s == '_' || *s == ':'))
+	while (s < end && *s != '\0' &&
+	       strchr(ALPHA "0123456789_:", *s) != NULL)
 		s++;
 	*p = s;
 	return true;
@@ -144,7 +146,8 @@ value_ok(const char *s, const char *end)
 	char buf[64], *e;
 
 	if ((n == 3 && memcmp(s, "NaN", 3) == 0) ||
-	    (n == 4 && (memcmp(s, "+Inf", 4) == 0 || memcmp(s, "-Inf", 4) == 0)))
+	    (n == 4 && (memcmp(s, "+Inf", 4) == 0 ||
+			memcmp(s, "-Inf", 4) == 0)))
 		return true;
 	if (n == 0 || n >= sizeof(buf) || strspn(s, "0123456789+-.e") < n)
 		return false;
@@ -378,7 +381,7 @@ header(const char *req, size_t len, const char *name, char *out, size_t size)
 			return -1;
 		if (eol == p || (eol == p + 1 && *p == '\r'))
 			return found;
-		c = p + strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-");
+		c = p + strspn(p, ALPHA "-");
 		if (c == p || c + 1 >= eol || c[0] != ':' || c[1] != ' ' ||
 		    eol[-1] != '\r')
 			return -1;
@@ -387,8 +390,8 @@ header(const char *req, size_t len, const char *name, char *out, size_t size)
 				return -1;
 		if (!found && (size_t)(strchr(p, ':') - p) == n &&
 		    strncasecmp(p, name, n) == 0) {
-			snprintf(out, size, "%.*s", (int)(eol - 1 - (p + n + 2)),
-				 p + n + 2);
+			snprintf(out, size, "%.*s",
+				 (int)(eol - 1 - (p + n + 2)), p + n + 2);
 			found = 1;
 		}
 		p = eol + 1;

@@ -72,7 +72,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static bool
 has_mac(size_t len)
 {
-	return len == DPN_NTP_HDR_LEN + 4 + 16 || len == DPN_NTP_HDR_LEN + 4 + 20;
+	return len == DPN_NTP_HDR_LEN + 4 + 16 ||
+		len == DPN_NTP_HDR_LEN + 4 + 20;
 }
 
 static void

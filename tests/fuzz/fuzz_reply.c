@@ -124,7 +124,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (op & 4) {
 				/* T2 and T3 around our T1: the server's clock
 				 * off by what the input says. */
-				uint64_t t2 = s->org + ((uint64_t)pkt[1] << 24) +
+				uint64_t t2 = s->org +
+					((uint64_t)pkt[1] << 24) +
 					((uint64_t)(int8_t)pkt[2] << 32);
 
 				h->recv_ts = __builtin_bswap64(t2);
@@ -157,7 +158,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   "mode %u version %u accepted",
 				   dpn_ntp_mode_of(h), dpn_ntp_version_of(h));
 			FUZZ_CHECK(before.org != 0 &&
-				   __builtin_bswap64(h->orig_ts) == before.org &&
+				   __builtin_bswap64(h->orig_ts) ==
+				   before.org &&
 				   before.accepted_org != before.org,
 				   "reply to no request in flight accepted");
 			FUZZ_CHECK(dpn_ntp_leap_of(h) != DPN_NTP_LEAP_ALARM &&
@@ -165,7 +167,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   "unsynchronized server accepted");
 			FUZZ_CHECK(rec != 0 && xmt != 0 &&
 				   (int64_t)(xmt - rec) >= 0,
-				   "receive %#llx after transmit %#llx accepted",
+				   "receive %#llx after transmit %#llx "
+				   "accepted",
 				   (unsigned long long)rec,
 				   (unsigned long long)xmt);
 			FUZZ_CHECK(dpn_ntp_short_to_ns(__builtin_bswap32(
@@ -179,7 +182,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* The same again: not twice. */
 			FUZZ_CHECK(dpn_source_receive(s, h, keyed ?
 				   DPN_NTP_HDR_LEN : (unsigned int)len, now) !=
-				   DPN_SOURCE_R_OK, "the same reply taken twice");
+				   DPN_SOURCE_R_OK,
+				   "the same reply taken twice");
 		} else {
 			FUZZ_CHECK(s->reach == before.reach,
 				   "refused (%s), yet reached",
