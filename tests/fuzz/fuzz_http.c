@@ -471,8 +471,9 @@ over_http(const uint8_t *data, size_t size)
 	/* The routing: only GET and HEAD get metrics. */
 	{
 		const char *req = (const char *)data;
-		bool get = size > 4 && memcmp(req, "GET ", 4) == 0;
-		bool head = size > 5 && memcmp(req, "HEAD ", 5) == 0;
+		/* MHD takes the method up to a blank, or a NUL. */
+		bool get = size > 3 && memcmp(req, "GET", 3) == 0;
+		bool head = size > 4 && memcmp(req, "HEAD", 4) == 0;
 		const char *ct = strstr(resp, "\r\nContent-Type: ");
 
 		FUZZ_CHECK(code != 200 || get || head, "200 for '%.40s'", req);
