@@ -43,7 +43,9 @@
 
 #define NB_PARTS 20
 #define RESP_MAX (4 * 1024 * 1024)
-#define WAIT_MS 2000
+/* A scrape is answered in milliseconds; what is not answered by then
+ * waits for libmicrohttpd's timeout (10 s), half-closed or not. */
+#define WAIT_MS 250
 
 static struct dpn_ctl_ctx *ctx;
 static uint16_t http_port;
@@ -442,7 +444,11 @@ over_http(const uint8_t *data, size_t size)
 	for (;;) {
 		ssize_t n;
 
-		/* A body announced and never sent: MHD's timeout again. */
+		/*
+		 * MHD neither answers nor closes some requests until its
+		 * timeout: a body announced and never sent, a request line
+		 * that starts with a NUL, nothing but empty lines.
+		 */
 		if (poll(&pfd, 1, WAIT_MS) != 1) {
 			fprintf(stderr, "fuzz_http: no response in %d ms\n",
 				WAIT_MS);
