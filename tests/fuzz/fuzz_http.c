@@ -401,6 +401,30 @@ header(const char *req, size_t len, const char *name, char *out, size_t size)
 	return -1;
 }
 
+/*
+ * connect(), through signals: libFuzzer's timer (-timeout) interrupts
+ * it, and the connection then completes on its own.
+ */
+static int
+connect_retry(int fd, const struct sockaddr_in *sa)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return 0;
+	if (errno != EINTR && errno != EINPROGRESS)
+		return -1;
+	while (poll(&pfd, 1, -1) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		return -1;
+	errno = err;
+	return err == 0 ? 0 : -1;
+}
+
 static void
 over_http(const uint8_t *data, size_t size)
 {
@@ -414,7 +438,7 @@ over_http(const uint8_t *data, size_t size)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons(http_port);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	if (fd < 0 || connect_retry(fd, &sa) != 0) {
 		perror("fuzz_http: connect");
 		abort();
 	}
@@ -423,6 +447,8 @@ over_http(const uint8_t *data, size_t size)
 	for (off = 0; off < size; ) {
 		ssize_t n = send(fd, data + off, size - off, MSG_NOSIGNAL);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;	/* the server may close early on junk */
 		off += (size_t)n;
@@ -449,12 +475,17 @@ over_http(const uint8_t *data, size_t size)
 		 * timeout: a body announced and never sent, a request line
 		 * that starts with a NUL, nothing but empty lines.
 		 */
-		if (poll(&pfd, 1, WAIT_MS) != 1) {
+		n = poll(&pfd, 1, WAIT_MS);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != 1) {
 			fprintf(stderr, "fuzz_http: no response in %d ms\n",
 				WAIT_MS);
 			break;
 		}
 		n = recv(fd, resp + rlen, RESP_MAX - rlen, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;
 		rlen += (size_t)n;
