@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -45,6 +46,18 @@ lsan_root(const struct rte_memseg_list *msl, void *arg)
 }
 #endif
 
+static char runtime_dir[PATH_MAX];
+
+/* A program that never calls dpn_rig_eal_fini() (a fuzz target) leaves
+ * no runtime directory behind either: it is empty with --no-shconf and
+ * --no-telemetry. */
+static void
+rig_rmdir(void)
+{
+	if (runtime_dir[0] != '\0')
+		rmdir(runtime_dir);
+}
+
 int
 dpn_rig_eal_init(const char *prog, unsigned int mem_mb)
 {
@@ -66,6 +79,9 @@ dpn_rig_eal_init(const char *prog, unsigned int mem_mb)
 #ifdef RIG_LSAN
 	rte_memseg_list_walk(lsan_root, NULL);
 #endif
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s",
+		 rte_eal_get_runtime_dir());
+	atexit(rig_rmdir);
 	return 0;
 }
 
