@@ -214,6 +214,10 @@ dpn_ntpauth_load(const char *path, struct dpn_ntpauth_keys *keys, char *err,
 		}
 		n->k[n->nb++] = k;
 	}
+	/* fgets() also stops on an error: a directory is not an empty
+	 * keys file. */
+	if (ret == 0 && ferror(f))
+		ret = fail(err, errlen, "%s: %s", path, strerror(errno));
 	fclose(f);
 	if (ret == 0)
 		*keys = *n;

@@ -158,6 +158,10 @@ test_keys_file_errors(void **state)
 	assert_int_equal(dpn_ntpauth_load("/nonexistent/keys", &keys, err,
 					  sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/keys: No such file"));
+	/* A directory opens, and every read of it fails. */
+	assert_int_equal(dpn_ntpauth_load("/tmp", &keys, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "/tmp: Is a directory"));
 }
 
 /* RFC 4493 section 4: the key, and examples 3 (40 bytes), 4 (64). */
