@@ -8,7 +8,7 @@ PKGS="gcc meson ninja-build pkg-config libdpdk-dev dpdk libnuma-dev
 libhwloc-dev libcmocka-dev libssl-dev nettle-dev iproute2 ethtool iputils-ping procps
 chrony ntpsec-ntpdig ntpsec-ntpdate python3-scapy tcpdump
 libmicrohttpd-dev curl prometheus python3-prometheus-client dpdk-dev
-pps-tools linuxptp gpsd gpsd-tools"
+pps-tools linuxptp gpsd gpsd-tools clang-14 libclang-rt-14-dev"
 
 missing=
 for p in $PKGS; do

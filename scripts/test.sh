@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Install what is missing, build, and run every test: the cmocka unit
-# tests (meson test) and the integration tests in network namespaces.
+# tests (meson test, which also replay the fuzz corpora), a short run of
+# each libFuzzer target when clang is there, and the integration tests
+# in network namespaces.
 # Run as root on Debian 12. The last line is "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +41,39 @@ else
 	meson test -C build-asan --suite unit --print-errorlogs 2>&1 | tail -30
 	failed=$((failed + 1))
 	failures="$failures sanitized-unit"
+fi
+
+echo "== fuzzing (libFuzzer, each target 30 s)"
+# A build of its own (clang, sanitizers, coverage hooks in every
+# library). Each target starts from its seeds (tests/fuzz/corpus) and
+# keeps what it finds new in build-fuzz/corpus; a crash, a sanitizer
+# report or a broken invariant leaves its input in build-fuzz/findings.
+FUZZ_TARGETS="ntp frame reply conf ctl http nts"
+if ! command -v clang >/dev/null 2>&1; then
+	echo "fuzzing: skipped (no clang)"
+elif { [ -f build-fuzz/build.ninja ] ||
+       CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false \
+	       >/dev/null; } && ninja -C build-fuzz >/dev/null; then
+	mkdir -p build-fuzz/findings
+	for t in $FUZZ_TARGETS; do
+		mkdir -p "build-fuzz/corpus/$t"
+		if build-fuzz/tests/fuzz/"fuzz_$t" -max_total_time=30 \
+		   -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+		   -artifact_prefix="build-fuzz/findings/$t-" \
+		   "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" \
+		   >"build-fuzz/fuzz-$t.log" 2>&1; then
+			echo "fuzz_$t: ok ($(awk '/stat::number_of_executed_units/ { print $2 }' "build-fuzz/fuzz-$t.log") runs)"
+			passed=$((passed + 1))
+		else
+			tail -40 "build-fuzz/fuzz-$t.log"
+			failed=$((failed + 1))
+			failures="$failures fuzz_$t"
+		fi
+	done
+else
+	echo "fuzzing: the clang build failed"
+	failed=$((failed + 1))
+	failures="$failures fuzz-build"
 fi
 
 echo "== integration tests"

@@ -108,19 +108,68 @@ family(struct expo *e, const char *name, enum expo_type type,
 		e->om ? om_types[type] : prom_types[type]);
 }
 
-/* A label value, escaped as both formats require. */
+/*
+ * Length of the UTF-8 sequence at @p s (1 to 4), or 0 if it is not one:
+ * overlong forms, surrogates and code points past U+10FFFF are not.
+ */
+static unsigned int
+utf8_len(const unsigned char *s)
+{
+	unsigned int n, i;
+	uint32_t c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	/* A NUL ends the string before a continuation byte would. */
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) ||
+	    (n == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * A label value, escaped as both formats require. Both also require
+ * UTF-8, and Prometheus drops a whole scrape over one bad label: a byte
+ * that is not part of a UTF-8 character (a refclock path in Latin-1,
+ * say) is written as U+FFFD.
+ */
 static void
 put_label_value(FILE *f, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '\\')
+	while (*s != '\0') {
+		unsigned int n = utf8_len((const unsigned char *)s);
+
+		if (n == 0) {
+			fputs("\xef\xbf\xbd", f);
+			s++;
+		} else if (*s == '\\') {
 			fputs("\\\\", f);
-		else if (*s == '"')
+		} else if (*s == '"') {
 			fputs("\\\"", f);
-		else if (*s == '\n')
+		} else if (*s == '\n') {
 			fputs("\\n", f);
-		else
-			fputc(*s, f);
+		} else {
+			fwrite(s, 1, n, f);
+		}
+		s += n;
 	}
 }
 

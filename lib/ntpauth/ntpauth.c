@@ -143,8 +143,15 @@ dpn_ntpauth_load(const char *path, struct dpn_ntpauth_keys *keys, char *err,
 		int nw = 0;
 
 		lineno++;
+		/* The rest of a longer line would read as a line of its own. */
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			ret = dpn_err(err, errlen, "%s:%u: line longer than %zu characters",
+				   path, lineno, sizeof(line) - 2);
+			break;
+		}
 		if (hash != NULL)
 			*hash = '\0';
+		/* Up to four words: w[3] is a fourth, one too many. */
 		for (w[nw] = strtok_r(line, " \t\r\n", &save);
 		     w[nw] != NULL && nw < 3;
 		     w[++nw] = strtok_r(NULL, " \t\r\n", &save))
@@ -152,7 +159,7 @@ dpn_ntpauth_load(const char *path, struct dpn_ntpauth_keys *keys, char *err,
 		if (nw == 0)
 			continue;
 		memset(&k, 0, sizeof(k));
-		if (nw != 3 || strtok_r(NULL, " \t\r\n", &save) != NULL) {
+		if (nw != 3 || w[3] != NULL) {
 			ret = dpn_err(err, errlen, "%s:%u: expected 'KEYID TYPE KEY'",
 				   path, lineno);
 			break;
@@ -194,6 +201,10 @@ dpn_ntpauth_load(const char *path, struct dpn_ntpauth_keys *keys, char *err,
 		}
 		n->k[n->nb++] = k;
 	}
+	/* fgets() also stops on an error: a directory is not an empty
+	 * keys file. */
+	if (ret == 0 && ferror(f))
+		ret = dpn_err(err, errlen, "%s: %s", path, strerror(errno));
 	fclose(f);
 	if (ret == 0)
 		*keys = *n;

@@ -17,6 +17,7 @@
  * every session ends within its timeout. DPDK-free; OpenSSL 3.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -139,5 +140,22 @@ void dpn_ntske_server_stats(const struct dpn_ntske_server *s,
 
 /** Close every connection and socket and free @p s (NULL is ignored). */
 void dpn_ntske_server_free(struct dpn_ntske_server *s);
+
+/** What a client's NTS-KE request (RFC 8915 4.1) asks for. */
+struct dpn_ntske_request {
+	int error;		/**< error code to send, or -1 */
+	bool ntpv4;		/**< protocol 0 offered */
+	bool siv;		/**< AEAD 15 offered */
+};
+
+/**
+ * Parse the @p len bytes of a request received so far (records in
+ * order; the first fault decides the error, so a bad request is known
+ * before its End of Message). Pure; the server calls it on every read.
+ * @return 1 when the request is complete or known to be bad (@p req
+ * says which), 0 when more bytes are needed.
+ */
+int dpn_ntske_parse_request(const uint8_t *buf, size_t len,
+			    struct dpn_ntske_request *req);
 
 #endif /* DPN_NTSKE_H */

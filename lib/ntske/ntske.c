@@ -96,13 +96,6 @@ struct dpn_ntske_server {
 	struct dpn_ntske_stats stats;
 };
 
-/* What the parser made of a complete request. */
-struct request {
-	int error;		/* error code to send, or -1 */
-	bool ntpv4;		/* protocol 0 offered */
-	bool siv;		/* AEAD 15 offered */
-};
-
 enum { REQ_MORE, REQ_DONE };
 
 /* The last OpenSSL error as text, or "unknown error"; clears the queue
@@ -560,7 +553,7 @@ session_close(struct dpn_ntske_server *s, struct session *ss)
  */
 
 static int
-bad(struct request *req, int code)
+bad(struct dpn_ntske_request *req, int code)
 {
 	req->error = code;
 	return REQ_DONE;
@@ -582,8 +575,9 @@ list_has(const uint8_t *body, size_t len, uint16_t id)
 	return found;
 }
 
-static int
-parse_request(const uint8_t *buf, size_t len, struct request *req)
+int
+dpn_ntske_parse_request(const uint8_t *buf, size_t len,
+			struct dpn_ntske_request *req)
 {
 	unsigned int nb = 0, nb_proto = 0, nb_aead = 0, nb_server = 0;
 	unsigned int nb_port = 0;
@@ -725,7 +719,7 @@ out:
 
 static void
 respond(struct dpn_ntske_server *s, struct session *ss,
-	const struct request *req)
+	const struct dpn_ntske_request *req)
 {
 	uint8_t body[2], *p = ss->wbuf, *end;
 
@@ -803,7 +797,7 @@ want(struct session *ss, int r)
 static void
 session_step(struct dpn_ntske_server *s, struct session *ss)
 {
-	struct request req;
+	struct dpn_ntske_request req;
 	uint8_t scratch[256];
 	int r, one = 1;
 
@@ -841,8 +835,8 @@ session_step(struct dpn_ntske_server *s, struct session *ss)
 				return;
 			}
 			ss->rlen += (size_t)r;
-			if (parse_request(ss->rbuf, ss->rlen, &req) ==
-			    REQ_MORE) {
+			if (dpn_ntske_parse_request(ss->rbuf, ss->rlen,
+						    &req) == REQ_MORE) {
 				if (ss->rlen < sizeof(ss->rbuf))
 					break;
 				/* Too long for an NTS-KE request. */

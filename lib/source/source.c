@@ -112,11 +112,15 @@ ts_of(uint64_t wire)
 	return __builtin_bswap64(wire);
 }
 
-/* a after b, on the NTP timescale: the difference wraps with the era. */
+/*
+ * a before b, on the NTP timescale: the difference wraps with the era.
+ * Two instants exactly half the timescale (68 years) apart are each
+ * before the other: neither order can be trusted.
+ */
 static bool
-ts_after(uint64_t a, uint64_t b)
+ts_before(uint64_t a, uint64_t b)
 {
-	return (int64_t)(a - b) > 0;
+	return (int64_t)(a - b) < 0;
 }
 
 static enum dpn_source_verdict
@@ -148,8 +152,8 @@ check_header(const struct dpn_ntp_hdr *pkt)
 	 * ntpd in orphan mode serves leap 0, its orphan stratum and a zero
 	 * reference time, and its own clients (ntpdig) accept that.
 	 */
-	if (rec == 0 || xmt == 0 || ts_after(rec, xmt) ||
-	    (ref != 0 && ts_after(ref, xmt)))
+	if (rec == 0 || xmt == 0 || ts_before(xmt, rec) ||
+	    (ref != 0 && ts_before(xmt, ref)))
 		return DPN_SOURCE_R_BAD_TIMES;
 	root = dpn_ntp_short_to_ns(__builtin_bswap32(pkt->root_delay)) / 2 +
 		dpn_ntp_short_to_ns(__builtin_bswap32(pkt->root_disp));

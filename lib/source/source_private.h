@@ -20,10 +20,19 @@ phi_ns(int64_t dt_ns)
 	return (int64_t)((__int128)dt_ns * DPN_SOURCE_PHI_PPM / 1000000);
 }
 
-/* 2^precision seconds in nanoseconds (RFC 5905 LOG2D). */
+/*
+ * 2^precision seconds in nanoseconds (RFC 5905 LOG2D). A server's
+ * precision is whatever its byte says, up to 2^127 s, which no int64
+ * holds (the conversion is undefined; x86 gave INT64_MIN, a negative
+ * dispersion): clamped to +-31 as chrony does (UTI_Log2ToDouble).
+ */
 static inline int64_t
 log2_ns(int precision)
 {
+	if (precision > 31)
+		precision = 31;
+	else if (precision < -31)
+		precision = -31;
 	return (int64_t)ldexp((double)NS_PER_S, precision);
 }
 

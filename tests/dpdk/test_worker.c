@@ -43,8 +43,6 @@
 #include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
-#include <rte_eal.h>
-#include <rte_errno.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
@@ -61,6 +59,7 @@
 #include "dpn_ntpauth.h"
 #include "dpn_nts.h"
 #include "nts_client.h"
+#include "test_rig.h"
 
 #define POOL_SIZE 511
 #define FRAME_MAX 1280
@@ -3388,9 +3387,7 @@ make_acl(void)
 static int
 make_worker(void)
 {
-	struct dpn_rl_params p;
 	unsigned int i;
-	void *mem;
 
 	port.port_id = 0;
 	port.mac = (struct rte_ether_addr){ { 0x02, 0, 0, 0, 0, 0x01 } };
@@ -3406,33 +3403,9 @@ make_worker(void)
 		port.addrs.v6_vlan[i] = local_vlan[i];
 	}
 	port.addrs.nb_v4 = port.addrs.nb_v6 = RTE_DIM(local4);
-	port.pool = rte_pktmbuf_pool_create("test_worker", POOL_SIZE, 0, 0,
-					    RTE_MBUF_DEFAULT_BUF_SIZE,
-					    SOCKET_ID_ANY);
-	worker = rte_zmalloc("test_worker", sizeof(*worker),
-			     RTE_CACHE_LINE_SIZE);
-	mem = rte_zmalloc("test_worker_rl", dpn_rl_memsize(1024),
-			  sizeof(struct dpn_rl_bucket));
-	if (port.pool == NULL || worker == NULL || mem == NULL)
-		return -1;
-	worker->nb_rxq = 1;
-	worker->rxq[0].port = &port;
-	worker->rxq[0].port_id = port.port_id;
-	worker->rxq[0].to_mgmt = rte_ring_create("test_worker_up",
-		DPN_RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	worker->rxq[0].from_mgmt = rte_ring_create("test_worker_down",
-		DPN_RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (worker->rxq[0].to_mgmt == NULL || worker->rxq[0].from_mgmt == NULL)
-		return -1;
-	if (rte_mbuf_dyn_rx_timestamp_register(&ts_off, &ts_flag) != 0)
-		return -1;
-	worker->rx_tsc_dynfield_offset = dpn_rx_tsc_dynfield_register();
-	if (worker->rx_tsc_dynfield_offset < 0)
-		return -1;
-	dpn_clock_init(&clock_pub);
-	worker->clock = &clock_pub;
-	dpn_rl_params_default(&p);
-	return dpn_rl_init(&worker->rl, mem, 1024, &p) == 0 ? 0 : -1;
+	worker = dpn_rig_worker(&port, &clock_pub, "test_worker", POOL_SIZE,
+				1024, &ts_off, &ts_flag);
+	return worker != NULL ? 0 : -1;
 }
 
 /* The keys of lib/ntpauth's tests, 1, 3, 7 and 9 trusted, 12 not: MD5
@@ -3483,32 +3456,15 @@ make_auth(void)
 static int
 eal_setup(void **state)
 {
-	static char prefix[64];
-	char *argv[] = {
-		"test_worker", "--no-huge", "-m", "256", "--no-pci", "-l", "0",
-		"--no-shconf", "--no-telemetry", "--file-prefix", prefix,
-		"--log-level=error",
-		NULL,
-	};
-
 	(void)state;
-	snprintf(prefix, sizeof(prefix), "dpntest_worker_%d", (int)getpid());
-	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
-		print_error("rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (dpn_rig_eal_init("test_worker", 256) != 0 || make_worker() != 0)
 		return -1;
-	}
-	if (make_worker() != 0) {
-		print_error("worker setup: %s\n", rte_strerror(rte_errno));
-		return -1;
-	}
 	return make_acl() == 0 && make_auth() == 0 ? 0 : -1;
 }
 
 static int
 eal_teardown(void **state)
 {
-	char dir[PATH_MAX];
-
 	(void)state;
 	dpn_acl_table_free(acl_none);
 	dpn_acl_table_free(acl_rules);
@@ -3517,11 +3473,7 @@ eal_teardown(void **state)
 	dpn_dataplane_auth_fini(&auth_dp);
 	dpn_dataplane_nts_fini(&auth_dp);
 	rte_free(auth_dp.qsbr);
-	/* With --no-shconf and --no-telemetry the runtime directory is
-	 * empty after cleanup: remove it. */
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(dir);
+	dpn_rig_eal_fini();
 	return 0;
 }
 

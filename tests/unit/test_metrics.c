@@ -385,6 +385,22 @@ test_label_escaping(void **state)
 	assert_line(text, "dpntp_restrict_drops_total{rule=\"restrict "
 		    "198.18.0.66 \\\"odd\\\\name\\\"\\nx\"} 1");
 	free(text);
+
+	/*
+	 * Label values are UTF-8 (Prometheus drops a scrape over one that
+	 * is not): a Latin-1 byte, a surrogate and a truncated sequence
+	 * become U+FFFD, good characters stay (found by
+	 * tests/fuzz/fuzz_http).
+	 */
+	snprintf(rules[1].text, sizeof(rules[1].text),
+		 "r \xe9t\xc3\xa9 \xf0\x9f\x95\x90 \xed\xa0\x80 \xc3");
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_line(text, "dpntp_restrict_drops_total{rule=\"r \xef\xbf\xbdt"
+		    "\xc3\xa9 \xf0\x9f\x95\x90 \xef\xbf\xbd\xef\xbf\xbd"
+		    "\xef\xbf\xbd \xef\xbf\xbd\"} 1");
+	free(text);
+	snprintf(rules[1].text, sizeof(rules[1].text), "%s",
+		 "restrict 198.18.0.66 \"odd\\name\"\nx");
 }
 
 static void

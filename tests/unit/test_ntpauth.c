@@ -131,6 +131,21 @@ test_keys_file_errors(void **state)
 	(void)state;
 	load_ok("1 M secret\n");
 	load_fails("1 MD5\n", ":1: expected 'KEYID TYPE KEY'");
+	/* A fourth word, and the rest of a line too long for the reader,
+	 * were taken for nothing and for a line of their own. */
+	load_fails("1 MD5 secret extra\n", ":1: expected 'KEYID TYPE KEY'");
+	load_fails("1 MD5 secret extra more\n",
+		   ":1: expected 'KEYID TYPE KEY'");
+	{
+		char text[700];
+
+		memset(text, '#', 600);
+		snprintf(text + 600, sizeof(text) - 600, "\n1 MD5 x\n");
+		load_fails(text, ":1: line longer than 510 characters");
+		memset(text, ' ', 510);
+		snprintf(text + 510, sizeof(text) - 510, "\n1 MD5 x\n");
+		load_ok(text);
+	}
 	load_fails("\n0 MD5 x\n", ":2: key ID '0' is not 1..65535");
 	load_fails("1 AES256 x\n", "key type 'AES256' is not supported");
 	load_fails("1 MD5 abcdefghijklmnopqrstu\n",
@@ -143,6 +158,10 @@ test_keys_file_errors(void **state)
 	assert_int_equal(dpn_ntpauth_load("/nonexistent/keys", &keys, err,
 					  sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/keys: No such file"));
+	/* A directory opens, and every read of it fails. */
+	assert_int_equal(dpn_ntpauth_load("/tmp", &keys, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "/tmp: Is a directory"));
 }
 
 /* RFC 4493 section 4: the key, and examples 3 (40 bytes), 4 (64). */

@@ -205,9 +205,23 @@ test_validate_unsync_and_times(void **state)
 	reply(&h, org, t2, 0);
 	assert_int_equal(dpn_source_validate(&h, 48, org, 0),
 			 DPN_SOURCE_R_BAD_TIMES);
+	/* Exactly half the timescale apart (found by tests/fuzz/fuzz_reply):
+	 * which came first cannot be told, so it is refused. */
+	reply(&h, org, t3 - (1ULL << 63), t3);
+	h.ref_ts = 0;
+	assert_int_equal(dpn_source_validate(&h, 48, org, 0),
+			 DPN_SOURCE_R_BAD_TIMES);
+	reply(&h, org, t3 - (1ULL << 63) + 1, t3);
+	h.ref_ts = 0;
+	assert_int_equal(dpn_source_validate(&h, 48, org, 0),
+			 DPN_SOURCE_R_OK);
 	/* Reference time in the server's future. */
 	reply(&h, org, t2, t3);
 	h.ref_ts = __builtin_bswap64(t3 + (1ULL << 32));
+	assert_int_equal(dpn_source_validate(&h, 48, org, 0),
+			 DPN_SOURCE_R_BAD_TIMES);
+	reply(&h, org, t2, t3);
+	h.ref_ts = __builtin_bswap64(t3 + (1ULL << 63));
 	assert_int_equal(dpn_source_validate(&h, 48, org, 0),
 			 DPN_SOURCE_R_BAD_TIMES);
 	/* Root distance: 2 s / 2 + 15 s is 16 s, too much; 14.9 s is not. */
@@ -326,6 +340,39 @@ test_random_replies(void **state)
 		t += 2 * S;
 	}
 	assert_true(nb_ok > 10);
+}
+
+/*
+ * A server's precision byte is any int8: 127 is 2^127 s, more than an
+ * int64 of ns holds (found by tests/fuzz/fuzz_reply: UBSan's
+ * float-cast-overflow, and a negative dispersion on x86).
+ */
+static void
+test_precision_extremes(void **state)
+{
+	static const int8_t prec[] = { 127, 32, 31, -128 };
+	struct dpn_source s;
+	struct dpn_ntp_hdr h;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(prec); i++) {
+		uint64_t t1 = ntp(T0);
+		const struct dpn_source_sample *smp;
+
+		source_v4(&s, "192.0.2.1", 0);
+		dpn_source_request(&s, &h, t1);
+		dpn_source_poll_sent(&s, t1, T0);
+		reply(&h, t1, t1 + 1000, t1 + 2000);
+		h.precision = prec[i];
+		assert_int_equal(dpn_source_receive(&s, &h, 48, T0 + MS),
+				 DPN_SOURCE_R_OK);
+		smp = &s.filter[(s.filter_next + DPN_SOURCE_FILTER_LEN - 1) %
+				DPN_SOURCE_FILTER_LEN];
+		assert_true(smp->epoch_ns == T0 + MS);
+		assert_true(smp->disp_ns > 0);
+		assert_true(s.disp_ns >= 0);
+	}
 }
 
 static void
@@ -1050,6 +1097,7 @@ main(void)
 		cmocka_unit_test(test_kod_reaction),
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_random_replies),
+		cmocka_unit_test(test_precision_extremes),
 		cmocka_unit_test(test_offset_delay_exact),
 		cmocka_unit_test(test_filter_min_delay),
 		cmocka_unit_test(test_filter_popcorn),
