@@ -168,7 +168,8 @@ keys_set_aesni(struct dpn_siv_key *const *keys, const uint8_t *const *raw,
 		/* L = AES(0): the subkeys; then D0 = CMAC(0^128) =
 		 * AES(0 ^ K1), one full block. */
 		for (l = 0; l < LANES; l++) {
-			rk[l] = base + l < n ? keys[base + l]->mac_rk :
+			rk[l] = base + l < n ?
+				(const uint8_t (*)[BLK])keys[base + l]->mac_rk :
 				idle_rk;
 			x[l] = _mm_setzero_si128();
 		}
