@@ -41,11 +41,7 @@ dpn_cli timeout $(awk -v m="$MINUTES" 'BEGIN { print int(m * 60 + 180) }') \
 	--tmp "$DPN_TMP" >"$out" 2>&1
 rc=$?
 sed 's/^/  /' "$out"
-while read -r tag st what; do
-	[ "$tag" = RESULT ] || continue
-	dpn_check "$what" test "$st" = ok
-done <"$out"
-dpn_check "soak.py ran to the end (exit $rc)" test $rc -eq 0
+dpn_results "$out" soak.py "$rc"
 dpn_check "dpntpd still running" dpn_alive
 if [ "$DPN_FAILS" -eq 0 ]; then
 	( dpn_pass ) && { echo "soak: ok"; exit 0; }
