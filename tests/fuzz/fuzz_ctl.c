@@ -44,7 +44,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 /* What the commands change, to tell whether a refused one did. */
 struct state {
 	const void *acl, *auth, *nts;
-	unsigned int nb_rules;
+	uint64_t nb_rules;	/* 64 bits: no padding, which a copy (the
+				 * return below) need not keep */
 	uint64_t rx;
 };
 

@@ -256,10 +256,13 @@ dpn_check "restrict del 198.18.0.19" dpnc restrict del 198.18.0.19
 case_ "198.18.0.19 after 'restrict del': answered again" RR \
 	"ntp_server_replies=2" 198.18.0.19 $SRV4 2 0.2
 
-# --- clientlimit: the table is bounded; an evicted client starts clean ---
+# --- clientlimit: the table is bounded; a limited client is kept before ---
+# --- one-shot newcomers; an evicted client starts clean ---
 # minimum 8: the second request of a client below, 0.2 s after its
-# first, is under it even if the sender stalls.
-sed -i 's/^discard .*/discard average 3 minimum 8/' "$CONF"
+# first, is under it even if the sender stalls; average 7: a penalty
+# lasts 2 x 128 s, so the limited clients below stay limited however
+# slowly the checks run.
+sed -i 's/^discard .*/discard average 7 minimum 8/' "$CONF"
 echo "clientlimit 1" >>"$CONF"
 out=$(dpnc reload 2>&1)
 echo "  $out"
@@ -278,10 +281,20 @@ for a in "198.18.0.21 $SRV4" "$CLI4B $SRV4B" "2001:db8::5 $SRV6" \
 	case_ "clientlimit 1: new client ${a% *} answered" R \
 		"ntp_server_replies=1" $a 1 0.1
 done
-case_ "clientlimit 1: 198.18.0.17, evicted by newer clients, starts clean" R \
-	"ntp_server_replies=1" 198.18.0.17 $SRV4 1 0.1
+# One-shot newcomers evict each other, not a client held back by the
+# limit: 198.18.0.17 is still limited (one KoD per penalty: silence).
+case_ "clientlimit 1: 198.18.0.17 still limited after four newcomers" . \
+	"rate_limited=1" 198.18.0.17 $SRV4 1 0.1
 tracked2() { dpnc show clients | grep -q "^# 2 clients tracked"; }
 dpn_check "clientlimit 1: 2 clients tracked" tracked2
+# With both slots held back, a newcomer takes the least recently seen
+# (198.18.0.17, limited longer than 198.18.0.18), which starts clean.
+case_ "clientlimit 1: 198.18.0.18 limited too" K. \
+	"rate_limited=2 kod_sent=1" 198.18.0.18 $SRV4 2 0.1
+case_ "clientlimit 1: new client 198.18.0.19 answered" R \
+	"ntp_server_replies=1" 198.18.0.19 $SRV4 1 0.1
+case_ "clientlimit 1: 198.18.0.17, evicted, starts clean" R \
+	"ntp_server_replies=1" 198.18.0.17 $SRV4 1 0.1
 
 dpn_check "dpntpd still running" dpn_alive
 dpn_pass
