@@ -188,7 +188,7 @@ CTL = [
     "show ptp", "show refclocks", "restrict add 198.18.5.0/24 kod limited",
     "restrict add -6 default ignore", "restrict add ntp.example nopeer",
     "restrict del 198.18.0.66", "restrict del 203.0.113.1",
-    "restrict add 10.0.0.0 mask 255.0.255.0", "reload",
+    "restrict add 198.18.0.0 mask 255.0.255.0", "reload",
     "set log level debug", "set log level dpntp.* info",
     "set log level warn", "quit", "", "# a comment", "show",
     "show port", "bogus",
