@@ -281,6 +281,14 @@ dpn_chronyd_offset() {
 }
 
 # One variable of `show sysinfo` (name=value lines).
+# What `show clients` says: the state (ok, limited, ...) of client $1,
+# and how many clients the rate limiter tracks.
+dpn_client_state() {
+	dpnc show clients 1000 | awk -v a="$1" '$1 == a { print $NF }'
+}
+dpn_clients_tracked() {
+	dpnc show clients 1 | awk '/clients tracked/ { print $2 }'
+}
 dpn_sysvar() { dpnc show sysinfo | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 
 # ntpdig's view of dpntpd at $SRV4: "OFFSET STRATUM LEAP", e.g.

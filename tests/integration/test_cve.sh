@@ -73,15 +73,12 @@ cve_run "$ncases" --srv $SRV6 --tag "noquery IPv6 "
 conf "restrict default limited" "restrict -6 default limited" \
 	"discard average 7 minimum 2"
 dpn_check "reload with limited" reload_ok
-tracked() { dpnc show clients 1 | awk '/clients tracked/ { print $2 }'; }
-rss_kb() { dpn_rss_kb; }
-state_of() { dpnc show clients 1000 | awk -v a="$1" '$1 == a { print $NF }'; }
 probe() {
 	dpn_cli timeout 20 $PY "$DPN_ROOT/tests/integration/ntpflood.py" \
 		probe "$CLI4" "$SRV4" 3 0.2 | awk '/^PATTERN/ { print $2 }'
 }
 dpn_check "$CLI4: answered once, then limited ($(probe))" \
-	test "$(state_of $CLI4)" = limited
+	test "$(dpn_client_state $CLI4)" = limited
 flood() {
 	dpn_cli timeout 120 $PY "$DPN_ROOT/tests/integration/cve.py" \
 		--dir "$CORPUS" --dpntpc "$DPNTPC" --sock "$SOCK" --srv $SRV4 \
@@ -90,20 +87,20 @@ flood() {
 }
 dpn_check "4000 spoofed sources sent" flood 198.18.64.0
 sleep 1
-rss1=$(rss_kb)
-t1=$(tracked)
+rss1=$(dpn_rss_kb)
+t1=$(dpn_clients_tracked)
 dpn_check "clients tracked after the flood: $t1, at most 512" \
 	test "${t1:-0}" -gt 100 -a "${t1:-999}" -le 512
 dpn_check "4000 more spoofed sources sent" flood 198.18.96.0
 sleep 1
-rss2=$(rss_kb)
-t2=$(tracked)
+rss2=$(dpn_rss_kb)
+t2=$(dpn_clients_tracked)
 dpn_check "clients tracked after the second flood: $t2, at most 512" \
 	test "${t2:-999}" -le 512
 dpn_check "the second flood added no memory (RSS outside DPDK $rss1 -> $rss2 kB)" \
 	test "$((rss2 - rss1))" -lt 1024
-dpn_check "$CLI4 still limited after 8000 spoofed sources ($(state_of $CLI4))" \
-	test "$(state_of $CLI4)" = limited
+dpn_check "$CLI4 still limited after 8000 spoofed sources ($(dpn_client_state $CLI4))" \
+	test "$(dpn_client_state $CLI4)" = limited
 dpn_check "a client not limited (IPv6) gets the time after the floods" dpn_ntpdig_s1 $SRV6
 dpn_check "dpntpd still running" dpn_alive
 dpn_pass

@@ -14,7 +14,6 @@
 . "$(dirname "$0")/lib.sh"
 
 port_stat() { dpnc show port stats 0 | awk -v k="$1" '$1 == k { print $2 }'; }
-le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
 dpn_setup || exit 1
 ip -n "$NS_CLI" addr flush dev "$VETH_CLI"
@@ -32,8 +31,6 @@ rx=$(($(dpn_counter rx_packets) - rx0))
 dpn_log "offered $sent, reached dpntpd $rx, answered $got"
 dpn_check "dpntpd still running under overload" dpn_alive
 dpn_check "it answered what it could ($got)" test "${got:-0}" -gt 10000
-dpn_check "what reached it, it answered or counted: answered $got of $rx" \
-	le "$got" "$rx"
 dpn_check "no mbuf ran out (rx_nombuf $(port_stat rx_nombuf))" \
 	test "$(port_stat rx_nombuf)" = 0
 dpn_log "lost before the port: $((sent - rx)) (rx_missed $(port_stat rx_missed), rx_errors $(port_stat rx_errors))"
@@ -48,17 +45,15 @@ dpn_check "valid replies" test "$(dpn_gen_field invalid_pct)" = 0.0
 # within its 2048 slots, and a client that flooded just before (one of
 # 198.18.200.0/30) is still limited afterwards.
 LOUD=198.18.200.1
-state_of() { dpnc show clients 1000 | awk -v a="$1" '$1 == a { print $NF }'; }
-tracked() { dpnc show clients 1 | awk '/clients tracked/ { print $2 }'; }
 dpnc restrict add default limited >/dev/null
 dpn_check "a loud client floods" dpn_gen --rate 2000 --duration 1 \
 	--clients 198.18.200.0/30
-dpn_check "$LOUD is limited ($(state_of $LOUD))" test "$(state_of $LOUD)" = limited
+dpn_check "$LOUD is limited ($(dpn_client_state $LOUD))" test "$(dpn_client_state $LOUD)" = limited
 dpn_check "a million requests from 65,534 spoofed sources" \
 	dpn_gen --rate 200000 --duration 5 --clients 198.19.0.0/16
 dpn_log "offered $(dpn_gen_field sent), answered $(dpn_gen_field received)"
-t=$(tracked)
+t=$(dpn_clients_tracked)
 dpn_check "clients tracked: $t, at most 2048" test "${t:-9999}" -le 2048
-dpn_check "$LOUD still limited ($(state_of $LOUD))" \
-	test "$(state_of $LOUD)" = limited
+dpn_check "$LOUD still limited ($(dpn_client_state $LOUD))" \
+	test "$(dpn_client_state $LOUD)" = limited
 dpn_pass

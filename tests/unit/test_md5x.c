@@ -20,19 +20,9 @@
 #include <openssl/md5.h>
 
 #include "dpn_md5x.h"
+#include "test_rnd.h"
 
 #define N 20
-
-static uint64_t seed = 0x2545f4914f6cdd1dull;
-
-static uint32_t
-rnd(void)
-{
-	seed ^= seed << 13;
-	seed ^= seed >> 7;
-	seed ^= seed << 17;
-	return (uint32_t)(seed >> 16);
-}
 
 static void
 check_all_lengths(void)

@@ -310,10 +310,11 @@ test_server_keys(void **state)
 	assert_false(dpn_ntpauth_server_verify(s, 3, pkt, 68));
 
 	/* Bursts: the same MACs as one at a time, mixed key types over
-	 * more than the MD5 lanes; an index past the table, or no table at
-	 * all (no trusted keys), is refused, never read. */
+	 * more than the MD5 lanes and over two of ntpauth.c's slices of 64;
+	 * an index past the table, or no table at all (no trusted keys), is
+	 * refused, never read. */
 	{
-		enum { N = 19 };
+		enum { N = 150 };
 		uint8_t b[N][48 + 4 + 20], one[48 + 4 + 20];
 		void *bp[N];
 		const void *cbp[N];

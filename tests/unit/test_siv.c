@@ -20,22 +20,12 @@
 #include <nettle/siv-cmac.h>
 
 #include "dpn_siv.h"
+#include "test_rnd.h"
 
 #define MAX_JOBS 40
 #define MAX_AD 300
 #define MAX_NONCE 40
 #define MAX_PT 200
-
-static uint64_t seed = 0x9e3779b97f4a7c15ull;
-
-static uint32_t
-rnd(void)
-{
-	seed ^= seed << 13;
-	seed ^= seed >> 7;
-	seed ^= seed << 17;
-	return (uint32_t)(seed >> 16);
-}
 
 static void
 rnd_bytes(uint8_t *p, size_t n)
