@@ -141,6 +141,12 @@ dpn_ctlpath_answer(struct dpn_dataplane *dp, const struct dpn_port *port,
 		rte_pktmbuf_free(m);
 		return;
 	}
+	/* The MRU list: not a byte back (dpn_ntpctl.h). */
+	if (dpn_ntpctl_op_silent(req->opcode)) {
+		st->c[DPN_STAT_NTP_CTL_REFUSED]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	dpn_ntpctl_answer_init(a, 0);
 	if (dpn_ntpctl_op_refused(req->opcode))
 		dpn_ntpctl_answer_error(a, DPN_NTPCTL_ERR_PERMISSION);

@@ -13,10 +13,11 @@
  * decides what to say; this module decides how it looks on the wire.
  *
  * Writes are never done: every write opcode (writevar, writeclock,
- * configure, saveconfig, settrap...) is answered with a PERMISSION
- * error, as ntpd answers an unauthenticated one, and the MRU list
- * (read_mru, req_nonce, the ordered list) with the same, because it is
- * the amplifier monlist was.
+ * configure, saveconfig, settrap, unsettrap) is answered with a
+ * PERMISSION error, as ntpd answers one without a trusted key (12 bytes
+ * for a request of at least 12: ntpq says why at once). The MRU list
+ * (read_mru, req_nonce, the ordered list) gets no answer at all: it is
+ * the amplifier monlist was, and `dpntpc show clients` serves the need.
  */
 
 #include <stdbool.h>
@@ -157,8 +158,11 @@ struct dpn_ntpctl_req {
 enum dpn_ntpctl_parse dpn_ntpctl_parse(const void *pkt, size_t len,
 				       struct dpn_ntpctl_req *req);
 
-/** Write opcodes and the MRU list: refused with PERMISSION. */
+/** Write opcodes: refused with a PERMISSION error. */
 bool dpn_ntpctl_op_refused(unsigned int opcode);
+
+/** The MRU list (read_mru, req_nonce, ordlist): never answered. */
+bool dpn_ntpctl_op_silent(unsigned int opcode);
 
 /*
  * Answers.

@@ -95,14 +95,19 @@ dpn_ntpctl_op_refused(unsigned int opcode)
 	case DPN_NTPCTL_OP_SETTRAP:
 	case DPN_NTPCTL_OP_CONFIGURE:
 	case DPN_NTPCTL_OP_SAVECONFIG:
-	case DPN_NTPCTL_OP_READ_MRU:
-	case DPN_NTPCTL_OP_READ_ORDLIST:
-	case DPN_NTPCTL_OP_REQ_NONCE:
 	case DPN_NTPCTL_OP_UNSETTRAP:
 		return true;
 	default:
 		return false;
 	}
+}
+
+bool
+dpn_ntpctl_op_silent(unsigned int opcode)
+{
+	return opcode == DPN_NTPCTL_OP_READ_MRU ||
+		opcode == DPN_NTPCTL_OP_READ_ORDLIST ||
+		opcode == DPN_NTPCTL_OP_REQ_NONCE;
 }
 
 void

@@ -172,8 +172,9 @@
 	X(NTP_CTL_ANSWERS, ntp_ctl_answers, \
 	  "control (mode 6) requests answered with data (ntpq)") \
 	X(NTP_CTL_REFUSED, ntp_ctl_refused, \
-	  "control requests answered with an error: writes, the MRU " \
-	  "list, unknown opcodes, associations or variables") \
+	  "control requests refused: writes, unknown opcodes, " \
+	  "associations or variables (an error answer), the MRU list " \
+	  "(no answer)") \
 	X(NTP_CTL_MALFORMED, ntp_ctl_malformed, \
 	  "control requests not answered: short, count beyond the " \
 	  "packet, a response or a fragment") \

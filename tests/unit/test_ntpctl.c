@@ -136,16 +136,24 @@ static void
 test_refused_ops(void **state)
 {
 	unsigned int op;
-	unsigned int refused = 0;
+	unsigned int refused = 0, silent = 0;
 
 	(void)state;
-	for (op = 0; op < 32; op++)
+
+	for (op = 0; op < 32; op++) {
 		refused += dpn_ntpctl_op_refused(op);
-	assert_int_equal(refused, 9);
+		silent += dpn_ntpctl_op_silent(op);
+		assert_false(dpn_ntpctl_op_refused(op) &&
+			     dpn_ntpctl_op_silent(op));
+	}
+	assert_int_equal(refused, 6);
+	assert_int_equal(silent, 3);
 	assert_true(dpn_ntpctl_op_refused(DPN_NTPCTL_OP_CONFIGURE));
 	assert_true(dpn_ntpctl_op_refused(DPN_NTPCTL_OP_WRITEVAR));
-	assert_true(dpn_ntpctl_op_refused(DPN_NTPCTL_OP_READ_MRU));
-	assert_true(dpn_ntpctl_op_refused(DPN_NTPCTL_OP_REQ_NONCE));
+	assert_true(dpn_ntpctl_op_refused(DPN_NTPCTL_OP_WRITECLOCK));
+	assert_true(dpn_ntpctl_op_silent(DPN_NTPCTL_OP_READ_MRU));
+	assert_true(dpn_ntpctl_op_silent(DPN_NTPCTL_OP_REQ_NONCE));
+	assert_false(dpn_ntpctl_op_silent(DPN_NTPCTL_OP_READVAR));
 	assert_false(dpn_ntpctl_op_refused(DPN_NTPCTL_OP_READVAR));
 	assert_false(dpn_ntpctl_op_refused(DPN_NTPCTL_OP_READSTAT));
 }
