@@ -34,16 +34,13 @@ put_ts(struct dpn_ntpctl_answer *a, const struct dpn_ntpctl_req *req,
 }
 
 /* The refid as ntpd sends it: an address, or the code without dots
- * (ntpq adds them). */
+ * (ntpq adds them), from the text show sysinfo or show peers prints. */
 static void
 put_refid(struct dpn_ntpctl_answer *a, const struct dpn_ntpctl_req *req,
-	  uint32_t refid, unsigned int stratum)
+	  char *buf)
 {
-	char buf[64];
-	size_t n;
+	size_t n = strlen(buf);
 
-	sync_refid_str(refid, stratum, buf, sizeof(buf));
-	n = strlen(buf);
 	if (buf[0] == '.' && n >= 2 && buf[n - 1] == '.') {
 		buf[n - 1] = '\0';
 		dpn_ntpctl_put(a, req, "refid", "%s", buf + 1);
@@ -82,11 +79,9 @@ sys_status(const struct dpn_sync_view *v)
  * ss_reset is the uptime.
  */
 static void
-put_sysstats(struct dpn_sync *sy, struct dpn_ntpctl_answer *a,
-	     const struct dpn_ntpctl_req *req)
+put_sysstats(const struct dpn_sync *sy, const uint64_t *c,
+	     struct dpn_ntpctl_answer *a, const struct dpn_ntpctl_req *req)
 {
-	struct dpn_stats t;
-	const uint64_t *c = t.c;
 	uint64_t up = (rte_rdtsc() - sy->start_tsc) / rte_get_tsc_hz();
 	struct { const char *name; uint64_t v; } ss[] = {
 		{ "ss_uptime", up },
@@ -131,7 +126,6 @@ put_sysstats(struct dpn_sync *sy, struct dpn_ntpctl_answer *a,
 	char name[DPN_NTPCTL_NAME_MAX];
 	unsigned int i;
 
-	dpn_dataplane_sum_stats(sy->dp, &t);
 	for (i = 0; i < RTE_DIM(ss); i++) {
 		dpn_ntpctl_put(a, req, ss[i].name, "%" PRIu64, ss[i].v);
 		snprintf(name, sizeof(name), "%s_r", ss[i].name);
@@ -144,6 +138,7 @@ put_system(struct dpn_sync *sy, const struct dpn_sync_view *v,
 	   struct dpn_ntpctl_answer *a, const struct dpn_ntpctl_req *req)
 {
 	const struct dpn_source *peer = NULL;
+	char buf[64];
 	static const char *const leapmode[] = {
 		[DPN_SYNC_LEAP_NONE] = "none",
 		[DPN_SYNC_LEAP_STEP] = "step",
@@ -159,7 +154,8 @@ put_system(struct dpn_sync *sy, const struct dpn_sync_view *v,
 	dpn_ntpctl_put(a, req, "precision", "%d", v->precision);
 	dpn_ntpctl_put(a, req, "rootdelay", "%.6f", MS(v->root_delay_ns));
 	dpn_ntpctl_put(a, req, "rootdisp", "%.6f", MS(v->root_disp_ns));
-	put_refid(a, req, v->refid, v->stratum);
+	sync_refid_str(v->refid, v->stratum, buf, sizeof(buf));
+	put_refid(a, req, buf);
 	put_ts(a, req, "reftime", v->ref_ns != 0 ?
 	       dpn_ntp_ts_from_unix_ns(v->ref_ns) : 0);
 	put_ts(a, req, "clock", dpn_ntp_ts_from_unix_ns(sync_now_ns(sy)));
@@ -188,8 +184,12 @@ put_system(struct dpn_sync *sy, const struct dpn_sync_view *v,
 		dpn_ntpctl_put(a, req, "smear", "%.6f", MS(v->smear_ns));
 	}
 	/* Asked for by name only, as ntpd's. */
-	if (req->nb_names != 0)
-		put_sysstats(sy, a, req);
+	if (req->nb_names != 0) {
+		struct dpn_stats t;
+
+		dpn_dataplane_sum_stats(sy->dp, &t);
+		put_sysstats(sy, t.c, a, req);
+	}
 }
 
 /* The eight clock filter stages, newest first, as ntpd's lists. */
@@ -221,7 +221,7 @@ put_peer(const struct dpn_sync_view *v, unsigned int idx,
 	 struct dpn_ntpctl_answer *a, const struct dpn_ntpctl_req *req)
 {
 	const struct dpn_source *s = &v->sources[idx];
-	char addr[64];
+	char addr[64], refid[64];
 	bool clock = s->conf.type == DPN_SOURCE_TYPE_REFCLOCK;
 
 	dpn_source_addr_str(s, addr, sizeof(addr));
@@ -237,7 +237,8 @@ put_peer(const struct dpn_sync_view *v, unsigned int idx,
 	dpn_ntpctl_put(a, req, "precision", "%d", s->precision);
 	dpn_ntpctl_put(a, req, "rootdelay", "%.6f", MS(s->root_delay_ns));
 	dpn_ntpctl_put(a, req, "rootdisp", "%.6f", MS(s->root_disp_ns));
-	put_refid(a, req, s->refid, s->stratum);
+	dpn_source_format_refid(s, refid, sizeof(refid));
+	put_refid(a, req, refid);
 	if (s->reftime != 0)
 		put_ts(a, req, "reftime", s->reftime);
 	if (s->last_rx_ns != 0)

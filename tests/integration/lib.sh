@@ -230,9 +230,12 @@ dpn_abs_lt() { awk -v x="$1" -v l="$2" 'BEGIN { if (x < 0) x = -x; exit !(x < l)
 # ntpsec's ntpd conflicts with chrony, so it is unpacked, not installed:
 # apt-get download into the build directory, once. Sets NTPSEC_NTPD.
 NTPSEC_NTPD=
+NTPSEC_NTPQ=
 dpn_fetch_ntpsec() {
 	local cache=$DPN_BUILD/bench-cache/ntpsec
 	NTPSEC_NTPD=$cache/root/usr/sbin/ntpd
+	# A Python script: Debian's python3-ntp is its library.
+	NTPSEC_NTPQ=$cache/root/usr/bin/ntpq
 	[ -x "$NTPSEC_NTPD" ] && return 0
 	mkdir -p "$cache" || return 1
 	(cd "$cache" && rm -f ntpsec_*.deb &&
