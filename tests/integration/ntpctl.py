@@ -7,7 +7,8 @@
                        "ERROR <name>" for each server error, "ANSWER" for
                        an answer, "TIMEOUT" for none
   raw HOST HEX [BIND]  one UDP payload (hex) from BIND (any address if
-                       not given): prints "REPLIES n BYTES m" after 1 s
+                       not given): prints "REPLIES n BYTES m" after 1 s,
+                       then " ERR e" if the first reply is an error
 Run inside the client network namespace.
 """
 
@@ -48,14 +49,18 @@ def raw(host, payload, bind=None):
     s.settimeout(0.1)
     s.sendto(payload, (host, 123))
     n = size = 0
+    err = ""
     end = time.monotonic() + 1.0
     while time.monotonic() < end:
         try:
-            size += len(s.recv(4096))
-            n += 1
+            r = s.recv(4096)
         except socket.timeout:
-            pass
-    print("REPLIES %d BYTES %d" % (n, size))
+            continue
+        if n == 0 and len(r) >= 12 and r[1] & 0x40:
+            err = " ERR %d" % r[4]
+        size += len(r)
+        n += 1
+    print("REPLIES %d BYTES %d%s" % (n, size, err))
 
 
 if sys.argv[1] == "write":

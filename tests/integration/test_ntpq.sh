@@ -19,7 +19,8 @@ dpn_setup || exit 1
 ip -n "$NS_CLI" addr add $UP/24 dev "$VETH_CLI"
 ip -n "$NS_CLI" addr add $NOQ4/24 dev "$VETH_CLI"
 dpn_fetch_ntpsec || { dpn_log "cannot fetch ntpsec (apt-get download ntpsec)"; exit 1; }
-NTPQ=(timeout 30 nice -n 19 $PY "$NTPSEC_NTPQ" -n)
+# Not niced: dpntpd busy-polls both cores of these machines.
+NTPQ=(timeout 30 $PY "$NTPSEC_NTPQ" -n)
 
 cat >"$DPN_TMP/chrony.conf" <<CONF
 local stratum 1
@@ -82,33 +83,51 @@ dpn_check "ntpq -p: chronyd's line is show peers' (tally, refid, st, poll, reach
 dpn_check "ntpq -c peers: the same" peers_match peers
 
 # --- ntpq -c rv: the system variables of show sysinfo ---------------------
-# key=value pairs of ntpq's rv output, one per line.
+# key=value pairs of ntpq's rv output, one per line (one ntpq run: each
+# takes a while on a busy machine; tried again if it gets nothing).
 rv_pairs() {
-	dpn_cli "${NTPQ[@]}" -c "rv $1" "${2:-$SRV4}" 2>&1 |
-		tr ',' '\n' | sed 's/^ *//' | grep '='
+	local out _
+	for _ in 1 2 3; do
+		out=$(dpn_cli "${NTPQ[@]}" -c "rv $1" "${2:-$SRV4}" 2>&1 |
+			tr ',' '\n' | sed 's/^ *//' | grep '=')
+		[ -n "$out" ] && break
+	done
+	echo "$out"
 }
-rvvar() { rv_pairs "$1" "${3:-}" | awk -F= -v k="$2" '$1 == k { print $2; exit }'; }
-rv_pairs 0 | tr '\n' ' ' | fold -w 100 | sed 's/^/  /'; echo
+# rvvar NAME: from the pairs in $RV.
+rvvar() { awk -F= -v k="$1" '$1 == k { print $2; exit }' <<<"$RV"; }
+RV=$(rv_pairs 0)
+echo "$RV" | tr '\n' ' ' | fold -w 100 | sed 's/^/  /'; echo
 leap_bits=$(dpn_sysvar leap)
 dpn_check "rv: leap is show sysinfo's ($leap_bits)" \
-	test "$(rvvar 0 leap)" = "$leap_bits"
+	test "$(rvvar leap)" = "$leap_bits"
 dpn_check "rv: stratum 2, as show sysinfo" \
-	test "$(rvvar 0 stratum)" = 2 -a "$(dpn_sysvar stratum)" = 2
+	test "$(rvvar stratum)" = 2 -a "$(dpn_sysvar stratum)" = 2
 dpn_check "rv: refid is chronyd's address, as show sysinfo" \
-	test "$(rvvar 0 refid)" = $UP -a "$(dpn_sysvar refid)" = $UP
+	test "$(rvvar refid)" = $UP -a "$(dpn_sysvar refid)" = $UP
 dpn_check "rv: precision is show sysinfo's" \
-	test "$(rvvar 0 precision)" = "$(dpn_sysvar precision)"
-dpn_check "rv: offset within 0.5 ms of show sysinfo's" \
-	dpn_abs_lt "$(awk -v a="$(rvvar 0 offset)" -v b="$(dpn_sysvar offset)" \
-		'BEGIN { print a - b }')" 0.5
-dpn_check "rv: frequency within 0.1 ppm of show sysinfo's" \
-	dpn_abs_lt "$(awk -v a="$(rvvar 0 frequency)" -v b="$(dpn_sysvar frequency)" \
-		'BEGIN { print a - b }')" 0.1
+	test "$(rvvar precision)" = "$(dpn_sysvar precision)"
+# The offset and frequency move with each sample: read both sides again
+# if a sample landed between them.
+numbers_close() {
+	local _ rv
+	for _ in 1 2 3; do
+		rv=$(RV=$(rv_pairs 0); echo "$(rvvar offset) $(rvvar frequency)")
+		echo "  rv offset, frequency: $rv; show sysinfo: $(dpn_sysvar offset) $(dpn_sysvar frequency)"
+		awk -v r="$rv" -v o="$(dpn_sysvar offset)" -v f="$(dpn_sysvar frequency)" \
+			'function abs(x) { return x < 0 ? -x : x }
+			BEGIN { split(r, a, " "); exit !(a[1] != "" &&
+				abs(a[1] - o) < 0.5 && abs(a[2] - f) < 0.1) }' && return 0
+	done
+	return 1
+}
+dpn_check "rv: offset within 0.5 ms and frequency within 0.1 ppm of show sysinfo's" \
+	numbers_close
 for v in version rootdelay rootdisp reftime clock peer tc sys_jitter clk_wander; do
-	dpn_check "rv: $v is there" test -n "$(rvvar 0 $v)"
+	dpn_check "rv: $v is there" test -n "$(rvvar $v)"
 done
 dpn_check "rv over IPv6 from an allowed address: stratum 2" \
-	test "$(rvvar 0 stratum $SRV6)" = 2
+	test "$(RV=$(rv_pairs 0 $SRV6) rvvar stratum)" = 2
 dpn_check "rv with names asks for those only" \
 	test "$(rv_pairs "0 stratum,refid" | wc -l)" = 2
 
@@ -119,22 +138,24 @@ assid=$(echo "$assocs" | awk '$1 ~ /^[0-9]+$/ && /sys.peer/ { print $2; exit }')
 dpn_check "associations: one association, the system peer, reachable" \
 	test -n "$assid" -a "$(echo "$assocs" | awk '$1 ~ /^[0-9]+$/' | wc -l)" = 1 \
 	-a "$(echo "$assocs" | awk -v a="$assid" '$2 == a { print $5 }')" = yes
-dpn_check "rv $assid: srcadr is chronyd" test "$(rvvar "$assid" srcadr)" = $UP
+RV=$(rv_pairs "$assid")
+dpn_check "rv $assid: srcadr is chronyd" test "$(rvvar srcadr)" = $UP
 prefid=$(dpnc show peers | awk -v a="*$UP" '$1 == a { print $2 }')
 dpn_check "rv $assid: stratum 1 and refid $prefid, as show peers" \
-	test "$(rvvar "$assid" stratum)" = 1 -a ".$(rvvar "$assid" refid)." = "$prefid"
+	test "$(rvvar stratum)" = 1 -a ".$(rvvar refid)." = "$prefid"
 reach_same() {
 	local q p
-	q=$(rvvar "$assid" reach)
+	q=$(rvvar reach)
 	p=$(dpnc show peers | awk -v a="*$UP" '$1 == a { print $7 }')
 	echo "  rv reach $q, show peers reach $p (octal)"
 	[ -n "$q" ] && [ -n "$p" ] && [ $((q)) = $((8#$p)) ]
 }
 dpn_check "rv $assid: reach is show peers' reach" reach_same
 dpn_check "rv $assid: hpoll and ppoll are there" \
-	test -n "$(rvvar "$assid" hpoll)" -a -n "$(rvvar "$assid" ppoll)"
-dpn_check "rv of an association that does not exist: an error" \
-	bash -c "${NTPQ[*]} -c 'rv 999' $SRV4 2>&1 | grep -q BADASSOC"
+	test -n "$(rvvar hpoll)" -a -n "$(rvvar ppoll)"
+out=$(dpn_cli timeout 10 $PY "$CTL" raw $SRV4 160200010000099900000000 $CLI4)
+dpn_check "readvar of an association that does not exist: a BADASSOC error ($out)" \
+	test "$out" = "REPLIES 1 BYTES 12 ERR 4"
 
 # --- sysstats ----------------------------------------------------------------
 stats=$(dpn_cli "${NTPQ[@]}" -c sysstats $SRV4 2>&1)
@@ -174,7 +195,7 @@ out=$(dpn_cli timeout 10 $PY "$CTL" raw $SRV4 $RV $CLI4)
 dpn_check "the same readvar from the allowed address: answered ($out)" \
 	awk -v o="$out" 'BEGIN { split(o, f, " "); exit !(f[2] >= 1 && f[4] > 200) }'
 # One association's variables (its clock filter too) take two fragments.
-out=$(dpn_cli timeout 10 $PY "$CTL" raw $SRV4 160200010000000${assid}00000000 $CLI4)
+out=$(dpn_cli timeout 10 $PY "$CTL" raw $SRV4 $(printf "160200010000%04x00000000" "$assid") $CLI4)
 dpn_check "readvar of association $assid: 2 to 4 fragments, 480 bytes each at most ($out)" \
 	awk -v o="$out" 'BEGIN { split(o, f, " "); exit !(f[2] >= 2 && f[2] <= 4 && f[4] <= f[2] * 480) }'
 mal_short=$(dpn_counter drop_ntp_short)
