@@ -424,6 +424,35 @@ metrics [::1]:9123
     write("conf", "small-leap", b"\0\0" + small)
 
 
+# fuzz_ntpctl: [answer size, 2 bytes] mode 6 payload
+def ctlreq(op, data=b"", seq=1, assoc=0, vn=2, offset=0, count=None,
+           pad=True):
+    p = struct.pack("!BBHHHHH", (vn << 3) | 6, op, seq, 0, assoc, offset,
+                    len(data) if count is None else count) + data
+    while pad and len(p) % 4:
+        p += b"\0"
+    return p
+
+
+def ntpctl_seeds():
+    def w(name, payload, size=700):
+        write("ntpctl", name, struct.pack("!H", size) + payload)
+    w("readvar", ctlreq(2))
+    w("readvar-names", ctlreq(2, b"stratum, refid,offset=1,nosuch"))
+    w("readvar-assoc", ctlreq(2, assoc=1), 520)
+    w("readvar-big", ctlreq(2), 4000)
+    w("readstat", ctlreq(1), 260)
+    w("writevar", ctlreq(3, b"leap=3"))
+    w("configure", ctlreq(8, b"server 198.18.0.99"))
+    w("read-mru", ctlreq(10, b"nonce=0123456789abcdef, laddr=[]"))
+    w("count-beyond", ctlreq(2, b"ab=c", count=468))
+    w("offset", ctlreq(2, offset=0x1fc))
+    w("response-bit", ctlreq(0x82))
+    w("short", ctlreq(2)[:11])
+    w("auth-empty", ctlreq(2) + struct.pack("!I", 1) + b"\x5a" * 16)
+    w("many-names", ctlreq(2, b",".join([b"a"] * 40)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--leap", default="/usr/share/zoneinfo/leap-seconds.list")
@@ -432,6 +461,7 @@ def main():
     nts_seeds()
     reply_seeds()
     ctl_seeds()
+    ntpctl_seeds()
     http_seeds()
     frame_seeds()
     conf_seeds(a.leap)
