@@ -308,18 +308,18 @@ make(struct sent *s, const struct req *r, uint64_t ol_flags)
 	return mbuf_of(s, ol_flags);
 }
 
-/* @p s's frame after @p add more NTP bytes were written past its
- * header: lengths and checksums redone. */
+/* @p s's frame with an NTP payload of @p ntp_len bytes: lengths and
+ * checksums redone. */
 static void
-grow(struct sent *s, unsigned int add)
+set_ntp_len(struct sent *s, unsigned int ntp_len)
 {
 	const struct req *r = &s->r;
 	void *l3 = s->b + l2_of(r);
 	struct rte_udp_hdr *udp = udp_in(s->b, r);
 
-	assert_true(s->len + add <= FRAME_MAX);
-	s->len += add;
-	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + DPN_NTP_HDR_LEN + add);
+	s->len = l2_of(r) + l3_of(r) + sizeof(*udp) + ntp_len;
+	assert_true(s->len <= FRAME_MAX);
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + ntp_len);
 	udp->dgram_cksum = 0;
 	if (r->v6) {
 		struct rte_ipv6_hdr *ip = l3;
@@ -330,11 +330,19 @@ grow(struct sent *s, unsigned int add)
 		struct rte_ipv4_hdr *ip = l3;
 
 		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*udp) +
-						    DPN_NTP_HDR_LEN + add);
+						    ntp_len);
 		ip->hdr_checksum = 0;
 		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	}
+}
+
+/* @p s's frame after @p add more NTP bytes were written past its
+ * header. */
+static void
+grow(struct sent *s, unsigned int add)
+{
+	set_ntp_len(s, DPN_NTP_HDR_LEN + add);
 }
 
 /* The NTP payload of @p s's frame. */
@@ -1285,35 +1293,15 @@ test_server_reply_slow_ipv6(void **state)
 static void
 build_ctl(struct sent *s, const struct req *r, unsigned int ntp_len)
 {
-	void *l3;
-	struct rte_udp_hdr *udp;
 	uint8_t *ntp;
 
 	build(s, r);
-	l3 = s->b + l2_of(r);
-	udp = udp_in(s->b, r);
-	ntp = (uint8_t *)(udp + 1);
+	ntp = sent_ntp(s);
 	memset(ntp, 0, DPN_NTP_HDR_LEN);
 	ntp[0] = dpn_ntp_li_vn_mode(0, 2, DPN_NTP_MODE_CONTROL);
 	ntp[1] = 2;	/* readvar */
 	ntp[3] = 1;	/* sequence 1 */
-	s->len = l2_of(r) + l3_of(r) + sizeof(*udp) + ntp_len;
-	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + ntp_len);
-	udp->dgram_cksum = 0;
-	if (r->v6) {
-		struct rte_ipv6_hdr *ip = l3;
-
-		ip->payload_len = udp->dgram_len;
-		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
-	} else {
-		struct rte_ipv4_hdr *ip = l3;
-
-		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) +
-						    sizeof(*udp) + ntp_len);
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
-	}
+	set_ntp_len(s, ntp_len);
 }
 
 /*

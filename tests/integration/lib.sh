@@ -245,6 +245,22 @@ dpn_fetch_ntpsec() {
 	dpkg-deb -x "$cache"/ntpsec_*.deb "$cache/root" && [ -x "$NTPSEC_NTPD" ]
 }
 
+# dpn_chronyd_server NS ADDR NAME: chronyd as a stratum 1 server from
+# the (untouched: -x) host clock, bound to ADDR in namespace NS, its
+# files $DPN_TMP/NAME.{conf,pid,log}; stopped with the other peers.
+dpn_chronyd_server() {
+	cat >"$DPN_TMP/$3.conf" <<CONF
+local stratum 1
+allow
+bindaddress $2
+pidfile $DPN_TMP/$3.pid
+cmdport 0
+CONF
+	ip netns exec "$1" chronyd -4 -d -x -f "$DPN_TMP/$3.conf" \
+		>"$DPN_TMP/$3.log" 2>&1 &
+	DPN_PEER_PIDS+=($!)
+}
+
 # NTS tests. A self-signed P-256 certificate ($DPN_TMP/cert.pem, key in
 # key.pem) with the IP SANs given as arguments.
 dpn_nts_cert() {

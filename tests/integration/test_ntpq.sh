@@ -22,16 +22,7 @@ dpn_fetch_ntpsec || { dpn_log "cannot fetch ntpsec (apt-get download ntpsec)"; e
 # Not niced: dpntpd busy-polls both cores of these machines.
 NTPQ=(timeout 30 $PY "$NTPSEC_NTPQ" -n)
 
-cat >"$DPN_TMP/chrony.conf" <<CONF
-local stratum 1
-allow
-bindaddress $UP
-pidfile $DPN_TMP/chronyd.pid
-cmdport 0
-CONF
-ip netns exec "$NS_CLI" chronyd -4 -d -x -f "$DPN_TMP/chrony.conf" \
-	>"$DPN_TMP/chronyd.log" 2>&1 &
-DPN_PEER_PIDS+=($!)
+dpn_chronyd_server "$NS_CLI" $UP chronyd
 
 # The seed's restrict lines: queries only from the addresses named.
 cat >"$CONF" <<CONF
