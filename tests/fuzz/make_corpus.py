@@ -299,6 +299,10 @@ def frame_seeds():
     w("hw-cksum", [rec(frame(ntp()), 0), rec(frame(ntp(), v6=True))],
       s0=8)
     w("server-reply", [rec(frame(ntp(mode=4, stratum=2), sport=123))])
+    # ntpq: 12-byte requests and a readvar with names, to the slow path.
+    w("control", [rec(frame(ctlreq(2)), 0), rec(frame(ctlreq(1)), 0),
+                  rec(frame(ctlreq(2, b"stratum,refid"), v6=True)),
+                  rec(frame(ctlreq(2)[:11]), 0)])
     w("modes", [rec(frame(ntp(mode=m)), 0) for m in range(8)] +
       [rec(frame(ntp(version=0)))])
     w("bad-sources", [
