@@ -42,6 +42,7 @@ dpn_sync_show_peers(struct dpn_sync *sy, FILE *f)
 	free(v);
 }
 
+/* ntpq's refid: dotted quad for stratum 2+, .CODE. for a reference. */
 void
 sync_refid_str(uint32_t refid, unsigned int stratum, char *buf, size_t len)
 {
@@ -63,6 +64,7 @@ sync_refid_str(uint32_t refid, unsigned int stratum, char *buf, size_t len)
 	snprintf(buf, len, ".%s.", code);
 }
 
+/* "e9f0c4a1.1f2e3d4c  Fri, Nov 27 2026  4:20:00.123", as ntpq. */
 static void
 time_str(int64_t unix_ns, char *buf, size_t len)
 {
