@@ -245,6 +245,18 @@ dpn_fetch_ntpsec() {
 	dpkg-deb -x "$cache"/ntpsec_*.deb "$cache/root" && [ -x "$NTPSEC_NTPD" ]
 }
 
+# dpn_wait_until N DELAY CMD...: run CMD until it succeeds, at most N
+# times DELAY seconds apart.
+dpn_wait_until() {
+	local n=$1 d=$2 _
+	shift 2
+	for _ in $(seq "$n"); do
+		"$@" && return 0
+		sleep "$d"
+	done
+	return 1
+}
+
 # dpn_chronyd_server NS ADDR NAME: chronyd as a stratum 1 server from
 # the (untouched: -x) host clock, bound to ADDR in namespace NS, its
 # files $DPN_TMP/NAME.{conf,pid,log}; stopped with the other peers.

@@ -37,16 +37,10 @@ restrict 127.0.0.1
 CONF
 dpn_start || exit 1
 
-wait_peer() {
-	local _
-	for _ in $(seq 120); do
-		dpnc show peers | grep -q "^\*$UP " && return 0
-		sleep 0.5
-	done
-	dpnc show peers
-	return 1
-}
-dpn_check "chronyd becomes the system peer within 60 s" wait_peer
+sys_peer_is_up() { dpnc show peers | grep -q "^\*$UP "; }
+dpn_check "chronyd becomes the system peer within 60 s" \
+	dpn_wait_until 120 0.5 sys_peer_is_up
+dpnc show peers | sed 's/^/  /'
 
 # --- ntpq -p and -c peers: the lines of show peers ------------------------
 # remote, refid, st, t, poll, reach equal; delay, offset and jitter
