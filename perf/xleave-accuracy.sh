@@ -58,16 +58,7 @@ ip -n "$NS_CHR" link set lo up
 ip -n "$NS_CHR" addr add "$CHR/24" dev "$VCHR"
 ip -n "$NS_CHR" link set "$VCHR" up
 
-cat >"$DPN_TMP/server.conf" <<CONF
-local stratum 1
-allow
-bindaddress $CHR
-pidfile $DPN_TMP/server.pid
-cmdport 0
-CONF
-ip netns exec "$NS_CHR" chronyd -4 -d -x -f "$DPN_TMP/server.conf" \
-	>"$DPN_TMP/server.log" 2>&1 &
-DPN_PEER_PIDS+=($!)
+dpn_chronyd_server "$NS_CHR" $CHR server
 
 cat >"$CONF" <<CONF
 listen port 0 address $SRV4/24

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS="gcc meson ninja-build pkg-config libdpdk-dev dpdk libnuma-dev
 libhwloc-dev libcmocka-dev libssl-dev nettle-dev iproute2 ethtool iputils-ping procps
-chrony ntpsec-ntpdig ntpsec-ntpdate python3-scapy tcpdump
+chrony ntpsec-ntpdig ntpsec-ntpdate python3-ntp python3-scapy tcpdump
 libmicrohttpd-dev curl prometheus python3-prometheus-client dpdk-dev
 pps-tools linuxptp gpsd gpsd-tools clang-14 libclang-rt-14-dev"
 

@@ -33,6 +33,7 @@
 #include "dpn_clock.h"
 #include "dpn_conf.h"
 #include "dpn_neigh.h"
+#include "dpn_ntpctl.h"
 #include "dpn_nts.h"
 #include "dpn_nicfit.h"
 #include "dpn_ratelimit.h"
@@ -66,6 +67,16 @@ struct dpn_dataplane {
 			  struct rte_mbuf *m);
 	void *ntp_reply_arg;
 	/**
+	 * What a control request (mode 6) that restrict and the rate limit
+	 * let through is answered with: fill @p a (variables, the
+	 * association list, or an error) for @p req. Called on the
+	 * management lcore (ctlpath.c builds and sends the fragments).
+	 * NULL: every request gets a BADOP error.
+	 */
+	void (*ntp_ctl)(void *arg, const struct dpn_ntpctl_req *req,
+			struct dpn_ntpctl_answer *a);
+	void *ntp_ctl_arg;
+	/**
 	 * Where the slow path hands PTP frames (ports with ptp_l2/ptp_udp);
 	 * it owns the mbuf. NULL: dropped.
 	 */
@@ -95,6 +106,10 @@ struct dpn_dataplane {
 int dpn_dataplane_init(struct dpn_dataplane *dp, const struct dpn_conf *conf,
 		       const unsigned int *lcores, unsigned int nb_workers,
 		       char *err, size_t errlen);
+
+/** The workers' and the management lcore's counters added up. */
+void dpn_dataplane_sum_stats(const struct dpn_dataplane *dp,
+			     struct dpn_stats *out);
 
 /** Stop and close the ports, free rings and workers. */
 void dpn_dataplane_fini(struct dpn_dataplane *dp);

@@ -554,6 +554,23 @@ dpn_dataplane_set_acl(struct dpn_dataplane *dp,
 }
 
 void
+dpn_dataplane_sum_stats(const struct dpn_dataplane *dp, struct dpn_stats *out)
+{
+	struct dpn_stats sum;
+	unsigned int i, j;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < dp->nb_workers; i++) {
+		dpn_stats_sum(&dp->workers[i]->stats, 1, &sum);
+		for (j = 0; j < DPN_STAT_MAX; j++)
+			out->c[j] += sum.c[j];
+	}
+	dpn_stats_sum(&dp->mgmt_stats, 1, &sum);
+	for (j = 0; j < DPN_STAT_MAX; j++)
+		out->c[j] += sum.c[j];
+}
+
+void
 dpn_dataplane_fini(struct dpn_dataplane *dp)
 {
 	unsigned int i, pi;

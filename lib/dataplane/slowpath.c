@@ -3,7 +3,7 @@
  * The slow path, run by the management lcore: ARP requests, IPv6
  * neighbour solicitations and ICMP/ICMPv6 echo requests for the
  * addresses a port serves, so that `ip neigh` and `ping` work against
- * the server. Answers are built in place and handed back to the worker
+ * the server, and control requests (mode 6, ctlpath.c) for ntpq. Answers are built in place and handed back to the worker
  * that received the request, which sends them on its own TX queue.
  *
  * What ARP and NDP tell about the sender also goes to the neighbour
@@ -21,6 +21,7 @@
 #include <rte_ring.h>
 
 #include "dpn_dataplane.h"
+#include "slowpath_private.h"
 
 #define ICMP6_ECHO_REQUEST 128
 #define ICMP6_ECHO_REPLY 129
@@ -76,9 +77,8 @@ pkt_vlan(const struct rte_mbuf *m)
 	return rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
 }
 
-/* Turn the frame around at layer 2 and leave only TX flags it needs. */
-static void
-l2_reply(struct rte_mbuf *m, const struct dpn_port *port)
+void
+dpn_slow_l2_reply(struct rte_mbuf *m, const struct dpn_port *port)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 
@@ -363,7 +363,7 @@ slow_answer(const struct slow_ctx *c, struct rte_mbuf *m)
 		return SLOW_IGNORE;
 	}
 	if (v == SLOW_ANSWER)
-		l2_reply(m, c->port);
+		dpn_slow_l2_reply(m, c->port);
 	return v;
 }
 
@@ -407,6 +407,11 @@ dpn_slowpath_poll(struct dpn_dataplane *dp)
 						dp->kernel_rx(dp->kernel_rx_arg,
 							      c.port_index, m);
 					}
+					continue;
+				}
+				if (is_udp(m) && dpn_ctlpath_is_ctl(m)) {
+					dpn_ctlpath_answer(dp, c.port,
+							   q->from_mgmt, m);
 					continue;
 				}
 				if (is_udp(m)) {

@@ -134,6 +134,13 @@ ntp_accept(struct dpn_worker *w, const struct rte_udp_hdr *udp,
 		 * lcore, which matches it to a request it sent. */
 		if (v == DPN_NTP_V_MODE4)
 			return ACT_SLOW;
+		/* Control (ntpq): restrict (noquery) and the rate limit
+		 * first, as for time requests; reply_out() then passes it
+		 * up to the management lcore, which answers it. */
+		if (v == DPN_NTP_V_MODE6) {
+			w->stats.c[DPN_STAT_NTP_REQUESTS_CONTROL]++;
+			return ACT_NTP;
+		}
 		w->stats.c[DPN_STAT_DROP_NTP_SHORT + v - 1]++;
 		return ACT_DROP;
 	}
@@ -1088,6 +1095,14 @@ reply_out(struct dpn_worker *w, const struct dpn_rxq *q, struct rte_mbuf *m,
 {
 	unsigned int len = ntp_len_of(m);
 
+	/* Never answered here: fragments are built on the management
+	 * lcore (slowpath.c), off the fast path. */
+	if (unlikely(dpn_ntp_mode_of((const struct dpn_ntp_hdr *)
+				     (udp_of(m) + 1)) ==
+		     DPN_NTP_MODE_CONTROL)) {
+		o->slow[o->nb_slow++] = m;
+		return;
+	}
 	if (unlikely(len != DPN_NTP_HDR_LEN)) {
 		if (has_mac(len)) {
 			auth_out(w, m, t2, o);
@@ -1168,7 +1183,9 @@ judge(struct dpn_worker *w, const struct dpn_rxq *q,
 			continue;
 		}
 		w->stats.c[DPN_STAT_RATE_LIMITED]++;
-		if (r == DPN_RL_LIMITED_KOD && (flags & DPN_ACL_F(KOD))) {
+		/* A KoD is a time reply: none for a control request. */
+		if (r == DPN_RL_LIMITED_KOD && (flags & DPN_ACL_F(KOD)) &&
+		    dpn_ntp_mode_of(ntp) != DPN_NTP_MODE_CONTROL) {
 			answer_kod(q, m, (int8_t)acl->discard.average_log2);
 			w->stats.c[DPN_STAT_KOD_SENT]++;
 			if (rule != DPN_ACL_NO_RULE)

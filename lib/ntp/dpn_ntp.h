@@ -17,6 +17,8 @@
 
 #define DPN_NTP_PORT 123
 #define DPN_NTP_HDR_LEN 48
+/** A control message (mode 6, RFC 9327) has a 12-byte header. */
+#define DPN_NTP_CTL_HDR_LEN 12
 
 /* Seconds from 1900-01-01 (NTP era 0) to 1970-01-01 (Unix epoch). */
 #define DPN_NTP_UNIX_OFFSET 2208988800ULL
@@ -141,7 +143,7 @@ int64_t dpn_ntp_short_to_ns(uint32_t s);
 	X(MODE2, "mode 2 (symmetric passive)") \
 	X(MODE4, "mode 4 (server)") \
 	X(MODE5, "mode 5 (broadcast)") \
-	X(MODE6, "mode 6 (control, not served yet)") \
+	X(MODE6, "mode 6 (control): for the management lcore") \
 	X(MODE7, "mode 7 (private)") \
 	X(ZERO_XMT, "zero transmit timestamp")
 
@@ -158,7 +160,10 @@ const char *dpn_ntp_verdict_str(enum dpn_ntp_verdict v);
 /**
  * Decide whether a UDP payload of @p len bytes addressed to port 123 is
  * a request this server answers. Pure; inline because workers call it
- * for every packet.
+ * for every packet. A control message (mode 6) is only checked for its
+ * 12-byte header and version here: DPN_NTP_V_MODE6 says it is one (the
+ * management lcore parses the rest); it is never SHORT for lacking the
+ * 48 bytes of a time request.
  */
 static inline enum dpn_ntp_verdict
 dpn_ntp_classify(const void *payload, unsigned int len)
@@ -171,7 +176,9 @@ dpn_ntp_classify(const void *payload, unsigned int len)
 	const struct dpn_ntp_hdr *h = payload;
 	unsigned int vn;
 
-	if (len < DPN_NTP_HDR_LEN)
+	if (len < DPN_NTP_HDR_LEN &&
+	    (len < DPN_NTP_CTL_HDR_LEN ||
+	     dpn_ntp_mode_of(h) != DPN_NTP_MODE_CONTROL))
 		return DPN_NTP_V_SHORT;
 	vn = dpn_ntp_version_of(h);
 	if (vn == 0 || vn > DPN_NTP_VERSION_MAX)

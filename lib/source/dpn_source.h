@@ -410,6 +410,10 @@ int dpn_source_format_peers_header(char *buf, size_t len);
 int dpn_source_format_peer(const struct dpn_source *s, int64_t now_ns,
 			   char *buf, size_t len);
 
+/** The refid column of show peers (and ntpq -p): ".GPS.", an address. */
+void dpn_source_format_refid(const struct dpn_source *s, char *buf,
+			     size_t len);
+
 /** A source's address as text ("192.0.2.1", "2001:db8::1"), or "". */
 const char *dpn_source_addr_str(const struct dpn_source *s, char *buf,
 				size_t len);

@@ -65,8 +65,8 @@ refid_text(uint32_t refid, char *buf, size_t len)
  * 0/1/16 server as text, or the server's upstream as a dotted quad (an
  * IPv6 upstream is a hash and looks like one too, as in ntpq).
  */
-static void
-refid_column(const struct dpn_source *s, char *buf, size_t len)
+void
+dpn_source_format_refid(const struct dpn_source *s, char *buf, size_t len)
 {
 	uint32_t r = s->refid;
 
@@ -151,7 +151,7 @@ dpn_source_format_peer(const struct dpn_source *s, int64_t now_ns,
 		snprintf(remote, sizeof(remote), "%s", s->conf.name);
 	else
 		dpn_source_addr_str(s, remote, sizeof(remote));
-	refid_column(s, refid, sizeof(refid));
+	dpn_source_format_refid(s, refid, sizeof(refid));
 	interval_text(s->last_rx_ns == 0 ? -1 :
 		      (now_ns - s->last_rx_ns) / NS_PER_S, when,
 		      sizeof(when));

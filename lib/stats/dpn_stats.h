@@ -42,6 +42,10 @@
 	  "symmetric active (mode 1) requests of NTP version 3") \
 	X(NTP_REQUESTS_SYMMETRIC_V4, ntp_requests_symmetric_v4, \
 	  "symmetric active (mode 1) requests of NTP version 4") \
+	X(NTP_REQUESTS_CONTROL, ntp_requests_control, \
+	  "control (mode 6, ntpq) requests accepted for judging; those " \
+	  "restrict and the rate limit let through go to the management " \
+	  "lcore (slow_queued)") \
 	X(NTP_SYMMETRIC_REPLIES, ntp_symmetric_replies, \
 	  "mode 2 replies to symmetric active (mode 1) requests") \
 	X(NTP_TRUNCATED, ntp_truncated, \
@@ -86,7 +90,9 @@
 	X(DROP_NTP_MODE4, drop_ntp_mode4, \
 	  "NTP mode 4 (server) packets that answer none of our requests") \
 	X(DROP_NTP_MODE5, drop_ntp_mode5, "NTP mode 5 (broadcast)") \
-	X(DROP_NTP_MODE6, drop_ntp_mode6, "NTP mode 6 (control)") \
+	X(DROP_NTP_MODE6, drop_ntp_mode6, \
+	  "NTP mode 6 (control); none since mode 6 is answered (kept " \
+	  "for the verdict numbering)") \
 	X(DROP_NTP_MODE7, drop_ntp_mode7, "NTP mode 7 (private)") \
 	X(DROP_NTP_ZERO_XMT, drop_ntp_zero_xmt, \
 	  "NTP request with a zero transmit timestamp") \
@@ -119,7 +125,8 @@
 	  "requests over the discard limits of a restrict limited rule") \
 	X(KOD_SENT, kod_sent, "KoD RATE packets sent (restrict kod limited)") \
 	X(SLOW_QUEUED, slow_queued, \
-	  "ARP, NDP and ICMP packets passed to the management lcore") \
+	  "ARP, NDP, ICMP, control (mode 6) and other packets passed to " \
+	  "the management lcore") \
 	X(SLOW_RING_FULL, slow_ring_full, \
 	  "slow-path packets dropped because the ring was full") \
 	X(ARP_REPLIES, arp_replies, "ARP replies sent") \
@@ -161,7 +168,22 @@
 	  "upstream servers' replies accepted") \
 	X(NTP_UPSTREAM_BAD, ntp_upstream_bad, \
 	  "upstream servers' replies refused (bogus, duplicate, KoD, " \
-	  "unsynchronized, malformed)")
+	  "unsynchronized, malformed)") \
+	X(NTP_CTL_ANSWERS, ntp_ctl_answers, \
+	  "control (mode 6) requests answered with data (ntpq)") \
+	X(NTP_CTL_REFUSED, ntp_ctl_refused, \
+	  "control requests refused: writes, unknown opcodes, " \
+	  "associations or variables (an error answer), the MRU list " \
+	  "(no answer)") \
+	X(NTP_CTL_MALFORMED, ntp_ctl_malformed, \
+	  "control requests not answered: short, count beyond the " \
+	  "packet, a response or a fragment") \
+	X(NTP_CTL_FRAGMENTS, ntp_ctl_fragments, \
+	  "control response fragments sent") \
+	X(NTP_CTL_TRUNCATED, ntp_ctl_truncated, \
+	  "control answers cut at the size cap (variables left out)") \
+	X(NTP_CTL_UNSENT, ntp_ctl_unsent, \
+	  "control response fragments lost (no mbuf, ring full)")
 
 enum dpn_stats_id {
 #define DPN_STATS_ENUM(id, name, help) DPN_STAT_##id,

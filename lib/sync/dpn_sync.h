@@ -189,6 +189,7 @@ struct dpn_sync {
 	int ts_off;			/**< NIC RX stamp field, -1 none */
 	uint64_t ts_flag;
 
+	uint64_t start_tsc;		/**< for ntpq's ss_uptime */
 	rte_spinlock_t view_lock;
 	struct dpn_sync_view view;
 };

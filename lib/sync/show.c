@@ -43,8 +43,8 @@ dpn_sync_show_peers(struct dpn_sync *sy, FILE *f)
 }
 
 /* ntpq's refid: dotted quad for stratum 2+, .CODE. for a reference. */
-static void
-refid_str(uint32_t refid, unsigned int stratum, char *buf, size_t len)
+void
+sync_refid_str(uint32_t refid, unsigned int stratum, char *buf, size_t len)
 {
 	char code[5];
 	int i;
@@ -116,7 +116,7 @@ dpn_sync_show_sysinfo(struct dpn_sync *sy, FILE *f)
 	fprintf(f, "precision=%d\n", v->precision);
 	fprintf(f, "rootdelay=%.3f\n", (double)v->root_delay_ns / 1e6);
 	fprintf(f, "rootdisp=%.3f\n", (double)v->root_disp_ns / 1e6);
-	refid_str(v->refid, v->stratum, buf, sizeof(buf));
+	sync_refid_str(v->refid, v->stratum, buf, sizeof(buf));
 	fprintf(f, "refid=%s\n", buf);
 	time_str(v->ref_ns, buf, sizeof(buf));
 	fprintf(f, "reftime=%s\n", buf);
@@ -205,7 +205,7 @@ dpn_sync_show_peers_json(struct dpn_sync *sy, FILE *f)
 		char refid[INET6_ADDRSTRLEN];
 
 		dpn_source_addr_str(s, addr, sizeof(addr));
-		refid_str(s->refid, s->stratum, refid, sizeof(refid));
+		sync_refid_str(s->refid, s->stratum, refid, sizeof(refid));
 		fprintf(f, "%s{\"tally\": \"%c\", \"remote\": \"%s\", "
 			"\"address\": \"%s\", \"refid\": \"%s\", "
 			"\"stratum\": %u, \"poll\": %d, \"reach\": %u, "

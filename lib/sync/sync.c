@@ -853,10 +853,14 @@ dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
 	}
 	dp->ntp_reply = client_on_reply;
 	dp->ntp_reply_arg = sy;
+	sy->start_tsc = rte_rdtsc();
+	dp->ntp_ctl = sync_ctl_answer;
+	dp->ntp_ctl_arg = sy;
 	if (sync_refclocks_init(sy, conf, err, errlen) != 0) {
 		/* The caller stops nothing of a failed init: no thread may
 		 * outlive it. */
 		dp->ntp_reply = NULL;
+		dp->ntp_ctl = NULL;
 		resolver_stop(sy->resolver);
 		sy->resolver = NULL;
 		return -1;
@@ -918,6 +922,7 @@ void
 dpn_sync_fini(struct dpn_sync *sy)
 {
 	sy->dp->ntp_reply = NULL;
+	sy->dp->ntp_ctl = NULL;
 	sync_refclocks_fini(sy);
 	drift_save(sy);
 	resolver_stop(sy->resolver);

@@ -51,6 +51,12 @@ void sync_log_unsent(struct dpn_sync *sy, const struct dpn_source *s,
 /* The association with that address, or NULL. */
 struct dpn_sync_assoc *sync_find_assoc(struct dpn_sync *sy, int family,
 				       const uint8_t *addr);
+/* ntpq's refid: dotted quad for stratum 2..15, .CODE. otherwise (show.c). */
+void sync_refid_str(uint32_t refid, unsigned int stratum, char *buf,
+		    size_t len);
+/* Answer a control request (mode 6) from the view (control.c). */
+void sync_ctl_answer(void *arg, const struct dpn_ntpctl_req *req,
+		     struct dpn_ntpctl_answer *a);
 /* Server clock now, Unix ns (the true, unsmeared model). */
 int64_t sync_now_ns(const struct dpn_sync *sy);
 /* Run selection and, when the system peer has news, the discipline. */

@@ -70,6 +70,7 @@
 #define CLIENT_IGNORED 0x902	/* 198.19.9.2, in the `ignore` prefix */
 #define CLIENT_LIMITED 0xa02	/* 198.19.10.2, `limited kod` (acl_limited) */
 #define CLIENT_NOTRUST 0xb02	/* 198.19.11.2, `notrust` (acl_notrust) */
+#define CLIENT_NOQUERY 0xc02	/* 198.19.12.2, `noquery` (acl_noquery) */
 #define XLEAVE_ENTRIES 256
 /* A client's receive time of our previous reply (the receive field of
  * an interleaved request): any value but its transmit field. */
@@ -107,6 +108,8 @@ static struct dpn_acl_table *acl_rules;	/* 198.19.9.0/24 ignore */
 /* acl_rules, and 198.19.10.0/24 limited kod */
 static struct dpn_acl_table *acl_limited;
 static struct dpn_acl_table *acl_notrust;	/* 198.19.11.0/24 notrust */
+/* acl_limited, and 198.19.12.0/24 noquery */
+static struct dpn_acl_table *acl_noquery;
 /* Only what dpn_dataplane_set_auth() needs: one worker, RCU. */
 static struct dpn_dataplane auth_dp;
 static struct dpn_ntpauth_keys auth_keys;
@@ -305,18 +308,18 @@ make(struct sent *s, const struct req *r, uint64_t ol_flags)
 	return mbuf_of(s, ol_flags);
 }
 
-/* @p s's frame after @p add more NTP bytes were written past its
- * header: lengths and checksums redone. */
+/* @p s's frame with an NTP payload of @p ntp_len bytes: lengths and
+ * checksums redone. */
 static void
-grow(struct sent *s, unsigned int add)
+set_ntp_len(struct sent *s, unsigned int ntp_len)
 {
 	const struct req *r = &s->r;
 	void *l3 = s->b + l2_of(r);
 	struct rte_udp_hdr *udp = udp_in(s->b, r);
 
-	assert_true(s->len + add <= FRAME_MAX);
-	s->len += add;
-	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + DPN_NTP_HDR_LEN + add);
+	s->len = l2_of(r) + l3_of(r) + sizeof(*udp) + ntp_len;
+	assert_true(s->len <= FRAME_MAX);
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + ntp_len);
 	udp->dgram_cksum = 0;
 	if (r->v6) {
 		struct rte_ipv6_hdr *ip = l3;
@@ -327,11 +330,19 @@ grow(struct sent *s, unsigned int add)
 		struct rte_ipv4_hdr *ip = l3;
 
 		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*udp) +
-						    DPN_NTP_HDR_LEN + add);
+						    ntp_len);
 		ip->hdr_checksum = 0;
 		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	}
+}
+
+/* @p s's frame after @p add more NTP bytes were written past its
+ * header. */
+static void
+grow(struct sent *s, unsigned int add)
+{
+	set_ntp_len(s, DPN_NTP_HDR_LEN + add);
 }
 
 /* The NTP payload of @p s's frame. */
@@ -1270,6 +1281,96 @@ test_server_reply_slow_ipv6(void **state)
 {
 	(void)state;
 	server_reply_slow(true);
+}
+
+/*
+ * Control requests (mode 6, ntpq): restrict and the rate limit here,
+ * the answer on the management lcore.
+ */
+
+/* @p s as a mode 6 request of @p ntp_len bytes (a readvar header and
+ * zeros), lengths and checksums redone. */
+static void
+build_ctl(struct sent *s, const struct req *r, unsigned int ntp_len)
+{
+	uint8_t *ntp;
+
+	build(s, r);
+	ntp = sent_ntp(s);
+	memset(ntp, 0, DPN_NTP_HDR_LEN);
+	ntp[0] = dpn_ntp_li_vn_mode(0, 2, DPN_NTP_MODE_CONTROL);
+	ntp[1] = 2;	/* readvar */
+	ntp[3] = 1;	/* sequence 1 */
+	set_ntp_len(s, ntp_len);
+}
+
+/*
+ * ntpq's 12-byte requests and longer ones go to the slow path, not
+ * answered and not counted short, from any client when there are no
+ * rules and from one restrict lets query; from a noquery client they
+ * are dropped (acl_noquery); a limited client's second request within
+ * the discard minimum is rate-limited without a KoD (a KoD is a time
+ * reply); 11 bytes are short.
+ */
+static void
+ctl_slow(bool v6)
+{
+	struct req r = req_of(v6);
+	struct rte_mbuf *m[3], *slow[4];
+	struct sent s[3];
+	struct outcome o;
+	unsigned int i;
+
+	worker->acl = &acl_none;
+	build_ctl(&s[0], &r, DPN_NTP_CTL_HDR_LEN);
+	build_ctl(&s[1], &r, 40);
+	build_ctl(&s[2], &r, DPN_NTP_CTL_HDR_LEN - 1);
+	for (i = 0; i < 3; i++)
+		m[i] = mbuf_of(&s[i], 0);
+	CHECK_EQ(run_burst(m, 3, -1, &o), 0, "packets to send");
+	CHECK_EQ(take_slow(slow, 4), 2, "packets on the slow path");
+	CHECK(slow[0]->data_len == s[0].len &&
+	      memcmp(rte_pktmbuf_mtod(slow[0], void *), s[0].b,
+		     s[0].len) == 0, "the request passed up changed");
+	expect_stat(DPN_STAT_NTP_REQUESTS_CONTROL, 2);
+	expect_stat(DPN_STAT_SLOW_QUEUED, 2);
+	expect_stat(DPN_STAT_DROP_NTP_SHORT, 1);
+	expect_stat(DPN_STAT_DROP_NTP_MODE6, 0);
+
+	/* Restrict rules (IPv4 prefixes): a noquery client, a limited
+	 * one twice. */
+	if (v6)
+		return;
+	worker->acl = &acl_noquery;
+	r.client = CLIENT_NOQUERY;
+	build_ctl(&s[0], &r, DPN_NTP_CTL_HDR_LEN);
+	r.client = CLIENT_LIMITED;
+	build_ctl(&s[1], &r, DPN_NTP_CTL_HDR_LEN);
+	build_ctl(&s[2], &r, DPN_NTP_CTL_HDR_LEN);
+	for (i = 0; i < 3; i++)
+		m[i] = mbuf_of(&s[i], 0);
+	CHECK_EQ(run_burst(m, 3, -1, &o), 0, "packets to send");
+	CHECK_EQ(o.res.nb_kod, 0, "KoDs");
+	CHECK_EQ(take_slow(slow, 4), 1, "packets on the slow path");
+	expect_stat(DPN_STAT_ACL_NOQUERY, 1);
+	expect_stat(DPN_STAT_RATE_LIMITED, 1);
+	expect_stat(DPN_STAT_KOD_SENT, 0);
+	expect_stat(DPN_STAT_SLOW_QUEUED, 3);
+	expect_stat(DPN_STAT_NTP_REQUESTS_CONTROL, 5);
+}
+
+static void
+test_ctl_slow_ipv4(void **state)
+{
+	(void)state;
+	ctl_slow(false);
+}
+
+static void
+test_ctl_slow_ipv6(void **state)
+{
+	(void)state;
+	ctl_slow(true);
 }
 
 /*
@@ -3352,6 +3453,8 @@ make_acl(void)
 	char *limited[] = { l0, l1, l2 };
 	char n0[] = "198.19.11.0/24", n1[] = "notrust";
 	char *notrust[] = { n0, n1 };
+	char q0[] = "198.19.12.0/24", q1[] = "noquery";
+	char *noquery[] = { q0, q1 };
 	struct dpn_acl_ruleset rs;
 	struct dpn_rl_params discard;
 	char err[256];
@@ -3375,6 +3478,15 @@ make_acl(void)
 	acl_notrust = dpn_acl_table_create(&rs, &discard, 1, SOCKET_ID_ANY,
 					   err, sizeof(err));
 	dpn_acl_ruleset_free(&rs);
+	dpn_acl_ruleset_init(&rs);
+	if (add_rule(&rs, limited, RTE_DIM(limited)) != 0 ||
+	    add_rule(&rs, noquery, RTE_DIM(noquery)) != 0)
+		return -1;
+	acl_noquery = dpn_acl_table_create(&rs, &discard, 1, SOCKET_ID_ANY,
+					   err, sizeof(err));
+	dpn_acl_ruleset_free(&rs);
+	if (acl_noquery == NULL)
+		return -1;
 	if (acl_none == NULL || acl_rules == NULL || acl_limited == NULL ||
 	    acl_notrust == NULL) {
 		print_error("dpn_acl_table_create: %s\n", err);
@@ -3457,7 +3569,7 @@ static int
 eal_setup(void **state)
 {
 	(void)state;
-	if (dpn_rig_eal_init("test_worker", 256) != 0 || make_worker() != 0)
+	if (dpn_rig_eal_init("test_worker", 384) != 0 || make_worker() != 0)
 		return -1;
 	return make_acl() == 0 && make_auth() == 0 ? 0 : -1;
 }
@@ -3470,6 +3582,7 @@ eal_teardown(void **state)
 	dpn_acl_table_free(acl_rules);
 	dpn_acl_table_free(acl_limited);
 	dpn_acl_table_free(acl_notrust);
+	dpn_acl_table_free(acl_noquery);
 	dpn_dataplane_auth_fini(&auth_dp);
 	dpn_dataplane_nts_fini(&auth_dp);
 	rte_free(auth_dp.qsbr);
@@ -3502,6 +3615,8 @@ main(void)
 		T(test_cksum_none),
 		T(test_server_reply_slow_ipv4),
 		T(test_server_reply_slow_ipv6),
+		T(test_ctl_slow_ipv4),
+		T(test_ctl_slow_ipv6),
 		T(test_runts),
 		T(test_xleave_reply_ipv4),
 		T(test_xleave_reply_ipv6),

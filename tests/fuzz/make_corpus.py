@@ -299,6 +299,10 @@ def frame_seeds():
     w("hw-cksum", [rec(frame(ntp()), 0), rec(frame(ntp(), v6=True))],
       s0=8)
     w("server-reply", [rec(frame(ntp(mode=4, stratum=2), sport=123))])
+    # ntpq: 12-byte requests and a readvar with names, to the slow path.
+    w("control", [rec(frame(ctlreq(2)), 0), rec(frame(ctlreq(1)), 0),
+                  rec(frame(ctlreq(2, b"stratum,refid"), v6=True)),
+                  rec(frame(ctlreq(2)[:11]), 0)])
     w("modes", [rec(frame(ntp(mode=m)), 0) for m in range(8)] +
       [rec(frame(ntp(version=0)))])
     w("bad-sources", [
@@ -424,6 +428,35 @@ metrics [::1]:9123
     write("conf", "small-leap", b"\0\0" + small)
 
 
+# fuzz_ntpctl: [answer size, 2 bytes] mode 6 payload
+def ctlreq(op, data=b"", seq=1, assoc=0, vn=2, offset=0, count=None,
+           pad=True):
+    p = struct.pack("!BBHHHHH", (vn << 3) | 6, op, seq, 0, assoc, offset,
+                    len(data) if count is None else count) + data
+    while pad and len(p) % 4:
+        p += b"\0"
+    return p
+
+
+def ntpctl_seeds():
+    def w(name, payload, size=700):
+        write("ntpctl", name, struct.pack("!H", size) + payload)
+    w("readvar", ctlreq(2))
+    w("readvar-names", ctlreq(2, b"stratum, refid,offset=1,nosuch"))
+    w("readvar-assoc", ctlreq(2, assoc=1), 520)
+    w("readvar-big", ctlreq(2), 4000)
+    w("readstat", ctlreq(1), 260)
+    w("writevar", ctlreq(3, b"leap=3"))
+    w("configure", ctlreq(8, b"server 198.18.0.99"))
+    w("read-mru", ctlreq(10, b"nonce=0123456789abcdef, laddr=[]"))
+    w("count-beyond", ctlreq(2, b"ab=c", count=468))
+    w("offset", ctlreq(2, offset=0x1fc))
+    w("response-bit", ctlreq(0x82))
+    w("short", ctlreq(2)[:11])
+    w("auth-empty", ctlreq(2) + struct.pack("!I", 1) + b"\x5a" * 16)
+    w("many-names", ctlreq(2, b",".join([b"a"] * 40)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--leap", default="/usr/share/zoneinfo/leap-seconds.list")
@@ -432,6 +465,7 @@ def main():
     nts_seeds()
     reply_seeds()
     ctl_seeds()
+    ntpctl_seeds()
     http_seeds()
     frame_seeds()
     conf_seeds(a.leap)

@@ -89,6 +89,7 @@ WATCHED = [
     "drop_ntp_short", "drop_ntp_version",
     "drop_ntp_mode0", "drop_ntp_mode2", "drop_ntp_mode4", "drop_ntp_mode5",
     "drop_ntp_mode6", "drop_ntp_mode7", "drop_ntp_zero_xmt",
+    "ntp_ctl_answers", "ntp_ctl_refused", "ntp_ctl_malformed",
     "drop_ip_fragment", "drop_ipv4_checksum", "drop_ip_header",
     "drop_udp_length", "drop_udp_checksum", "drop_udp_port",
     "drop_not_local", "drop_proto", "drop_l2", "drop_bad_source",
@@ -533,11 +534,18 @@ def drop_cases():
     check_drop("NTP versions 0, 5, 6 and 7",
                [frame4(ntp_req(vn=v)[0], sport()) for v in (0, 5, 6, 7)],
                "drop_ntp_version")
-    for mode in (0, 2, 4, 5, 6, 7):
+    for mode in (0, 2, 4, 5, 7):
         check_drop("NTPv4 mode %d" % mode,
                    [frame4(ntp_req(mode=mode)[0], sport()) for _ in range(2)]
                    + [frame6(ntp_req(mode=mode)[0], sport())],
                    "drop_ntp_mode%d" % mode)
+    # Mode 6 is answered (test_ntpq.sh); with the response bit set it is
+    # an answer reflected at us: never answered, counted malformed.
+    ctl = [ntp_req(mode=6)[0] for _ in range(3)]
+    ctl = [p[:1] + b"\x82" + p[2:] for p in ctl]
+    check_drop("NTPv4 mode 6 with the response bit (12 and 48 bytes)",
+               [frame4(ctl[0], sport()), frame4(ctl[1][:12], sport()),
+                frame6(ctl[2], sport())], "ntp_ctl_malformed")
     check_drop("zero transmit timestamp (v4 client, v3 symmetric, IPv6)",
                [frame4(ntp_req(xmt=b"\0" * 8)[0], sport()),
                 frame4(ntp_req(vn=3, mode=1, xmt=b"\0" * 8)[0], 123),

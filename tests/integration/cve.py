@@ -8,8 +8,9 @@ sent as frames on --iface to --srv-mac; prints "FLOOD sent=N".
 
 Run inside the client network namespace. Each file is a UDP payload for
 port 123 with '#' comment lines, among them
-  # expect: noreply
+  # expect: noreply|reply
   # counters: NAME [NAME ...]
+("reply": answered unless --noquery says restrict refuses queries.)
 For each file, COUNT copies are sent from one UDP socket; the case passes
 if no reply came back within the wait, the named counters (summed) moved
 by exactly COUNT, and the requests received moved by COUNT. Prints one
@@ -35,6 +36,8 @@ ap.add_argument("--sock", required=True)
 ap.add_argument("--count", type=int, default=1)
 ap.add_argument("--wait", type=float, default=0.5)
 ap.add_argument("--tag", default="")
+ap.add_argument("--noquery", action="store_true",
+                help="restrict refuses this client's queries (mode 6)")
 ap.add_argument("--flood", type=int, default=0)
 ap.add_argument("--iface")
 ap.add_argument("--srv-mac")
@@ -120,15 +123,21 @@ for path in files:
     moved = sum_of(after, names) - sum_of(before, names)
     rx = after.get("rx_packets", 0) - before.get("rx_packets", 0)
     why = []
-    if "noreply" in meta.get("expect", []) and replies:
+    expect = meta.get("expect", [])
+    want_reply = "reply" in expect and not args.noquery
+    if ("noreply" in expect or "reply" in expect) and replies and \
+            not want_reply:
         why.append("%d replies" % replies)
+    if want_reply and not replies:
+        why.append("no reply")
     if rx < args.count:
         why.append("rx_packets moved by %d" % rx)
     if moved != args.count:
         why.append("%s moved by %d, want %d" % ("+".join(names), moved,
                                                args.count))
-    what = "%s%s: %d sent, no reply, %s counted" % (
-        args.tag, name, args.count, "/".join(names))
+    what = "%s%s: %d sent, %s, %s counted" % (
+        args.tag, name, args.count,
+        "answered" if want_reply else "no reply", "/".join(names))
     ok = not why
     fails += not ok
     print("RESULT %s %s%s" % ("ok" if ok else "FAIL", what,

@@ -230,9 +230,12 @@ dpn_abs_lt() { awk -v x="$1" -v l="$2" 'BEGIN { if (x < 0) x = -x; exit !(x < l)
 # ntpsec's ntpd conflicts with chrony, so it is unpacked, not installed:
 # apt-get download into the build directory, once. Sets NTPSEC_NTPD.
 NTPSEC_NTPD=
+NTPSEC_NTPQ=
 dpn_fetch_ntpsec() {
 	local cache=$DPN_BUILD/bench-cache/ntpsec
 	NTPSEC_NTPD=$cache/root/usr/sbin/ntpd
+	# A Python script: Debian's python3-ntp is its library.
+	NTPSEC_NTPQ=$cache/root/usr/bin/ntpq
 	[ -x "$NTPSEC_NTPD" ] && return 0
 	mkdir -p "$cache" || return 1
 	(cd "$cache" && rm -f ntpsec_*.deb &&
@@ -240,6 +243,34 @@ dpn_fetch_ntpsec() {
 		{ tail -n 5 "$DPN_TMP/apt-ntpsec.log"; return 1; }
 	rm -rf "$cache/root"
 	dpkg-deb -x "$cache"/ntpsec_*.deb "$cache/root" && [ -x "$NTPSEC_NTPD" ]
+}
+
+# dpn_wait_until N DELAY CMD...: run CMD until it succeeds, at most N
+# times DELAY seconds apart.
+dpn_wait_until() {
+	local n=$1 d=$2 _
+	shift 2
+	for _ in $(seq "$n"); do
+		"$@" && return 0
+		sleep "$d"
+	done
+	return 1
+}
+
+# dpn_chronyd_server NS ADDR NAME: chronyd as a stratum 1 server from
+# the (untouched: -x) host clock, bound to ADDR in namespace NS, its
+# files $DPN_TMP/NAME.{conf,pid,log}; stopped with the other peers.
+dpn_chronyd_server() {
+	cat >"$DPN_TMP/$3.conf" <<CONF
+local stratum 1
+allow
+bindaddress $2
+pidfile $DPN_TMP/$3.pid
+cmdport 0
+CONF
+	ip netns exec "$1" chronyd -4 -d -x -f "$DPN_TMP/$3.conf" \
+		>"$DPN_TMP/$3.log" 2>&1 &
+	DPN_PEER_PIDS+=($!)
 }
 
 # NTS tests. A self-signed P-256 certificate ($DPN_TMP/cert.pem, key in

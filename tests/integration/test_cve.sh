@@ -7,8 +7,9 @@
 # overruns and mrulist (CVE-2016-2519, CVE-2016-7434, NTPsec
 # CVE-2019-6443/6444/6445), NTS fields to a server without NTS (NTPsec
 # CVE-2023-4012). Each input, over IPv4 and IPv6, with and without
-# `restrict ... noquery`: no reply, its own drop counter moves by exactly
-# one, dpntpd keeps serving. Then 200 copies of each: the log does not
+# `restrict ... noquery`: no reply (but for the well-formed mode 6
+# READVAR, answered where queries are allowed), its own counter moves by
+# exactly one, dpntpd keeps serving. Then 200 copies of each: the log does not
 # grow (nothing is logged per packet; CVE-2010-0294 was a log flood).
 # Then 2 x 4000 requests from spoofed sources under `restrict limited`
 # (CVE-2010-0293, an unbounded client log): the clients tracked stay
@@ -63,8 +64,8 @@ conf "restrict default nomodify notrap nopeer noquery" \
 	"restrict 127.0.0.1"
 reload_ok() { dpnc reload | grep -q "^reloaded"; }
 dpn_check "reload with noquery" reload_ok
-cve_run "$ncases" --srv $SRV4 --tag "noquery IPv4 "
-cve_run "$ncases" --srv $SRV6 --tag "noquery IPv6 "
+cve_run "$ncases" --srv $SRV4 --noquery --tag "noquery IPv4 "
+cve_run "$ncases" --srv $SRV6 --noquery --tag "noquery IPv6 "
 
 # Spoofed sources: the client table is fixed (256 clients: 512 slots),
 # and a real client limited before keeps its record through them (a

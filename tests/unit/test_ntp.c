@@ -232,6 +232,18 @@ test_classify_bad_mode(void **state)
 	pkt[1] = 0x02;
 	pkt[3] = 0x01;
 	assert_int_equal(classify(pkt, sizeof(pkt)), DPN_NTP_V_MODE6);
+	/* Its 12-byte header is all a control request needs: not short
+	 * (ntpq's requests without data are 12 bytes), but 11 bytes are,
+	 * and so is anything else under 48 bytes. */
+	assert_int_equal(classify(pkt, DPN_NTP_CTL_HDR_LEN), DPN_NTP_V_MODE6);
+	assert_int_equal(classify(pkt, 20), DPN_NTP_V_MODE6);
+	assert_int_equal(classify(pkt, DPN_NTP_CTL_HDR_LEN - 1),
+			 DPN_NTP_V_SHORT);
+	pkt[0] = 0x06;	/* version 0 */
+	assert_int_equal(classify(pkt, DPN_NTP_CTL_HDR_LEN), DPN_NTP_V_VERSION);
+	pkt[0] = 0x23;	/* mode 3 */
+	assert_int_equal(classify(pkt, DPN_NTP_CTL_HDR_LEN), DPN_NTP_V_SHORT);
+	assert_int_equal(classify(pkt, DPN_NTP_HDR_LEN - 1), DPN_NTP_V_SHORT);
 	/* ntpdc's mode 7 monlist request: 0x17 0x00 0x03 0x2a. */
 	pkt[0] = 0x17;
 	pkt[1] = 0x00;
