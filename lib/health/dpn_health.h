@@ -53,6 +53,9 @@ struct dpn_health_input {
 	int64_t now_ns;			/**< a monotonic clock */
 	bool synced;			/**< what is served */
 	bool has_reference;		/**< a system peer is selected */
+	/** Time since the reference last updated the clock (what the
+	 * holdover counts from), -1 if it never has. */
+	int64_t reference_age_ns;
 	int64_t offset_ns;		/**< last offset applied */
 	int64_t root_distance_ns;	/**< root delay / 2 + dispersion */
 	unsigned int nb_workers;
@@ -83,7 +86,7 @@ struct dpn_health {
 	struct dpn_health_params params;
 	bool started;
 	bool was_synced;
-	int64_t lost_since_ns;		/**< valid while the reference is lost */
+	int64_t lost_since_ns;		/**< never synchronized: since when */
 	bool lost;
 	unsigned int nb_workers;
 	uint64_t polls[DPN_HEALTH_MAX_WORKERS];

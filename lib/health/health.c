@@ -109,8 +109,9 @@ dpn_health_eval(struct dpn_health *h, const struct dpn_health_input *in)
 	if (in->synced && in->root_distance_ns > p->max_distance_ns)
 		v.failing |= 1u << DPN_HEALTH_ROOT_DISTANCE;
 
-	/* Lost since the first evaluation without a reference (at start,
-	 * a server that never finds one is lost from the start). */
+	/* Lost for as long as the holdover counts it: since the reference
+	 * last updated the clock; a server that never had one, since the
+	 * first evaluation without it. */
 	if (in->has_reference) {
 		h->lost = false;
 	} else {
@@ -118,7 +119,8 @@ dpn_health_eval(struct dpn_health *h, const struct dpn_health_input *in)
 			h->lost = true;
 			h->lost_since_ns = in->now_ns;
 		}
-		v.lost_ns = in->now_ns - h->lost_since_ns;
+		v.lost_ns = in->reference_age_ns >= 0 ? in->reference_age_ns :
+			in->now_ns - h->lost_since_ns;
 		if (v.lost_ns > p->holdover_ns)
 			v.failing |= 1u << DPN_HEALTH_REFERENCE_LOST;
 	}

@@ -72,7 +72,9 @@ dpn_runtime_health_poll(void)
 	dpn_sync_health_read(rt->sync, &sh);
 	in = (struct dpn_health_input){
 		.now_ns = now, .synced = sh.synced,
-		.has_reference = sh.has_reference, .offset_ns = sh.offset_ns,
+		.has_reference = sh.has_reference,
+		.reference_age_ns = sh.reference_age_ns,
+		.offset_ns = sh.offset_ns,
 		.root_distance_ns = sh.root_distance_ns,
 		.worker_polls = polls, .link_down = down, .drain = drain_seen,
 	};
