@@ -15,6 +15,9 @@
 #include "dpn_runtime.h"
 
 #define DRAIN_CHECK_NS (1000 * 1000 * 1000ll)
+/* A verdict this old means the management lcore no longer evaluates:
+ * say unhealthy rather than repeat what it last saw. */
+#define STALE_NS (2 * 1000 * 1000 * 1000ll)
 #define SEC_NS 1e9
 
 static struct dpn_health health;
@@ -93,4 +96,5 @@ void
 dpn_runtime_health_read(struct dpn_health_verdict *v)
 {
 	dpn_health_read(&health, v);
+	dpn_health_age(v, (int64_t)dpn_neigh_now_ns(), STALE_NS);
 }

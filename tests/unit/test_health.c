@@ -280,6 +280,28 @@ test_link_and_drain(void **state)
 	assert_int_equal(run(&r, 0, 0), 0);
 }
 
+/* A verdict nobody refreshes any more is not believed. */
+static void
+test_stale(void **state)
+{
+	struct rig r;
+	struct dpn_health_verdict v;
+	char buf[1024];
+
+	(void)state;
+	rig_init(&r);
+	run(&r, 1 * S, 0);
+	dpn_health_read(&r.h, &v);
+	dpn_health_age(&v, r.in.now_ns + 1 * S, 2 * S);
+	assert_true(dpn_health_ok(&v));
+	dpn_health_age(&v, r.in.now_ns + 3 * S, 2 * S);
+	assert_false(dpn_health_ok(&v));
+	dpn_health_format(&v, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "unhealthy: verdict stale: not evaluated for 3.1 s"));
+	dpn_health_json(&v, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "{\"healthy\":false,\"failing\":[],\"reasons\":[\"verdict stale"));
+}
+
 static void
 test_text_and_json(void **state)
 {
@@ -374,6 +396,7 @@ main(void)
 		cmocka_unit_test(test_worker_stall),
 		cmocka_unit_test(test_stall_needs_time_not_turns),
 		cmocka_unit_test(test_link_and_drain),
+		cmocka_unit_test(test_stale),
 		cmocka_unit_test(test_text_and_json),
 		cmocka_unit_test(test_read_consistent),
 	};
