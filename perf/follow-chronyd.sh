@@ -38,16 +38,7 @@ UP=198.18.0.11
 
 dpn_setup || exit 1
 ip -n "$NS_CLI" addr add "$UP/24" dev "$VETH_CLI"
-cat >"$DPN_TMP/chrony.conf" <<CONF
-local stratum 1
-allow
-bindaddress $UP
-pidfile $DPN_TMP/chronyd.pid
-cmdport 0
-CONF
-ip netns exec "$NS_CLI" chronyd -4 -d -x -f "$DPN_TMP/chrony.conf" \
-	>"$DPN_TMP/chronyd.log" 2>&1 &
-DPN_PEER_PIDS+=($!)
+dpn_chronyd_upstream $UP
 cat >"$CONF" <<CONF
 listen port 0 address $SRV4/24
 server $UP iburst minpoll $minpoll maxpoll $maxpoll

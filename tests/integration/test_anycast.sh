@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Anycast with BIRD 2 (issue 16): a "router" namespace runs BIRD and
-# peers over eBGP with the server's BIRD (config/bird/dpntp-anycast.conf
-# as shipped). scripts/dpntp-bird-anycast runs scripts/dpntp-health-check
-# (an NTP query to dpntpd's unicast address on its DPDK port, and
-# `dpntpc health`) and enables or disables BIRD's static anycast route
-# with rise 3 / fall 2 at 1 s intervals. dpntpd serves its unicast
+# Anycast over BGP (issue 16): a "router" namespace runs BIRD 2 and
+# peers over eBGP with the server, first with the server's BIRD 2
+# (config/bird/dpntp-anycast.conf as shipped; scripts/dpntp-bird-anycast
+# enables or disables its static anycast route), then with ExaBGP and
+# its healthcheck (config/exabgp/dpntp-anycast.conf, paths changed for
+# the test). Both run scripts/dpntp-health-check (an NTP query to
+# dpntpd's unicast address on its DPDK port, and `dpntpc health`) with
+# rise 3 / fall 2 at 1 s intervals. dpntpd serves its unicast
 # address and the anycast address 198.18.123.123 on its af_packet port
 # and follows a real chronyd -x in the router namespace.
 #
@@ -18,8 +20,9 @@
 # The route appears (next hop dpntpd's 198.18.0.1) while dpntpd is
 # healthy, and a client in the router namespace gets time from the
 # anycast address; it is withdrawn within the fall time of the drain
-# file, of the upstream cut (once dpntpd says unsynchronized) and of
-# dpntpd's death, and comes back after rise once dpntpd is healthy.
+# file, of the upstream cut (once dpntpd says unsynchronized; BIRD case
+# only) and of dpntpd's death, and comes back after rise once dpntpd is
+# healthy.
 . "$(dirname "$0")/lib.sh"
 
 UP=198.18.0.11
@@ -39,19 +42,16 @@ KVR=dpr$DPN_TAG
 DRAIN=$DPN_TMP/drain
 BIRD_SRV_SOCK=$DPN_TMP/bird-srv.ctl
 BIRD_RTR_SOCK=$DPN_TMP/bird-rtr.ctl
-DPN_LCORES=(-l 0,1)
 
-command -v bird >/dev/null && command -v birdc >/dev/null ||
-	{ dpn_log "bird2 is not installed (scripts/deps.sh)"; exit 1; }
+for c in bird birdc exabgp exabgp-healthcheck; do
+	command -v $c >/dev/null ||
+		{ dpn_log "$c is not installed (scripts/deps.sh: bird2 exabgp)"; exit 1; }
+done
 
 dpn_setup || exit 1
 # The router: a bridge over the link to dpntpd's port and the server's
 # kernel interface.
-ip -n "$NS_CLI" link add br0 type bridge
-ip -n "$NS_CLI" link set "$VETH_CLI" master br0
-ip -n "$NS_CLI" addr flush dev "$VETH_CLI"
-ip -n "$NS_CLI" link set br0 up
-ip -n "$NS_CLI" addr add "$CLI4/24" dev br0
+dpn_cli_bridge || exit 1
 ip -n "$NS_CLI" addr add "$UP/24" dev br0
 ip link add "$KV" type veth peer name "$KVR" || exit 1
 ip link set "$KV" netns "$NS_SRV"
@@ -62,20 +62,7 @@ ip -n "$NS_SRV" link set "$KV" up
 ip netns exec "$NS_SRV" ethtool -K "$KV" tx off >/dev/null
 ip netns exec "$NS_CLI" ethtool -K "$KVR" tx off >/dev/null
 
-cat >"$DPN_TMP/chrony.conf" <<CONF
-local stratum 1
-allow
-bindaddress $UP
-pidfile $DPN_TMP/chronyd.pid
-cmdport 0
-CONF
-start_chronyd() {
-	ip netns exec "$NS_CLI" chronyd -4 -d -x -f "$DPN_TMP/chrony.conf" \
-		>>"$DPN_TMP/chronyd.log" 2>&1 &
-	CHRONYD_PID=$!
-	DPN_PEER_PIDS+=($CHRONYD_PID)
-}
-start_chronyd
+dpn_chronyd_upstream $UP
 
 cat >"$CONF" <<CONF
 listen port 0 address $SRV4/24
@@ -99,22 +86,29 @@ protocol bgp server1 {
 	neighbor $KSRV4 as 64512;
 	hold time 9;
 	keepalive time 3;
+	connect retry time 5;
 	ipv4 { import all; export none; };
 }
 CONF
-for who in srv rtr; do
-	ns=$NS_SRV
-	[ $who = rtr ] && ns=$NS_CLI
-	ip netns exec "$ns" bird -f -c "$DPN_TMP/bird-$who.conf" \
-		-s "$DPN_TMP/bird-$who.ctl" -P "$DPN_TMP/bird-$who.pid" \
-		>"$DPN_TMP/bird-$who.out" 2>&1 &
-	DPN_PEER_PIDS+=($!)
-done
+# bird_start srv|rtr: sets BIRD_PID.
+bird_start() {
+	local ns=$NS_SRV
+	[ $1 = rtr ] && ns=$NS_CLI
+	ip netns exec "$ns" bird -f -c "$DPN_TMP/bird-$1.conf" \
+		-s "$DPN_TMP/bird-$1.ctl" -P "$DPN_TMP/bird-$1.pid" \
+		>"$DPN_TMP/bird-$1.out" 2>&1 &
+	BIRD_PID=$!
+	DPN_PEER_PIDS+=($BIRD_PID)
+}
+bird_start rtr
+bird_start srv
+BIRD_SRV_PID=$BIRD_PID
 ip netns exec "$NS_SRV" sh "$DPN_ROOT/scripts/dpntp-bird-anycast" \
 	-s "$BIRD_SRV_SOCK" -r $RISE -f $FALL -i $INTERVAL -- \
 	sh "$DPN_ROOT/scripts/dpntp-health-check" -s "$SOCK" -t $CHECK_TMO \
 	-c "$DPNTPC" "$SRV4" 2>"$DPN_TMP/anycast.log" &
-DPN_PEER_PIDS+=($!)
+LOOP_PID=$!
+DPN_PEER_PIDS+=($LOOP_PID)
 
 announced() {
 	ip -n "$NS_CLI" route show "$ANY/32" | grep -q "via $SRV4 dev br0 proto bird"
@@ -131,7 +125,8 @@ wait_for() {
 		sleep 0.5
 	done
 	echo "  not after $((SECONDS - start)) s"
-	sed 's/^/  /' "$DPN_TMP/anycast.log" | tail -5
+	tail -n 5 "$DPN_TMP/anycast.log" "$DPN_TMP/exabgp.log" 2>/dev/null |
+		sed 's/^/  /'
 	return 1
 }
 bgp_established() {
@@ -174,13 +169,13 @@ dpn_check "drain file gone: announced again within $RISE_BOUND s" \
 	wait_for announced $RISE_BOUND
 
 # --- upstream cut -----------------------------------------------------------
-kill "$CHRONYD_PID"
-wait "$CHRONYD_PID" 2>/dev/null
+kill "$DPN_CHRONYD_PID"
+wait "$DPN_CHRONYD_PID" 2>/dev/null
 # chronyd is unreachable after 8 polls of 8 s, then 3 s of holdover.
 dpn_check "upstream cut: dpntpd unhealthy within 120 s" wait_for unhealthy 120
 dpn_check "... withdrawn within $FALL_BOUND s of that" \
 	wait_for withdrawn $FALL_BOUND
-start_chronyd
+dpn_chronyd_upstream $UP
 dpn_check "upstream back: healthy within 120 s" wait_for healthy 120
 dpn_check "... announced again within $RISE_BOUND s" \
 	wait_for announced $RISE_BOUND
@@ -188,11 +183,53 @@ dpn_check "a client gets time from $ANY again" dpn_best_of3 anycast_time
 dpn_check "every packet received accounted for once" dpn_accounting
 
 # --- dpntpd dies ------------------------------------------------------------
-kill -KILL "$DPN_PID"
-wait "$DPN_PID" 2>/dev/null
-DPN_PID=
+kill_dpntpd() {
+	kill -KILL "$DPN_PID"
+	wait "$DPN_PID" 2>/dev/null
+	DPN_PID=
+	rm -rf "/var/run/dpdk/dpnt$DPN_TAG"
+}
+kill_dpntpd
 dpn_check "dpntpd killed: withdrawn within $FALL_BOUND s" \
 	wait_for withdrawn $FALL_BOUND
 dpn_check "the BGP session itself stays up (only the route went)" \
 	bgp_established
+
+# --- ExaBGP and its healthcheck ----------------------------------------------
+dpn_log "ExaBGP instead of the server's BIRD"
+kill "$LOOP_PID" "$BIRD_SRV_PID"
+wait "$LOOP_PID" "$BIRD_SRV_PID" 2>/dev/null
+dpn_start || exit 1
+sed "s|/usr/local/bin/dpntp-health-check -s /run/dpntpd.sock|sh $DPN_ROOT/scripts/dpntp-health-check -c $DPNTPC -s $SOCK|" \
+	"$DPN_ROOT/config/exabgp/dpntp-anycast.conf" >"$DPN_TMP/exabgp.conf"
+dpn_check "the test's ExaBGP configuration runs the check script" \
+	grep -q "scripts/dpntp-health-check -c" "$DPN_TMP/exabgp.conf"
+# In the foreground, as root (the check reads the test's files), without
+# its command pipes; it stops its healthcheck when it stops.
+ip netns exec "$NS_SRV" env exabgp.daemon.user=root \
+	exabgp.daemon.daemonize=false exabgp.api.cli=false \
+	exabgp.log.destination=stdout exabgp "$DPN_TMP/exabgp.conf" \
+	>"$DPN_TMP/exabgp.log" 2>&1 &
+DPN_PEER_PIDS+=($!)
+dpn_check "BGP session with ExaBGP established within 60 s" \
+	wait_for bgp_established 60
+dpn_check "not announced before dpntpd is healthy and rise has passed" \
+	withdrawn
+dpn_check "dpntpd healthy again within 60 s" wait_for healthy 60
+dpn_check "ExaBGP: announced after rise, within $RISE_BOUND s" \
+	wait_for announced $RISE_BOUND
+dpn_check "birdc on the router: next hop dpntpd's data-plane address" \
+	router_sees_nexthop
+dpn_check "a client in the router namespace gets time from $ANY" \
+	dpn_best_of3 anycast_time
+touch "$DRAIN"
+dpn_check "ExaBGP: drain file: withdrawn within $FALL_BOUND s" \
+	wait_for withdrawn $FALL_BOUND
+rm -f "$DRAIN"
+dpn_check "ExaBGP: drain file gone: announced again within $RISE_BOUND s" \
+	wait_for announced $RISE_BOUND
+dpn_check "every packet received accounted for once" dpn_accounting
+kill_dpntpd
+dpn_check "ExaBGP: dpntpd killed: withdrawn within $FALL_BOUND s" \
+	wait_for withdrawn $FALL_BOUND
 dpn_pass

@@ -16,26 +16,12 @@ UP=198.18.0.11
 MPORT=9124
 MURL=http://127.0.0.1:$MPORT
 TAP=dpk$DPN_TAG
-BR=dpb$DPN_TAG
 DRAIN=$DPN_TMP/drain
 DPN_VDEV="net_tap0,iface=$TAP"
 
 dpn_setup || exit 1
 ip -n "$NS_CLI" addr add "$UP/24" dev "$VETH_CLI"
-cat >"$DPN_TMP/chrony.conf" <<CONF
-local stratum 1
-allow
-bindaddress $UP
-pidfile $DPN_TMP/chronyd.pid
-cmdport 0
-CONF
-start_chronyd() {
-	ip netns exec "$NS_CLI" chronyd -4 -d -x -f "$DPN_TMP/chrony.conf" \
-		>>"$DPN_TMP/chronyd.log" 2>&1 &
-	CHRONYD_PID=$!
-	DPN_PEER_PIDS+=($CHRONYD_PID)
-}
-start_chronyd
+dpn_chronyd_upstream $UP
 
 # write_conf MAXOFFSET DRAINFILE
 write_conf() {
@@ -49,13 +35,7 @@ CONF
 }
 write_conf 0.05 "$DRAIN"
 dpn_start || exit 1
-# The port's kernel side bridged to the veth (see test_link.sh).
-ip -n "$NS_SRV" link set "$TAP" address 02:00:00:00:16:fe || exit 1
-ip -n "$NS_SRV" link add "$BR" type bridge || exit 1
-ip -n "$NS_SRV" link set "$TAP" master "$BR" || exit 1
-ip -n "$NS_SRV" link set "$VETH_SRV" master "$BR" || exit 1
-ip -n "$NS_SRV" link set "$TAP" up
-ip -n "$NS_SRV" link set "$BR" up
+dpn_tap_bridge 02:00:00:00:16:fe || exit 1
 
 srv_curl() {
 	ip netns exec "$NS_SRV" curl -sS --max-time 20 "$@"
@@ -135,6 +115,16 @@ dpn_check "... only drain fails, the reason named" only_failing drain \
 	"drain file present"
 dpn_check "dpntpc --json health: exit 1 with the reason" sh -c \
 	"'$DPNTPC' -s '$SOCK' --json health | grep -q '\"failing\":\[\"drain\"\]'; test \$? = 0 && ! '$DPNTPC' -s '$SOCK' --json health >/dev/null"
+tel_health() {
+	local out
+	out=$(printf '/dpntp/health\n' | timeout 20 "$PY" \
+		/usr/bin/dpdk-telemetry.py -f "dpnt$DPN_TAG" 2>&1)
+	echo "  $(echo "$out" | tail -1 | head -c 300)"
+	echo "$out" | grep -q '"healthy": 0' &&
+		echo "$out" | grep -q '"drain": "failing"' &&
+		echo "$out" | grep -q '"offset": "ok"'
+}
+dpn_check "telemetry /dpntp/health: healthy 0, drain failing" tel_health
 rm -f "$DRAIN"
 dpn_check "drain file gone: healthy within 5 s" wait_verdict "$HEALTHY" 5
 
@@ -172,14 +162,14 @@ dpn_check "link up: healthy within 5 s" wait_verdict "$HEALTHY" 5
 
 # --- the upstream cut ------------------------------------------------------
 # 8 unanswered polls of 8 s make chronyd unreachable; 3 s of holdover.
-kill "$CHRONYD_PID"
-wait "$CHRONYD_PID" 2>/dev/null
+kill "$DPN_CHRONYD_PID"
+wait "$DPN_CHRONYD_PID" 2>/dev/null
 dpn_check "upstream cut: unhealthy within 120 s" wait_verdict "$UNHEALTHY" 120
 dpn_check "... unsynchronized and reference lost" only_failing \
 	"unsynchronized reference_lost" "no reference for [0-9]* s (holdover 3 s)"
 dpn_check "... and served so (stratum 16)" \
 	test "$(dpn_sysvar sync) $(dpn_sysvar stratum)" = "no 16"
-start_chronyd
+dpn_chronyd_upstream $UP
 dpn_check "upstream back: healthy within 120 s" wait_verdict "$HEALTHY" 120
 dpn_check "dpntpd still running" dpn_alive
 dpn_pass
