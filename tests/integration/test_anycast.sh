@@ -146,27 +146,34 @@ anycast_time() {
 healthy() { "$DPNTPC" -s "$SOCK" health >/dev/null 2>&1; }
 unhealthy() { test "$("$DPNTPC" -s "$SOCK" health >/dev/null 2>&1; echo $?)" = 1; }
 
-dpn_check "BGP session established within 30 s" wait_for bgp_established 30
-dpn_check "not announced before dpntpd is healthy and rise has passed" \
-	withdrawn
-dpn_check "dpntpd healthy (synchronized to chronyd) within 60 s" \
-	wait_for healthy 60
-dpn_check "announced after rise ($RISE x ${INTERVAL} s), within $RISE_BOUND s" \
-	wait_for announced $RISE_BOUND
-dpn_check "birdc on the router: next hop dpntpd's data-plane address" \
-	router_sees_nexthop
-dpn_check "a client in the router namespace gets time from $ANY" \
-	dpn_best_of3 anycast_time
-
-# --- drain ----------------------------------------------------------------
-touch "$DRAIN"
-dpn_check "drain file: withdrawn within $FALL_BOUND s" \
-	wait_for withdrawn $FALL_BOUND
-dpn_check "... no time from $ANY while withdrawn" sh -c \
-	"! ip netns exec '$NS_CLI' timeout 5 ntpdig -t 1 $ANY >/dev/null 2>&1"
-rm -f "$DRAIN"
-dpn_check "drain file gone: announced again within $RISE_BOUND s" \
-	wait_for announced $RISE_BOUND
+# The part both daemons go through: the session comes up, the route
+# only once dpntpd is healthy and rise has passed, with dpntpd's address
+# as next hop; a client gets time from the anycast address; the drain
+# file withdraws it within the fall time, its removal brings it back.
+# $1 names the server's daemon.
+announce_cycle() {
+	dpn_check "$1: BGP session established within 60 s" \
+		wait_for bgp_established 60
+	dpn_check "$1: not announced before dpntpd is healthy and rise has passed" \
+		withdrawn
+	dpn_check "$1: dpntpd healthy (synchronized to chronyd) within 60 s" \
+		wait_for healthy 60
+	dpn_check "$1: announced after rise ($RISE x ${INTERVAL} s), within $RISE_BOUND s" \
+		wait_for announced $RISE_BOUND
+	dpn_check "$1: birdc on the router: next hop dpntpd's data-plane address" \
+		router_sees_nexthop
+	dpn_check "$1: a client in the router namespace gets time from $ANY" \
+		dpn_best_of3 anycast_time
+	touch "$DRAIN"
+	dpn_check "$1: drain file: withdrawn within $FALL_BOUND s" \
+		wait_for withdrawn $FALL_BOUND
+	dpn_check "$1: ... no time from $ANY while withdrawn" sh -c \
+		"! ip netns exec '$NS_CLI' timeout 5 ntpdig -t 1 $ANY >/dev/null 2>&1"
+	rm -f "$DRAIN"
+	dpn_check "$1: drain file gone: announced again within $RISE_BOUND s" \
+		wait_for announced $RISE_BOUND
+}
+announce_cycle BIRD
 
 # --- upstream cut -----------------------------------------------------------
 kill "$DPN_CHRONYD_PID"
@@ -211,23 +218,7 @@ ip netns exec "$NS_SRV" env exabgp.daemon.user=root \
 	exabgp.log.destination=stdout exabgp "$DPN_TMP/exabgp.conf" \
 	>"$DPN_TMP/exabgp.log" 2>&1 &
 DPN_PEER_PIDS+=($!)
-dpn_check "BGP session with ExaBGP established within 60 s" \
-	wait_for bgp_established 60
-dpn_check "not announced before dpntpd is healthy and rise has passed" \
-	withdrawn
-dpn_check "dpntpd healthy again within 60 s" wait_for healthy 60
-dpn_check "ExaBGP: announced after rise, within $RISE_BOUND s" \
-	wait_for announced $RISE_BOUND
-dpn_check "birdc on the router: next hop dpntpd's data-plane address" \
-	router_sees_nexthop
-dpn_check "a client in the router namespace gets time from $ANY" \
-	dpn_best_of3 anycast_time
-touch "$DRAIN"
-dpn_check "ExaBGP: drain file: withdrawn within $FALL_BOUND s" \
-	wait_for withdrawn $FALL_BOUND
-rm -f "$DRAIN"
-dpn_check "ExaBGP: drain file gone: announced again within $RISE_BOUND s" \
-	wait_for announced $RISE_BOUND
+announce_cycle ExaBGP
 dpn_check "every packet received accounted for once" dpn_accounting
 kill_dpntpd
 dpn_check "ExaBGP: dpntpd killed: withdrawn within $FALL_BOUND s" \
