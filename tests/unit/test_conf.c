@@ -2023,27 +2023,33 @@ test_format_upstream_round_trip(void **state)
 static void
 test_health(void **state)
 {
+	static const struct {
+		const char *text;	/* parsed */
+		double maxoffset, maxdistance;
+		unsigned int stall;
+		const char *drainfile;
+		const char *shown;	/* by show config */
+	} cases[] = {
+		{ "listen port 0 address 198.18.0.1/24\n", 0.1, 1.5, 1000, "",
+		  "listen port 0 address 198.18.0.1/24\n" },
+		{ "health maxoffset 0.01 maxdistance 0.5 stall 500 drainfile /run/dpntp/drain\n",
+		  0.01, 0.5, 500, "/run/dpntp/drain",
+		  "health maxoffset 0.01 maxdistance 0.5 stall 500 drainfile /run/dpntp/drain\n" },
+		{ "health drainfile /tmp/d\n", 0.1, 1.5, 1000, "/tmp/d",
+		  "health maxoffset 0.1 maxdistance 1.5 stall 1000 drainfile /tmp/d\n" },
+	};
 	char buf[512];
+	unsigned int i;
 
-	parse_ok("listen port 0 address 198.18.0.1/24\n");
-	assert_true(conf.health.maxoffset_s == 0.1);
-	assert_true(conf.health.maxdistance_s == 1.5);
-	assert_int_equal(conf.health.stall_ms, 1000);
-	assert_string_equal(conf.health.drainfile, "");
-	dpn_conf_format(&conf, buf, sizeof(buf));
-	assert_null(strstr(buf, "health"));
-
-	parse_ok("health maxoffset 0.01 maxdistance 0.5 stall 500 drainfile /run/dpntp/drain\n");
-	assert_true(conf.health.maxoffset_s == 0.01);
-	assert_true(conf.health.maxdistance_s == 0.5);
-	assert_int_equal(conf.health.stall_ms, 500);
-	assert_string_equal(conf.health.drainfile, "/run/dpntp/drain");
-	dpn_conf_format(&conf, buf, sizeof(buf));
-	assert_string_equal(buf, "health maxoffset 0.01 maxdistance 0.5 stall 500 drainfile /run/dpntp/drain\n");
-	parse_ok("health drainfile /tmp/d\n");
-	assert_true(conf.health.maxoffset_s == 0.1);
-	dpn_conf_format(&conf, buf, sizeof(buf));
-	assert_string_equal(buf, "health maxoffset 0.1 maxdistance 1.5 stall 1000 drainfile /tmp/d\n");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse_ok(cases[i].text);
+		assert_true(conf.health.maxoffset_s == cases[i].maxoffset);
+		assert_true(conf.health.maxdistance_s == cases[i].maxdistance);
+		assert_int_equal(conf.health.stall_ms, cases[i].stall);
+		assert_string_equal(conf.health.drainfile, cases[i].drainfile);
+		dpn_conf_format(&conf, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].shown);
+	}
 
 	parse_fails("health\n", 1, "health: needs one of");
 	parse_fails("\nhealth maxoffset\n", 2, "missing value after 'maxoffset'");
