@@ -86,6 +86,37 @@ dpn_setup() {
 	ip netns exec "$NS_SRV" ethtool -K "$VETH_SRV" tx off >/dev/null
 }
 
+# The client namespace becomes a switch: a bridge br0 holding the veth
+# to dpntpd, with the client's address; more veths may join it.
+dpn_cli_bridge() {
+	ip -n "$NS_CLI" link add br0 type bridge || return 1
+	ip -n "$NS_CLI" link set "$VETH_CLI" master br0
+	ip -n "$NS_CLI" addr flush dev "$VETH_CLI"
+	ip -n "$NS_CLI" link set br0 up
+	ip -n "$NS_CLI" addr add "$CLI4/24" dev br0
+}
+
+# chronyd -x as an upstream server (stratum 1 from the untouched host
+# clock) on ADDR, which must be an address of the client namespace; its
+# PID in DPN_CHRONYD_PID (stopped at exit). Call again to restart it.
+dpn_chronyd_upstream() { dpn_chronyd_server "$NS_CLI" "$1" chronyd; }
+
+# With DPN_VDEV="net_tap0,iface=dpk$DPN_TAG", after dpn_start: bridge the
+# TAP's kernel side to the server veth in the server namespace, so that
+# the port reaches the client, and the TAP's link is the port's (net_tap
+# reads its flags, as a NIC's PMD reads its PHY; af_packet and pcap
+# always say up). The kernel side gets MAC $1: with the port's own, the
+# bridge would keep the frames to the port for itself.
+dpn_tap_bridge() {
+	local tap=dpk$DPN_TAG br=dpb$DPN_TAG
+	ip -n "$NS_SRV" link set "$tap" address "$1" || return 1
+	ip -n "$NS_SRV" link add "$br" type bridge || return 1
+	ip -n "$NS_SRV" link set "$tap" master "$br" || return 1
+	ip -n "$NS_SRV" link set "$VETH_SRV" master "$br" || return 1
+	ip -n "$NS_SRV" link set "$tap" up
+	ip -n "$NS_SRV" link set "$br" up
+}
+
 # Write the default test configuration (tests may write their own).
 dpn_default_conf() {
 	cat > "$CONF" <<CONF
@@ -259,7 +290,8 @@ dpn_wait_until() {
 
 # dpn_chronyd_server NS ADDR NAME: chronyd as a stratum 1 server from
 # the (untouched: -x) host clock, bound to ADDR in namespace NS, its
-# files $DPN_TMP/NAME.{conf,pid,log}; stopped with the other peers.
+# files $DPN_TMP/NAME.{conf,pid,log} (the log kept across restarts),
+# its PID in DPN_CHRONYD_PID; stopped with the other peers.
 dpn_chronyd_server() {
 	cat >"$DPN_TMP/$3.conf" <<CONF
 local stratum 1
@@ -269,8 +301,9 @@ pidfile $DPN_TMP/$3.pid
 cmdport 0
 CONF
 	ip netns exec "$1" chronyd -4 -d -x -f "$DPN_TMP/$3.conf" \
-		>"$DPN_TMP/$3.log" 2>&1 &
-	DPN_PEER_PIDS+=($!)
+		>>"$DPN_TMP/$3.log" 2>&1 &
+	DPN_CHRONYD_PID=$!
+	DPN_PEER_PIDS+=($DPN_CHRONYD_PID)
 }
 
 # NTS tests. A self-signed P-256 certificate ($DPN_TMP/cert.pem, key in

@@ -16,19 +16,11 @@
 
 NEW_MAC=02:00:00:00:15:01
 TAP=dpk$DPN_TAG
-BR=dpb$DPN_TAG
 DPN_VDEV="net_tap0,iface=$TAP"
 
 dpn_setup || exit 1
 dpn_start || exit 1
-# The TAP's kernel side has the port's MAC: a bridge would keep the
-# frames to that MAC for itself. Give the kernel side another.
-ip -n "$NS_SRV" link set "$TAP" address 02:00:00:00:15:fe || exit 1
-ip -n "$NS_SRV" link add "$BR" type bridge || exit 1
-ip -n "$NS_SRV" link set "$TAP" master "$BR" || exit 1
-ip -n "$NS_SRV" link set "$VETH_SRV" master "$BR" || exit 1
-ip -n "$NS_SRV" link set "$TAP" up
-ip -n "$NS_SRV" link set "$BR" up
+dpn_tap_bridge 02:00:00:00:15:fe || exit 1
 
 neigh_mac() {
 	dpnc show neighbors | awk -v a="$1" '$2 == a { print $4 }'

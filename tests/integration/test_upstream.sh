@@ -28,11 +28,7 @@ trap 'dpn_stop_peers; del_up_ns; dpn_cleanup' EXIT
 dpn_setup || exit 1
 # The client namespace becomes a switch: a bridge holding the veth to
 # dpntpd and one veth per upstream namespace.
-ip -n "$NS_CLI" link add br0 type bridge
-ip -n "$NS_CLI" link set "$VETH_CLI" master br0
-ip -n "$NS_CLI" addr flush dev "$VETH_CLI"
-ip -n "$NS_CLI" link set br0 up
-ip -n "$NS_CLI" addr add "$CLI4/24" dev br0
+dpn_cli_bridge || exit 1
 for a in $UP_GOOD $UP_WRONG; do
 	ip -n "$NS_CLI" addr add "$a/24" dev br0
 done

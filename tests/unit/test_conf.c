@@ -2019,6 +2019,50 @@ test_format_upstream_round_trip(void **state)
 	assert_string_equal(buf, text);
 }
 
+/* health: thresholds and drain file, defaults, errors, show config. */
+static void
+test_health(void **state)
+{
+	static const struct {
+		const char *text;	/* parsed */
+		double maxoffset, maxdistance;
+		unsigned int stall;
+		const char *drainfile;
+		const char *shown;	/* by show config */
+	} cases[] = {
+		{ "listen port 0 address 198.18.0.1/24\n", 0.1, 1.5, 1000, "",
+		  "listen port 0 address 198.18.0.1/24\n" },
+		{ "health maxoffset 0.01 maxdistance 0.5 stall 500 drainfile /run/dpntp/drain\n",
+		  0.01, 0.5, 500, "/run/dpntp/drain",
+		  "health maxoffset 0.01 maxdistance 0.5 stall 500 drainfile /run/dpntp/drain\n" },
+		{ "health drainfile /tmp/d\n", 0.1, 1.5, 1000, "/tmp/d",
+		  "health maxoffset 0.1 maxdistance 1.5 stall 1000 drainfile /tmp/d\n" },
+	};
+	char buf[512];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse_ok(cases[i].text);
+		assert_true(conf.health.maxoffset_s == cases[i].maxoffset);
+		assert_true(conf.health.maxdistance_s == cases[i].maxdistance);
+		assert_int_equal(conf.health.stall_ms, cases[i].stall);
+		assert_string_equal(conf.health.drainfile, cases[i].drainfile);
+		dpn_conf_format(&conf, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].shown);
+	}
+
+	parse_fails("health\n", 1, "health: needs one of");
+	parse_fails("\nhealth maxoffset\n", 2, "missing value after 'maxoffset'");
+	parse_fails("health maxoffset -1\n", 1, "is not a number of seconds");
+	parse_fails("health maxdistance 17\n", 1, "maxdistance must be 0..16 seconds");
+	parse_fails("health stall 10\n", 1, "stall (ms) must be 200..");
+	parse_fails("health stall\n", 1, "missing value after 'stall'");
+	parse_fails("health drainfile\n", 1, "missing file name");
+	parse_fails("health grace 5\n", 1, "unexpected word 'grace'");
+	parse_fails("health stall 500\nhealth stall 600\n", 2,
+		    "already configured on line 1");
+}
+
 static void
 test_keys_trustedkey_server_key(void **state)
 {
@@ -2174,6 +2218,7 @@ main(void)
 		TEST(test_server_errors),
 		TEST(test_tinker_tos_files),
 		TEST(test_format_upstream_round_trip),
+		TEST(test_health),
 		TEST(test_keys_trustedkey_server_key),
 		TEST(test_nts),
 	};

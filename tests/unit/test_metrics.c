@@ -875,6 +875,48 @@ test_no_ptp(void **state)
 	free(text);
 }
 
+/* The health contract a dashboard is built on: dpntp_healthy and one
+ * dpntp_health_failing sample per check, always, 0 or 1. */
+static void
+test_health(void **state)
+{
+	static const char *const checks[] = { "unsynchronized", "offset",
+		"root_distance", "reference_lost", "worker_stalled",
+		"link_down", "drain" };
+	char line[128], *text;
+	unsigned int i;
+
+	make_snapshot();
+	memset(&snap.health, 0, sizeof(snap.health));	/* not evaluated */
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_line(text, "# TYPE dpntp_healthy gauge");
+	assert_line(text, "dpntp_healthy 0");
+	assert_line(text, "# TYPE dpntp_health_failing gauge");
+	assert_int_equal(count_samples(text, "dpntp_health_failing"), 7);
+	free(text);
+
+	snap.health.valid = true;
+	text = expose(DPN_METRICS_OPENMETRICS);
+	assert_line(text, "dpntp_healthy 1");
+	for (i = 0; i < 7; i++) {
+		snprintf(line, sizeof(line),
+			 "dpntp_health_failing{check=\"%s\"} 0", checks[i]);
+		assert_line(text, line);
+	}
+	free(text);
+
+	snap.health.failing = (1u << DPN_HEALTH_LINK_DOWN) |
+		(1u << DPN_HEALTH_DRAIN);
+	text = expose(DPN_METRICS_PROMETHEUS);
+	assert_line(text, "dpntp_healthy 0");
+	for (i = 0; i < 7; i++) {
+		snprintf(line, sizeof(line), "dpntp_health_failing{check=\"%s\"} %d",
+			 checks[i], i >= 5);
+		assert_line(text, line);
+	}
+	free(text);
+}
+
 static void
 test_empty_daemon(void **state)
 {
@@ -918,6 +960,7 @@ main(void)
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_empty_daemon),
+		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_sources),
 		cmocka_unit_test(test_well_formed),
 		cmocka_unit_test(test_refclocks),
