@@ -6,7 +6,7 @@ reachable from there).
 
 Load, all bounded by --minutes:
   allowed  one request every 50 ms from --allowed, each waited for (1 s):
-           every one must be answered;
+           every one must be answered; every fourth is NTPv3;
   limited  bursts of 5 from --limited every second (rate limit, KoDs);
   garbage  the CVE corpus (tests/cve/*.hex) and short junk from --junk,
            every second;
@@ -14,6 +14,12 @@ Load, all bounded by --minutes:
            address nobody uses comes and goes) and dpntpd reloads it;
   upstream chronyd on --upstream, the server dpntpd polls, stops and
            starts again every 30 s.
+With --record FILE, also (for scripts/dashboard-record.sh):
+  scrape   /metrics at --metrics URL every --scrape seconds, every series
+           kept; FILE (JSON, gzip if it ends in .gz) gets them column by
+           column with the times and the events below;
+  drain    with --drain PATH, the health drain file is created at
+           --drain-at ON:OFF (seconds from the start) and removed at OFF.
 Samples every --sample seconds: dpntpd's RSS outside DPDK's memory, its
 DPDK heap (telemetry
 /eal/heap_info), each mempool's objects in use (size - common pool -
@@ -28,14 +34,17 @@ succeed.
 
 import argparse
 import glob
+import gzip
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "integration"))
@@ -56,11 +65,19 @@ ap.add_argument("--junk", required=True)
 ap.add_argument("--upstream", required=True)
 ap.add_argument("--corpus", required=True)
 ap.add_argument("--tmp", required=True)
+ap.add_argument("--record", help="write the scraped series here")
+ap.add_argument("--metrics", help="the /metrics URL to scrape")
+ap.add_argument("--scrape", type=float, default=1.0)
+ap.add_argument("--drain", help="the health drain file")
+ap.add_argument("--drain-at", default="", help="ON:OFF seconds from start")
+ap.add_argument("--describe", default="", help="what the run was (JSON)")
 args = ap.parse_args()
 
 END = time.monotonic() + args.minutes * 60
 stop = threading.Event()
 lock = threading.Lock()
+T0 = time.monotonic()
+events = []          # (seconds from start, what)
 tally = {"allowed_sent": 0, "allowed_replied": 0, "allowed_missed": 0,
          "limited_sent": 0, "garbage_sent": 0, "reloads": 0,
          "reload_failed": 0, "upstream_restarts": 0}
@@ -71,10 +88,15 @@ def bump(k, n=1):
         tally[k] += n
 
 
-def ntp_request(tag):
-    # A client request (version 4, mode 3) with a transmit time that
-    # tells our requests apart.
-    return bytes([0x23, 0, 6, 0xec]) + bytes(36) + \
+def event(what):
+    with lock:
+        events.append((round(time.monotonic() - T0, 2), what))
+
+
+def ntp_request(tag, version=4):
+    # A client request (mode 3) with a transmit time that tells our
+    # requests apart.
+    return bytes([version << 3 | 3, 0, 6, 0xec]) + bytes(36) + \
         (0xe7000000_00000000 | tag).to_bytes(8, "big")
 
 
@@ -86,7 +108,7 @@ def allowed():
     while not stop.is_set():
         t0 = time.monotonic()
         tag += 1
-        req = ntp_request(tag)
+        req = ntp_request(tag, 3 if tag % 4 == 0 else 4)
         s.sendto(req, (args.srv, 123))
         bump("allowed_sent")
         got = False
@@ -162,6 +184,24 @@ def reload():
                   flush=True)
 
 
+children = [None]   # the running chronyd, stopped on SIGTERM too
+
+
+def on_term(signum, frame):
+    stop.set()
+    p = children[0]
+    if p is not None and p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, on_term)
+
+
 def upstream():
     conf = os.path.join(args.tmp, "soak-chrony.conf")
     with open(conf, "w") as f:
@@ -172,6 +212,8 @@ def upstream():
         p = subprocess.Popen(["chronyd", "-4", "-d", "-x", "-f", conf],
                              stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
+        children[0] = p
+        event("upstream chronyd started")
         stop.wait(30.0)
         p.terminate()
         try:
@@ -180,6 +222,86 @@ def upstream():
             p.kill()
             p.wait()
         bump("upstream_restarts")
+
+
+# The scrape: every series of every scrape, by its name and labels as
+# written ("name{label=\"value\",...}"); a series absent from a scrape
+# is null there.
+scrape_t = []
+series = {}
+scrape_errors = []
+SAMPLE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?)\s+(\S+)(?:\s+-?\d+)?$")
+
+
+def scraper():
+    n = 0
+    next_t = time.monotonic()
+    while not stop.is_set() and n < 100000:
+        n += 1
+        t = time.monotonic() - T0
+        try:
+            with urllib.request.urlopen(args.metrics, timeout=2) as r:
+                text = r.read().decode("utf-8", "replace")
+        except Exception as e:  # noqa: BLE001 (a failed scrape is recorded)
+            scrape_errors.append((round(t, 2), str(e)))
+            text = None
+        if text is not None:
+            i = len(scrape_t)
+            scrape_t.append(round(t, 3))
+            for line in text.splitlines():
+                if not line or line.startswith("#"):
+                    continue
+                m = SAMPLE_RE.match(line)
+                if not m:
+                    continue
+                try:
+                    v = float(m.group(2))
+                except ValueError:
+                    continue
+                col = series.setdefault(m.group(1), [])
+                col.extend([None] * (i - len(col)))
+                col.append(v if v == v and abs(v) != float("inf") else None)
+        next_t += args.scrape
+        stop.wait(max(0.0, next_t - time.monotonic()))
+
+
+def drainer():
+    on, off = (float(x) for x in args.drain_at.split(":"))
+    if stop.wait(max(0.0, T0 + on - time.monotonic())):
+        return
+    open(args.drain, "w").close()
+    event("drain file created")
+    stop.wait(max(0.0, T0 + off - time.monotonic()))
+    try:
+        os.unlink(args.drain)
+        event("drain file removed")
+    except FileNotFoundError:
+        pass
+
+
+def write_record():
+    n = len(scrape_t)
+    for col in series.values():
+        col.extend([None] * (n - len(col)))
+    doc = {"tool": "scripts/soak.py --record",
+           "describe": json.loads(args.describe) if args.describe else {},
+           "scrape_interval_s": args.scrape,
+           "minutes": args.minutes,
+           "start_utc": START_UTC,
+           "events": events,
+           "scrape_errors": scrape_errors[:50],
+           "load": dict(tally),
+           "t": scrape_t,
+           "series": dict(sorted(series.items()))}
+    text = json.dumps(doc, separators=(",", ":"))
+    if args.record.endswith(".gz"):
+        with gzip.open(args.record, "wt", compresslevel=9) as f:
+            f.write(text)
+    else:
+        with open(args.record, "w") as f:
+            f.write(text)
+    print("recorded %d scrapes of %d series into %s" %
+          (n, len(series), args.record), flush=True)
 
 
 def counters():
@@ -225,8 +347,13 @@ def result(ok, what, why=""):
     return ok
 
 
-threads = [threading.Thread(target=f, daemon=True)
-           for f in (allowed, limited, garbage, reload, upstream)]
+START_UTC = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+jobs = [allowed, limited, garbage, reload, upstream]
+if args.record:
+    jobs.append(scraper)
+if args.record and args.drain and args.drain_at:
+    jobs.append(drainer)
+threads = [threading.Thread(target=f, daemon=True) for f in jobs]
 for t in threads:
     t.start()
 
@@ -263,6 +390,11 @@ for t in threads:
 time.sleep(1)
 
 fails = 0
+if args.record:
+    write_record()
+    fails += not result(len(scrape_t) >= args.minutes * 60 / args.scrape / 2,
+                        "%d scrapes of /metrics recorded (%d failed)" %
+                        (len(scrape_t), len(scrape_errors)), "too few")
 # The baseline: the first sample WARMUP s in. By then reloads have
 # touched the heap pages that later reloads reuse (the restrict tables
 # are built anew each time: RSS rose by about 65 MiB over the first two
