@@ -7,6 +7,10 @@
  * Exit status: 0 when the command succeeded, 1 when dpntpd refused it,
  * 2 when dpntpd could not be reached.
  *
+ * `dpntpc health` asks for the health verdict (`show health`) for
+ * scripts such as a BGP health check: exit status 0 healthy, 1
+ * unhealthy, 2 when it cannot ask (no daemon, a refused command).
+ *
  * With --json the command goes with dpn_ctl_proto.h's JSON prefix and
  * the output is one JSON object; a refused command prints
  * {"error": "MESSAGE"} as well as the message on standard error.
@@ -25,6 +29,16 @@
 #include "dpn_ctl_proto.h"
 
 static bool json;
+/* `dpntpc health`: the exit status is the verdict. */
+static bool health;
+
+/* The verdict in a `show health` reply (text or JSON). */
+static bool
+reply_healthy(const char *out)
+{
+	return strncmp(out, json ? "{\"healthy\":true," : "healthy\n",
+		       json ? 16 : 8) == 0;
+}
 
 /* @p s as a JSON string (the daemon's messages are ASCII). */
 static void
@@ -103,7 +117,7 @@ run_command(const char *path, const char *cmd)
 	last = strrchr(out, '\n');
 	last = last == NULL ? out : last + 1;
 	if (strcmp(last, DPN_CTL_STATUS_OK) == 0) {
-		rc = 0;
+		rc = health && !reply_healthy(out) ? 1 : 0;
 	} else if (strncmp(last, DPN_CTL_STATUS_ERR,
 			   strlen(DPN_CTL_STATUS_ERR)) == 0) {
 		const char *msg = last + strlen(DPN_CTL_STATUS_ERR);
@@ -114,7 +128,7 @@ run_command(const char *path, const char *cmd)
 			json_str(stdout, msg);
 			fputs("}\n", stdout);
 		}
-		rc = 1;
+		rc = health ? 2 : 1;
 	} else {
 		fprintf(stderr, "dpntpc: malformed reply from dpntpd\n");
 		rc = 2;
@@ -132,6 +146,7 @@ usage(void)
 	       "  -s, --socket PATH  dpntpd's control socket (default %s)\n"
 	       "  -j, --json         output as JSON, one object per command\n"
 	       "Without a command, dpntpc reads commands at a prompt.\n"
+	       "'dpntpc health' exits 0 healthy, 1 unhealthy, 2 cannot ask.\n"
 	       "'dpntpc help' lists the commands.\n", DPN_CTL_DEFAULT_SOCKET);
 }
 
@@ -163,6 +178,10 @@ main(int argc, char **argv)
 			usage();
 			return 2;
 		}
+	}
+	if (optind + 1 == argc && strcmp(argv[optind], "health") == 0) {
+		health = true;
+		return run_command(path, "show health");
 	}
 	if (optind < argc) {
 		size_t len = 0;

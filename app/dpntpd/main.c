@@ -339,6 +339,7 @@ manage(struct dpn_sync *sy)
 		work += dpn_dp_neigh_poll(&dataplane, dpn_neigh_now_ns());
 		work += dpn_ntsserver_poll();
 		work += dpn_kernelif_poll();
+		work += dpn_runtime_health_poll();
 		if (hup_seen) {
 			char err[DPN_CONF_ERRLEN];
 

@@ -654,6 +654,7 @@ static const struct {
 	{ "ntsbind", dpn_conf_parse_nts },
 	{ "exceptionif", dpn_conf_parse_nts },
 	{ "metrics", parse_metrics },
+	{ "health", dpn_conf_parse_health },
 };
 
 /* Parse one line, already stripped of its terminator; @p line is modified. */
@@ -728,6 +729,7 @@ dpn_conf_init(struct dpn_conf *conf)
 	conf->clientlimit = DPN_CONF_CLIENTLIMIT_DEFAULT;
 	conf->xleavelimit = DPN_CONF_XLEAVELIMIT_DEFAULT;
 	dpn_conf_upstream_init(conf);
+	dpn_conf_health_init(conf);
 	conf->nts.port = DPN_CONF_NTS_PORT_DEFAULT;
 	conf->nts.rotate_s = DPN_CONF_NTS_ROTATE_DEFAULT;
 }
@@ -917,5 +919,6 @@ dpn_conf_format(const struct dpn_conf *conf, char *buf, size_t len)
 		       conf->metrics.family == AF_INET6 ? "metrics [%s]:%u\n" :
 		       "metrics %s:%u\n", text, conf->metrics.port);
 	}
+	dpn_conf_health_format(conf, buf, len, &off);
 	return off;
 }

@@ -32,6 +32,17 @@ int conf_ranged(struct conf_parser *p, const char *directive,
 void conf_append(char *buf, size_t len, int *off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* A non-negative number of seconds, with a fraction if needed, at most
+ * @p max, for option @p what of @p directive (upstream.c). */
+int conf_seconds(struct conf_parser *p, const char *directive,
+		 const char *what, const char *word, double max, double *val);
+
+/* health ... (health.c). */
+void dpn_conf_health_init(struct dpn_conf *conf);
+int dpn_conf_parse_health(struct conf_parser *p, char **words, int nb_words);
+void dpn_conf_health_format(const struct dpn_conf *conf, char *buf,
+			    size_t len, int *off);
+
 /* Upstream directives (upstream.c). */
 void dpn_conf_upstream_init(struct dpn_conf *conf);
 void dpn_conf_upstream_format(const struct dpn_conf *conf, char *buf,

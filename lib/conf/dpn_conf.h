@@ -42,6 +42,8 @@
  *                                 (chrony's NTS server; ntsbind: the kernel
  *                                  address NTS-KE listens on)
  *   metrics ADDRESS:PORT          (Prometheus endpoint; [IPv6]:PORT)
+ *   health [maxoffset S] [maxdistance S] [stall MS] [drainfile PATH]
+ *                                 (the health verdict's thresholds)
  */
 
 #include <stdbool.h>
@@ -198,6 +200,19 @@ struct dpn_conf_metrics {
 	unsigned int line;
 };
 
+#define DPN_CONF_HEALTH_MAXOFFSET_DEFAULT 0.1	/**< s */
+#define DPN_CONF_HEALTH_MAXDISTANCE_DEFAULT 1.5	/**< s: ntpd's MAXDIST */
+#define DPN_CONF_HEALTH_STALL_DEFAULT 1000	/**< ms */
+
+/** `health ...`: when the health verdict says unhealthy. */
+struct dpn_conf_health {
+	double maxoffset_s;	/**< |offset| over this fails */
+	double maxdistance_s;	/**< root distance over this fails */
+	unsigned int stall_ms;	/**< a worker loop still this long fails */
+	char drainfile[DPN_CONF_PATH_MAX];	/**< exists: fails; "" none */
+	unsigned int line;
+};
+
 #define DPN_CONF_NTS_PORT_DEFAULT 4460
 #define DPN_CONF_NTS_ROTATE_DEFAULT 604800	/**< chrony's: a week */
 
@@ -233,6 +248,7 @@ struct dpn_conf {
 	struct dpn_conf_server servers[DPN_CONF_MAX_SERVERS];
 	struct dpn_conf_discipline disc;
 	struct dpn_conf_metrics metrics;
+	struct dpn_conf_health health;
 	char keys_path[DPN_CONF_PATH_MAX];	/**< `keys`, "" = none */
 	struct dpn_ntpauth_keys keys;		/**< read from it */
 	unsigned int nb_trusted;

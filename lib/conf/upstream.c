@@ -49,7 +49,7 @@ dpn_conf_upstream_init(struct dpn_conf *conf)
 }
 
 /* A non-negative number of seconds, with a fraction if needed. */
-static int
+int
 conf_seconds(struct conf_parser *p, const char *directive, const char *what,
 	     const char *word, double max, double *val)
 {

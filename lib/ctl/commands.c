@@ -329,6 +329,22 @@ dpn_ctl_show_config(FILE *f)
 }
 
 void
+dpn_ctl_show_health(FILE *f)
+{
+	struct dpn_health_verdict v;
+	char buf[2048];
+
+	dpn_runtime_health_read(&v);
+	if (ctl_json()) {
+		dpn_health_json(&v, buf, sizeof(buf));
+		fprintf(f, "%s\n", buf);
+	} else {
+		dpn_health_format(&v, buf, sizeof(buf));
+		fputs(buf, f);
+	}
+}
+
+void
 dpn_ctl_show_sysinfo(FILE *f)
 {
 	if (ctl_json())
@@ -741,6 +757,22 @@ cmd_show_refclocks_parsed(void *res, struct cmdline *cl, void *data)
 static cmdline_parse_token_string_t tok_srf_what =
 	TOKEN_STRING_INITIALIZER(struct cmd_show, what, "refclocks");
 
+static void
+cmd_show_health_parsed(void *res, struct cmdline *cl, void *data)
+{
+	dpn_ctl_show_health(ctl_out);
+}
+
+static cmdline_parse_token_string_t tok_sh_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_show, what, "health");
+
+static cmdline_parse_inst_t cmd_show_health = {
+	.f = cmd_show_health_parsed,
+	.help_str = "show health: the health verdict (healthy or the "
+		"reasons why not) and each check",
+	.tokens = { (void *)&tok_sl_show, (void *)&tok_sh_what, NULL },
+};
+
 static cmdline_parse_inst_t cmd_show_refclocks = {
 	.f = cmd_show_refclocks_parsed,
 	.help_str = "show refclocks: each reference clock's driver state, "
@@ -1104,6 +1136,7 @@ static cmdline_parse_ctx_t main_ctx[] = {
 	&cmd_neigh_resolve,
 	&cmd_show_ptp,
 	&cmd_show_refclocks,
+	&cmd_show_health,
 	&cmd_restrict,
 	&cmd_reload,
 	&cmd_log_level,

@@ -30,6 +30,8 @@ int dpn_ctl_show_port_info(FILE *f, int port);
 void dpn_ctl_show_stats(FILE *f);
 void dpn_ctl_show_config(FILE *f);
 void dpn_ctl_show_sysinfo(FILE *f);
+/** The health verdict (text, or JSON in JSON mode). */
+void dpn_ctl_show_health(FILE *f);
 void dpn_ctl_show_peers(FILE *f);
 void dpn_ctl_help(FILE *f);
 void dpn_ctl_show_restrict(FILE *f);

@@ -109,6 +109,13 @@ int dpn_dp_neigh_resolve(struct dpn_dataplane *dp, const struct dpn_route *r,
 unsigned int dpn_dp_neigh_poll(struct dpn_dataplane *dp, uint64_t now_ns);
 
 /**
+ * True when port @p port_index's link was down at the last link poll
+ * (every 100 ms in dpn_dp_neigh_poll); false before the first one.
+ * Management lcore only.
+ */
+bool dpn_dp_link_down(const struct dpn_dataplane *dp, unsigned int port_index);
+
+/**
  * Copy port @p port_index's neighbour table, safe from any thread.
  * @return entries copied (at most @p max), or a negative errno.
  */

@@ -35,6 +35,9 @@ struct dpn_worker {
 	uint64_t ts_dynflag;		/**< 0: no stamps are looked at */
 	uint64_t busy_cycles;		/**< cycles spent on non-empty polls */
 	uint64_t total_cycles;
+	/** Turns of the poll loop, read by the management lcore's stall
+	 * check (relaxed atomics: a counter, not a message) */
+	uint64_t polls;
 	volatile bool *quit;
 	struct dpn_acl_table *const *acl;	/**< the published rule set */
 	struct dpn_auth_table *const *auth;	/**< the published keys */

@@ -616,6 +616,13 @@ link_poll(struct dpn_dataplane *dp)
 	return n;
 }
 
+bool
+dpn_dp_link_down(const struct dpn_dataplane *dp, unsigned int port_index)
+{
+	return dp->neigh != NULL && port_index < dp->nb_ports &&
+		dp->neigh->link[port_index] == LINK_SEEN_DOWN;
+}
+
 unsigned int
 dpn_dp_neigh_poll(struct dpn_dataplane *dp, uint64_t now_ns)
 {

@@ -1602,6 +1602,9 @@ dpn_worker_main(void *arg)
 			w->busy_cycles += now - start;
 			w->total_cycles += now - start;
 		}
+		/* Alive: one plain store per turn of the loop, not per
+		 * packet, on a line only this worker writes. */
+		__atomic_store_n(&w->polls, w->polls + 1, __ATOMIC_RELAXED);
 		/* Done with this iteration's rule set (RCU QSBR). */
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(w->qsbr, w->index);

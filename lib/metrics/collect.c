@@ -517,6 +517,7 @@ dpn_metrics_collect(struct dpn_metrics_snapshot *s)
 						  NULL);
 	dpn_metrics_read_nts(&s->nts);
 	dpn_metrics_read_clock(ctx, &s->clock);
+	dpn_runtime_health_read(&s->health);
 	if (collect_sources(ctx, s) != 0 ||
 	    dpn_metrics_read_refclocks(ctx, &s->refclocks,
 				       &s->nb_refclocks) != 0) {

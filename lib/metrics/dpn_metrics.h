@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dpn_health.h"
 #include "dpn_stats.h"
 
 /** Queues with per-queue counters (RTE_ETHDEV_QUEUE_STAT_CNTRS). */
@@ -217,6 +218,7 @@ struct dpn_metrics_snapshot {
 	struct dpn_metrics_source *sources;
 	unsigned int nb_refclocks;
 	struct dpn_metrics_refclock *refclocks;
+	struct dpn_health_verdict health;	/**< not valid: unhealthy */
 };
 
 /** The two text formats a scraper can ask for. */

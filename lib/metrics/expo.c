@@ -743,6 +743,24 @@ write_clock(struct expo *e, const struct dpn_metrics_snapshot *s)
 	sample_u64(e, c->steps, NULL);
 }
 
+/* The health verdict (GET /health): the contract a dashboard and alerts
+ * rest on, so every check is always exported, 0 or 1. */
+static void
+write_health(struct expo *e, const struct dpn_metrics_snapshot *s)
+{
+	unsigned int c;
+
+	family(e, "dpntp_healthy", EXPO_GAUGE,
+	       "1 while the health verdict is healthy (GET /health answers "
+	       "200), else 0.");
+	sample_u64(e, dpn_health_ok(&s->health), NULL);
+	family(e, "dpntp_health_failing", EXPO_GAUGE,
+	       "1 while this health check fails.");
+	for (c = 0; c < DPN_HEALTH_NB_CHECKS; c++)
+		sample_u64(e, (s->health.failing >> c) & 1, "check",
+			   dpn_health_check_name(c), NULL);
+}
+
 /* Upstream sources, labelled as `show peers` names them. */
 static void
 write_sources(struct expo *e, const struct dpn_metrics_snapshot *s)
@@ -1051,6 +1069,7 @@ dpn_metrics_write(FILE *f, const struct dpn_metrics_snapshot *s,
 	write_auth(&e, s);
 	write_nts(&e, s);
 	write_clock(&e, s);
+	write_health(&e, s);
 	write_sources(&e, s);
 	write_refclocks(&e, s);
 	write_ptp(&e, s);

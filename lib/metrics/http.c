@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * GET /metrics over HTTP, served by libmicrohttpd. MHD runs without a
+ * GET /metrics and GET /health over HTTP, served by libmicrohttpd. MHD runs without a
  * thread of its own, driven by one DPDK control thread (so on the EAL's
  * control CPUs, never a worker lcore) that waits in MHD_run_wait() and
  * checks for a stop every quarter second. MHD parses the requests: a
@@ -98,6 +98,36 @@ reply_metrics(struct MHD_Connection *c)
 	return ret;
 }
 
+/* GET /health: 200 while healthy, 503 with the reasons when not, so
+ * that a load balancer or a BGP health check needs only the status. */
+static enum MHD_Result
+reply_health(struct MHD_Connection *c)
+{
+	struct dpn_health_verdict v;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char body[2048];
+	int n;
+
+	dpn_runtime_health_read(&v);
+	n = dpn_health_json(&v, body, sizeof(body) - 1);
+	if (n < 0 || (size_t)n >= sizeof(body) - 1)
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "health: verdict too long\n");
+	body[n++] = '\n';
+	r = MHD_create_response_from_buffer((size_t)n, body,
+					    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(c, dpn_health_ok(&v) ? MHD_HTTP_OK :
+				 MHD_HTTP_SERVICE_UNAVAILABLE, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* MHD's access handler: one call per request (GET and HEAD carry no
  * body to wait for; other methods are refused before theirs). */
 static enum MHD_Result
@@ -109,9 +139,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 				  "method not allowed: use GET\n");
+	if (strcmp(url, "/health") == 0)
+		return reply_health(c);
 	if (strcmp(url, "/metrics") != 0)
 		return reply_text(c, MHD_HTTP_NOT_FOUND,
-				  "not found: dpntpd serves /metrics\n");
+				  "not found: dpntpd serves /metrics and /health\n");
 	return reply_metrics(c);
 }
 

@@ -316,6 +316,26 @@ tel_clock(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* /dpntp/health: the health verdict, and each check "ok" or "failing". */
+static int
+tel_health(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpn_health_verdict v;
+	unsigned int c;
+
+	if (dpn_metrics_hold() == NULL)
+		return -ENODEV;
+	dpn_runtime_health_read(&v);
+	dpn_metrics_release();
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_int(d, "healthy", dpn_health_ok(&v));
+	for (c = 0; c < DPN_HEALTH_NB_CHECKS; c++)
+		rte_tel_data_add_dict_string(d, dpn_health_check_name(c),
+					     (v.failing >> c) & 1 ?
+					     "failing" : "ok");
+	return 0;
+}
+
 /*
  * /dpntp/peers: the upstream NTP sources, a dict per source keyed by its
  * index (22.11's telemetry arrays cannot hold dicts).
@@ -584,6 +604,9 @@ dpn_metrics_telemetry_register(void)
 		{ "/dpntp/clock", tel_clock,
 		  "The served clock: sync, stratum, leap, refid, offset. "
 		  "No parameters." },
+		{ "/dpntp/health", tel_health,
+		  "The health verdict: healthy 0/1 and each check ok or "
+		  "failing, as show health. No parameters." },
 		{ "/dpntp/peers", tel_peers,
 		  "Upstream NTP sources as show peers lists them. No parameters." },
 		{ "/dpntp/refclocks", tel_refclocks,

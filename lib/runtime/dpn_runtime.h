@@ -14,6 +14,7 @@
 
 #include "dpn_conf.h"
 #include "dpn_dataplane.h"
+#include "dpn_health.h"
 #include "dpn_refclock.h"
 #include "dpn_sync.h"
 
@@ -42,6 +43,8 @@ struct dpn_runtime *dpn_runtime_get(void);
  */
 void dpn_runtime_lock(void);
 void dpn_runtime_unlock(void);
+/** The same lock if it is free now (true: taken). */
+bool dpn_runtime_trylock(void);
 
 /**
  * Call @p fn for each restrict rule in match order, with the rule as
@@ -83,5 +86,15 @@ int dpn_runtime_reload(char *err, size_t errlen);
 /** `restrict add WORDS` / `restrict del WORDS`, WORDS as in the file. */
 int dpn_runtime_restrict_change(bool add, const char *words, char *err,
 			    size_t errlen);
+
+/**
+ * The health verdict: evaluate it (every DPN_HEALTH_PERIOD_NS; the drain
+ * file is looked at once a second). Call from the management loop.
+ * @return 1 when it evaluated, else 0.
+ */
+unsigned int dpn_runtime_health_poll(void);
+
+/** The last verdict (any thread but a worker; no lock). */
+void dpn_runtime_health_read(struct dpn_health_verdict *v);
 
 #endif /* DPN_RUNTIME_H */

@@ -49,6 +49,12 @@ dpn_runtime_unlock(void)
 	pthread_mutex_unlock(&rt_mutex);
 }
 
+bool
+dpn_runtime_trylock(void)
+{
+	return pthread_mutex_trylock(&rt_mutex) == 0;
+}
+
 /* Did the upstream side's lines change (line numbers aside)? */
 static bool
 upstream_changed(const struct dpn_conf *a, const struct dpn_conf *b)
@@ -107,6 +113,8 @@ dpn_runtime_reload(char *err, size_t errlen)
 		ctx->conf->acl = nc->acl;
 		ctx->conf->discard = nc->discard;
 		ctx->conf->discard_line = nc->discard_line;
+		/* The health verdict takes its thresholds from here. */
+		ctx->conf->health = nc->health;
 		nc->acl = old;
 		ret = 0;
 	}
@@ -127,7 +135,7 @@ dpn_runtime_reload(char *err, size_t errlen)
 				sizeof(nc->metrics)) != 0 ||
 			 upstream_changed(nc, ctx->conf)))
 		snprintf(err, errlen,
-			 "listen, refclock, server, pool, keys for upstream polls, tinker, tos, driftfile, leapfile, leapsmear, holdover, metrics, clientlimit and xleavelimit changes need a restart; restrict, discard and the keys clients use (keys, trustedkey, authfail) applied");
+			 "listen, refclock, server, pool, keys for upstream polls, tinker, tos, driftfile, leapfile, leapsmear, holdover, metrics, clientlimit and xleavelimit changes need a restart; restrict, discard, health and the keys clients use (keys, trustedkey, authfail) applied");
 	dpn_conf_free(nc);
 	free(nc);
 	return ret;

@@ -163,6 +163,7 @@ struct dpn_sync {
 	bool synced;
 	int64_t last_sync_ns;		/**< last update from a system peer */
 	struct dpn_select_result served;	/**< sel at that update */
+	int64_t root_disp_ns;		/**< as last published */
 	int precision;
 
 	/* Leap seconds. */
@@ -210,6 +211,16 @@ int dpn_sync_init(struct dpn_sync *sy, struct dpn_dataplane *dp,
  * selection, discipline, leap, publish. @return work done (0 = idle).
  */
 unsigned int dpn_sync_poll(struct dpn_sync *sy);
+
+/** What the health verdict looks at (management lcore only). */
+struct dpn_sync_health {
+	bool synced;			/**< served synchronized */
+	bool has_reference;		/**< a system peer is selected */
+	int64_t offset_ns;		/**< last offset applied */
+	int64_t root_distance_ns;	/**< root delay / 2 + dispersion */
+};
+void dpn_sync_health_read(const struct dpn_sync *sy,
+			  struct dpn_sync_health *out);
 
 /** Save the drift file and stop the resolver. */
 void dpn_sync_fini(struct dpn_sync *sy);

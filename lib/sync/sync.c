@@ -705,9 +705,20 @@ publish(struct dpn_sync *sy)
 				    DPN_NTP_STRATUM_UNSYNC, sy->precision, 0, 0,
 				    dpn_ntp_refid_from_str("INIT"), 0);
 	dpn_clock_publish(sy->dp->clock, &snap);
+	sy->root_disp_ns = root_disp;
 	dpn_nic_clock_poll(sy->dp);
 	view_update(sy, now, synced, holdover && synced, leap, root_disp,
 		    smear);
+}
+
+void
+dpn_sync_health_read(const struct dpn_sync *sy, struct dpn_sync_health *out)
+{
+	out->synced = sy->synced;
+	out->has_reference = sy->sel.sys_peer >= 0;
+	out->offset_ns = sy->disc.last_offset_ns;
+	out->root_distance_ns = sy->synced ?
+		sy->served.root_delay_ns / 2 + sy->root_disp_ns : 0;
 }
 
 /*
