@@ -387,8 +387,9 @@ def main():
             for p in panels:
                 for tg in p.get("targets", []):
                     for key, vals in sorted(ev.evaluate(tg["expr"]).items()):
-                        lanes.append((legend(tg.get("legendFormat"), key), vals,
-                                      value_colors(p)))
+                        # "{{instance}}" of a single server: the panel's title
+                        lanes.append((legend(tg.get("legendFormat"), key) or p["title"],
+                                      vals, value_colors(p)))
             for i, (name, vals, cmap) in enumerate(lanes):
                 y = len(lanes) - 1 - i
                 j = 0
@@ -456,7 +457,7 @@ def main():
             absent.append("%s (%s)" % (title, ", ".join(names)))
             ax.text(0.5, 0.5, "not in this recording:\n" + "\n".join(names),
                     transform=ax.transAxes, ha="center", va="center", color="grey")
-        if len(drain) >= 1:
+        if drain and kind != "lanes":
             ax.axvspan(drain[0], drain[1] if len(drain) > 1 else t[-1],
                        color="tab:orange", alpha=0.12, linewidth=0)
         if title.startswith("Source"):
@@ -470,7 +471,7 @@ def main():
 
     d = run.doc.get("describe", {})
     sub = "recorded %s, %g min, a scrape every %g s; load: dpntp-gen %s req/s, a client at %s req/s, " \
-          "a rate-limited client, malformed packets" % (
+          "rate-limited clients (KoDs), malformed packets" % (
               run.doc.get("start_utc", "?"), d.get("minutes", run.doc.get("minutes", 0)),
               run.doc.get("scrape_interval_s", 0), d.get("gen_rate", "?"),
               d.get("allowed_rate", "?"))

@@ -3,8 +3,9 @@
 # Records a run for the dashboard picture (scripts/dashboard-plot.py):
 # the soak (scripts/soak.sh: dpntpd on af_packet in network namespaces,
 # addresses in 198.18.0.0/15, a chronyd -x upstream restarted every 30 s,
-# an allowed client at 20 requests/s, a rate-limited client getting KoDs,
-# malformed packets, a reload every 10 s) plus dpntp-gen at GEN_RATE
+# an allowed client at 20 requests/s, a rate-limited client, malformed
+# packets, a reload every 10 s), 24 clients whose bursts get KoDs (one a
+# second), dpntp-gen at GEN_RATE
 # requests/s (default 1000), /metrics scraped every SCRAPE s (default 1)
 # and, with a dpntpd that has the health verdict, the drain file present
 # from 45 % to 65 % of the run.
@@ -51,7 +52,9 @@ cat "$LOGF"
 	echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 	echo "command: scripts/dashboard-record.sh $MINUTES (GEN_RATE=$GEN_RATE SCRAPE=$SCRAPE)"
 	echo "cpu: $(lscpu | awk -F: '/^Model name/ { sub(/^ +/, "", $2); print $2; exit }')"
-	echo "cpus: $(nproc) ($(lscpu | awk -F: '/^Hypervisor vendor/ { sub(/^ +/, "", $2); print $2 " guest"; exit }'))"
+	virt=$(lscpu | awk -F: '/^Hypervisor vendor/ { sub(/^ +/, "", $2); print $2; exit }')
+	[ -z "$virt" ] && grep -qw hypervisor /proc/cpuinfo && virt="a hypervisor's"
+	echo "cpus: $(nproc) (${virt:-unknown} guest)"
 	echo "memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
 	echo "kernel: $(uname -r)"
 	# shellcheck disable=SC1091
@@ -62,7 +65,9 @@ cat "$LOGF"
 	echo "port: net_af_packet on a veth between network namespaces"
 	echo "dpntpd lcores: -l 0,1 (one worker); dpntp-gen: -l 0; all under nice -n 19"
 	echo "load: dpntp-gen $GEN_RATE requests/s from 198.19.16.0/24; a client at 20/s (1 in 4 NTPv3);"
-	echo "  a rate-limited client, 5 requests every second; malformed packets every second"
+	echo "  a rate-limited client, 5 requests every second; 24 clients taking turns at bursts"
+	echo "  of 3 (one a second: a KoD each); malformed packets every second; a reload every 10 s;"
+	echo "  the upstream chronyd -x restarted every 30 s"
 	echo "soak: $(tail -n 1 "$LOGF")"
 } >"$MACHINE"
 echo "dashboard-record: wrote $OUT and $MACHINE (soak exit $rc)"

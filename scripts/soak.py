@@ -18,6 +18,11 @@ With --record FILE, also (for scripts/dashboard-record.sh):
   scrape   /metrics at --metrics URL every --scrape seconds, every series
            kept; FILE (JSON, gzip if it ends in .gz) gets them column by
            column with the times and the events below;
+  bursty   with --bursty ADDR,..., each second one of them in turn sends
+           3 requests at once: the first is answered, the second starts
+           a penalty (a KoD), the third is dropped; each address comes
+           back after long enough for its penalty to end (24 addresses:
+           every 24 s), so KoDs keep coming, about one a second;
   drain    with --drain PATH, the health drain file is created at
            --drain-at ON:OFF (seconds from the start) and removed at OFF.
 Samples every --sample seconds: dpntpd's RSS outside DPDK's memory, its
@@ -70,6 +75,7 @@ ap.add_argument("--metrics", help="the /metrics URL to scrape")
 ap.add_argument("--scrape", type=float, default=1.0)
 ap.add_argument("--drain", help="the health drain file")
 ap.add_argument("--drain-at", default="", help="ON:OFF seconds from start")
+ap.add_argument("--bursty", default="", help="addresses, comma-separated")
 ap.add_argument("--describe", default="", help="what the run was (JSON)")
 args = ap.parse_args()
 
@@ -80,7 +86,8 @@ T0 = time.monotonic()
 events = []          # (seconds from start, what)
 tally = {"allowed_sent": 0, "allowed_replied": 0, "allowed_missed": 0,
          "limited_sent": 0, "garbage_sent": 0, "reloads": 0,
-         "reload_failed": 0, "upstream_restarts": 0}
+         "reload_failed": 0, "upstream_restarts": 0,
+         "bursty_sent": 0}
 
 
 def bump(k, n=1):
@@ -140,6 +147,30 @@ def limited():
                 s.recvfrom(2048)
         except BlockingIOError:
             pass
+
+
+def bursty():
+    socks = []
+    for a in args.bursty.split(","):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((a, 0))
+        s.setblocking(False)
+        socks.append(s)
+    tag = 2 << 32
+    n = 0
+    while not stop.wait(1.0):
+        s = socks[n % len(socks)]
+        n += 1
+        for _ in range(3):
+            tag += 1
+            s.sendto(ntp_request(tag), (args.srv, 123))
+        bump("bursty_sent", 3)
+        for s in socks:
+            try:
+                while True:
+                    s.recvfrom(2048)
+            except BlockingIOError:
+                pass
 
 
 def garbage():
@@ -353,6 +384,8 @@ if args.record:
     jobs.append(scraper)
 if args.record and args.drain and args.drain_at:
     jobs.append(drainer)
+if args.bursty:
+    jobs.append(bursty)
 threads = [threading.Thread(target=f, daemon=True) for f in jobs]
 for t in threads:
     t.start()

@@ -13,7 +13,8 @@
 #   RECORD=FILE   scrape /metrics (on a management veth, 198.18.1.1) every
 #                 SCRAPE s (default 1) into FILE (JSON, .gz: gzipped); with a
 #                 dpntpd that has the health verdict, the drain file exists
-#                 from 45 % to 65 % of the run;
+#                 from 45 % to 65 % of the run; 24 clients
+#                 (198.18.0.100-123) take turns sending bursts that get KoDs;
 #   GEN_RATE=N    dpntp-gen adds N requests/s from 198.19.16.0/24 through
 #                 198.18.0.6 for the whole run (af_packet on the client veth).
 set -u
@@ -58,6 +59,12 @@ if [ -n "$RECORD" ]; then
 	echo "metrics $MGMT:$MPORT" >>"$CONF"
 	rec_args=(--record "$RECORD" --metrics "http://$MGMT:$MPORT/metrics"
 		--scrape "$SCRAPE")
+	bursty=
+	for i in $(seq 100 123); do
+		ip -n "$NS_CLI" addr add "198.18.0.$i/24" dev "$VETH_CLI"
+		bursty=$bursty${bursty:+,}198.18.0.$i
+	done
+	rec_args+=(--bursty "$bursty")
 	# The health verdict (issue 16) and its drain file, if this build has it.
 	if grep -aq drainfile "$DPNTPD"; then
 		echo "health drainfile $DPN_TMP/drain" >>"$CONF"
