@@ -33,6 +33,8 @@ SOAK_PID=
 # SIGINT) and is waited for.
 stop_soak() {
 	[ -n "$SOAK_PID" ] && kill -TERM "$SOAK_PID" 2>/dev/null && wait "$SOAK_PID"
+	cat "$LOGF"
+	echo "dashboard-record: interrupted; nothing written"
 	exit 130
 }
 trap stop_soak INT TERM

@@ -38,6 +38,7 @@ succeed.
 """
 
 import argparse
+import atexit
 import glob
 import gzip
 import json
@@ -215,21 +216,28 @@ def reload():
                   flush=True)
 
 
-children = [None]   # the running chronyd, stopped on SIGTERM too
+children = [None]   # the running chronyd: stopped however we exit
+child_lock = threading.Lock()
 
 
-def on_term(signum, frame):
-    stop.set()
-    p = children[0]
+def stop_children():
+    with child_lock:
+        stop.set()
+        p = children[0]
     if p is not None and p.poll() is None:
         p.terminate()
         try:
             p.wait(5)
         except subprocess.TimeoutExpired:
             p.kill()
-    sys.exit(128 + signum)
+            p.wait()
 
 
+def on_term(signum, frame):
+    sys.exit(128 + signum)      # atexit stops chronyd
+
+
+atexit.register(stop_children)
 signal.signal(signal.SIGTERM, on_term)
 
 
@@ -239,11 +247,14 @@ def upstream():
         f.write("local stratum 1\nallow\nbindaddress %s\ncmdport 0\n"
                 "pidfile %s\n" % (args.upstream,
                                   os.path.join(args.tmp, "soak-chrony.pid")))
-    while not stop.is_set():
-        p = subprocess.Popen(["chronyd", "-4", "-d", "-x", "-f", conf],
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        children[0] = p
+    while True:
+        with child_lock:    # no chronyd started once stop_children ran
+            if stop.is_set():
+                break
+            p = subprocess.Popen(["chronyd", "-4", "-d", "-x", "-f", conf],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            children[0] = p
         event("upstream chronyd started")
         stop.wait(30.0)
         p.terminate()

@@ -80,7 +80,9 @@ fi
 dpn_start || exit 1
 
 if [ "$GEN_RATE" -gt 0 ]; then
-	dpn_cli nice -n 19 timeout "$(awk -v m="$MINUTES" 'BEGIN { print int(m * 60 + 60) }')" \
+	# ip netns exec, not dpn_cli: a backgrounded function is a subshell,
+	# and $! must be the generator's timeout, which passes signals on.
+	ip netns exec "$NS_CLI" nice -n 19 timeout "$(awk -v m="$MINUTES" 'BEGIN { print int(m * 60 + 60) }')" \
 		"$DPN_BUILD/perf/dpntp-gen" --no-huge -m 256 --no-pci -l 0 \
 		--file-prefix "dpng$DPN_TAG" --vdev "net_af_packet1,iface=$VETH_CLI" -- \
 		--server "$SRV4" --local "$GENLOCAL" --clients 198.19.16.0/24 \
@@ -92,7 +94,7 @@ fi
 
 out=$DPN_TMP/soak.out
 dpn_log "soak: $MINUTES min, a sample every $SAMPLE s"
-dpn_cli timeout "$(awk -v m="$MINUTES" 'BEGIN { print int(m * 60 + 180) }')" \
+ip netns exec "$NS_CLI" timeout "$(awk -v m="$MINUTES" 'BEGIN { print int(m * 60 + 180) }')" \
 	"$PY" "$DPN_ROOT/scripts/soak.py" --minutes "$MINUTES" \
 	--sample "$SAMPLE" --pid "$DPN_PID" --dpntpc "$DPNTPC" --sock "$SOCK" \
 	--telemetry "/var/run/dpdk/dpnt$DPN_TAG/dpdk_telemetry.v2" \
