@@ -2019,6 +2019,44 @@ test_format_upstream_round_trip(void **state)
 	assert_string_equal(buf, text);
 }
 
+/* health: thresholds and drain file, defaults, errors, show config. */
+static void
+test_health(void **state)
+{
+	char buf[512];
+
+	parse_ok("listen port 0 address 198.18.0.1/24\n");
+	assert_true(conf.health.maxoffset_s == 0.1);
+	assert_true(conf.health.maxdistance_s == 1.5);
+	assert_int_equal(conf.health.stall_ms, 1000);
+	assert_string_equal(conf.health.drainfile, "");
+	dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_null(strstr(buf, "health"));
+
+	parse_ok("health maxoffset 0.01 maxdistance 0.5 stall 500 drainfile /run/dpntp/drain\n");
+	assert_true(conf.health.maxoffset_s == 0.01);
+	assert_true(conf.health.maxdistance_s == 0.5);
+	assert_int_equal(conf.health.stall_ms, 500);
+	assert_string_equal(conf.health.drainfile, "/run/dpntp/drain");
+	dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_string_equal(buf, "health maxoffset 0.01 maxdistance 0.5 stall 500 drainfile /run/dpntp/drain\n");
+	parse_ok("health drainfile /tmp/d\n");
+	assert_true(conf.health.maxoffset_s == 0.1);
+	dpn_conf_format(&conf, buf, sizeof(buf));
+	assert_string_equal(buf, "health maxoffset 0.1 maxdistance 1.5 stall 1000 drainfile /tmp/d\n");
+
+	parse_fails("health\n", 1, "health: needs one of");
+	parse_fails("\nhealth maxoffset\n", 2, "missing value after 'maxoffset'");
+	parse_fails("health maxoffset -1\n", 1, "is not a number of seconds");
+	parse_fails("health maxdistance 17\n", 1, "maxdistance must be 0..16 seconds");
+	parse_fails("health stall 10\n", 1, "stall (ms) must be 200..");
+	parse_fails("health stall\n", 1, "missing value after 'stall'");
+	parse_fails("health drainfile\n", 1, "missing file name");
+	parse_fails("health grace 5\n", 1, "unexpected word 'grace'");
+	parse_fails("health stall 500\nhealth stall 600\n", 2,
+		    "already configured on line 1");
+}
+
 static void
 test_keys_trustedkey_server_key(void **state)
 {
@@ -2174,6 +2212,7 @@ main(void)
 		TEST(test_server_errors),
 		TEST(test_tinker_tos_files),
 		TEST(test_format_upstream_round_trip),
+		TEST(test_health),
 		TEST(test_keys_trustedkey_server_key),
 		TEST(test_nts),
 	};
