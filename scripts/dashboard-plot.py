@@ -426,8 +426,9 @@ def main():
                 title += " (%d series always 0 left out)" % len(zero) if zero else ""
             for i, (name, vals) in enumerate(curves):
                 ys = [v * factor for v in vals]
-                if step:
-                    ax.step(t, ys, where="post", color=colors[i % len(colors)], label=name)
+                if step:        # wide to narrow: equal values stay visible
+                    ax.step(t, ys, where="post", color=colors[i % len(colors)], label=name,
+                            linewidth=max(3.5 - 1.2 * i, 1.0))
                 else:
                     ax.plot(t, ys, color=colors[i % len(colors)], linewidth=1.2, label=name)
                 drawn += any(not math.isnan(v) for v in vals)
