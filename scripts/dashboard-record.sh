@@ -27,6 +27,8 @@ GEN_RATE=${GEN_RATE:-1000}
 SCRAPE=${SCRAPE:-1}
 MACHINE=$(dirname "$OUT")/dashboard-machine.txt
 LOGF=$(mktemp /tmp/dashboard-record.XXXXXX)
+# The tree as the run starts (the run itself rewrites OUT, making it dirty).
+REV=$(git -C "$ROOT" describe --always --dirty 2>/dev/null)
 SOAK_PID=
 # The soak removes what it created (namespaces, processes by PID) when it
 # exits: on an interrupt it gets SIGTERM (a background job ignores
@@ -62,7 +64,7 @@ cat "$LOGF"
 	# shellcheck disable=SC1091
 	echo "os: $(. /etc/os-release && echo "$PRETTY_NAME")"
 	echo "dpdk: $(pkg-config --modversion libdpdk 2>/dev/null)"
-	echo "dpntp: $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
+	echo "dpntp: $REV"
 	echo "chronyd: $(chronyd --version 2>/dev/null | awk '{ print $1, $2, $3, $4; exit }')"
 	echo "port: net_af_packet on a veth between network namespaces"
 	echo "dpntpd lcores: -l 0,1 (one worker); dpntp-gen: -l 0; all under nice -n 19"
