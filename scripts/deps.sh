@@ -8,7 +8,8 @@ PKGS="gcc meson ninja-build pkg-config libdpdk-dev dpdk libnuma-dev
 libhwloc-dev libcmocka-dev libssl-dev nettle-dev iproute2 ethtool iputils-ping procps
 chrony ntpsec-ntpdig ntpsec-ntpdate python3-scapy tcpdump
 libmicrohttpd-dev curl prometheus python3-prometheus-client dpdk-dev
-pps-tools linuxptp gpsd gpsd-tools clang-14 libclang-rt-14-dev"
+pps-tools linuxptp gpsd gpsd-tools clang-14 libclang-rt-14-dev
+bird2 exabgp"
 
 missing=
 for p in $PKGS; do
@@ -25,8 +26,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing"
 # Packages such as chrony start their daemon on install; a daemon that
-# disciplines this host's clock must not start here, so deny service
-# starts while apt runs (policy-rc.d, see invoke-rc.d(8)).
+# disciplines this host's clock must not start here, nor a routing
+# daemon (bird2, exabgp) that would speak BGP from the host: deny
+# service starts while apt runs (policy-rc.d, see invoke-rc.d(8)).
 policy=/usr/sbin/policy-rc.d
 own_policy=
 if [ ! -e "$policy" ]; then
@@ -39,3 +41,9 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# The routing daemons are for the tests, which run their own in
+# namespaces: they must not come up with the host at the next boot.
+case " $missing " in
+*" bird2 "* | *" exabgp "*)
+	systemctl disable bird.service exabgp.service >/dev/null 2>&1 || true ;;
+esac

@@ -53,6 +53,9 @@ struct dpn_health_input {
 	int64_t now_ns;			/**< a monotonic clock */
 	bool synced;			/**< what is served */
 	bool has_reference;		/**< a system peer is selected */
+	/** Time since the reference last updated the clock (what the
+	 * holdover counts from), -1 if it never has. */
+	int64_t reference_age_ns;
 	int64_t offset_ns;		/**< last offset applied */
 	int64_t root_distance_ns;	/**< root delay / 2 + dispersion */
 	unsigned int nb_workers;
@@ -64,7 +67,9 @@ struct dpn_health_input {
 
 /** The verdict and what it rests on. */
 struct dpn_health_verdict {
-	bool valid;			/**< evaluated at least once */
+	bool valid;			/**< evaluated, and not stale */
+	int64_t at_ns;			/**< when (the input's now_ns) */
+	int64_t stale_ns;		/**< not valid: this old (0: never made) */
 	uint32_t failing;		/**< bit (1 << check) per failing check */
 	struct dpn_health_params params;
 	bool synced;
@@ -83,7 +88,7 @@ struct dpn_health {
 	struct dpn_health_params params;
 	bool started;
 	bool was_synced;
-	int64_t lost_since_ns;		/**< valid while the reference is lost */
+	int64_t lost_since_ns;		/**< never synchronized: since when */
 	bool lost;
 	unsigned int nb_workers;
 	uint64_t polls[DPN_HEALTH_MAX_WORKERS];
@@ -104,6 +109,14 @@ void dpn_health_eval(struct dpn_health *h, const struct dpn_health_input *in);
 
 /** A consistent copy of the last verdict (any thread, no lock). */
 void dpn_health_read(const struct dpn_health *h, struct dpn_health_verdict *v);
+
+/**
+ * Mark @p v not valid (so unhealthy) when it is older than @p max_age_ns
+ * at @p now_ns: the evaluating thread has stopped (a stuck management
+ * lcore would otherwise leave a healthy verdict up for ever).
+ */
+void dpn_health_age(struct dpn_health_verdict *v, int64_t now_ns,
+		    int64_t max_age_ns);
 
 /** True when @p v holds and no check fails. */
 static inline bool

@@ -95,6 +95,7 @@ dpn_health_eval(struct dpn_health *h, const struct dpn_health_input *in)
 
 	memset(&v, 0, sizeof(v));
 	v.valid = true;
+	v.at_ns = in->now_ns;
 	v.params = *p;
 	v.synced = in->synced;
 	v.offset_ns = in->offset_ns;
@@ -109,8 +110,9 @@ dpn_health_eval(struct dpn_health *h, const struct dpn_health_input *in)
 	if (in->synced && in->root_distance_ns > p->max_distance_ns)
 		v.failing |= 1u << DPN_HEALTH_ROOT_DISTANCE;
 
-	/* Lost since the first evaluation without a reference (at start,
-	 * a server that never finds one is lost from the start). */
+	/* Lost for as long as the holdover counts it: since the reference
+	 * last updated the clock; a server that never had one, since the
+	 * first evaluation without it. */
 	if (in->has_reference) {
 		h->lost = false;
 	} else {
@@ -118,7 +120,8 @@ dpn_health_eval(struct dpn_health *h, const struct dpn_health_input *in)
 			h->lost = true;
 			h->lost_since_ns = in->now_ns;
 		}
-		v.lost_ns = in->now_ns - h->lost_since_ns;
+		v.lost_ns = in->reference_age_ns >= 0 ? in->reference_age_ns :
+			in->now_ns - h->lost_since_ns;
 		if (v.lost_ns > p->holdover_ns)
 			v.failing |= 1u << DPN_HEALTH_REFERENCE_LOST;
 	}
@@ -167,6 +170,15 @@ dpn_health_read(const struct dpn_health *h, struct dpn_health_verdict *v)
 	memset(v, 0, sizeof(*v));	/* not valid: unhealthy */
 }
 
+void
+dpn_health_age(struct dpn_health_verdict *v, int64_t now_ns, int64_t max_age_ns)
+{
+	if (v->valid && now_ns - v->at_ns > max_age_ns) {
+		v->valid = false;
+		v->stale_ns = now_ns - v->at_ns;
+	}
+}
+
 /* Output into a buffer that may be too small, snprintf's way. */
 struct out {
 	char *buf;
@@ -188,6 +200,16 @@ put(struct out *o, const char *fmt, ...)
 		      (size_t)o->off < o->len ? o->len - o->off : 0, fmt, ap);
 	va_end(ap);
 	o->off = n < 0 ? n : o->off + n;
+}
+
+static void
+put_invalid(struct out *o, const struct dpn_health_verdict *v)
+{
+	if (v->stale_ns > 0)
+		put(o, "verdict stale: not evaluated for %.1f s (management lcore stuck?)",
+		    v->stale_ns / NS_PER_S);
+	else
+		put(o, "not evaluated yet");
 }
 
 /* Why check @p c fails, in words (no quotes or backslashes: the JSON
@@ -240,7 +262,9 @@ dpn_health_format(const struct dpn_health_verdict *v, char *buf, size_t len)
 	if (len > 0)
 		buf[0] = '\0';
 	if (!v->valid) {
-		put(&o, "unhealthy: not evaluated yet\n");
+		put(&o, "unhealthy: ");
+		put_invalid(&o, v);
+		put(&o, "\n");
 		return o.off;
 	}
 	put(&o, "%s", v->failing ? "unhealthy: " : "healthy");
@@ -271,8 +295,11 @@ dpn_health_json(const struct dpn_health_verdict *v, char *buf, size_t len)
 		if (v->failing & (1u << c))
 			put(&o, "%s\"%s\"", n++ ? "," : "", check_names[c]);
 	put(&o, "],\"reasons\":[");
-	if (!v->valid)
-		put(&o, "\"not evaluated yet\"");
+	if (!v->valid) {
+		put(&o, "\"");
+		put_invalid(&o, v);
+		put(&o, "\"");
+	}
 	for (c = 0, n = 0; c < DPN_HEALTH_NB_CHECKS; c++)
 		if (v->failing & (1u << c)) {
 			put(&o, "%s\"", n++ ? "," : "");

@@ -15,6 +15,9 @@
 #include "dpn_runtime.h"
 
 #define DRAIN_CHECK_NS (1000 * 1000 * 1000ll)
+/* A verdict this old means the management lcore no longer evaluates:
+ * say unhealthy rather than repeat what it last saw. */
+#define STALE_NS (2 * 1000 * 1000 * 1000ll)
 #define SEC_NS 1e9
 
 static struct dpn_health health;
@@ -72,7 +75,9 @@ dpn_runtime_health_poll(void)
 	dpn_sync_health_read(rt->sync, &sh);
 	in = (struct dpn_health_input){
 		.now_ns = now, .synced = sh.synced,
-		.has_reference = sh.has_reference, .offset_ns = sh.offset_ns,
+		.has_reference = sh.has_reference,
+		.reference_age_ns = sh.reference_age_ns,
+		.offset_ns = sh.offset_ns,
 		.root_distance_ns = sh.root_distance_ns,
 		.worker_polls = polls, .link_down = down, .drain = drain_seen,
 	};
@@ -91,4 +96,5 @@ void
 dpn_runtime_health_read(struct dpn_health_verdict *v)
 {
 	dpn_health_read(&health, v);
+	dpn_health_age(v, (int64_t)dpn_neigh_now_ns(), STALE_NS);
 }

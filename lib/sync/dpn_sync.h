@@ -216,6 +216,7 @@ unsigned int dpn_sync_poll(struct dpn_sync *sy);
 struct dpn_sync_health {
 	bool synced;			/**< served synchronized */
 	bool has_reference;		/**< a system peer is selected */
+	int64_t reference_age_ns;	/**< since its last update, -1 never */
 	int64_t offset_ns;		/**< last offset applied */
 	int64_t root_distance_ns;	/**< root delay / 2 + dispersion */
 };

@@ -716,6 +716,10 @@ dpn_sync_health_read(const struct dpn_sync *sy, struct dpn_sync_health *out)
 {
 	out->synced = sy->synced;
 	out->has_reference = sy->sel.sys_peer >= 0;
+	/* The holdover's clock: the served time since the last update. */
+	out->reference_age_ns = sy->last_sync_ns == 0 ? -1 :
+		dpn_clock_model_ns(&sy->disc.tracker.model, rte_rdtsc()) -
+		sy->last_sync_ns;
 	out->offset_ns = sy->disc.last_offset_ns;
 	out->root_distance_ns = sy->synced ?
 		sy->served.root_delay_ns / 2 + sy->root_disp_ns : 0;

@@ -45,6 +45,7 @@ rig_init(struct rig *r)
 	dpn_health_init(&r->h, &params);
 	r->in = (struct dpn_health_input){
 		.now_ns = 1000 * S, .synced = true, .has_reference = true,
+		.reference_age_ns = -1,
 		.offset_ns = 1 * MS, .root_distance_ns = 10 * MS,
 		.nb_workers = NB_W, .worker_polls = r->polls,
 		.nb_ports = NB_P, .link_down = r->down,
@@ -194,6 +195,26 @@ test_reference_lost_after_holdover(void **state)
 	assert_int_equal(run(&r, 6 * S, 0), BIT(REFERENCE_LOST));
 }
 
+/* With the time since the last update known, the holdover counts from
+ * it (as the served clock's own holdover does), not from when the
+ * system peer went. */
+static void
+test_reference_age(void **state)
+{
+	struct rig r;
+	struct dpn_health_verdict v;
+
+	(void)state;
+	rig_init(&r);
+	r.in.has_reference = false;
+	r.in.reference_age_ns = 10 * S;
+	assert_int_equal(run(&r, 0, 0), 0);
+	r.in.reference_age_ns = 10 * S + 1;
+	assert_int_equal(run(&r, 0, 0), BIT(REFERENCE_LOST));
+	dpn_health_read(&r.h, &v);
+	assert_true(v.lost_ns == 10 * S + 1);
+}
+
 static void
 test_worker_stall(void **state)
 {
@@ -257,6 +278,28 @@ test_link_and_drain(void **state)
 	r.down[1] = false;
 	r.in.drain = false;
 	assert_int_equal(run(&r, 0, 0), 0);
+}
+
+/* A verdict nobody refreshes any more is not believed. */
+static void
+test_stale(void **state)
+{
+	struct rig r;
+	struct dpn_health_verdict v;
+	char buf[1024];
+
+	(void)state;
+	rig_init(&r);
+	run(&r, 1 * S, 0);
+	dpn_health_read(&r.h, &v);
+	dpn_health_age(&v, r.in.now_ns + 1 * S, 2 * S);
+	assert_true(dpn_health_ok(&v));
+	dpn_health_age(&v, r.in.now_ns + 3 * S, 2 * S);
+	assert_false(dpn_health_ok(&v));
+	dpn_health_format(&v, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "unhealthy: verdict stale: not evaluated for 3.1 s"));
+	dpn_health_json(&v, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "{\"healthy\":false,\"failing\":[],\"reasons\":[\"verdict stale"));
 }
 
 static void
@@ -349,9 +392,11 @@ main(void)
 		cmocka_unit_test(test_offset_threshold),
 		cmocka_unit_test(test_distance_threshold),
 		cmocka_unit_test(test_reference_lost_after_holdover),
+		cmocka_unit_test(test_reference_age),
 		cmocka_unit_test(test_worker_stall),
 		cmocka_unit_test(test_stall_needs_time_not_turns),
 		cmocka_unit_test(test_link_and_drain),
+		cmocka_unit_test(test_stale),
 		cmocka_unit_test(test_text_and_json),
 		cmocka_unit_test(test_read_consistent),
 	};
