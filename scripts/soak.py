@@ -6,7 +6,7 @@ reachable from there).
 
 Load, all bounded by --minutes:
   allowed  one request every 50 ms from --allowed, each waited for (1 s):
-           every one must be answered;
+           every one must be answered; every fourth is NTPv3;
   limited  bursts of 5 from --limited every second (rate limit, KoDs);
   garbage  the CVE corpus (tests/cve/*.hex) and short junk from --junk,
            every second;
@@ -14,6 +14,17 @@ Load, all bounded by --minutes:
            address nobody uses comes and goes) and dpntpd reloads it;
   upstream chronyd on --upstream, the server dpntpd polls, stops and
            starts again every 30 s.
+With --record FILE, also (for scripts/dashboard-record.sh):
+  scrape   /metrics at --metrics URL every --scrape seconds, every series
+           kept; FILE (JSON, gzip if it ends in .gz) gets them column by
+           column with the times and the events below;
+  bursty   with --bursty ADDR,..., each second one of them in turn sends
+           3 requests at once: the first is answered, the second starts
+           a penalty (a KoD), the third is dropped; each address comes
+           back after long enough for its penalty to end (24 addresses:
+           every 24 s), so KoDs keep coming, about one a second;
+  drain    with --drain PATH, the health drain file is created at
+           --drain-at ON:OFF (seconds from the start) and removed at OFF.
 Samples every --sample seconds: dpntpd's RSS outside DPDK's memory, its
 DPDK heap (telemetry
 /eal/heap_info), each mempool's objects in use (size - common pool -
@@ -27,15 +38,19 @@ succeed.
 """
 
 import argparse
+import atexit
 import glob
+import gzip
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "integration"))
@@ -56,14 +71,24 @@ ap.add_argument("--junk", required=True)
 ap.add_argument("--upstream", required=True)
 ap.add_argument("--corpus", required=True)
 ap.add_argument("--tmp", required=True)
+ap.add_argument("--record", help="write the scraped series here")
+ap.add_argument("--metrics", help="the /metrics URL to scrape")
+ap.add_argument("--scrape", type=float, default=1.0)
+ap.add_argument("--drain", help="the health drain file")
+ap.add_argument("--drain-at", default="", help="ON:OFF seconds from start")
+ap.add_argument("--bursty", default="", help="addresses, comma-separated")
+ap.add_argument("--describe", default="", help="what the run was (JSON)")
 args = ap.parse_args()
 
 END = time.monotonic() + args.minutes * 60
 stop = threading.Event()
 lock = threading.Lock()
+T0 = time.monotonic()
+events = []          # (seconds from start, what)
 tally = {"allowed_sent": 0, "allowed_replied": 0, "allowed_missed": 0,
          "limited_sent": 0, "garbage_sent": 0, "reloads": 0,
-         "reload_failed": 0, "upstream_restarts": 0}
+         "reload_failed": 0, "upstream_restarts": 0,
+         "bursty_sent": 0}
 
 
 def bump(k, n=1):
@@ -71,10 +96,15 @@ def bump(k, n=1):
         tally[k] += n
 
 
-def ntp_request(tag):
-    # A client request (version 4, mode 3) with a transmit time that
-    # tells our requests apart.
-    return bytes([0x23, 0, 6, 0xec]) + bytes(36) + \
+def event(what):
+    with lock:
+        events.append((round(time.monotonic() - T0, 2), what))
+
+
+def ntp_request(tag, version=4):
+    # A client request (mode 3) with a transmit time that tells our
+    # requests apart.
+    return bytes([version << 3 | 3, 0, 6, 0xec]) + bytes(36) + \
         (0xe7000000_00000000 | tag).to_bytes(8, "big")
 
 
@@ -86,7 +116,7 @@ def allowed():
     while not stop.is_set():
         t0 = time.monotonic()
         tag += 1
-        req = ntp_request(tag)
+        req = ntp_request(tag, 3 if tag % 4 == 0 else 4)
         s.sendto(req, (args.srv, 123))
         bump("allowed_sent")
         got = False
@@ -118,6 +148,30 @@ def limited():
                 s.recvfrom(2048)
         except BlockingIOError:
             pass
+
+
+def bursty():
+    socks = []
+    for a in args.bursty.split(","):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((a, 0))
+        s.setblocking(False)
+        socks.append(s)
+    tag = 2 << 32
+    n = 0
+    while not stop.wait(1.0):
+        s = socks[n % len(socks)]
+        n += 1
+        for _ in range(3):
+            tag += 1
+            s.sendto(ntp_request(tag), (args.srv, 123))
+        bump("bursty_sent", 3)
+        for s in socks:
+            try:
+                while True:
+                    s.recvfrom(2048)
+            except BlockingIOError:
+                pass
 
 
 def garbage():
@@ -162,16 +216,46 @@ def reload():
                   flush=True)
 
 
+children = [None]   # the running chronyd: stopped however we exit
+child_lock = threading.Lock()
+
+
+def stop_children():
+    with child_lock:
+        stop.set()
+        p = children[0]
+    if p is not None and p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def on_term(signum, frame):
+    sys.exit(128 + signum)      # atexit stops chronyd
+
+
+atexit.register(stop_children)
+signal.signal(signal.SIGTERM, on_term)
+
+
 def upstream():
     conf = os.path.join(args.tmp, "soak-chrony.conf")
     with open(conf, "w") as f:
         f.write("local stratum 1\nallow\nbindaddress %s\ncmdport 0\n"
                 "pidfile %s\n" % (args.upstream,
                                   os.path.join(args.tmp, "soak-chrony.pid")))
-    while not stop.is_set():
-        p = subprocess.Popen(["chronyd", "-4", "-d", "-x", "-f", conf],
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    while True:
+        with child_lock:    # no chronyd started once stop_children ran
+            if stop.is_set():
+                break
+            p = subprocess.Popen(["chronyd", "-4", "-d", "-x", "-f", conf],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            children[0] = p
+        event("upstream chronyd started")
         stop.wait(30.0)
         p.terminate()
         try:
@@ -180,6 +264,86 @@ def upstream():
             p.kill()
             p.wait()
         bump("upstream_restarts")
+
+
+# The scrape: every series of every scrape, by its name and labels as
+# written ("name{label=\"value\",...}"); a series absent from a scrape
+# is null there.
+scrape_t = []
+series = {}
+scrape_errors = []
+SAMPLE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?)\s+(\S+)(?:\s+-?\d+)?$")
+
+
+def scraper():
+    n = 0
+    next_t = time.monotonic()
+    while not stop.is_set() and n < 100000:
+        n += 1
+        t = time.monotonic() - T0
+        try:
+            with urllib.request.urlopen(args.metrics, timeout=2) as r:
+                text = r.read().decode("utf-8", "replace")
+        except Exception as e:  # noqa: BLE001 (a failed scrape is recorded)
+            scrape_errors.append((round(t, 2), str(e)))
+            text = None
+        if text is not None:
+            i = len(scrape_t)
+            scrape_t.append(round(t, 3))
+            for line in text.splitlines():
+                if not line or line.startswith("#"):
+                    continue
+                m = SAMPLE_RE.match(line)
+                if not m:
+                    continue
+                try:
+                    v = float(m.group(2))
+                except ValueError:
+                    continue
+                col = series.setdefault(m.group(1), [])
+                col.extend([None] * (i - len(col)))
+                col.append(v if v == v and abs(v) != float("inf") else None)
+        next_t += args.scrape
+        stop.wait(max(0.0, next_t - time.monotonic()))
+
+
+def drainer():
+    on, off = (float(x) for x in args.drain_at.split(":"))
+    if stop.wait(max(0.0, T0 + on - time.monotonic())):
+        return
+    open(args.drain, "w").close()
+    event("drain file created")
+    stop.wait(max(0.0, T0 + off - time.monotonic()))
+    try:
+        os.unlink(args.drain)
+        event("drain file removed")
+    except FileNotFoundError:
+        pass
+
+
+def write_record():
+    n = len(scrape_t)
+    for col in series.values():
+        col.extend([None] * (n - len(col)))
+    doc = {"tool": "scripts/soak.py --record",
+           "describe": json.loads(args.describe) if args.describe else {},
+           "scrape_interval_s": args.scrape,
+           "minutes": args.minutes,
+           "start_utc": START_UTC,
+           "events": events,
+           "scrape_errors": scrape_errors[:50],
+           "load": dict(tally),
+           "t": scrape_t,
+           "series": dict(sorted(series.items()))}
+    text = json.dumps(doc, separators=(",", ":"))
+    if args.record.endswith(".gz"):
+        with gzip.open(args.record, "wt", compresslevel=9) as f:
+            f.write(text)
+    else:
+        with open(args.record, "w") as f:
+            f.write(text)
+    print("recorded %d scrapes of %d series into %s" %
+          (n, len(series), args.record), flush=True)
 
 
 def counters():
@@ -225,8 +389,15 @@ def result(ok, what, why=""):
     return ok
 
 
-threads = [threading.Thread(target=f, daemon=True)
-           for f in (allowed, limited, garbage, reload, upstream)]
+START_UTC = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+jobs = [allowed, limited, garbage, reload, upstream]
+if args.record:
+    jobs.append(scraper)
+if args.record and args.drain and args.drain_at:
+    jobs.append(drainer)
+if args.bursty:
+    jobs.append(bursty)
+threads = [threading.Thread(target=f, daemon=True) for f in jobs]
 for t in threads:
     t.start()
 
@@ -263,6 +434,11 @@ for t in threads:
 time.sleep(1)
 
 fails = 0
+if args.record:
+    write_record()
+    fails += not result(len(scrape_t) >= args.minutes * 60 / args.scrape / 2,
+                        "%d scrapes of /metrics recorded (%d failed)" %
+                        (len(scrape_t), len(scrape_errors)), "too few")
 # The baseline: the first sample WARMUP s in. By then reloads have
 # touched the heap pages that later reloads reuse (the restrict tables
 # are built anew each time: RSS rose by about 65 MiB over the first two
