@@ -220,17 +220,22 @@ children = [None]   # the running chronyd: stopped however we exit
 child_lock = threading.Lock()
 
 
+def terminate(p):
+    """SIGTERM, then SIGKILL if it has not gone in 5 s."""
+    p.terminate()
+    try:
+        p.wait(5)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
 def stop_children():
     with child_lock:
         stop.set()
         p = children[0]
     if p is not None and p.poll() is None:
-        p.terminate()
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        terminate(p)
 
 
 def on_term(signum, frame):
@@ -257,12 +262,7 @@ def upstream():
             children[0] = p
         event("upstream chronyd started")
         stop.wait(30.0)
-        p.terminate()
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        terminate(p)
         bump("upstream_restarts")
 
 

@@ -540,10 +540,16 @@ md5_slice(const struct dpn_ntpauth_server *s, const uint16_t *idx,
 	return nb;
 }
 
-void
-dpn_ntpauth_server_verify_burst(const struct dpn_ntpauth_server *s,
-				const uint16_t *idx, const void *const *pkt,
-				const size_t *len, bool *ok, unsigned int n)
+/*
+ * Verify (@p ok; @p len given) or sign (@p out; @p len NULL) @p n
+ * packets: per slice, the entries that are not for the lanes one at a
+ * time, then the lanes' MACs, compared or written. Verifying only reads
+ * the packets.
+ */
+static void
+mac_burst(const struct dpn_ntpauth_server *s, const uint16_t *idx,
+	  void *const *pkt, const size_t *len, bool *ok, unsigned int *out,
+	  unsigned int n)
 {
 	uint8_t mac[SLICE][16];
 	unsigned int base, at[SLICE];
@@ -552,20 +558,45 @@ dpn_ntpauth_server_verify_burst(const struct dpn_ntpauth_server *s,
 		unsigned int i, j, nb;
 		unsigned int m = n - base < SLICE ? n - base : SLICE;
 
-		for (i = base; i < base + m; i++)
-			if (!md5_lane(s, idx, len, i))
+		for (i = base; i < base + m; i++) {
+			if (md5_lane(s, idx, len, i))
+				continue;
+			if (len != NULL)
 				ok[i] = dpn_ntpauth_server_verify(s, idx[i],
 								  pkt[i],
 								  len[i]);
-		nb = md5_slice(s, idx + base, pkt + base, len + base, m, at,
-			       mac);
+			else
+				out[i] = dpn_ntpauth_server_sign(s, idx[i],
+								 pkt[i]);
+		}
+		nb = md5_slice(s, idx + base,
+			       (const void *const *)(pkt + base),
+			       len != NULL ? len + base : NULL, m, at, mac);
 		for (j = 0; j < nb; j++) {
+			uint8_t *p = pkt[base + at[j]];
+			uint32_t id;
+
 			i = base + at[j];
-			ok[i] = CRYPTO_memcmp(mac[j], (const uint8_t *)pkt[i] +
-					      HDR_LEN + 4, 16) == 0;
+			if (len != NULL) {
+				ok[i] = CRYPTO_memcmp(mac[j], p + HDR_LEN + 4,
+						      16) == 0;
+				continue;
+			}
+			id = __builtin_bswap32(s->key[idx[i]].k.id);
+			memcpy(p + HDR_LEN, &id, 4);
+			memcpy(p + HDR_LEN + 4, mac[j], 16);
+			out[i] = 4 + 16;
 		}
 	}
 	OPENSSL_cleanse(mac, sizeof(mac));
+}
+
+void
+dpn_ntpauth_server_verify_burst(const struct dpn_ntpauth_server *s,
+				const uint16_t *idx, const void *const *pkt,
+				const size_t *len, bool *ok, unsigned int n)
+{
+	mac_burst(s, idx, (void *const *)pkt, len, ok, NULL, n);
 }
 
 void
@@ -573,30 +604,5 @@ dpn_ntpauth_server_sign_burst(const struct dpn_ntpauth_server *s,
 			      const uint16_t *idx, void *const *pkt,
 			      unsigned int *out, unsigned int n)
 {
-	uint8_t mac[SLICE][16];
-	unsigned int base, at[SLICE];
-
-	for (base = 0; base < n; base += SLICE) {
-		unsigned int i, j, nb;
-		unsigned int m = n - base < SLICE ? n - base : SLICE;
-
-		for (i = base; i < base + m; i++)
-			if (!md5_lane(s, idx, NULL, i))
-				out[i] = dpn_ntpauth_server_sign(s, idx[i],
-								 pkt[i]);
-		nb = md5_slice(s, idx + base,
-			       (const void *const *)(pkt + base), NULL, m,
-			       at, mac);
-		for (j = 0; j < nb; j++) {
-			uint8_t *p;
-			uint32_t id;
-
-			i = base + at[j];
-			p = pkt[i];
-			id = __builtin_bswap32(s->key[idx[i]].k.id);
-			memcpy(p + HDR_LEN, &id, 4);
-			memcpy(p + HDR_LEN + 4, mac[j], 16);
-			out[i] = 4 + 16;
-		}
-	}
+	mac_burst(s, idx, pkt, NULL, NULL, out, n);
 }
