@@ -83,12 +83,21 @@ check_classify(const uint8_t *p, size_t len, enum dpn_ntp_verdict v)
 	unsigned int mode, vn;
 
 	FUZZ_CHECK(v < DPN_NTP_V_MAX, "verdict %d", v);
+	mode = dpn_ntp_mode_of(h);
 	if (len < DPN_NTP_HDR_LEN) {
-		FUZZ_CHECK(v == DPN_NTP_V_SHORT, "%zu bytes: verdict %d", len,
-			   v);
+		/* Only a control message (mode 6, a 12-byte header) may be
+		 * shorter than a time request; it goes to the management
+		 * lcore (MODE6) or is dropped for its version. */
+		if (len >= DPN_NTP_CTL_HDR_LEN && mode == DPN_NTP_MODE_CONTROL)
+			FUZZ_CHECK(v == DPN_NTP_V_MODE6 ||
+				   v == DPN_NTP_V_VERSION,
+				   "%zu-byte control message: verdict %d",
+				   len, v);
+		else
+			FUZZ_CHECK(v == DPN_NTP_V_SHORT,
+				   "%zu bytes: verdict %d", len, v);
 		return;
 	}
-	mode = dpn_ntp_mode_of(h);
 	vn = dpn_ntp_version_of(h);
 	if (v != DPN_NTP_V_OK)
 		return;
