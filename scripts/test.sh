@@ -48,7 +48,7 @@ echo "== fuzzing (libFuzzer, each target 30 s)"
 # library). Each target starts from its seeds (tests/fuzz/corpus) and
 # keeps what it finds new in build-fuzz/corpus; a crash, a sanitizer
 # report or a broken invariant leaves its input in build-fuzz/findings.
-FUZZ_TARGETS="ntp frame reply conf ctl http nts"
+FUZZ_TARGETS="ntp frame reply conf ctl http nts ntpctl"
 if ! command -v clang >/dev/null 2>&1; then
 	echo "fuzzing: skipped (no clang)"
 elif { [ -f build-fuzz/build.ninja ] ||
